@@ -1,0 +1,39 @@
+//! Cached gRPC channels to datanodes.
+
+use crate::error::{ClientError, Result};
+use basalt_common::MAX_RPC_MESSAGE;
+use basalt_proto::pb::data_transfer_client::DataTransferClient;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+use tonic::transport::{Channel, Endpoint};
+
+pub type DnClient = DataTransferClient<Channel>;
+
+#[derive(Default)]
+pub struct DatanodePool {
+    channels: Mutex<HashMap<String, Channel>>,
+}
+
+impl DatanodePool {
+    pub fn client(&self, addr: &str) -> Result<DnClient> {
+        let mut channels = self.channels.lock().expect("pool lock poisoned");
+        let channel = match channels.get(addr) {
+            Some(c) => c.clone(),
+            None => {
+                let c = Endpoint::from_shared(format!("http://{addr}"))
+                    .map_err(|e| ClientError::InvalidArgument(format!("bad datanode address {addr:?}: {e}")))?
+                    .connect_timeout(Duration::from_secs(3))
+                    .tcp_nodelay(true)
+                    .initial_stream_window_size(4 << 20)
+                    .initial_connection_window_size(8 << 20)
+                    .connect_lazy();
+                channels.insert(addr.to_string(), c.clone());
+                c
+            }
+        };
+        Ok(DataTransferClient::new(channel)
+            .max_decoding_message_size(MAX_RPC_MESSAGE)
+            .max_encoding_message_size(MAX_RPC_MESSAGE))
+    }
+}

@@ -1,0 +1,63 @@
+//! Errors of the client library. [`ClientError::kind`] tells callers what to do; `Display` is the
+//! one-line message the CLI prints.
+
+use basalt_common::checksum::ChecksumMismatch;
+use basalt_common::path::PathError;
+use basalt_common::{BlockId, ErrorKind};
+use basalt_proto::RemoteError;
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The namenode or a datanode answered with an error.
+    #[error("{0}")]
+    Remote(#[from] RemoteError),
+    #[error(transparent)]
+    InvalidPath(#[from] PathError),
+    #[error("namenode unreachable at {addrs}: {cause}")]
+    NamenodeUnreachable { addrs: String, cause: String },
+    #[error("gave up after {secs} s: {last}")]
+    DeadlineExceeded { secs: u64, last: String },
+    #[error("{path}: {source}")]
+    LocalIo { path: PathBuf, source: std::io::Error },
+    #[error("could not read {block} of {path}: {reason}")]
+    BlockUnreadable {
+        path: String,
+        block: BlockId,
+        reason: String,
+    },
+    #[error("{block} from {source_addr}: {mismatch}")]
+    Corrupt {
+        block: BlockId,
+        source_addr: String,
+        mismatch: ChecksumMismatch,
+    },
+    #[error("write pipeline for {block} failed: {reason}")]
+    Pipeline { block: BlockId, reason: String },
+    #[error("is a directory: {0}")]
+    IsADirectory(String),
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    #[error("the writer was already closed or failed")]
+    WriterClosed,
+}
+
+impl ClientError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ClientError::Remote(e) => e.kind,
+            ClientError::InvalidPath(_) | ClientError::InvalidArgument(_) | ClientError::IsADirectory(_) => {
+                ErrorKind::Invalid
+            }
+            ClientError::NamenodeUnreachable { .. }
+            | ClientError::DeadlineExceeded { .. }
+            | ClientError::BlockUnreadable { .. }
+            | ClientError::Pipeline { .. } => ErrorKind::Unavailable,
+            ClientError::LocalIo { .. } => ErrorKind::Internal,
+            ClientError::Corrupt { .. } => ErrorKind::Corrupt,
+            ClientError::WriterClosed => ErrorKind::Conflict,
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, ClientError>;

@@ -1,0 +1,368 @@
+//! The file system API: namespace calls, and creating and opening files.
+
+use crate::datanodes::DatanodePool;
+use crate::error::Result;
+use crate::namenode::{NamenodeClient, RetryPolicy};
+use crate::reader::FileReader;
+use crate::writer::FileWriter;
+use basalt_common::BPath;
+use basalt_proto::pb;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// Client settings.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// Comma-separated metadata member addresses.
+    pub namenodes: String,
+    pub retry: RetryPolicy,
+    /// Read replicas on this host straight from their files (memory-mapped).
+    pub short_circuit: bool,
+    /// User name recorded as the owner of created files and directories.
+    pub user: String,
+}
+
+impl ClientConfig {
+    pub fn new(namenodes: impl Into<String>) -> Self {
+        ClientConfig {
+            namenodes: namenodes.into(),
+            retry: RetryPolicy::default(),
+            short_circuit: true,
+            user: std::env::var("USER").unwrap_or_else(|_| "basalt".into()),
+        }
+    }
+}
+
+/// Options of [`Client::create`].
+#[derive(Clone, Debug, Default)]
+pub struct CreateOptions {
+    pub overwrite: bool,
+    /// 0 = the namenode's default.
+    pub replication: u32,
+    /// 0 = the namenode's default.
+    pub block_size: u64,
+    /// Create missing parent directories.
+    pub create_parent: bool,
+}
+
+/// Status of a file or directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileStatus {
+    pub path: String,
+    pub is_dir: bool,
+    pub length: u64,
+    pub replication: u32,
+    pub block_size: u64,
+    pub mtime_ms: u64,
+    pub owner: String,
+    pub group: String,
+    pub mode: u32,
+    pub under_construction: bool,
+    pub block_count: u64,
+}
+
+impl From<pb::FileStatus> for FileStatus {
+    fn from(s: pb::FileStatus) -> Self {
+        FileStatus {
+            path: s.path,
+            is_dir: s.is_dir,
+            length: s.length,
+            replication: s.replication,
+            block_size: s.block_size,
+            mtime_ms: s.mtime_ms,
+            owner: s.owner,
+            group: s.group,
+            mode: s.mode,
+            under_construction: s.under_construction,
+            block_count: s.block_count,
+        }
+    }
+}
+
+/// Totals below a path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ContentSummary {
+    pub length: u64,
+    pub files: u64,
+    pub directories: u64,
+    pub space_consumed: u64,
+}
+
+pub(crate) struct Inner {
+    pub nn: NamenodeClient,
+    pub dns: DatanodePool,
+    pub config: ClientConfig,
+    /// Lease holder name of this client.
+    pub name: String,
+    pub host_id: String,
+    pub open_writers: AtomicUsize,
+}
+
+impl Inner {
+    pub fn request_id() -> u64 {
+        fastrand::u64(1..)
+    }
+}
+
+/// A connection to a Basalt cluster. Cheap to clone.
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+fn check(path: &str) -> Result<BPath> {
+    Ok(BPath::parse(path)?)
+}
+
+impl Client {
+    /// Connects lazily: the first call reaches the namenode.
+    pub fn connect(config: ClientConfig) -> Result<Client> {
+        let nn = NamenodeClient::new(&config.namenodes, config.retry.clone())?;
+        let name = format!("client-{}-{:08x}", std::process::id(), fastrand::u32(..));
+        let inner = Arc::new(Inner {
+            nn,
+            dns: DatanodePool::default(),
+            host_id: crate::local_host_id(),
+            config,
+            name,
+            open_writers: AtomicUsize::new(0),
+        });
+        spawn_lease_renewer(Arc::downgrade(&inner));
+        Ok(Client { inner })
+    }
+
+    /// This client's name (the lease holder of files it writes).
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    fn perm(&self, mode: u32) -> Option<pb::Permission> {
+        Some(pb::Permission {
+            owner: self.inner.config.user.clone(),
+            group: "supergroup".into(),
+            mode,
+        })
+    }
+
+    pub async fn mkdirs(&self, path: &str, parents: bool) -> Result<()> {
+        let req = pb::MkdirsRequest {
+            path: check(path)?.to_string(),
+            parents,
+            perm: self.perm(0o755),
+            client_name: self.inner.name.clone(),
+            request_id: Inner::request_id(),
+        };
+        self.inner
+            .nn
+            .call(|mut c| {
+                let r = req.clone();
+                async move { c.mkdirs(r).await }
+            })
+            .await?;
+        Ok(())
+    }
+
+    pub async fn stat(&self, path: &str) -> Result<FileStatus> {
+        let req = pb::GetFileInfoRequest {
+            path: check(path)?.to_string(),
+        };
+        let resp = self
+            .inner
+            .nn
+            .call(|mut c| {
+                let r = req.clone();
+                async move { c.get_file_info(r).await }
+            })
+            .await?;
+        Ok(resp.status.map(FileStatus::from).expect("namenode returns a status"))
+    }
+
+    /// Whether `path` exists.
+    pub async fn exists(&self, path: &str) -> Result<bool> {
+        match self.stat(path).await {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == basalt_common::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Entries of a directory (all pages), or the file itself.
+    pub async fn list(&self, path: &str) -> Result<Vec<FileStatus>> {
+        let path = check(path)?.to_string();
+        let mut out = Vec::new();
+        let mut start_after = String::new();
+        loop {
+            let req = pb::ListStatusRequest {
+                path: path.clone(),
+                start_after: start_after.clone(),
+                limit: 1000,
+            };
+            let resp = self
+                .inner
+                .nn
+                .call(|mut c| {
+                    let r = req.clone();
+                    async move { c.list_status(r).await }
+                })
+                .await?;
+            let more = resp.has_more;
+            out.extend(resp.entries.into_iter().map(FileStatus::from));
+            match (more, out.last()) {
+                (true, Some(last)) => start_after = last.path.rsplit('/').next().unwrap_or("").to_string(),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    pub async fn delete(&self, path: &str, recursive: bool) -> Result<()> {
+        let req = pb::DeleteRequest {
+            path: check(path)?.to_string(),
+            recursive,
+            client_name: self.inner.name.clone(),
+            request_id: Inner::request_id(),
+        };
+        self.inner
+            .nn
+            .call(|mut c| {
+                let r = req.clone();
+                async move { c.delete(r).await }
+            })
+            .await?;
+        Ok(())
+    }
+
+    pub async fn rename(&self, src: &str, dst: &str) -> Result<()> {
+        let req = pb::RenameRequest {
+            src: check(src)?.to_string(),
+            dst: check(dst)?.to_string(),
+            client_name: self.inner.name.clone(),
+            request_id: Inner::request_id(),
+        };
+        self.inner
+            .nn
+            .call(|mut c| {
+                let r = req.clone();
+                async move { c.rename(r).await }
+            })
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_replication(&self, path: &str, replication: u32) -> Result<()> {
+        let req = pb::SetReplicationRequest {
+            path: check(path)?.to_string(),
+            replication,
+            client_name: self.inner.name.clone(),
+            request_id: Inner::request_id(),
+        };
+        self.inner
+            .nn
+            .call(|mut c| {
+                let r = req.clone();
+                async move { c.set_replication(r).await }
+            })
+            .await?;
+        Ok(())
+    }
+
+    pub async fn content_summary(&self, path: &str) -> Result<ContentSummary> {
+        let req = pb::ContentSummaryRequest {
+            path: check(path)?.to_string(),
+        };
+        let s = self
+            .inner
+            .nn
+            .call(|mut c| {
+                let r = req.clone();
+                async move { c.get_content_summary(r).await }
+            })
+            .await?;
+        Ok(ContentSummary {
+            length: s.length,
+            files: s.file_count,
+            directories: s.directory_count,
+            space_consumed: s.space_consumed,
+        })
+    }
+
+    pub async fn cluster_status(&self) -> Result<crate::ClusterStatus> {
+        self.inner
+            .nn
+            .call(|mut c| async move { c.cluster_status(pb::ClusterStatusRequest {}).await })
+            .await
+    }
+
+    /// Creates a file and returns a writer for it. The file becomes visible at once (empty, open);
+    /// its contents are durable once [`FileWriter::close`] returns.
+    pub async fn create(&self, path: &str, opts: CreateOptions) -> Result<FileWriter> {
+        let req = pb::CreateRequest {
+            path: check(path)?.to_string(),
+            overwrite: opts.overwrite,
+            replication: opts.replication,
+            block_size: opts.block_size,
+            perm: self.perm(0o644),
+            client_name: self.inner.name.clone(),
+            request_id: Inner::request_id(),
+            create_parent: opts.create_parent,
+        };
+        let resp = self
+            .inner
+            .nn
+            .call(|mut c| {
+                let r = req.clone();
+                async move { c.create(r).await }
+            })
+            .await?;
+        let status = FileStatus::from(resp.status.expect("namenode returns a status"));
+        Ok(FileWriter::new(self.inner.clone(), status))
+    }
+
+    /// Opens a file for reading.
+    pub async fn open(&self, path: &str) -> Result<FileReader> {
+        FileReader::open(self.inner.clone(), check(path)?.to_string()).await
+    }
+
+    /// Reads a whole file into memory.
+    pub async fn read_all(&self, path: &str) -> Result<Vec<u8>> {
+        let mut r = self.open(path).await?;
+        r.read_to_end().await
+    }
+
+    /// Writes `data` as a new file (replacing it when `opts.overwrite`).
+    pub async fn write_all(&self, path: &str, data: &[u8], opts: CreateOptions) -> Result<()> {
+        let mut w = self.create(path, opts).await?;
+        w.write(data).await?;
+        w.close().await
+    }
+}
+
+/// Renews this client's lease while it has files open for writing; stops when the client is dropped.
+fn spawn_lease_renewer(inner: std::sync::Weak<Inner>) {
+    let Ok(handle) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    handle.spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            let Some(inner) = inner.upgrade() else { return };
+            if inner.open_writers.load(Ordering::Relaxed) == 0 {
+                continue;
+            }
+            let req = pb::RenewLeaseRequest {
+                client_name: inner.name.clone(),
+            };
+            if let Err(e) = inner
+                .nn
+                .call(|mut c| {
+                    let r = req.clone();
+                    async move { c.renew_lease(r).await }
+                })
+                .await
+            {
+                tracing::warn!(error = %e, "lease renewal failed");
+            }
+        }
+    });
+}

@@ -1,0 +1,36 @@
+//! The Basalt client library: an async API over the namenode and datanodes.
+//!
+//! [`Client`] connects to the metadata group (leader discovery and retry in [`namenode`]), creates files
+//! as [`FileWriter`]s (blocks streamed down a datanode pipeline, see [`writer`]) and opens them as
+//! seekable [`FileReader`]s (nearest replica first, failover on error, short-circuit reads of local
+//! replicas through a memory map, every chunk verified; see [`reader`]).
+
+mod datanodes;
+pub mod error;
+mod fs;
+pub mod namenode;
+pub mod reader;
+pub mod writer;
+
+pub use error::{ClientError, Result};
+pub use fs::{Client, ClientConfig, ContentSummary, CreateOptions, FileStatus};
+pub use namenode::RetryPolicy;
+pub use reader::FileReader;
+pub use writer::FileWriter;
+
+/// Cluster status as reported by the namenode (re-exported wire type).
+pub use basalt_proto::pb::ClusterStatusResponse as ClusterStatus;
+
+/// Identity of this machine, compared with a datanode's to decide on short-circuit reads.
+pub fn local_host_id() -> String {
+    std::fs::read_to_string("/etc/machine-id")
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .ok()
+                .map(|s| s.trim().to_string())
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,358 @@
+//! Reading a file: block by block from the nearest healthy replica.
+//!
+//! For the block under the read position the reader tries the replicas in the order the namenode gave
+//! (nearest first). A replica on this host (same machine id) is read short-circuit: the datanode tells
+//! where the block and checksum files are, the reader maps the block file into memory and verifies each
+//! chunk before copying from it. Other replicas stream chunk-aligned packets over gRPC, verified as they
+//! arrive. Any failure (unreachable node, checksum mismatch) marks that replica bad for this reader and
+//! the read continues from the next one; when none is left, the locations are fetched once more.
+
+use crate::error::{ClientError, Result};
+use crate::fs::Inner;
+use basalt_common::checksum::{self, MetaHeader, decode_sums, verify_chunks};
+use basalt_common::{BlockId, ErrorKind};
+use basalt_proto::{RemoteError, pb};
+use memmap2::Mmap;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// A file opened for reading.
+pub struct FileReader {
+    inner: Arc<Inner>,
+    path: String,
+    length: u64,
+    blocks: Vec<pb::LocatedBlock>,
+    pos: u64,
+    cur: Option<Cursor>,
+    /// (block id, datanode id) pairs that failed for this reader.
+    bad: HashSet<(u64, u64)>,
+    refreshed: bool,
+}
+
+/// An open replica of one block.
+struct Cursor {
+    index: usize,
+    datanode: u64,
+    source: Source,
+}
+
+enum Source {
+    /// A memory-mapped local replica; `verified` marks chunks already checked.
+    Local {
+        map: Mmap,
+        sums: Vec<u32>,
+        chunk: u32,
+        verified: Vec<bool>,
+        addr: String,
+    },
+    /// A remote stream positioned at `next` (block offset of `buf[0]`).
+    Remote {
+        stream: tonic::Streaming<pb::ReadPacket>,
+        buf: Vec<u8>,
+        buf_at: u64,
+        addr: String,
+    },
+}
+
+impl FileReader {
+    pub(crate) async fn open(inner: Arc<Inner>, path: String) -> Result<FileReader> {
+        let (length, blocks) = locate(&inner, &path).await?;
+        Ok(FileReader {
+            inner,
+            path,
+            length,
+            blocks,
+            pos: 0,
+            cur: None,
+            bad: HashSet::new(),
+            refreshed: false,
+        })
+    }
+
+    /// File length in bytes (of the closed part, for a file still being written).
+    pub fn len(&self) -> u64 {
+        self.length
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.length == 0
+    }
+
+    pub fn position(&self) -> u64 {
+        self.pos
+    }
+
+    /// Moves the read position; positions past the end read nothing.
+    pub fn seek(&mut self, pos: u64) {
+        if pos != self.pos {
+            self.pos = pos;
+            if matches!(
+                self.cur,
+                Some(Cursor {
+                    source: Source::Remote { .. },
+                    ..
+                })
+            ) {
+                self.cur = None;
+            }
+        }
+    }
+
+    /// Reads up to `out.len()` bytes at the current position; 0 means end of file.
+    pub async fn read(&mut self, out: &mut [u8]) -> Result<usize> {
+        if self.pos >= self.length || out.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            let index = self.block_index(self.pos);
+            if self.cur.as_ref().is_none_or(|c| c.index != index) {
+                self.cur = Some(self.open_replica(index).await?);
+            }
+            let cur = self.cur.as_mut().expect("opened above");
+            let block = &self.blocks[index];
+            let block_off = self.pos - block.offset;
+            let block_len = block.block.as_ref().map_or(0, |b| b.length);
+            let want = out.len().min((block_len - block_off) as usize);
+            match read_from(cur, block_off, &mut out[..want]).await {
+                Ok(n) => {
+                    self.pos += n as u64;
+                    return Ok(n);
+                }
+                Err(e) => {
+                    let (bid, dn) = (block.block.as_ref().map_or(0, |b| b.block_id), cur.datanode);
+                    tracing::warn!(block = %BlockId(bid), datanode = dn, error = %e, "replica failed; trying another");
+                    self.bad.insert((bid, dn));
+                    self.cur = None;
+                }
+            }
+        }
+    }
+
+    /// Reads from the current position to the end of the file.
+    pub async fn read_to_end(&mut self) -> Result<Vec<u8>> {
+        let mut out = vec![0u8; (self.length.saturating_sub(self.pos)) as usize];
+        let mut filled = 0;
+        while filled < out.len() {
+            let n = self.read(&mut out[filled..]).await?;
+            if n == 0 {
+                break;
+            }
+            filled += n;
+        }
+        out.truncate(filled);
+        Ok(out)
+    }
+
+    fn block_index(&self, pos: u64) -> usize {
+        self.blocks.partition_point(|b| b.offset <= pos).saturating_sub(1)
+    }
+
+    /// Opens the first usable replica of block `index`, refreshing locations once if all failed.
+    async fn open_replica(&mut self, index: usize) -> Result<Cursor> {
+        let mut last_err = String::from("no live replica");
+        loop {
+            let block = self.blocks[index].clone();
+            let eb = block.block.expect("located block has a block");
+            for dn in &block.locations {
+                if self.bad.contains(&(eb.block_id, dn.id)) {
+                    continue;
+                }
+                match self.open_on(&eb, dn, self.pos - block.offset).await {
+                    Ok(source) => {
+                        return Ok(Cursor {
+                            index,
+                            datanode: dn.id,
+                            source,
+                        });
+                    }
+                    Err(e) => {
+                        tracing::warn!(block = %BlockId(eb.block_id), datanode = %dn.addr, error = %e, "cannot open replica");
+                        last_err = format!("{}: {e}", dn.addr);
+                        self.bad.insert((eb.block_id, dn.id));
+                    }
+                }
+            }
+            if self.refreshed {
+                return Err(ClientError::BlockUnreadable {
+                    path: self.path.clone(),
+                    block: BlockId(eb.block_id),
+                    reason: last_err,
+                });
+            }
+            self.refreshed = true;
+            let (_, blocks) = locate(&self.inner, &self.path).await?;
+            if blocks.len() == self.blocks.len() {
+                self.blocks = blocks;
+            }
+        }
+    }
+
+    async fn open_on(&self, block: &pb::ExtendedBlock, dn: &pb::DatanodeInfo, offset: u64) -> Result<Source> {
+        if self.inner.config.short_circuit && !dn.host_id.is_empty() && dn.host_id == self.inner.host_id {
+            match open_local(&self.inner, block, dn).await {
+                Ok(src) => return Ok(src),
+                Err(e) => tracing::debug!(error = %e, "short-circuit read unavailable; reading over the network"),
+            }
+        }
+        let mut client = self.inner.dns.client(&dn.addr)?;
+        let req = pb::ReadBlockRequest {
+            block: Some(*block),
+            offset,
+            length: 0,
+        };
+        let stream = client.read_block(req).await.map_err(RemoteError::from)?.into_inner();
+        Ok(Source::Remote {
+            stream,
+            buf: Vec::new(),
+            buf_at: offset,
+            addr: dn.addr.clone(),
+        })
+    }
+}
+
+async fn locate(inner: &Inner, path: &str) -> Result<(u64, Vec<pb::LocatedBlock>)> {
+    let req = pb::GetBlockLocationsRequest {
+        path: path.to_string(),
+        offset: 0,
+        length: 0,
+        reader_host: String::new(),
+    };
+    let resp = inner
+        .nn
+        .call(|mut c| {
+            let r = req.clone();
+            async move { c.get_block_locations(r).await }
+        })
+        .await?;
+    let status = resp.status.expect("namenode returns a status");
+    if status.is_dir {
+        return Err(ClientError::IsADirectory(path.to_string()));
+    }
+    let length = resp
+        .blocks
+        .iter()
+        .map(|b| b.block.as_ref().map_or(0, |b| b.length))
+        .sum();
+    Ok((length, resp.blocks))
+}
+
+async fn open_local(inner: &Inner, block: &pb::ExtendedBlock, dn: &pb::DatanodeInfo) -> Result<Source> {
+    let mut client = inner.dns.client(&dn.addr)?;
+    let resp = client
+        .get_local_path(pb::LocalPathRequest { block: Some(*block) })
+        .await
+        .map_err(RemoteError::from)?
+        .into_inner();
+    if resp.host_id != inner.host_id || resp.length != block.length {
+        return Err(ClientError::InvalidArgument(
+            "replica is not local or has another length".into(),
+        ));
+    }
+    let (data_path, meta_path) = (resp.data_path.clone(), resp.meta_path.clone());
+    let io = |path: &str| {
+        let path = std::path::PathBuf::from(path);
+        move |source| ClientError::LocalIo { path, source }
+    };
+    let (map, meta) = tokio::task::spawn_blocking(move || -> Result<(Mmap, Vec<u8>)> {
+        let file = std::fs::File::open(&data_path).map_err(io(&data_path))?;
+        // SAFETY: finalized replicas are never modified in place (they are replaced by rename), and the
+        // mapping is only read through checksum-verified ranges.
+        let map = unsafe { Mmap::map(&file) }.map_err(io(&data_path))?;
+        let meta = std::fs::read(&meta_path).map_err(io(&meta_path))?;
+        Ok((map, meta))
+    })
+    .await
+    .map_err(|e| ClientError::InvalidArgument(e.to_string()))??;
+    let header = MetaHeader::decode(&meta).map_err(|e| ClientError::InvalidArgument(e.to_string()))?;
+    let sums = decode_sums(&meta[checksum::META_HEADER_LEN..]);
+    if map.len() as u64 != block.length {
+        return Err(ClientError::InvalidArgument("local replica length differs".into()));
+    }
+    let chunks = sums.len();
+    Ok(Source::Local {
+        map,
+        sums,
+        chunk: header.chunk_size,
+        verified: vec![false; chunks],
+        addr: dn.addr.clone(),
+    })
+}
+
+/// Copies bytes at block offset `off` into `out` from an open replica, verifying what it serves.
+async fn read_from(cur: &mut Cursor, off: u64, out: &mut [u8]) -> Result<usize> {
+    match &mut cur.source {
+        Source::Local {
+            map,
+            sums,
+            chunk,
+            verified,
+            addr,
+        } => {
+            let chunk = *chunk as u64;
+            let end = off + out.len() as u64;
+            let (first, last) = (off / chunk, (end - 1) / chunk);
+            for c in first..=last {
+                let ci = c as usize;
+                if verified.get(ci) == Some(&true) {
+                    continue;
+                }
+                let start = c * chunk;
+                let stop = (start + chunk).min(map.len() as u64);
+                let data = &map[start as usize..stop as usize];
+                verify_chunks(data, sums.get(ci..ci + 1).unwrap_or(&[]), chunk as u32, start).map_err(|mismatch| {
+                    ClientError::Corrupt {
+                        block: BlockId(0),
+                        source_addr: addr.clone(),
+                        mismatch,
+                    }
+                })?;
+                verified[ci] = true;
+            }
+            out.copy_from_slice(&map[off as usize..end as usize]);
+            Ok(out.len())
+        }
+        Source::Remote {
+            stream,
+            buf,
+            buf_at,
+            addr,
+        } => {
+            // Serve from the current packet; skip forward packet by packet otherwise.
+            loop {
+                let end = *buf_at + buf.len() as u64;
+                if off >= *buf_at && off < end {
+                    let start = (off - *buf_at) as usize;
+                    let n = out.len().min(buf.len() - start);
+                    out[..n].copy_from_slice(&buf[start..start + n]);
+                    return Ok(n);
+                }
+                if off < *buf_at {
+                    return Err(ClientError::InvalidArgument(
+                        "read position behind the block stream".into(),
+                    ));
+                }
+                let packet = match stream.message().await {
+                    Ok(Some(p)) => p,
+                    Ok(None) => {
+                        return Err(ClientError::Remote(RemoteError {
+                            kind: ErrorKind::Unavailable,
+                            message: format!("{addr} ended the block stream early"),
+                            leader: None,
+                            transport: true,
+                        }));
+                    }
+                    Err(s) => return Err(ClientError::Remote(RemoteError::from(s))),
+                };
+                verify_chunks(&packet.data, &packet.checksums, packet.chunk_size.max(1), packet.offset).map_err(
+                    |mismatch| ClientError::Corrupt {
+                        block: BlockId(0),
+                        source_addr: addr.clone(),
+                        mismatch,
+                    },
+                )?;
+                *buf = packet.data;
+                *buf_at = packet.offset;
+            }
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! [`Datanode`]: start-up, the running handle, and graceful shutdown.
+//!
+//! Start-up phases: validate the config; create the data directory and lock it; load (or create) the
+//! identity; open the block store (discarding `tmp/`, scanning `current/`); bind the listener; serve
+//! `DataTransfer`; start one link per namenode. Shutdown reverses it: stop the links, stop accepting and
+//! let in-flight streams finish (bounded), then release the directory lock.
+
+use crate::config::DatanodeConfig;
+use crate::context::Context;
+use crate::dir_lock::DirLock;
+use crate::error::DatanodeError;
+use crate::identity::{host_id, hostname, load_or_create_id};
+use crate::nn_link::{LinkInfo, Reports, run_link};
+use crate::store::{BlockStore, Layout};
+use crate::transfer::DataTransferService;
+use crate::transfer::downstream::{CONNECTION_WINDOW, STREAM_WINDOW};
+use basalt_common::{DatanodeId, MAX_RPC_MESSAGE};
+use basalt_proto::pb::DatanodeInfo;
+use basalt_proto::pb::data_transfer_server::DataTransferServer;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::TcpListenerStream;
+
+/// How long shutdown waits for in-flight streams before cutting them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// A running datanode.
+#[derive(Debug)]
+pub struct Datanode {
+    id: DatanodeId,
+    local_addr: SocketAddr,
+    advertise: String,
+    store: BlockStore,
+    shutdown: watch::Sender<bool>,
+    server: JoinHandle<Result<(), tonic::transport::Error>>,
+    links: Vec<JoinHandle<()>>,
+    _lock: DirLock,
+}
+
+impl Datanode {
+    /// Starts a datanode: everything runs in background tasks until [`Datanode::shutdown`].
+    pub async fn start(config: DatanodeConfig) -> Result<Datanode, DatanodeError> {
+        config.validate()?;
+        let data_dir = config.data_dir.clone();
+        let (lock, id, store, host_id) = tokio::task::spawn_blocking(move || {
+            crate::durable::create_dir_durable(&data_dir)?;
+            let lock = DirLock::acquire(&Layout::new(&data_dir).lock_file(), &data_dir)?;
+            let id = load_or_create_id(&data_dir)?;
+            let store = BlockStore::open(&data_dir)?;
+            Ok::<_, DatanodeError>((lock, id, store, host_id()))
+        })
+        .await
+        .map_err(|source| DatanodeError::Task { source })??;
+
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| DatanodeError::Bind {
+                addr: config.listen,
+                source,
+            })?;
+        let local_addr = listener.local_addr().map_err(|source| DatanodeError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+        let advertise = config
+            .advertise
+            .clone()
+            .unwrap_or_else(|| default_advertise(local_addr));
+
+        let (reports, queues) = Reports::new(config.namenodes.len());
+        let ctx = Context::new(id, host_id.clone(), store.clone(), reports, config.chunk_size);
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let server = tokio::spawn(serve(ctx.clone(), listener, shutdown_rx.clone()));
+
+        let host = advertise.rsplit_once(':').map_or(advertise.as_str(), |(h, _)| h);
+        let info = Arc::new(LinkInfo {
+            info: DatanodeInfo {
+                id: id.0,
+                addr: advertise.clone(),
+                rack: config.rack.clone(),
+                host_id,
+                host: host.trim_start_matches('[').trim_end_matches(']').to_string(),
+            },
+            interval: config.heartbeat_interval,
+        });
+        let links = config
+            .namenodes
+            .iter()
+            .zip(queues)
+            .map(|(addr, queue)| {
+                tokio::spawn(run_link(
+                    ctx.clone(),
+                    addr.clone(),
+                    queue,
+                    info.clone(),
+                    shutdown_rx.clone(),
+                ))
+            })
+            .collect();
+        tracing::info!(%id, %local_addr, %advertise, namenodes = config.namenodes.len(), "datanode started");
+        Ok(Datanode {
+            id,
+            local_addr,
+            advertise,
+            store,
+            shutdown,
+            server,
+            links,
+            _lock: lock,
+        })
+    }
+
+    /// Starts a datanode, runs it until `shutdown` completes, then stops it gracefully.
+    pub async fn run_until(config: DatanodeConfig, shutdown: impl Future<Output = ()>) -> Result<(), DatanodeError> {
+        let datanode = Datanode::start(config).await?;
+        shutdown.await;
+        datanode.shutdown().await;
+        Ok(())
+    }
+
+    /// The address the data transfer service is bound to (with the real port when 0 was asked).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The address told to namenodes.
+    pub fn advertise_addr(&self) -> &str {
+        &self.advertise
+    }
+
+    pub fn id(&self) -> DatanodeId {
+        self.id
+    }
+
+    /// The block store (for tests and tools).
+    pub fn store(&self) -> &BlockStore {
+        &self.store
+    }
+
+    /// Stops the namenode links and the server; in-flight streams get [`SHUTDOWN_GRACE`] to finish.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        for link in self.links {
+            let _ = link.await;
+        }
+        let mut server = self.server;
+        match tokio::time::timeout(SHUTDOWN_GRACE, &mut server).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => tracing::warn!(error = %e, "data transfer server failed"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "data transfer server task failed"),
+            Err(_) => {
+                tracing::warn!("in-flight transfers did not finish in time; cutting them");
+                server.abort();
+            }
+        }
+        tracing::info!(id = %self.id, "datanode stopped");
+    }
+}
+
+async fn serve(
+    ctx: Arc<Context>,
+    listener: TcpListener,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(), tonic::transport::Error> {
+    let service = DataTransferServer::new(DataTransferService::new(ctx))
+        .max_decoding_message_size(MAX_RPC_MESSAGE)
+        .max_encoding_message_size(MAX_RPC_MESSAGE);
+    let incoming = TcpListenerStream::new(listener).map(|conn| {
+        if let Ok(stream) = &conn {
+            let _ = stream.set_nodelay(true);
+        }
+        conn
+    });
+    tonic::transport::Server::builder()
+        .initial_stream_window_size(STREAM_WINDOW)
+        .initial_connection_window_size(CONNECTION_WINDOW)
+        .add_service(service)
+        .serve_with_incoming_shutdown(incoming, async move {
+            let _ = shutdown.wait_for(|s| *s).await;
+        })
+        .await
+}
+
+/// The bound address, or `hostname:port` when bound to a wildcard address.
+fn default_advertise(bound: SocketAddr) -> String {
+    if bound.ip().is_unspecified() {
+        format!("{}:{}", hostname(), bound.port())
+    } else {
+        bound.to_string()
+    }
+}

@@ -1,0 +1,32 @@
+//! The Basalt datanode: stores block replicas on local disk and moves them over gRPC (HDFS DataNode model).
+//!
+//! What lives where:
+//! - [`config`]: [`DatanodeConfig`], checked once by `validate()`.
+//! - [`datanode`]: [`Datanode`], start-up, the running handle and graceful shutdown.
+//! - [`store`]: the block store, sole owner of the on-disk layout (`store::layout`): finalized replicas
+//!   and their checksum files under `current/`, writes in progress under `tmp/`, bad files in `corrupt/`.
+//!   Blocking; async code calls it through `spawn_blocking`.
+//! - [`transfer`]: the `DataTransfer` service: the pipelined WriteBlock (receive, verify, persist,
+//!   forward, ack), ReadBlock (verified chunks) and GetLocalPath (short-circuit reads), plus the
+//!   replication of a replica to other datanodes on a namenode command.
+//! - [`nn_link`]: the `DatanodeProtocol` client: one link per namenode member (register, block reports,
+//!   heartbeats, incremental reports) and the execution of namenode commands.
+//! - [`identity`]: the persistent datanode id and the host id; `durable` holds the crash-safe file
+//!   primitives; `dir_lock` keeps two datanodes off one data directory.
+//! - [`error`]: [`DatanodeError`], mapped to an `ErrorKind` and to a gRPC status at the service edge.
+
+pub mod config;
+mod context;
+pub mod datanode;
+mod dir_lock;
+mod durable;
+pub mod error;
+pub mod identity;
+pub mod nn_link;
+pub mod store;
+pub mod transfer;
+
+pub use config::DatanodeConfig;
+pub use datanode::Datanode;
+pub use error::{BAD_DATANODE_KEY, DatanodeError, bad_datanode_of};
+pub use store::BlockStore;

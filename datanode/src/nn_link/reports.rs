@@ -1,0 +1,127 @@
+//! Incremental block reports: what was received or deleted since the last report, queued once per
+//! namenode link. A queue is bounded; on overflow (a namenode unreachable for long) it is dropped and the
+//! link sends a full block report instead, which supersedes it.
+
+use basalt_common::{BlockId, GenStamp};
+use std::sync::{Arc, Mutex};
+use tokio::sync::Notify;
+
+/// Most block events a queue holds before it gives up and asks for a full report.
+const MAX_QUEUED: usize = 100_000;
+
+/// A block as reported to a namenode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportedBlock {
+    pub block: BlockId,
+    pub genstamp: GenStamp,
+    pub length: u64,
+}
+
+/// What a link takes out of its queue in one go.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Batch {
+    pub received: Vec<ReportedBlock>,
+    pub deleted: Vec<ReportedBlock>,
+    /// Events were dropped: send a full block report.
+    pub overflowed: bool,
+}
+
+impl Batch {
+    pub fn is_empty(&self) -> bool {
+        self.received.is_empty() && self.deleted.is_empty() && !self.overflowed
+    }
+}
+
+/// The queue of one namenode link.
+#[derive(Debug, Default)]
+pub struct ReportQueue {
+    pending: Mutex<Batch>,
+    notify: Notify,
+}
+
+impl ReportQueue {
+    fn push(&self, event: ReportedBlock, deleted: bool) {
+        {
+            let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            if p.received.len() + p.deleted.len() >= MAX_QUEUED {
+                *p = Batch {
+                    overflowed: true,
+                    ..Batch::default()
+                };
+            }
+            if !p.overflowed {
+                if deleted {
+                    p.deleted.push(event)
+                } else {
+                    p.received.push(event)
+                }
+            }
+        }
+        self.notify.notify_one();
+    }
+
+    /// Takes everything queued.
+    pub fn take(&self) -> Batch {
+        std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Waits until something is queued (returns at once if a push happened since the last wait).
+    pub async fn notified(&self) {
+        self.notify.notified().await
+    }
+}
+
+/// Fans block events out to every namenode link.
+#[derive(Debug, Clone, Default)]
+pub struct Reports {
+    queues: Vec<Arc<ReportQueue>>,
+}
+
+impl Reports {
+    /// One queue per namenode; the links own the other ends.
+    pub fn new(links: usize) -> (Self, Vec<Arc<ReportQueue>>) {
+        let queues: Vec<_> = (0..links).map(|_| Arc::new(ReportQueue::default())).collect();
+        (Reports { queues: queues.clone() }, queues)
+    }
+
+    pub fn received(&self, event: ReportedBlock) {
+        self.queues.iter().for_each(|q| q.push(event, false));
+    }
+
+    pub fn deleted(&self, event: ReportedBlock) {
+        self.queues.iter().for_each(|q| q.push(event, true));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_reach_every_queue_and_overflow_asks_for_a_full_report() {
+        let (reports, queues) = Reports::new(2);
+        let ev = ReportedBlock {
+            block: BlockId(1),
+            genstamp: GenStamp(1),
+            length: 10,
+        };
+        reports.received(ev);
+        reports.deleted(ev);
+        for q in &queues {
+            assert_eq!(
+                q.take(),
+                Batch {
+                    received: vec![ev],
+                    deleted: vec![ev],
+                    overflowed: false
+                }
+            );
+            assert!(q.take().is_empty());
+        }
+        for _ in 0..=MAX_QUEUED {
+            reports.received(ev);
+        }
+        let b = queues[0].take();
+        assert!(b.overflowed && b.received.is_empty());
+    }
+}

@@ -1,0 +1,70 @@
+//! The `DataTransfer` gRPC service: the write pipeline ([`write`]), block reads ([`read`]) and the
+//! short-circuit path lookup. [`downstream`] is the client side of a pipeline hop, shared with
+//! replication ([`replicate`]). Errors become statuses here, through [`DatanodeError::to_status`].
+
+pub mod downstream;
+mod read;
+pub(crate) mod replicate;
+mod write;
+
+pub use read::READ_PACKET;
+
+use crate::context::Context;
+use crate::error::DatanodeError;
+use basalt_common::{BlockId, GenStamp};
+use basalt_proto::pb::data_transfer_server::DataTransfer;
+use basalt_proto::pb::{LocalPathRequest, LocalPathResponse, ReadBlockRequest, ReadPacket, WriteAck, WritePacket};
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status, Streaming};
+
+/// Acks buffered towards the writer.
+const ACK_BUFFER: usize = 64;
+
+/// The service implementation; one per datanode.
+#[derive(Debug, Clone)]
+pub(crate) struct DataTransferService {
+    ctx: Arc<Context>,
+}
+
+impl DataTransferService {
+    pub fn new(ctx: Arc<Context>) -> Self {
+        DataTransferService { ctx }
+    }
+}
+
+#[tonic::async_trait]
+impl DataTransfer for DataTransferService {
+    type WriteBlockStream = ReceiverStream<Result<WriteAck, Status>>;
+    type ReadBlockStream = ReceiverStream<Result<ReadPacket, Status>>;
+
+    async fn write_block(
+        &self,
+        request: Request<Streaming<WritePacket>>,
+    ) -> Result<Response<Self::WriteBlockStream>, Status> {
+        // Answer at once and run the pipeline in its own task: errors, even about the header, arrive as the
+        // stream's status, and a writer that waits for the response before sending works too.
+        let (tx, rx) = mpsc::channel(ACK_BUFFER);
+        tokio::spawn(write::serve(self.ctx.clone(), request.into_inner(), tx));
+        Ok(Response::new(ReceiverStream::new(rx)))
+    }
+
+    async fn read_block(&self, request: Request<ReadBlockRequest>) -> Result<Response<Self::ReadBlockStream>, Status> {
+        let rx = read::open(self.ctx.clone(), request.into_inner()).await?;
+        Ok(Response::new(ReceiverStream::new(rx)))
+    }
+
+    async fn get_local_path(&self, request: Request<LocalPathRequest>) -> Result<Response<LocalPathResponse>, Status> {
+        let eb = request.into_inner().block.ok_or(DatanodeError::BadStream {
+            reason: "request names no block",
+        })?;
+        let replica = self.ctx.store.lookup(BlockId(eb.block_id), GenStamp(eb.gen_stamp))?;
+        Ok(Response::new(LocalPathResponse {
+            data_path: replica.data_path.to_string_lossy().into_owned(),
+            meta_path: replica.meta_path.to_string_lossy().into_owned(),
+            length: replica.length,
+            host_id: self.ctx.host_id.clone(),
+        }))
+    }
+}

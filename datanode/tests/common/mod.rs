@@ -1,0 +1,112 @@
+//! Helpers shared by the datanode integration tests.
+#![allow(dead_code)]
+
+use basalt_common::checksum::chunk_checksums;
+use basalt_datanode::transfer::downstream::connect;
+use basalt_datanode::{Datanode, DatanodeConfig};
+use basalt_proto::pb::{DatanodeInfo, ExtendedBlock, ReadBlockRequest, WriteAck, WriteHeader, WritePacket};
+use std::time::{Duration, Instant};
+use tokio_stream::wrappers::ReceiverStream;
+
+pub const CHUNK: u32 = 4096;
+pub const PACKET: usize = 1024 * 1024;
+
+/// Polls `cond` until it holds, failing with `what` after `timeout`.
+pub async fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+pub fn data(len: usize, seed: u64) -> Vec<u8> {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    (0..len).map(|_| rng.u8(..)).collect()
+}
+
+/// A datanode on loopback port 0 in `dir`.
+pub async fn start_node(dir: &std::path::Path, namenodes: Vec<String>) -> Datanode {
+    let mut config = DatanodeConfig::new(dir);
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.namenodes = namenodes;
+    config.heartbeat_interval = Duration::from_millis(50);
+    Datanode::start(config).await.unwrap()
+}
+
+pub fn info(dn: &Datanode) -> DatanodeInfo {
+    DatanodeInfo {
+        id: dn.id().0,
+        addr: dn.local_addr().to_string(),
+        ..Default::default()
+    }
+}
+
+pub fn block(id: u64, gs: u64) -> ExtendedBlock {
+    ExtendedBlock {
+        block_id: id,
+        gen_stamp: gs,
+        length: 0,
+    }
+}
+
+/// The packets of `bytes`: 1 MiB each, the header on the first, `last` on the final one.
+pub fn packets(eb: &ExtendedBlock, downstream: Vec<DatanodeInfo>, bytes: &[u8]) -> Vec<WritePacket> {
+    let mut out: Vec<WritePacket> = bytes
+        .chunks(PACKET)
+        .enumerate()
+        .map(|(i, piece)| WritePacket {
+            header: None,
+            seqno: i as u64,
+            offset: (i * PACKET) as u64,
+            data: piece.to_vec(),
+            checksums: chunk_checksums(piece, CHUNK),
+            last: false,
+        })
+        .collect();
+    if out.is_empty() {
+        out.push(WritePacket::default());
+    }
+    out[0].header = Some(WriteHeader {
+        block: Some(*eb),
+        downstream,
+        chunk_size: CHUNK,
+        client_name: "test".into(),
+    });
+    out.last_mut().unwrap().last = true;
+    out
+}
+
+/// Sends every packet without waiting for acks, then collects the acks (or the stream's error).
+pub async fn write(addr: &str, packets: Vec<WritePacket>) -> Result<Vec<WriteAck>, tonic::Status> {
+    let mut client = connect(addr).await.unwrap();
+    let (tx, rx) = tokio::sync::mpsc::channel(packets.len().max(1));
+    for p in packets {
+        tx.send(p).await.unwrap();
+    }
+    let mut acks = client.write_block(ReceiverStream::new(rx)).await?.into_inner();
+    let mut out = Vec::new();
+    while let Some(ack) = acks.message().await? {
+        out.push(ack);
+    }
+    drop(tx);
+    Ok(out)
+}
+
+/// Reads `[offset, offset + length)` of a block; returns the first packet's offset and all the data.
+pub async fn read(addr: &str, eb: &ExtendedBlock, offset: u64, length: u64) -> Result<(u64, Vec<u8>), tonic::Status> {
+    let mut client = connect(addr).await.unwrap();
+    let req = ReadBlockRequest {
+        block: Some(*eb),
+        offset,
+        length,
+    };
+    let mut stream = client.read_block(req).await?.into_inner();
+    let (mut first, mut bytes) = (None, Vec::new());
+    while let Some(p) = stream.message().await? {
+        basalt_common::checksum::verify_chunks(&p.data, &p.checksums, p.chunk_size, p.offset).unwrap();
+        first.get_or_insert(p.offset);
+        bytes.extend_from_slice(&p.data);
+    }
+    Ok((first.unwrap_or(offset), bytes))
+}

@@ -1,0 +1,133 @@
+//! The namenode links against a fake namenode: registration, full and incremental reports, heartbeats,
+//! a DeleteBlocks command and re-registration on request.
+
+mod common;
+
+use basalt_proto::pb::datanode_command::Command;
+use basalt_proto::pb::datanode_protocol_server::{DatanodeProtocol, DatanodeProtocolServer};
+use basalt_proto::pb::*;
+use common::*;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::{Request, Response, Status};
+
+#[derive(Default)]
+struct Seen {
+    registers: Vec<DatanodeInfo>,
+    full_reports: Vec<Vec<ExtendedBlock>>,
+    received: Vec<ExtendedBlock>,
+    deleted: Vec<ExtendedBlock>,
+    heartbeats: usize,
+    /// Commands for the next heartbeat reply.
+    commands: Vec<DatanodeCommand>,
+    reregister: bool,
+}
+
+#[derive(Clone, Default)]
+struct FakeNamenode(Arc<Mutex<Seen>>);
+
+#[tonic::async_trait]
+impl DatanodeProtocol for FakeNamenode {
+    async fn register(&self, r: Request<RegisterRequest>) -> Result<Response<RegisterResponse>, Status> {
+        self.0.lock().unwrap().registers.push(r.into_inner().info.unwrap());
+        Ok(Response::new(RegisterResponse {}))
+    }
+    async fn heartbeat(&self, r: Request<HeartbeatRequest>) -> Result<Response<HeartbeatResponse>, Status> {
+        assert!(r.into_inner().capacity > 0);
+        let mut s = self.0.lock().unwrap();
+        s.heartbeats += 1;
+        let reply = HeartbeatResponse {
+            commands: std::mem::take(&mut s.commands),
+            reregister: s.reregister,
+        };
+        s.reregister = false;
+        Ok(Response::new(reply))
+    }
+    async fn block_report(&self, r: Request<BlockReportRequest>) -> Result<Response<BlockReportResponse>, Status> {
+        self.0.lock().unwrap().full_reports.push(r.into_inner().blocks);
+        Ok(Response::new(BlockReportResponse {}))
+    }
+    async fn block_received_and_deleted(
+        &self,
+        r: Request<IncrementalBlockReportRequest>,
+    ) -> Result<Response<IncrementalBlockReportResponse>, Status> {
+        let r = r.into_inner();
+        let mut s = self.0.lock().unwrap();
+        s.received.extend(r.received);
+        s.deleted.extend(r.deleted);
+        Ok(Response::new(IncrementalBlockReportResponse {}))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn datanode_registers_reports_and_obeys_delete_commands() {
+    let nn = FakeNamenode::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let nn_addr = listener.local_addr().unwrap().to_string();
+    let server = tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(DatanodeProtocolServer::new(nn.clone()))
+            .serve_with_incoming(TcpListenerStream::new(listener)),
+    );
+    let seen = || nn.0.lock().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let dn = start_node(dir.path(), vec![nn_addr]).await;
+    let t = Duration::from_secs(10);
+
+    wait_until("registration and full report", t, || seen().full_reports.len() == 1).await;
+    assert_eq!(seen().registers[0].id, dn.id().0);
+    assert_eq!(seen().registers[0].addr, dn.local_addr().to_string());
+    assert!(seen().full_reports[0].is_empty());
+    wait_until("heartbeats", t, || seen().heartbeats >= 2).await;
+
+    let eb = block(77, 3);
+    let bytes = data(10_000, 5);
+    write(&dn.local_addr().to_string(), packets(&eb, vec![], &bytes))
+        .await
+        .unwrap();
+    wait_until("incremental 'received' report", t, || !seen().received.is_empty()).await;
+    assert_eq!(
+        seen().received,
+        vec![ExtendedBlock {
+            block_id: 77,
+            gen_stamp: 3,
+            length: 10_000
+        }]
+    );
+
+    // ReplicateBlock: the replica is pushed to another datanode as a pipeline.
+    let dir2 = tempfile::tempdir().unwrap();
+    let dn2 = start_node(dir2.path(), vec![]).await;
+    let replicate = ReplicateBlock {
+        block: Some(eb),
+        targets: vec![info(&dn2)],
+    };
+    seen().commands.push(DatanodeCommand {
+        command: Some(Command::Replicate(replicate)),
+    });
+    wait_until("replica copied to the target", t, || {
+        dn2.store().get(basalt_common::BlockId(77)).is_some()
+    })
+    .await;
+    let (_, copied) = read(&dn2.local_addr().to_string(), &eb, 0, 0).await.unwrap();
+    assert!(copied == bytes);
+    dn2.shutdown().await;
+
+    let delete = DeleteBlocks { blocks: vec![eb] };
+    seen().commands.push(DatanodeCommand {
+        command: Some(Command::Delete(delete)),
+    });
+    wait_until("incremental 'deleted' report", t, || !seen().deleted.is_empty()).await;
+    assert!(dn.store().is_empty());
+
+    seen().reregister = true;
+    wait_until("re-registration and a second full report", t, || {
+        seen().full_reports.len() == 2
+    })
+    .await;
+    assert_eq!(seen().registers.len(), 2);
+
+    dn.shutdown().await;
+    server.abort();
+}

@@ -1,0 +1,283 @@
+//! Soft state of the block layer: which datanodes are alive and which replicas each holds. Rebuilt from
+//! registrations, heartbeats and block reports after every start (and, on a new leader, after a
+//! failover); never persisted. Pure: every call takes `now`, so liveness is testable without waiting.
+
+mod safe_mode;
+
+pub use safe_mode::SafeMode;
+
+use crate::namespace::{BlockMeta, DatanodeRecord};
+use basalt_common::placement::Candidate;
+use basalt_common::{BlockId, DatanodeId, GenStamp};
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+/// Load figures a datanode sends with each heartbeat.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NodeStats {
+    pub capacity: u64,
+    pub used: u64,
+    pub remaining: u64,
+    pub active_transfers: u32,
+}
+
+/// What the namenode knows of one datanode.
+#[derive(Clone, Debug)]
+pub struct DatanodeState {
+    pub record: DatanodeRecord,
+    pub stats: NodeStats,
+    pub last_heartbeat: Instant,
+    pub blocks: HashSet<BlockId>,
+    /// Replicas this node should delete, sent with the next heartbeat reply.
+    pub pending_deletes: Vec<BlockMeta>,
+}
+
+/// A replica as reported by a datanode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Replica {
+    gen_stamp: GenStamp,
+    len: u64,
+}
+
+/// The datanode is not registered here: it must register and send a full block report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("datanode {0} is not registered")]
+pub struct UnknownDatanode(pub DatanodeId);
+
+pub struct BlockManager {
+    nodes: HashMap<DatanodeId, DatanodeState>,
+    replicas: HashMap<BlockId, HashMap<DatanodeId, Replica>>,
+    dead_after: Duration,
+}
+
+impl BlockManager {
+    pub fn new(dead_after: Duration) -> Self {
+        BlockManager {
+            nodes: HashMap::new(),
+            replicas: HashMap::new(),
+            dead_after,
+        }
+    }
+
+    /// Registers (or re-registers) a datanode. A re-registration keeps what it reported before until
+    /// its next full report replaces it.
+    pub fn register(&mut self, record: DatanodeRecord, stats: NodeStats, now: Instant) {
+        let id = record.id;
+        match self.nodes.get_mut(&id) {
+            Some(n) => {
+                n.record = record;
+                n.stats = stats;
+                n.last_heartbeat = now;
+            }
+            None => {
+                self.nodes.insert(
+                    id,
+                    DatanodeState {
+                        record,
+                        stats,
+                        last_heartbeat: now,
+                        blocks: HashSet::new(),
+                        pending_deletes: Vec::new(),
+                    },
+                );
+            }
+        }
+    }
+
+    /// Records a heartbeat and returns the deletions queued for the node.
+    pub fn heartbeat(
+        &mut self,
+        id: DatanodeId,
+        stats: NodeStats,
+        now: Instant,
+    ) -> Result<Vec<BlockMeta>, UnknownDatanode> {
+        let node = self.nodes.get_mut(&id).ok_or(UnknownDatanode(id))?;
+        node.stats = stats;
+        node.last_heartbeat = now;
+        Ok(std::mem::take(&mut node.pending_deletes))
+    }
+
+    /// Replaces everything known about the node's replicas with a full report.
+    pub fn full_report(&mut self, id: DatanodeId, blocks: &[BlockMeta]) -> Result<(), UnknownDatanode> {
+        let node = self.nodes.get_mut(&id).ok_or(UnknownDatanode(id))?;
+        let old = std::mem::take(&mut node.blocks);
+        for b in old {
+            if let Some(holders) = self.replicas.get_mut(&b) {
+                holders.remove(&id);
+                if holders.is_empty() {
+                    self.replicas.remove(&b);
+                }
+            }
+        }
+        self.incremental(id, blocks, &[])
+    }
+
+    /// Applies replicas received and deleted since the last report.
+    pub fn incremental(
+        &mut self,
+        id: DatanodeId,
+        received: &[BlockMeta],
+        deleted: &[BlockMeta],
+    ) -> Result<(), UnknownDatanode> {
+        let node = self.nodes.get_mut(&id).ok_or(UnknownDatanode(id))?;
+        for b in received {
+            node.blocks.insert(b.id);
+            self.replicas.entry(b.id).or_default().insert(
+                id,
+                Replica {
+                    gen_stamp: b.gen_stamp,
+                    len: b.len,
+                },
+            );
+        }
+        for b in deleted {
+            node.blocks.remove(&b.id);
+            if let Some(holders) = self.replicas.get_mut(&b.id) {
+                holders.remove(&id);
+                if holders.is_empty() {
+                    self.replicas.remove(&b.id);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn is_live(&self, node: &DatanodeState, now: Instant) -> bool {
+        now.saturating_duration_since(node.last_heartbeat) < self.dead_after
+    }
+
+    /// Live datanodes as placement candidates.
+    pub fn live_candidates(&self, now: Instant) -> Vec<Candidate> {
+        self.nodes
+            .values()
+            .filter(|n| self.is_live(n, now))
+            .map(|n| Candidate {
+                id: n.record.id,
+                host: n.record.host.clone(),
+                rack: n.record.rack.clone(),
+                remaining: n.stats.remaining,
+            })
+            .collect()
+    }
+
+    pub fn node(&self, id: DatanodeId) -> Option<&DatanodeState> {
+        self.nodes.get(&id)
+    }
+
+    /// Live datanodes holding a replica of `block` at its generation stamp or newer.
+    pub fn locations(&self, block: &BlockMeta, now: Instant) -> Vec<&DatanodeRecord> {
+        let Some(holders) = self.replicas.get(&block.id) else {
+            return Vec::new();
+        };
+        holders
+            .iter()
+            .filter(|(_, r)| r.gen_stamp >= block.gen_stamp)
+            .filter_map(|(id, _)| self.nodes.get(id))
+            .filter(|n| self.is_live(n, now))
+            .map(|n| &n.record)
+            .collect()
+    }
+
+    /// Forgets `blocks` (their file was deleted or overwritten) and queues their replicas for deletion.
+    pub fn invalidate(&mut self, blocks: &[BlockMeta]) {
+        for b in blocks {
+            let Some(holders) = self.replicas.remove(&b.id) else {
+                continue;
+            };
+            for (dn, r) in holders {
+                if let Some(node) = self.nodes.get_mut(&dn) {
+                    node.blocks.remove(&b.id);
+                    node.pending_deletes.push(BlockMeta {
+                        id: b.id,
+                        gen_stamp: r.gen_stamp,
+                        len: r.len,
+                    });
+                }
+            }
+        }
+    }
+
+    /// How many of `expected` blocks have at least one live replica, and how many there are.
+    pub fn reported<'a>(&self, expected: impl Iterator<Item = &'a BlockMeta>, now: Instant) -> (u64, u64) {
+        let mut total = 0;
+        let mut reported = 0;
+        for b in expected {
+            total += 1;
+            if !self.locations(b, now).is_empty() {
+                reported += 1;
+            }
+        }
+        (reported, total)
+    }
+
+    /// Every known datanode with its liveness, in id order.
+    pub fn nodes(&self, now: Instant) -> Vec<(&DatanodeState, bool)> {
+        let mut v: Vec<_> = self.nodes.values().map(|n| (n, self.is_live(n, now))).collect();
+        v.sort_by_key(|(n, _)| n.record.id);
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(id: u64) -> DatanodeRecord {
+        DatanodeRecord {
+            id: DatanodeId(id),
+            addr: format!("127.0.0.1:{}", 5000 + id),
+            host: "127.0.0.1".into(),
+            host_id: "m".into(),
+            rack: String::new(),
+        }
+    }
+
+    fn blk(id: u64, gen_stamp: u64) -> BlockMeta {
+        BlockMeta {
+            id: BlockId(id),
+            gen_stamp: GenStamp(gen_stamp),
+            len: 10,
+        }
+    }
+
+    #[test]
+    fn liveness_follows_heartbeats() {
+        let t0 = Instant::now();
+        let mut bm = BlockManager::new(Duration::from_secs(10));
+        bm.register(rec(1), NodeStats::default(), t0);
+        assert_eq!(bm.live_candidates(t0 + Duration::from_secs(5)).len(), 1);
+        assert!(bm.live_candidates(t0 + Duration::from_secs(11)).is_empty());
+        bm.heartbeat(DatanodeId(1), NodeStats::default(), t0 + Duration::from_secs(11))
+            .unwrap();
+        assert_eq!(bm.live_candidates(t0 + Duration::from_secs(12)).len(), 1);
+        assert_eq!(
+            bm.heartbeat(DatanodeId(9), NodeStats::default(), t0),
+            Err(UnknownDatanode(DatanodeId(9)))
+        );
+    }
+
+    #[test]
+    fn reports_and_locations() {
+        let t0 = Instant::now();
+        let mut bm = BlockManager::new(Duration::from_secs(10));
+        bm.register(rec(1), NodeStats::default(), t0);
+        bm.register(rec(2), NodeStats::default(), t0);
+        bm.full_report(DatanodeId(1), &[blk(100, 5), blk(101, 5)]).unwrap();
+        bm.incremental(DatanodeId(2), &[blk(100, 4)], &[]).unwrap();
+        // The replica on node 2 has a stale generation stamp.
+        assert_eq!(bm.locations(&blk(100, 5), t0).len(), 1);
+        assert_eq!(bm.reported([blk(100, 5), blk(101, 5), blk(102, 5)].iter(), t0), (2, 3));
+        // A new full report replaces the old one.
+        bm.full_report(DatanodeId(1), &[blk(101, 5)]).unwrap();
+        assert!(bm.locations(&blk(100, 5), t0).is_empty());
+        // Invalidation queues deletes for the next heartbeat.
+        bm.invalidate(&[blk(101, 5)]);
+        let deletes = bm.heartbeat(DatanodeId(1), NodeStats::default(), t0).unwrap();
+        assert_eq!(deletes, vec![blk(101, 5)]);
+        assert!(
+            bm.heartbeat(DatanodeId(1), NodeStats::default(), t0)
+                .unwrap()
+                .is_empty()
+        );
+    }
+}

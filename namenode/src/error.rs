@@ -1,0 +1,28 @@
+//! Errors starting or running a namenode.
+
+use crate::config::ConfigError;
+use crate::raft::state_machine::SnapshotError;
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum NamenodeError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("raft log at {path}: {source}")]
+    Log { path: PathBuf, source: rocksdb::Error },
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
+    #[error("invalid raft configuration: {0}")]
+    RaftConfig(#[from] openraft::ConfigError),
+    #[error("metadata log failed: {0}")]
+    Raft(#[from] openraft::error::Fatal<u64>),
+    #[error("cannot bootstrap the metadata group: {0}")]
+    Bootstrap(String),
+}

@@ -1,0 +1,24 @@
+//! The Basalt namenode: the metadata service of the file system.
+//!
+//! It owns the namespace (directories, files, each file's blocks) and the datanode identities, as a
+//! state machine replicated by Raft (openraft) over a RocksDB log with file snapshots; and, as soft
+//! state rebuilt from heartbeats and block reports, where every replica lives and which datanodes are
+//! alive.
+//!
+//! - [`namespace`]: the pure state machine (commands, apply, queries).
+//! - [`raft`]: log store, state machine adapter, snapshots and the Raft transport.
+//! - [`blocks`]: replica locations, datanode liveness and safe mode (soft state).
+//! - [`service`]: the gRPC services (client protocol, datanode protocol) over a shared [`service::Core`].
+//! - [`server`]: start and stop a member ([`Namenode`]).
+
+pub mod blocks;
+pub mod config;
+pub mod error;
+pub mod namespace;
+pub mod raft;
+pub mod server;
+pub mod service;
+
+pub use config::{NamenodeConfig, parse_peers};
+pub use error::NamenodeError;
+pub use server::Namenode;

@@ -1,0 +1,381 @@
+//! Applying commands to the namespace. Each handler validates first and mutates only once nothing can
+//! fail any more, so a rejected command leaves the namespace untouched.
+
+use super::types::{BlockMeta, DatanodeRecord, FileMeta, Inode, InodeKind, Lease, Perm};
+use super::{Command, MAX_REPLICATION, Namespace, NamespaceError, Output, ROOT};
+use basalt_common::{BPath, BlockId, GenStamp, InodeId};
+use std::collections::BTreeMap;
+
+/// Block sizes must be a multiple of this (the checksum chunk granularity used by writers).
+const BLOCK_SIZE_MULTIPLE: u64 = 512;
+const MAX_BLOCK_SIZE: u64 = 1 << 40;
+
+type Result<T> = std::result::Result<T, NamespaceError>;
+
+impl Namespace {
+    pub(super) fn apply_command(&mut self, client: &str, cmd: &Command) -> Result<Output> {
+        match cmd {
+            Command::Mkdirs {
+                path,
+                parents,
+                perm,
+                mtime_ms,
+            } => self.mkdirs(path, *parents, perm, *mtime_ms),
+            Command::Create {
+                path,
+                overwrite,
+                create_parent,
+                replication,
+                block_size,
+                perm,
+                mtime_ms,
+            } => self.create(
+                path,
+                *overwrite,
+                *create_parent,
+                *replication,
+                *block_size,
+                perm,
+                client,
+                *mtime_ms,
+            ),
+            Command::AddBlock { path, previous } => self.add_block(path, client, previous.as_ref()),
+            Command::Complete { path, last, mtime_ms } => self.complete(path, client, last.as_ref(), *mtime_ms),
+            Command::Rename { src, dst, mtime_ms } => self.rename(src, dst, *mtime_ms),
+            Command::Delete {
+                path,
+                recursive,
+                mtime_ms,
+            } => self.delete(path, *recursive, *mtime_ms),
+            Command::SetReplication { path, replication } => self.set_replication(path, *replication),
+            Command::RegisterDatanode(rec) => {
+                self.register_datanode(rec.clone());
+                Ok(Output::Done)
+            }
+        }
+    }
+
+    fn alloc_inode(&mut self) -> InodeId {
+        let id = InodeId(self.next_inode);
+        self.next_inode += 1;
+        id
+    }
+
+    fn children_mut(&mut self, dir: InodeId) -> &mut BTreeMap<String, InodeId> {
+        match &mut self.inodes.get_mut(&dir).expect("directory exists").kind {
+            InodeKind::Dir { children } => children,
+            InodeKind::File(_) => unreachable!("checked to be a directory"),
+        }
+    }
+
+    fn insert_child(&mut self, parent: InodeId, name: &str, kind: InodeKind, perm: &Perm, mtime_ms: u64) -> InodeId {
+        let id = self.alloc_inode();
+        let inode = Inode {
+            id,
+            parent,
+            name: name.to_string(),
+            perm: perm.clone(),
+            mtime_ms,
+            kind,
+        };
+        self.inodes.insert(id, inode);
+        self.children_mut(parent).insert(name.to_string(), id);
+        self.touch(parent, mtime_ms);
+        id
+    }
+
+    fn touch(&mut self, id: InodeId, mtime_ms: u64) {
+        if let Some(i) = self.inodes.get_mut(&id) {
+            i.mtime_ms = i.mtime_ms.max(mtime_ms);
+        }
+    }
+
+    /// The existing directory that will hold `path`.
+    fn parent_dir(&self, path: &BPath) -> Result<InodeId> {
+        let parent = path
+            .parent()
+            .ok_or_else(|| NamespaceError::AlreadyExists { path: path.clone() })?;
+        match self.resolve(&parent) {
+            Ok(p) if p.is_dir() => Ok(p.id),
+            Ok(_) => Err(NamespaceError::NotADirectory { path: parent }),
+            Err(NamespaceError::NotFound { .. }) => Err(NamespaceError::ParentNotFound { path: parent }),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn mkdirs(&mut self, path: &BPath, parents: bool, perm: &Perm, mtime_ms: u64) -> Result<Output> {
+        if !parents {
+            if self.lookup(path).is_some() {
+                return Err(NamespaceError::AlreadyExists { path: path.clone() });
+            }
+            let parent = self.parent_dir(path)?;
+            let name = path.file_name().expect("not root");
+            self.insert_child(
+                parent,
+                name,
+                InodeKind::Dir {
+                    children: BTreeMap::new(),
+                },
+                perm,
+                mtime_ms,
+            );
+            return Ok(Output::Done);
+        }
+        // -p: check the whole chain first so nothing is created when a file is in the way.
+        let mut cur = ROOT;
+        let mut walked = BPath::root();
+        let mut missing_from = None;
+        for (i, comp) in path.components().enumerate() {
+            walked = walked.join(comp)?;
+            let InodeKind::Dir { children } = &self.inodes[&cur].kind else {
+                unreachable!()
+            };
+            match children.get(comp) {
+                Some(id) if self.inodes[id].is_dir() => cur = *id,
+                Some(_) => return Err(NamespaceError::NotADirectory { path: walked }),
+                None => {
+                    missing_from = Some(i);
+                    break;
+                }
+            }
+        }
+        if let Some(start) = missing_from {
+            for comp in path.components().skip(start) {
+                cur = self.insert_child(
+                    cur,
+                    comp,
+                    InodeKind::Dir {
+                        children: BTreeMap::new(),
+                    },
+                    perm,
+                    mtime_ms,
+                );
+            }
+        }
+        Ok(Output::Done)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn create(
+        &mut self,
+        path: &BPath,
+        overwrite: bool,
+        create_parent: bool,
+        replication: u32,
+        block_size: u64,
+        perm: &Perm,
+        client: &str,
+        mtime_ms: u64,
+    ) -> Result<Output> {
+        if path.is_root() {
+            return Err(NamespaceError::IsADirectory { path: path.clone() });
+        }
+        check_replication(replication)?;
+        if block_size == 0 || !block_size.is_multiple_of(BLOCK_SIZE_MULTIPLE) || block_size > MAX_BLOCK_SIZE {
+            return Err(NamespaceError::InvalidBlockSize {
+                value: block_size,
+                multiple: BLOCK_SIZE_MULTIPLE,
+                max: MAX_BLOCK_SIZE,
+            });
+        }
+        let mut replaced_blocks = Vec::new();
+        if let Ok(existing) = self.resolve(path) {
+            if existing.is_dir() {
+                return Err(NamespaceError::IsADirectory { path: path.clone() });
+            }
+            if !overwrite {
+                return Err(NamespaceError::AlreadyExists { path: path.clone() });
+            }
+            let Output::Deleted { blocks } = self.delete(path, false, mtime_ms)? else {
+                unreachable!()
+            };
+            replaced_blocks = blocks;
+        }
+        let parent = match self.parent_dir(path) {
+            Err(NamespaceError::ParentNotFound { path: parent }) if create_parent => {
+                self.mkdirs(
+                    &parent,
+                    true,
+                    &Perm {
+                        mode: 0o755,
+                        ..perm.clone()
+                    },
+                    mtime_ms,
+                )?;
+                self.parent_dir(path)?
+            }
+            other => other?,
+        };
+        let meta = FileMeta {
+            replication,
+            block_size,
+            blocks: Vec::new(),
+            lease: Some(Lease {
+                holder: client.to_string(),
+                since_ms: mtime_ms,
+            }),
+        };
+        let name = path.file_name().expect("not root");
+        let id = self.insert_child(parent, name, InodeKind::File(meta), perm, mtime_ms);
+        let status = self.status_of(path.clone(), id);
+        Ok(Output::Created {
+            status,
+            replaced_blocks,
+        })
+    }
+
+    /// The file at `path`, which must be open for writing.
+    fn open_file_mut(&mut self, path: &BPath, client: &str) -> Result<&mut FileMeta> {
+        let id = self.resolve(path)?.id;
+        match &mut self.inodes.get_mut(&id).expect("resolved").kind {
+            InodeKind::Dir { .. } => Err(NamespaceError::IsADirectory { path: path.clone() }),
+            InodeKind::File(FileMeta { lease: None, .. }) => {
+                Err(NamespaceError::NotUnderConstruction { path: path.clone() })
+            }
+            InodeKind::File(FileMeta { lease: Some(l), .. }) if l.holder != client => {
+                Err(NamespaceError::LeaseMismatch {
+                    path: path.clone(),
+                    holder: l.holder.clone(),
+                    client: client.to_string(),
+                })
+            }
+            InodeKind::File(f) => Ok(f),
+        }
+    }
+
+    fn add_block(&mut self, path: &BPath, client: &str, previous: Option<&BlockMeta>) -> Result<Output> {
+        let id = BlockId(self.next_block);
+        let gen_stamp = GenStamp(self.next_gen);
+        let file = self.open_file_mut(path, client)?;
+        set_last_length(path, file, previous)?;
+        let offset = file.length();
+        let block = BlockMeta { id, gen_stamp, len: 0 };
+        file.blocks.push(block);
+        let replication = file.replication;
+        let inode = self.lookup(path).expect("resolved above");
+        self.block_owner.insert(id, inode);
+        self.next_block += 1;
+        self.next_gen += 1;
+        Ok(Output::Block {
+            block,
+            offset,
+            replication,
+        })
+    }
+
+    fn complete(&mut self, path: &BPath, client: &str, last: Option<&BlockMeta>, mtime_ms: u64) -> Result<Output> {
+        let file = self.open_file_mut(path, client)?;
+        set_last_length(path, file, last)?;
+        file.lease = None;
+        let id = self.lookup(path).expect("resolved above");
+        self.touch(id, mtime_ms);
+        Ok(Output::Done)
+    }
+
+    fn rename(&mut self, src: &BPath, dst: &BPath, mtime_ms: u64) -> Result<Output> {
+        if src.is_root() {
+            return Err(NamespaceError::RootOperation { op: "renamed".into() });
+        }
+        let src_id = self.resolve(src)?.id;
+        // Into an existing directory: keep the source's name (HDFS and `mv` semantics).
+        let dst = match self.resolve(dst) {
+            Ok(d) if d.is_dir() => dst.join(src.file_name().expect("not root"))?,
+            _ => dst.clone(),
+        };
+        if &dst == src {
+            return Ok(Output::Done);
+        }
+        if dst.starts_with(src) {
+            return Err(NamespaceError::RenameIntoSelf { src: src.clone(), dst });
+        }
+        if self.lookup(&dst).is_some() {
+            return Err(NamespaceError::AlreadyExists { path: dst });
+        }
+        let new_parent = self.parent_dir(&dst)?;
+        let old_parent = self.inodes[&src_id].parent;
+        let old_name = self.inodes[&src_id].name.clone();
+        let new_name = dst.file_name().expect("not root").to_string();
+        self.children_mut(old_parent).remove(&old_name);
+        self.children_mut(new_parent).insert(new_name.clone(), src_id);
+        let node = self.inodes.get_mut(&src_id).expect("exists");
+        node.parent = new_parent;
+        node.name = new_name;
+        self.touch(old_parent, mtime_ms);
+        self.touch(new_parent, mtime_ms);
+        Ok(Output::Done)
+    }
+
+    fn delete(&mut self, path: &BPath, recursive: bool, mtime_ms: u64) -> Result<Output> {
+        if path.is_root() {
+            return Err(NamespaceError::RootOperation { op: "deleted".into() });
+        }
+        let node = self.resolve(path)?;
+        if let InodeKind::Dir { children } = &node.kind
+            && !recursive
+            && !children.is_empty()
+        {
+            return Err(NamespaceError::DirectoryNotEmpty { path: path.clone() });
+        }
+        let (id, parent, name) = (node.id, node.parent, node.name.clone());
+        self.children_mut(parent).remove(&name);
+        self.touch(parent, mtime_ms);
+        let mut blocks = Vec::new();
+        let mut stack = vec![id];
+        while let Some(cur) = stack.pop() {
+            let inode = self.inodes.remove(&cur).expect("child exists");
+            match inode.kind {
+                InodeKind::Dir { children } => stack.extend(children.into_values()),
+                InodeKind::File(f) => {
+                    for b in &f.blocks {
+                        self.block_owner.remove(&b.id);
+                    }
+                    blocks.extend(f.blocks);
+                }
+            }
+        }
+        Ok(Output::Deleted { blocks })
+    }
+
+    fn set_replication(&mut self, path: &BPath, replication: u32) -> Result<Output> {
+        check_replication(replication)?;
+        let id = self.resolve(path)?.id;
+        match &mut self.inodes.get_mut(&id).expect("resolved").kind {
+            InodeKind::Dir { .. } => Err(NamespaceError::IsADirectory { path: path.clone() }),
+            InodeKind::File(f) => {
+                f.replication = replication;
+                Ok(Output::Done)
+            }
+        }
+    }
+
+    fn register_datanode(&mut self, rec: DatanodeRecord) {
+        self.datanodes.insert(rec.id, rec);
+    }
+}
+
+fn check_replication(replication: u32) -> Result<()> {
+    if replication == 0 || replication > MAX_REPLICATION {
+        return Err(NamespaceError::InvalidReplication {
+            value: replication,
+            max: MAX_REPLICATION,
+        });
+    }
+    Ok(())
+}
+
+/// Records the writer's final length of the file's last block. `reported` must name that block.
+fn set_last_length(path: &BPath, file: &mut FileMeta, reported: Option<&BlockMeta>) -> Result<()> {
+    match (file.blocks.last_mut(), reported) {
+        (_, None) => Ok(()),
+        (Some(last), Some(r)) if last.id == r.id => {
+            last.len = r.len;
+            last.gen_stamp = r.gen_stamp.max(last.gen_stamp);
+            Ok(())
+        }
+        (last, Some(r)) => Err(NamespaceError::BlockMismatch {
+            path: path.clone(),
+            expected: last.map(|b| b.id),
+            got: r.id,
+        }),
+    }
+}

@@ -1,0 +1,74 @@
+//! Errors of namespace operations. Each maps to one [`ErrorKind`].
+
+use basalt_common::path::PathError;
+use basalt_common::{BPath, BlockId, ErrorKind};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum NamespaceError {
+    #[error("{message}")]
+    InvalidPath { message: String },
+    #[error("no such file or directory: {path}")]
+    NotFound { path: BPath },
+    #[error("parent directory does not exist: {path}")]
+    ParentNotFound { path: BPath },
+    #[error("file or directory already exists: {path}")]
+    AlreadyExists { path: BPath },
+    #[error("not a directory: {path}")]
+    NotADirectory { path: BPath },
+    #[error("is a directory: {path}")]
+    IsADirectory { path: BPath },
+    #[error("directory is not empty: {path} (delete it recursively)")]
+    DirectoryNotEmpty { path: BPath },
+    #[error("cannot move {src} into its own subtree {dst}")]
+    RenameIntoSelf { src: BPath, dst: BPath },
+    #[error("the root directory cannot be {op}")]
+    RootOperation { op: String },
+    #[error("{path} is being written by {holder}, not by {client}")]
+    LeaseMismatch {
+        path: BPath,
+        holder: String,
+        client: String,
+    },
+    #[error("{path} is not open for writing")]
+    NotUnderConstruction { path: BPath },
+    #[error("{path}: block {got} is not the file's last block (expected {expected:?})")]
+    BlockMismatch {
+        path: BPath,
+        expected: Option<BlockId>,
+        got: BlockId,
+    },
+    #[error("invalid replication factor {value}: must be between 1 and {max}")]
+    InvalidReplication { value: u32, max: u32 },
+    #[error("invalid block size {value}: must be a positive multiple of {multiple} bytes, at most {max}")]
+    InvalidBlockSize { value: u64, multiple: u64, max: u64 },
+    #[error("unsupported command version {version}")]
+    UnsupportedVersion { version: u16 },
+}
+
+impl From<PathError> for NamespaceError {
+    fn from(e: PathError) -> Self {
+        NamespaceError::InvalidPath { message: e.to_string() }
+    }
+}
+
+impl NamespaceError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            NamespaceError::NotFound { .. } | NamespaceError::ParentNotFound { .. } => ErrorKind::NotFound,
+            NamespaceError::AlreadyExists { .. } => ErrorKind::AlreadyExists,
+            NamespaceError::InvalidPath { .. }
+            | NamespaceError::NotADirectory { .. }
+            | NamespaceError::IsADirectory { .. }
+            | NamespaceError::DirectoryNotEmpty { .. }
+            | NamespaceError::RenameIntoSelf { .. }
+            | NamespaceError::RootOperation { .. }
+            | NamespaceError::InvalidReplication { .. }
+            | NamespaceError::InvalidBlockSize { .. }
+            | NamespaceError::UnsupportedVersion { .. } => ErrorKind::Invalid,
+            NamespaceError::LeaseMismatch { .. }
+            | NamespaceError::NotUnderConstruction { .. }
+            | NamespaceError::BlockMismatch { .. } => ErrorKind::Conflict,
+        }
+    }
+}

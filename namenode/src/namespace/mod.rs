@@ -1,0 +1,169 @@
+//! The namespace: the replicated, in-memory state machine of files, directories, their blocks and the
+//! datanode identities. Pure: [`Namespace::apply`] takes a log entry and returns its result; queries
+//! read it. Raft, RPC and time live outside.
+
+mod apply;
+pub mod command;
+pub mod error;
+mod query;
+pub mod types;
+
+#[cfg(test)]
+mod tests;
+
+pub use command::{COMMAND_VERSION, Command, Output, Request, Response};
+pub use error::NamespaceError;
+pub use types::{BlockMeta, ContentSummary, DatanodeRecord, FileMeta, FileStatus, Inode, InodeKind, Lease, Perm};
+
+use basalt_common::{BPath, BlockId, DatanodeId, InodeId};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+/// Inode id of the root directory.
+pub const ROOT: InodeId = InodeId(1);
+/// Largest replication factor a file may ask for.
+pub const MAX_REPLICATION: u32 = 32;
+/// How many applied (client, request id) results are remembered for retries.
+const DEDUP_WINDOW: usize = 65_536;
+
+/// The whole replicated namespace.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Namespace {
+    inodes: HashMap<InodeId, Inode>,
+    next_inode: u64,
+    next_block: u64,
+    next_gen: u64,
+    /// Which file owns each block.
+    block_owner: HashMap<BlockId, InodeId>,
+    datanodes: BTreeMap<DatanodeId, DatanodeRecord>,
+    /// Results of recent requests, for idempotent retries, oldest first.
+    recent: VecDeque<((String, u64), Response)>,
+    recent_index: HashMap<(String, u64), Response>,
+}
+
+impl Default for Namespace {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Namespace {
+    /// An empty namespace holding only `/`.
+    pub fn new() -> Self {
+        let root = Inode {
+            id: ROOT,
+            parent: ROOT,
+            name: String::new(),
+            perm: Perm::default_dir(),
+            mtime_ms: 0,
+            kind: InodeKind::Dir {
+                children: BTreeMap::new(),
+            },
+        };
+        Namespace {
+            inodes: HashMap::from([(ROOT, root)]),
+            next_inode: ROOT.0 + 1,
+            next_block: 1 << 30,
+            next_gen: 1000,
+            block_owner: HashMap::new(),
+            datanodes: BTreeMap::new(),
+            recent: VecDeque::new(),
+            recent_index: HashMap::new(),
+        }
+    }
+
+    /// Applies one log entry. Requests already applied (same client and request id) return their first
+    /// result again without changing anything.
+    pub fn apply(&mut self, req: &Request) -> Response {
+        if req.version != COMMAND_VERSION {
+            return Response(Err(NamespaceError::UnsupportedVersion { version: req.version }));
+        }
+        let key = (req.client.clone(), req.request_id);
+        if req.request_id != 0
+            && let Some(prev) = self.recent_index.get(&key)
+        {
+            return prev.clone();
+        }
+        let resp = Response(self.apply_command(&req.client, &req.command));
+        if req.request_id != 0 {
+            self.recent.push_back((key.clone(), resp.clone()));
+            self.recent_index.insert(key, resp.clone());
+            while self.recent.len() > DEDUP_WINDOW {
+                if let Some((old, _)) = self.recent.pop_front() {
+                    self.recent_index.remove(&old);
+                }
+            }
+        }
+        resp
+    }
+
+    /// Resolves a path to its inode id.
+    pub(crate) fn lookup(&self, path: &BPath) -> Option<InodeId> {
+        let mut cur = ROOT;
+        for comp in path.components() {
+            match &self.inodes.get(&cur)?.kind {
+                InodeKind::Dir { children } => cur = *children.get(comp)?,
+                InodeKind::File(_) => return None,
+            }
+        }
+        Some(cur)
+    }
+
+    /// Like [`Self::lookup`], but tells apart a missing entry from a file used as a directory.
+    pub(crate) fn resolve(&self, path: &BPath) -> Result<&Inode, NamespaceError> {
+        let mut cur = &self.inodes[&ROOT];
+        let mut walked = BPath::root();
+        for comp in path.components() {
+            match &cur.kind {
+                InodeKind::Dir { children } => {
+                    let id = children
+                        .get(comp)
+                        .ok_or_else(|| NamespaceError::NotFound { path: path.clone() })?;
+                    cur = &self.inodes[id];
+                    walked = walked.join(comp)?;
+                }
+                InodeKind::File(_) => return Err(NamespaceError::NotADirectory { path: walked }),
+            }
+        }
+        Ok(cur)
+    }
+
+    pub(crate) fn inode(&self, id: InodeId) -> &Inode {
+        &self.inodes[&id]
+    }
+
+    /// The datanodes that have registered, by id.
+    pub fn datanodes(&self) -> &BTreeMap<DatanodeId, DatanodeRecord> {
+        &self.datanodes
+    }
+
+    /// The file owning `block`, if any.
+    pub fn block_owner(&self, block: BlockId) -> Option<InodeId> {
+        self.block_owner.get(&block).copied()
+    }
+
+    /// Every block of every file, with its expected replication.
+    pub fn all_blocks(&self) -> impl Iterator<Item = (&BlockMeta, u32)> {
+        self.files()
+            .flat_map(|f| f.blocks.iter().map(move |b| (b, f.replication)))
+    }
+
+    /// Every block of every closed file (those a restart must find replicas of).
+    pub fn complete_blocks(&self) -> impl Iterator<Item = &BlockMeta> {
+        self.files().filter(|f| f.lease.is_none()).flat_map(|f| f.blocks.iter())
+    }
+
+    fn files(&self) -> impl Iterator<Item = &FileMeta> {
+        self.inodes.values().filter_map(|i| match &i.kind {
+            InodeKind::File(f) => Some(f),
+            InodeKind::Dir { .. } => None,
+        })
+    }
+
+    /// Number of (files, directories, blocks).
+    pub fn counts(&self) -> (u64, u64, u64) {
+        let dirs = self.inodes.values().filter(|i| i.is_dir()).count() as u64;
+        let files = self.inodes.len() as u64 - dirs;
+        (files, dirs, self.block_owner.len() as u64)
+    }
+}

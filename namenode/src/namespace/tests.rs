@@ -1,0 +1,423 @@
+use super::*;
+use basalt_common::ErrorKind;
+use proptest::prelude::*;
+
+fn p(s: &str) -> BPath {
+    BPath::parse(s).unwrap()
+}
+
+fn perm() -> Perm {
+    Perm {
+        owner: "alice".into(),
+        group: "staff".into(),
+        mode: 0o644,
+    }
+}
+
+fn run(ns: &mut Namespace, cmd: Command) -> Result<Output, NamespaceError> {
+    ns.apply(&Request::new("c1", 0, cmd)).0
+}
+
+fn mkdir(ns: &mut Namespace, path: &str, parents: bool) -> Result<Output, NamespaceError> {
+    run(
+        ns,
+        Command::Mkdirs {
+            path: p(path),
+            parents,
+            perm: perm(),
+            mtime_ms: 1,
+        },
+    )
+}
+
+fn create(ns: &mut Namespace, path: &str, overwrite: bool) -> Result<Output, NamespaceError> {
+    run(
+        ns,
+        Command::Create {
+            path: p(path),
+            overwrite,
+            create_parent: false,
+            replication: 3,
+            block_size: 1024,
+            perm: perm(),
+            mtime_ms: 2,
+        },
+    )
+}
+
+fn write_file(ns: &mut Namespace, path: &str, lens: &[u64]) {
+    create(ns, path, false).unwrap();
+    let mut prev: Option<BlockMeta> = None;
+    for &len in lens {
+        let Output::Block { block, .. } = run(
+            ns,
+            Command::AddBlock {
+                path: p(path),
+                previous: prev,
+            },
+        )
+        .unwrap() else {
+            panic!()
+        };
+        prev = Some(BlockMeta { len, ..block });
+    }
+    run(
+        ns,
+        Command::Complete {
+            path: p(path),
+            last: prev,
+            mtime_ms: 3,
+        },
+    )
+    .unwrap();
+}
+
+#[test]
+fn mkdir_semantics() {
+    let mut ns = Namespace::new();
+    assert_eq!(mkdir(&mut ns, "/a/b", false).unwrap_err().kind(), ErrorKind::NotFound);
+    mkdir(&mut ns, "/a/b/c", true).unwrap();
+    mkdir(&mut ns, "/a/b/c", true).unwrap();
+    assert!(matches!(
+        mkdir(&mut ns, "/a/b", false),
+        Err(NamespaceError::AlreadyExists { .. })
+    ));
+    create(&mut ns, "/a/f", false).unwrap();
+    assert!(matches!(
+        mkdir(&mut ns, "/a/f/g", true),
+        Err(NamespaceError::NotADirectory { .. })
+    ));
+    assert!(ns.stat(&p("/a/b/c")).unwrap().is_dir);
+}
+
+#[test]
+fn files_and_blocks() {
+    let mut ns = Namespace::new();
+    write_file(&mut ns, "/f", &[1024, 1024, 7]);
+    let st = ns.stat(&p("/f")).unwrap();
+    assert_eq!(st.length, 2055);
+    assert!(!st.under_construction);
+    let (_, blocks) = ns.blocks(&p("/f")).unwrap();
+    assert_eq!(
+        blocks.iter().map(|(_, off)| *off).collect::<Vec<_>>(),
+        vec![0, 1024, 2048]
+    );
+    assert!(matches!(
+        create(&mut ns, "/f", false),
+        Err(NamespaceError::AlreadyExists { .. })
+    ));
+    let Output::Created { replaced_blocks, .. } = create(&mut ns, "/f", true).unwrap() else {
+        panic!()
+    };
+    assert_eq!(replaced_blocks.len(), 3);
+    assert_eq!(ns.counts().2, 0);
+    // Only the lease holder may add blocks.
+    let other = ns
+        .apply(&Request::new(
+            "c2",
+            0,
+            Command::AddBlock {
+                path: p("/f"),
+                previous: None,
+            },
+        ))
+        .0;
+    assert!(matches!(other, Err(NamespaceError::LeaseMismatch { .. })));
+    assert_eq!(other.unwrap_err().kind(), ErrorKind::Conflict);
+}
+
+#[test]
+fn create_errors() {
+    let mut ns = Namespace::new();
+    mkdir(&mut ns, "/d", false).unwrap();
+    assert!(matches!(
+        create(&mut ns, "/d", true),
+        Err(NamespaceError::IsADirectory { .. })
+    ));
+    assert!(matches!(
+        create(&mut ns, "/nope/f", false),
+        Err(NamespaceError::ParentNotFound { .. })
+    ));
+    write_file(&mut ns, "/file", &[]);
+    assert!(matches!(
+        create(&mut ns, "/file/x", false),
+        Err(NamespaceError::NotADirectory { .. })
+    ));
+    let bad = run(
+        &mut ns,
+        Command::Create {
+            path: p("/r"),
+            overwrite: false,
+            create_parent: false,
+            replication: 0,
+            block_size: 1024,
+            perm: perm(),
+            mtime_ms: 0,
+        },
+    );
+    assert!(matches!(bad, Err(NamespaceError::InvalidReplication { .. })));
+}
+
+#[test]
+fn rename_semantics() {
+    let mut ns = Namespace::new();
+    mkdir(&mut ns, "/a/b", true).unwrap();
+    mkdir(&mut ns, "/dst", false).unwrap();
+    write_file(&mut ns, "/a/b/f", &[10]);
+    // Into an existing directory keeps the name.
+    run(
+        &mut ns,
+        Command::Rename {
+            src: p("/a"),
+            dst: p("/dst"),
+            mtime_ms: 5,
+        },
+    )
+    .unwrap();
+    assert_eq!(ns.stat(&p("/dst/a/b/f")).unwrap().length, 10);
+    assert!(ns.stat(&p("/a")).is_err());
+    let into_self = run(
+        &mut ns,
+        Command::Rename {
+            src: p("/dst"),
+            dst: p("/dst/a/b/x"),
+            mtime_ms: 5,
+        },
+    );
+    assert!(matches!(into_self, Err(NamespaceError::RenameIntoSelf { .. })));
+    write_file(&mut ns, "/g", &[]);
+    let clash = run(
+        &mut ns,
+        Command::Rename {
+            src: p("/g"),
+            dst: p("/dst/a/b/f"),
+            mtime_ms: 5,
+        },
+    );
+    assert!(matches!(clash, Err(NamespaceError::AlreadyExists { .. })));
+    run(
+        &mut ns,
+        Command::Rename {
+            src: p("/g"),
+            dst: p("/h"),
+            mtime_ms: 5,
+        },
+    )
+    .unwrap();
+    assert!(ns.stat(&p("/h")).is_ok());
+    let root = run(
+        &mut ns,
+        Command::Rename {
+            src: p("/"),
+            dst: p("/x"),
+            mtime_ms: 5,
+        },
+    );
+    assert!(matches!(root, Err(NamespaceError::RootOperation { .. })));
+}
+
+#[test]
+fn delete_recursive_frees_blocks() {
+    let mut ns = Namespace::new();
+    mkdir(&mut ns, "/d/e", true).unwrap();
+    write_file(&mut ns, "/d/e/f", &[5, 6]);
+    write_file(&mut ns, "/d/g", &[7]);
+    let not_empty = run(
+        &mut ns,
+        Command::Delete {
+            path: p("/d"),
+            recursive: false,
+            mtime_ms: 9,
+        },
+    );
+    assert!(matches!(not_empty, Err(NamespaceError::DirectoryNotEmpty { .. })));
+    let Output::Deleted { blocks } = run(
+        &mut ns,
+        Command::Delete {
+            path: p("/d"),
+            recursive: true,
+            mtime_ms: 9,
+        },
+    )
+    .unwrap() else {
+        panic!()
+    };
+    assert_eq!(blocks.len(), 3);
+    assert_eq!(ns.counts(), (0, 1, 0));
+    let missing = run(
+        &mut ns,
+        Command::Delete {
+            path: p("/d"),
+            recursive: true,
+            mtime_ms: 9,
+        },
+    );
+    assert_eq!(missing.unwrap_err().kind(), ErrorKind::NotFound);
+}
+
+#[test]
+fn retried_request_applies_once() {
+    let mut ns = Namespace::new();
+    let req = Request::new(
+        "writer-1",
+        42,
+        Command::Create {
+            path: p("/once"),
+            overwrite: false,
+            create_parent: false,
+            replication: 1,
+            block_size: 1024,
+            perm: perm(),
+            mtime_ms: 1,
+        },
+    );
+    let first = ns.apply(&req);
+    assert!(first.0.is_ok());
+    assert_eq!(ns.apply(&req), first, "a retry returns the first result");
+    assert_eq!(ns.counts().0, 1);
+}
+
+#[test]
+fn list_pages_in_name_order() {
+    let mut ns = Namespace::new();
+    for name in ["c", "a", "b", "d"] {
+        mkdir(&mut ns, &format!("/x/{name}"), true).unwrap();
+    }
+    let (page, more) = ns.list(&p("/x"), "", 2).unwrap();
+    assert_eq!(
+        page.iter().map(|s| s.path.as_str()).collect::<Vec<_>>(),
+        ["/x/a", "/x/b"]
+    );
+    assert!(more);
+    let (page, more) = ns.list(&p("/x"), "b", 10).unwrap();
+    assert_eq!(
+        page.iter().map(|s| s.path.as_str()).collect::<Vec<_>>(),
+        ["/x/c", "/x/d"]
+    );
+    assert!(!more);
+    let summary = ns.content_summary(&p("/x")).unwrap();
+    assert_eq!(summary.directories, 5);
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Mkdir(usize, bool),
+    Create(usize, bool),
+    Write(usize, Vec<u64>),
+    Rename(usize, usize),
+    Delete(usize, bool),
+}
+
+const PATHS: [&str; 7] = ["/a", "/b", "/a/x", "/a/y", "/b/x", "/a/x/z", "/c"];
+
+fn op() -> impl Strategy<Value = Op> {
+    let i = 0..PATHS.len();
+    prop_oneof![
+        (i.clone(), any::<bool>()).prop_map(|(i, b)| Op::Mkdir(i, b)),
+        (i.clone(), any::<bool>()).prop_map(|(i, b)| Op::Create(i, b)),
+        (i.clone(), proptest::collection::vec(0u64..2000, 0..3)).prop_map(|(i, l)| Op::Write(i, l)),
+        (i.clone(), i.clone()).prop_map(|(a, b)| Op::Rename(a, b)),
+        (i, any::<bool>()).prop_map(|(i, b)| Op::Delete(i, b)),
+    ]
+}
+
+fn to_commands(op: &Op) -> Vec<Command> {
+    let path = |i: usize| p(PATHS[i]);
+    match op {
+        Op::Mkdir(i, parents) => vec![Command::Mkdirs {
+            path: path(*i),
+            parents: *parents,
+            perm: perm(),
+            mtime_ms: 1,
+        }],
+        Op::Create(i, overwrite) => vec![Command::Create {
+            path: path(*i),
+            overwrite: *overwrite,
+            create_parent: false,
+            replication: 2,
+            block_size: 1024,
+            perm: perm(),
+            mtime_ms: 1,
+        }],
+        Op::Write(i, lens) => {
+            let mut cmds = vec![Command::AddBlock {
+                path: path(*i),
+                previous: None,
+            }];
+            cmds.extend(lens.iter().map(|_| Command::AddBlock {
+                path: path(*i),
+                previous: None,
+            }));
+            cmds.push(Command::Complete {
+                path: path(*i),
+                last: None,
+                mtime_ms: 2,
+            });
+            cmds
+        }
+        Op::Rename(a, b) => vec![Command::Rename {
+            src: path(*a),
+            dst: path(*b),
+            mtime_ms: 3,
+        }],
+        Op::Delete(i, r) => vec![Command::Delete {
+            path: path(*i),
+            recursive: *r,
+            mtime_ms: 4,
+        }],
+    }
+}
+
+/// Every inode is reachable from the root exactly once, parents agree, and blocks belong to live files.
+fn check_invariants(ns: &Namespace) {
+    let mut seen = std::collections::HashSet::new();
+    let mut stack = vec![ROOT];
+    while let Some(id) = stack.pop() {
+        assert!(seen.insert(id), "inode {id} reachable twice");
+        if let InodeKind::Dir { children } = &ns.inodes[&id].kind {
+            for (name, child) in children {
+                let c = &ns.inodes[child];
+                assert_eq!(&c.name, name);
+                assert_eq!(c.parent, id);
+                stack.push(*child);
+            }
+        }
+    }
+    assert_eq!(seen.len(), ns.inodes.len(), "unreachable inodes");
+    for (block, owner) in &ns.block_owner {
+        let InodeKind::File(f) = &ns.inodes[owner].kind else {
+            panic!("block owned by a directory")
+        };
+        assert!(f.blocks.iter().any(|b| b.id == *block));
+    }
+    let owned: usize = ns.all_blocks().count();
+    assert_eq!(owned, ns.block_owner.len());
+}
+
+/// The namespace in a form independent of hash map order.
+fn canon(ns: &Namespace) -> (Vec<Inode>, u64, u64, u64) {
+    let mut inodes: Vec<Inode> = ns.inodes.values().cloned().collect();
+    inodes.sort_by_key(|i| i.id);
+    (inodes, ns.next_inode, ns.next_block, ns.next_gen)
+}
+
+proptest! {
+    #[test]
+    fn apply_keeps_invariants_and_is_deterministic(ops in proptest::collection::vec(op(), 1..40)) {
+        let mut a = Namespace::new();
+        let mut b = Namespace::new();
+        for (n, op) in ops.iter().enumerate() {
+            for cmd in to_commands(op) {
+                let req = Request::new("w", n as u64 + 1, cmd);
+                let ra = a.apply(&req);
+                let rb = b.apply(&req);
+                prop_assert_eq!(ra, rb);
+            }
+            check_invariants(&a);
+        }
+        // A snapshot restores an identical namespace.
+        let bytes = bincode::serialize(&a).unwrap();
+        let restored: Namespace = bincode::deserialize(&bytes).unwrap();
+        prop_assert_eq!(canon(&restored), canon(&b));
+    }
+}

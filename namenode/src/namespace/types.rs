@@ -1,0 +1,112 @@
+//! Values of the replicated namespace: inodes, blocks, permissions and the file status answered to clients.
+
+use basalt_common::{BPath, BlockId, DatanodeId, GenStamp, InodeId};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Owner, group and POSIX-style mode bits of an inode.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Perm {
+    pub owner: String,
+    pub group: String,
+    pub mode: u32,
+}
+
+impl Perm {
+    pub fn default_dir() -> Self {
+        Perm {
+            owner: "basalt".into(),
+            group: "supergroup".into(),
+            mode: 0o755,
+        }
+    }
+}
+
+/// A block of a file as the namespace records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct BlockMeta {
+    pub id: BlockId,
+    pub gen_stamp: GenStamp,
+    pub len: u64,
+}
+
+/// The writer holding a file open.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    pub holder: String,
+    pub since_ms: u64,
+}
+
+/// What a file is beyond its inode header.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileMeta {
+    pub replication: u32,
+    pub block_size: u64,
+    pub blocks: Vec<BlockMeta>,
+    /// `Some` while the file is under construction.
+    pub lease: Option<Lease>,
+}
+
+impl FileMeta {
+    pub fn length(&self) -> u64 {
+        self.blocks.iter().map(|b| b.len).sum()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InodeKind {
+    Dir { children: BTreeMap<String, InodeId> },
+    File(FileMeta),
+}
+
+/// A directory or a file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inode {
+    pub id: InodeId,
+    pub parent: InodeId,
+    pub name: String,
+    pub perm: Perm,
+    pub mtime_ms: u64,
+    pub kind: InodeKind,
+}
+
+impl Inode {
+    pub fn is_dir(&self) -> bool {
+        matches!(self.kind, InodeKind::Dir { .. })
+    }
+}
+
+/// The status of a file or directory, as returned by stat and list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileStatus {
+    pub path: BPath,
+    pub inode: InodeId,
+    pub is_dir: bool,
+    pub length: u64,
+    pub replication: u32,
+    pub block_size: u64,
+    pub mtime_ms: u64,
+    pub perm: Perm,
+    pub under_construction: bool,
+    pub block_count: u64,
+}
+
+/// Totals below a path, as `du` reports them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContentSummary {
+    pub length: u64,
+    pub files: u64,
+    pub directories: u64,
+    /// Bytes including replication.
+    pub space_consumed: u64,
+}
+
+/// A datanode's replicated identity.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatanodeRecord {
+    pub id: DatanodeId,
+    pub addr: String,
+    pub host: String,
+    pub host_id: String,
+    pub rack: String,
+}

@@ -1,0 +1,182 @@
+//! Starting and stopping a namenode: open the log and the latest snapshot, start Raft (bootstrapping
+//! the group on first start), serve the client, datanode and Raft services on one listener, and run the
+//! monitor loop (safe mode).
+
+use crate::blocks::{BlockManager, SafeMode};
+use crate::config::NamenodeConfig;
+use crate::error::NamenodeError;
+use crate::raft::Raft;
+use crate::raft::log_store::LogStore;
+use crate::raft::network::NetworkFactory;
+use crate::raft::state_machine::StateMachineStore;
+use crate::raft::transport::RaftTransportService;
+use crate::service::{ClientService, Core, DatanodeService};
+use basalt_common::MAX_RPC_MESSAGE;
+use basalt_proto::pb::client_protocol_server::ClientProtocolServer;
+use basalt_proto::pb::datanode_protocol_server::DatanodeProtocolServer;
+use basalt_proto::pb::raft_transport_server::RaftTransportServer;
+use openraft::{BasicNode, SnapshotPolicy};
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::TcpListenerStream;
+
+/// A running namenode.
+pub struct Namenode {
+    addr: SocketAddr,
+    core: Arc<Core>,
+    stop: watch::Sender<bool>,
+    server: JoinHandle<Result<(), tonic::transport::Error>>,
+    monitor: JoinHandle<()>,
+}
+
+impl Namenode {
+    pub async fn start(config: NamenodeConfig) -> Result<Namenode, NamenodeError> {
+        config.validate()?;
+        let dir = config.data_dir.clone();
+        std::fs::create_dir_all(&dir).map_err(|source| NamenodeError::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| NamenodeError::Bind {
+                addr: config.listen,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| NamenodeError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+        let advertise = config.advertise.clone().unwrap_or_else(|| addr.to_string());
+
+        let log_dir = dir.join("raft-log");
+        let log = LogStore::open(&log_dir).map_err(|source| NamenodeError::Log { path: log_dir, source })?;
+        let sm = StateMachineStore::open(&dir.join("snapshots"))?;
+        let state = sm.shared();
+        let hb = config.raft_heartbeat.as_millis().max(10) as u64;
+        let raft_config = openraft::Config {
+            cluster_name: "basalt-metadata".into(),
+            heartbeat_interval: hb,
+            election_timeout_min: hb * 3,
+            election_timeout_max: hb * 6,
+            snapshot_policy: SnapshotPolicy::LogsSinceLast(config.snapshot_interval),
+            max_in_snapshot_log_to_keep: config.snapshot_interval.min(1000),
+            ..Default::default()
+        }
+        .validate()?;
+        let raft = Raft::new(config.id, Arc::new(raft_config), NetworkFactory, log, sm).await?;
+        bootstrap(&raft, &config, &advertise).await?;
+
+        let core = Arc::new(Core {
+            advertise: advertise.clone(),
+            raft: raft.clone(),
+            state,
+            blocks: Mutex::new(BlockManager::new(config.dead_interval)),
+            safe_mode: Mutex::new(SafeMode::new(config.safe_mode_threshold)),
+            leases: Mutex::new(HashMap::new()),
+            rng: Mutex::new(fastrand::Rng::new()),
+            replicas_reported: tokio::sync::Notify::new(),
+            config,
+        });
+        let (stop, stop_rx) = watch::channel(false);
+        let incoming = TcpListenerStream::new(listener).map(|s| {
+            if let Ok(s) = &s {
+                let _ = s.set_nodelay(true);
+            }
+            s
+        });
+        let mut shutdown = stop_rx.clone();
+        let server = tokio::spawn(
+            tonic::transport::Server::builder()
+                .add_service(
+                    ClientProtocolServer::new(ClientService::new(core.clone()))
+                        .max_decoding_message_size(MAX_RPC_MESSAGE)
+                        .max_encoding_message_size(MAX_RPC_MESSAGE),
+                )
+                .add_service(
+                    DatanodeProtocolServer::new(DatanodeService::new(core.clone()))
+                        .max_decoding_message_size(MAX_RPC_MESSAGE * 4)
+                        .max_encoding_message_size(MAX_RPC_MESSAGE),
+                )
+                .add_service(
+                    RaftTransportServer::new(RaftTransportService::new(raft))
+                        .max_decoding_message_size(MAX_RPC_MESSAGE * 4)
+                        .max_encoding_message_size(MAX_RPC_MESSAGE * 4),
+                )
+                .serve_with_incoming_shutdown(incoming, async move {
+                    let _ = shutdown.wait_for(|s| *s).await;
+                }),
+        );
+        let monitor = tokio::spawn(monitor(core.clone(), stop_rx));
+        tracing::info!(id = core.config.id, %addr, advertise = %core.advertise, "namenode started");
+        Ok(Namenode {
+            addr,
+            core,
+            stop,
+            server,
+            monitor,
+        })
+    }
+
+    /// The address the services listen on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn raft(&self) -> &Raft {
+        &self.core.raft
+    }
+
+    /// Stops serving, then stops Raft.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.server.await;
+        let _ = self.monitor.await;
+        if let Err(e) = self.core.raft.shutdown().await {
+            tracing::warn!(error = %e, "raft shutdown");
+        }
+        tracing::info!("namenode stopped");
+    }
+}
+
+/// Initializes the group on its very first start; later starts (or other members' bootstrap) find it
+/// initialized and do nothing.
+async fn bootstrap(raft: &Raft, config: &NamenodeConfig, advertise: &str) -> Result<(), NamenodeError> {
+    if raft.is_initialized().await? {
+        return Ok(());
+    }
+    let members: BTreeMap<u64, BasicNode> = if config.peers.is_empty() {
+        BTreeMap::from([(config.id, BasicNode::new(advertise))])
+    } else {
+        config.peers.iter().map(|(id, a)| (*id, BasicNode::new(a))).collect()
+    };
+    match raft.initialize(members).await {
+        Ok(()) => Ok(()),
+        Err(openraft::error::RaftError::APIError(openraft::error::InitializeError::NotAllowed(_))) => Ok(()),
+        Err(e) => Err(NamenodeError::Bootstrap(e.to_string())),
+    }
+}
+
+/// Background duties of a member: leave safe mode once this member leads with an up-to-date state and
+/// enough blocks are reported.
+async fn monitor(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        if core.safe_mode.lock().expect("safe mode lock poisoned").is_on()
+            && core.is_leader()
+            && core.read_barrier().await.is_ok()
+        {
+            core.refresh_safe_mode();
+        }
+    }
+}

@@ -1,0 +1,322 @@
+//! The client protocol: namespace operations and block allocation for writers.
+
+use super::convert::{block_from_pb, block_to_pb, datanode_to_pb, perm_from_pb, status_to_pb};
+use super::{Core, invalid, now_ms, ns_status};
+use crate::namespace::{Command, Output};
+use basalt_common::placement::{self, PlacementError};
+use basalt_common::{BPath, DatanodeId, ErrorKind};
+use basalt_proto::pb::client_protocol_server::ClientProtocol;
+use basalt_proto::{pb, to_status};
+use std::sync::Arc;
+use std::time::Instant;
+use tonic::{Request, Response, Status};
+
+pub struct ClientService {
+    core: Arc<Core>,
+}
+
+impl ClientService {
+    pub fn new(core: Arc<Core>) -> Self {
+        ClientService { core }
+    }
+}
+
+fn path(s: &str) -> Result<BPath, Status> {
+    BPath::parse(s).map_err(|e| invalid(e.to_string()))
+}
+
+/// The host a request came from, unless the client named one.
+fn origin_host<T>(req: &Request<T>, named: &str) -> String {
+    if !named.is_empty() {
+        return named.to_string();
+    }
+    req.remote_addr().map(|a| a.ip().to_string()).unwrap_or_default()
+}
+
+fn placement_status(e: PlacementError) -> Status {
+    to_status(ErrorKind::Capacity, e.to_string(), None)
+}
+
+#[tonic::async_trait]
+impl ClientProtocol for ClientService {
+    async fn mkdirs(&self, req: Request<pb::MkdirsRequest>) -> Result<Response<pb::MkdirsResponse>, Status> {
+        let r = req.into_inner();
+        let cmd = Command::Mkdirs {
+            path: path(&r.path)?,
+            parents: r.parents,
+            perm: perm_from_pb(r.perm.as_ref(), true),
+            mtime_ms: now_ms(),
+        };
+        self.core.write(&r.client_name, r.request_id, cmd).await?;
+        Ok(Response::new(pb::MkdirsResponse {}))
+    }
+
+    async fn create(&self, req: Request<pb::CreateRequest>) -> Result<Response<pb::CreateResponse>, Status> {
+        let r = req.into_inner();
+        if r.client_name.is_empty() {
+            return Err(invalid("create needs a client name (the lease holder)"));
+        }
+        let cfg = &self.core.config;
+        let cmd = Command::Create {
+            path: path(&r.path)?,
+            overwrite: r.overwrite,
+            create_parent: r.create_parent,
+            replication: if r.replication == 0 {
+                cfg.default_replication
+            } else {
+                r.replication
+            },
+            block_size: if r.block_size == 0 {
+                cfg.default_block_size
+            } else {
+                r.block_size
+            },
+            perm: perm_from_pb(r.perm.as_ref(), false),
+            mtime_ms: now_ms(),
+        };
+        let Output::Created {
+            status,
+            replaced_blocks,
+        } = self.core.write(&r.client_name, r.request_id, cmd).await?
+        else {
+            return Err(to_status(
+                ErrorKind::Internal,
+                "create returned an unexpected result",
+                None,
+            ));
+        };
+        self.core.free_blocks(&replaced_blocks);
+        self.core
+            .leases
+            .lock()
+            .expect("lease lock poisoned")
+            .insert(r.client_name, Instant::now());
+        Ok(Response::new(pb::CreateResponse {
+            status: Some(status_to_pb(&status)),
+        }))
+    }
+
+    async fn add_block(&self, req: Request<pb::AddBlockRequest>) -> Result<Response<pb::AddBlockResponse>, Status> {
+        let writer_host = origin_host(&req, &req.get_ref().writer_host);
+        let r = req.into_inner();
+        let p = path(&r.path)?;
+        self.core.check_writable()?;
+        let st = self.core.state().namespace.stat(&p).map_err(|e| ns_status(&e))?;
+        if st.is_dir {
+            return Err(to_status(ErrorKind::Invalid, format!("is a directory: {p}"), None));
+        }
+        let exclude: Vec<DatanodeId> = r.exclude.iter().map(|&d| DatanodeId(d)).collect();
+        let (targets, records) = {
+            let blocks = self.core.blocks.lock().expect("block manager lock poisoned");
+            let candidates = blocks.live_candidates(Instant::now());
+            let mut rng = self.core.rng.lock().expect("rng lock poisoned");
+            let targets = placement::choose_targets(
+                &candidates,
+                st.replication as usize,
+                Some(&writer_host),
+                &exclude,
+                st.block_size,
+                &mut rng,
+            )
+            .map_err(placement_status)?;
+            let records: Vec<pb::DatanodeInfo> = targets
+                .iter()
+                .filter_map(|id| blocks.node(*id))
+                .map(|n| datanode_to_pb(&n.record))
+                .collect();
+            (targets, records)
+        };
+        debug_assert_eq!(targets.len(), records.len());
+        let cmd = Command::AddBlock {
+            path: p,
+            previous: r.previous.as_ref().map(block_from_pb),
+        };
+        let Output::Block { block, offset, .. } = self.core.write(&r.client_name, r.request_id, cmd).await? else {
+            return Err(to_status(
+                ErrorKind::Internal,
+                "add block returned an unexpected result",
+                None,
+            ));
+        };
+        self.core
+            .leases
+            .lock()
+            .expect("lease lock poisoned")
+            .insert(r.client_name, Instant::now());
+        Ok(Response::new(pb::AddBlockResponse {
+            block: Some(pb::LocatedBlock {
+                block: Some(block_to_pb(&block)),
+                offset,
+                locations: records,
+            }),
+        }))
+    }
+
+    async fn complete(&self, req: Request<pb::CompleteRequest>) -> Result<Response<pb::CompleteResponse>, Status> {
+        let r = req.into_inner();
+        let p = path(&r.path)?;
+        let last = r.last.as_ref().map(block_from_pb);
+        if let Some(last) = &last {
+            self.core.wait_reported(last).await?;
+        }
+        let cmd = Command::Complete {
+            path: p,
+            last,
+            mtime_ms: now_ms(),
+        };
+        self.core.write(&r.client_name, r.request_id, cmd).await?;
+        Ok(Response::new(pb::CompleteResponse {}))
+    }
+
+    async fn get_block_locations(
+        &self,
+        req: Request<pb::GetBlockLocationsRequest>,
+    ) -> Result<Response<pb::GetBlockLocationsResponse>, Status> {
+        let reader_host = origin_host(&req, &req.get_ref().reader_host);
+        let r = req.into_inner();
+        let p = path(&r.path)?;
+        self.core.read_barrier().await?;
+        let (status, blocks) = self.core.state().namespace.blocks(&p).map_err(|e| ns_status(&e))?;
+        let end = if r.length == 0 {
+            u64::MAX
+        } else {
+            r.offset.saturating_add(r.length)
+        };
+        let now = Instant::now();
+        let bm = self.core.blocks.lock().expect("block manager lock poisoned");
+        let mut rng = self.core.rng.lock().expect("rng lock poisoned");
+        let located = blocks
+            .iter()
+            .filter(|(b, off)| *off < end && off + b.len.max(1) > r.offset)
+            .map(|(b, off)| {
+                let mut locs: Vec<pb::DatanodeInfo> = bm.locations(b, now).into_iter().map(datanode_to_pb).collect();
+                placement::sort_nearest(
+                    &mut locs,
+                    |d| placement::distance(&reader_host, "", &d.host, &d.rack),
+                    &mut rng,
+                );
+                pb::LocatedBlock {
+                    block: Some(block_to_pb(b)),
+                    offset: *off,
+                    locations: locs,
+                }
+            })
+            .collect();
+        Ok(Response::new(pb::GetBlockLocationsResponse {
+            status: Some(status_to_pb(&status)),
+            blocks: located,
+        }))
+    }
+
+    async fn get_file_info(
+        &self,
+        req: Request<pb::GetFileInfoRequest>,
+    ) -> Result<Response<pb::GetFileInfoResponse>, Status> {
+        let p = path(&req.get_ref().path)?;
+        self.core.read_barrier().await?;
+        let st = self.core.state().namespace.stat(&p).map_err(|e| ns_status(&e))?;
+        Ok(Response::new(pb::GetFileInfoResponse {
+            status: Some(status_to_pb(&st)),
+        }))
+    }
+
+    async fn list_status(
+        &self,
+        req: Request<pb::ListStatusRequest>,
+    ) -> Result<Response<pb::ListStatusResponse>, Status> {
+        let r = req.into_inner();
+        let p = path(&r.path)?;
+        self.core.read_barrier().await?;
+        let limit = if r.limit == 0 { usize::MAX } else { r.limit as usize };
+        let (entries, has_more) = self
+            .core
+            .state()
+            .namespace
+            .list(&p, &r.start_after, limit)
+            .map_err(|e| ns_status(&e))?;
+        Ok(Response::new(pb::ListStatusResponse {
+            entries: entries.iter().map(status_to_pb).collect(),
+            has_more,
+        }))
+    }
+
+    async fn rename(&self, req: Request<pb::RenameRequest>) -> Result<Response<pb::RenameResponse>, Status> {
+        let r = req.into_inner();
+        let cmd = Command::Rename {
+            src: path(&r.src)?,
+            dst: path(&r.dst)?,
+            mtime_ms: now_ms(),
+        };
+        self.core.write(&r.client_name, r.request_id, cmd).await?;
+        Ok(Response::new(pb::RenameResponse {}))
+    }
+
+    async fn delete(&self, req: Request<pb::DeleteRequest>) -> Result<Response<pb::DeleteResponse>, Status> {
+        let r = req.into_inner();
+        let cmd = Command::Delete {
+            path: path(&r.path)?,
+            recursive: r.recursive,
+            mtime_ms: now_ms(),
+        };
+        if let Output::Deleted { blocks } = self.core.write(&r.client_name, r.request_id, cmd).await? {
+            self.core.free_blocks(&blocks);
+        }
+        Ok(Response::new(pb::DeleteResponse { deleted: true }))
+    }
+
+    async fn set_replication(
+        &self,
+        req: Request<pb::SetReplicationRequest>,
+    ) -> Result<Response<pb::SetReplicationResponse>, Status> {
+        let r = req.into_inner();
+        let cmd = Command::SetReplication {
+            path: path(&r.path)?,
+            replication: r.replication,
+        };
+        self.core.write(&r.client_name, r.request_id, cmd).await?;
+        Ok(Response::new(pb::SetReplicationResponse {}))
+    }
+
+    async fn get_content_summary(
+        &self,
+        req: Request<pb::ContentSummaryRequest>,
+    ) -> Result<Response<pb::ContentSummaryResponse>, Status> {
+        let p = path(&req.get_ref().path)?;
+        self.core.read_barrier().await?;
+        let s = self
+            .core
+            .state()
+            .namespace
+            .content_summary(&p)
+            .map_err(|e| ns_status(&e))?;
+        Ok(Response::new(pb::ContentSummaryResponse {
+            length: s.length,
+            file_count: s.files,
+            directory_count: s.directories,
+            space_consumed: s.space_consumed,
+        }))
+    }
+
+    async fn renew_lease(
+        &self,
+        req: Request<pb::RenewLeaseRequest>,
+    ) -> Result<Response<pb::RenewLeaseResponse>, Status> {
+        let r = req.into_inner();
+        if !self.core.is_leader() {
+            self.core.check_writable()?;
+        }
+        self.core
+            .leases
+            .lock()
+            .expect("lease lock poisoned")
+            .insert(r.client_name, Instant::now());
+        Ok(Response::new(pb::RenewLeaseResponse {}))
+    }
+
+    async fn cluster_status(
+        &self,
+        _req: Request<pb::ClusterStatusRequest>,
+    ) -> Result<Response<pb::ClusterStatusResponse>, Status> {
+        Ok(Response::new(super::datanode::cluster_status(&self.core)))
+    }
+}

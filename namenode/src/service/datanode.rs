@@ -1,0 +1,227 @@
+//! The datanode protocol (registration, heartbeats, block reports) and the cluster status report.
+
+use super::Core;
+use super::convert::{block_from_pb, block_to_pb, datanode_from_pb, datanode_to_pb};
+use crate::blocks::NodeStats;
+use crate::namespace::{BlockMeta, Command};
+use basalt_common::DatanodeId;
+use basalt_proto::pb;
+use basalt_proto::pb::datanode_protocol_server::DatanodeProtocol;
+use openraft::ServerState;
+use std::sync::Arc;
+use std::time::Instant;
+use tonic::{Request, Response, Status};
+
+pub struct DatanodeService {
+    core: Arc<Core>,
+}
+
+impl DatanodeService {
+    pub fn new(core: Arc<Core>) -> Self {
+        DatanodeService { core }
+    }
+}
+
+fn blocks_from_pb(v: &[pb::ExtendedBlock]) -> Vec<BlockMeta> {
+    v.iter().map(block_from_pb).collect()
+}
+
+#[tonic::async_trait]
+impl DatanodeProtocol for DatanodeService {
+    async fn register(&self, req: Request<pb::RegisterRequest>) -> Result<Response<pb::RegisterResponse>, Status> {
+        let peer_ip = req.remote_addr().map(|a| a.ip().to_string());
+        let r = req.into_inner();
+        let info = r.info.ok_or_else(|| super::invalid("register without datanode info"))?;
+        let mut record = datanode_from_pb(&info);
+        if record.host.is_empty() {
+            record.host = peer_ip.unwrap_or_default();
+        }
+        let stats = NodeStats {
+            capacity: r.capacity,
+            used: 0,
+            remaining: r.capacity,
+            active_transfers: 0,
+        };
+        self.core
+            .blocks
+            .lock()
+            .expect("block manager lock poisoned")
+            .register(record.clone(), stats, Instant::now());
+        tracing::info!(datanode = %record.id, addr = %record.addr, rack = %record.rack, "datanode registered");
+        // The leader records the identity in the replicated log (once per change).
+        let known = self.core.state().namespace.datanodes().get(&record.id) == Some(&record);
+        if !known
+            && self.core.is_leader()
+            && let Err(e) = self
+                .core
+                .propose("datanode", 0, Command::RegisterDatanode(record))
+                .await
+        {
+            tracing::warn!(error = %e.message(), "could not record the datanode identity");
+        }
+        Ok(Response::new(pb::RegisterResponse {}))
+    }
+
+    async fn heartbeat(&self, req: Request<pb::HeartbeatRequest>) -> Result<Response<pb::HeartbeatResponse>, Status> {
+        let r = req.into_inner();
+        let stats = NodeStats {
+            capacity: r.capacity,
+            used: r.used,
+            remaining: r.remaining,
+            active_transfers: r.active_transfers,
+        };
+        let is_leader = self.core.is_leader();
+        let mut bm = self.core.blocks.lock().expect("block manager lock poisoned");
+        let reply = match bm.heartbeat(DatanodeId(r.datanode_id), stats, Instant::now()) {
+            Err(_) => pb::HeartbeatResponse {
+                commands: Vec::new(),
+                reregister: true,
+            },
+            Ok(deletes) if is_leader && !deletes.is_empty() => pb::HeartbeatResponse {
+                commands: vec![pb::DatanodeCommand {
+                    command: Some(pb::datanode_command::Command::Delete(pb::DeleteBlocks {
+                        blocks: deletes.iter().map(block_to_pb).collect(),
+                    })),
+                }],
+                reregister: false,
+            },
+            Ok(_) => pb::HeartbeatResponse {
+                commands: Vec::new(),
+                reregister: false,
+            },
+        };
+        Ok(Response::new(reply))
+    }
+
+    async fn block_report(
+        &self,
+        req: Request<pb::BlockReportRequest>,
+    ) -> Result<Response<pb::BlockReportResponse>, Status> {
+        let r = req.into_inner();
+        let blocks = blocks_from_pb(&r.blocks);
+        let res = self
+            .core
+            .blocks
+            .lock()
+            .expect("block manager lock poisoned")
+            .full_report(DatanodeId(r.datanode_id), &blocks);
+        res.map_err(|e| basalt_proto::to_status(basalt_common::ErrorKind::NotFound, e.to_string(), None))?;
+        tracing::info!(datanode = %DatanodeId(r.datanode_id), blocks = blocks.len(), "full block report");
+        self.core.refresh_safe_mode();
+        Ok(Response::new(pb::BlockReportResponse {}))
+    }
+
+    async fn block_received_and_deleted(
+        &self,
+        req: Request<pb::IncrementalBlockReportRequest>,
+    ) -> Result<Response<pb::IncrementalBlockReportResponse>, Status> {
+        let r = req.into_inner();
+        let res = self
+            .core
+            .blocks
+            .lock()
+            .expect("block manager lock poisoned")
+            .incremental(
+                DatanodeId(r.datanode_id),
+                &blocks_from_pb(&r.received),
+                &blocks_from_pb(&r.deleted),
+            );
+        res.map_err(|e| basalt_proto::to_status(basalt_common::ErrorKind::NotFound, e.to_string(), None))?;
+        self.core.replicas_reported.notify_waiters();
+        self.core.refresh_safe_mode();
+        Ok(Response::new(pb::IncrementalBlockReportResponse {}))
+    }
+}
+
+/// The metadata group and the datanodes as this member sees them.
+pub fn cluster_status(core: &Core) -> pb::ClusterStatusResponse {
+    let m = core.raft.metrics().borrow().clone();
+    let role = |state: ServerState| match state {
+        ServerState::Leader => "leader",
+        ServerState::Follower => "follower",
+        ServerState::Candidate => "candidate",
+        ServerState::Learner => "learner",
+        ServerState::Shutdown => "shutdown",
+    };
+    let applied = m.last_applied.map(|l| l.index).unwrap_or(0);
+    let membership = m.membership_config.membership();
+    let voters: Vec<u64> = membership.voter_ids().collect();
+    // On the leader: each member's matched index, and the commit index (the majority's match).
+    let matched: std::collections::BTreeMap<u64, u64> = m
+        .replication
+        .as_ref()
+        .map(|r| r.iter().map(|(id, l)| (*id, l.map(|l| l.index).unwrap_or(0))).collect())
+        .unwrap_or_default();
+    let commit = if matched.is_empty() {
+        applied
+    } else {
+        let mut idx: Vec<u64> = voters.iter().map(|v| matched.get(v).copied().unwrap_or(0)).collect();
+        idx.sort_unstable_by(|a, b| b.cmp(a));
+        idx.get(voters.len() / 2).copied().unwrap_or(applied)
+    };
+    let members = membership
+        .nodes()
+        .map(|(id, node)| {
+            if *id == core.config.id {
+                pb::MemberStatus {
+                    id: *id,
+                    addr: core.advertise.clone(),
+                    role: role(m.state).to_string(),
+                    term: m.current_term,
+                    commit_index: commit,
+                    applied_index: applied,
+                    leader_id: m.current_leader.unwrap_or(0),
+                }
+            } else {
+                let is_voter = voters.contains(id);
+                let r = if Some(*id) == m.current_leader {
+                    "leader"
+                } else if is_voter {
+                    "follower"
+                } else {
+                    "learner"
+                };
+                pb::MemberStatus {
+                    id: *id,
+                    addr: node.addr.clone(),
+                    role: r.to_string(),
+                    term: m.current_term,
+                    commit_index: commit,
+                    applied_index: matched.get(id).copied().unwrap_or(0),
+                    leader_id: m.current_leader.unwrap_or(0),
+                }
+            }
+        })
+        .collect();
+    let now = Instant::now();
+    // Lock order everywhere: replicated state, then block manager.
+    let state = core.state();
+    let (files, directories, blocks) = state.namespace.counts();
+    let bm = core.blocks.lock().expect("block manager lock poisoned");
+    let datanodes: Vec<pb::DatanodeStatus> = bm
+        .nodes(now)
+        .into_iter()
+        .map(|(n, live)| pb::DatanodeStatus {
+            info: Some(datanode_to_pb(&n.record)),
+            live,
+            capacity: n.stats.capacity,
+            used: n.stats.used,
+            remaining: n.stats.remaining,
+            block_count: n.blocks.len() as u64,
+            last_heartbeat_ms_ago: now.saturating_duration_since(n.last_heartbeat).as_millis() as u64,
+            active_transfers: n.stats.active_transfers,
+        })
+        .collect();
+    let reported_blocks = bm.reported(state.namespace.complete_blocks(), now).0;
+    drop(bm);
+    drop(state);
+    pb::ClusterStatusResponse {
+        members,
+        datanodes,
+        safe_mode: core.safe_mode.lock().expect("safe mode lock poisoned").is_on(),
+        files,
+        directories,
+        blocks,
+        reported_blocks,
+    }
+}

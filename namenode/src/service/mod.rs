@@ -1,0 +1,201 @@
+//! The namenode's RPC services and the state they share.
+//!
+//! [`Core`] holds the Raft handle, the replicated state (read directly, behind a lock) and the leader's
+//! soft state (block manager, safe mode, leases). Mutations go through [`Core::write`]: leader check,
+//! safe mode check, then a Raft proposal that returns once the entry is committed and applied. Reads
+//! that must be linearizable pass [`Core::read_barrier`] first (openraft's read index).
+
+mod client;
+pub mod convert;
+mod datanode;
+
+pub use client::ClientService;
+pub use datanode::DatanodeService;
+
+use crate::blocks::{BlockManager, SafeMode};
+use crate::config::NamenodeConfig;
+use crate::namespace::{BlockMeta, Command, NamespaceError, Output, Request};
+use crate::raft::Raft;
+use crate::raft::state_machine::{SharedState, SmState};
+use basalt_common::ErrorKind;
+use basalt_proto::to_status;
+use openraft::error::{CheckIsLeaderError, ClientWriteError, RaftError};
+use std::collections::HashMap;
+use std::sync::{Mutex, RwLockReadGuard};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use tonic::Status;
+
+pub struct Core {
+    pub config: NamenodeConfig,
+    pub advertise: String,
+    pub raft: Raft,
+    pub state: SharedState,
+    pub blocks: Mutex<BlockManager>,
+    pub safe_mode: Mutex<SafeMode>,
+    /// Last renewal of each writer's leases (soft state; leases are enforced by the lease monitor).
+    pub leases: Mutex<HashMap<String, Instant>>,
+    pub rng: Mutex<fastrand::Rng>,
+    /// Signalled whenever a datanode reports received replicas.
+    pub replicas_reported: tokio::sync::Notify,
+}
+
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+pub fn ns_status(e: &NamespaceError) -> Status {
+    to_status(e.kind(), e.to_string(), None)
+}
+
+pub fn invalid(message: impl Into<String>) -> Status {
+    to_status(ErrorKind::Invalid, message, None)
+}
+
+impl Core {
+    /// The replicated state, for reading.
+    pub fn state(&self) -> RwLockReadGuard<'_, SmState> {
+        self.state.read().expect("state lock poisoned")
+    }
+
+    fn not_leader(&self, leader: Option<String>) -> Status {
+        let msg = match &leader {
+            Some(l) => format!(
+                "member {} is not the metadata leader; the leader is {l}",
+                self.config.id
+            ),
+            None => format!(
+                "member {} is not the metadata leader and no leader is known yet",
+                self.config.id
+            ),
+        };
+        to_status(ErrorKind::NotLeader, msg, leader.as_deref())
+    }
+
+    fn leader_addr(&self) -> Option<String> {
+        let m = self.raft.metrics().borrow().clone();
+        let leader = m.current_leader?;
+        if leader == self.config.id {
+            return Some(self.advertise.clone());
+        }
+        m.membership_config
+            .membership()
+            .get_node(&leader)
+            .map(|n| n.addr.clone())
+    }
+
+    /// Whether this member currently believes it leads (cheap, local; not a linearizable check).
+    pub fn is_leader(&self) -> bool {
+        self.raft.metrics().borrow().current_leader == Some(self.config.id)
+    }
+
+    /// Fails unless this member leads and has left safe mode.
+    pub fn check_writable(&self) -> Result<(), Status> {
+        if !self.is_leader() {
+            return Err(self.not_leader(self.leader_addr()));
+        }
+        let sm = self.safe_mode.lock().expect("safe mode lock poisoned");
+        if sm.is_on() {
+            return Err(to_status(ErrorKind::Unavailable, sm.describe(), None));
+        }
+        Ok(())
+    }
+
+    /// Proposes a command and waits until it is committed and applied.
+    pub async fn write(&self, client: &str, request_id: u64, command: Command) -> Result<Output, Status> {
+        self.check_writable()?;
+        self.propose(client, request_id, command).await
+    }
+
+    /// Proposes without the safe mode check (datanode registration must work in safe mode).
+    pub async fn propose(&self, client: &str, request_id: u64, command: Command) -> Result<Output, Status> {
+        match self.raft.client_write(Request::new(client, request_id, command)).await {
+            Ok(resp) => resp.data.0.map_err(|e| ns_status(&e)),
+            Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f))) => {
+                Err(self.not_leader(f.leader_node.map(|n| n.addr)))
+            }
+            Err(RaftError::APIError(ClientWriteError::ChangeMembershipError(e))) => {
+                Err(to_status(ErrorKind::Conflict, e.to_string(), None))
+            }
+            Err(RaftError::Fatal(e)) => Err(to_status(
+                ErrorKind::Unavailable,
+                format!("metadata log stopped: {e}"),
+                None,
+            )),
+        }
+    }
+
+    /// Waits until this member has applied everything committed before the call (read index), so a
+    /// read that follows sees every acknowledged write.
+    pub async fn read_barrier(&self) -> Result<(), Status> {
+        match self.raft.ensure_linearizable().await {
+            Ok(_) => Ok(()),
+            Err(RaftError::APIError(CheckIsLeaderError::ForwardToLeader(f))) => {
+                Err(self.not_leader(f.leader_node.map(|n| n.addr)))
+            }
+            Err(RaftError::APIError(CheckIsLeaderError::QuorumNotEnough(e))) => Err(to_status(
+                ErrorKind::Unavailable,
+                format!("no quorum of metadata members: {e}"),
+                None,
+            )),
+            Err(RaftError::Fatal(e)) => Err(to_status(
+                ErrorKind::Unavailable,
+                format!("metadata log stopped: {e}"),
+                None,
+            )),
+        }
+    }
+
+    /// Forgets freed blocks and queues their replicas for deletion.
+    pub fn free_blocks(&self, blocks: &[BlockMeta]) {
+        if !blocks.is_empty() {
+            self.blocks
+                .lock()
+                .expect("block manager lock poisoned")
+                .invalidate(blocks);
+        }
+    }
+
+    /// Waits (bounded) until a datanode has reported a replica of `block`, so a file is readable the
+    /// moment `complete` returns (HDFS's minimal replication before close).
+    pub async fn wait_reported(&self, block: &BlockMeta) -> Result<(), Status> {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let notified = self.replicas_reported.notified();
+            if !self
+                .blocks
+                .lock()
+                .expect("block manager lock poisoned")
+                .locations(block, Instant::now())
+                .is_empty()
+            {
+                return Ok(());
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return Err(to_status(
+                    ErrorKind::Unavailable,
+                    format!("{} has not been reported by any datanode yet", block.id),
+                    None,
+                ));
+            }
+        }
+    }
+
+    /// Re-evaluates safe mode from the current reports (only while it is on).
+    pub fn refresh_safe_mode(&self) {
+        if !self.safe_mode.lock().expect("safe mode lock poisoned").is_on() {
+            return;
+        }
+        let (reported, total) = {
+            let state = self.state();
+            let blocks = self.blocks.lock().expect("block manager lock poisoned");
+            blocks.reported(state.namespace.complete_blocks(), Instant::now())
+        };
+        let mut sm = self.safe_mode.lock().expect("safe mode lock poisoned");
+        if sm.update(reported, total) {
+            tracing::info!(reported, total, "left safe mode");
+        }
+    }
+}

@@ -1,0 +1,253 @@
+//! `basalt bench`: dfsio (file throughput) and nnbench (metadata operations) against a running
+//! cluster. Reports figures only; compare them with the machine's limits measured in the same run
+//! (`../shared/tools/limits/limits.sh`).
+
+use anyhow::{Result, bail, ensure};
+use basalt_client::{Client, ClientConfig, CreateOptions};
+use clap::Subcommand;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Write then read N files of size S concurrently; MB/s.
+    Dfsio {
+        #[arg(long, default_value_t = 4)]
+        files: usize,
+        /// Size of each file (e.g. 256MiB).
+        #[arg(long, default_value = "128MiB", value_parser = parse_size)]
+        size: u64,
+        #[arg(long, default_value_t = 3)]
+        replication: u32,
+        #[arg(long, default_value = "64MiB", value_parser = parse_size)]
+        block_size: u64,
+        #[arg(long, default_value = "/benchmarks/dfsio")]
+        dir: String,
+    },
+    /// Create+close, stat and delete of empty files by C concurrent clients; ops/s and latency.
+    Nnbench {
+        #[arg(long, default_value_t = 2000)]
+        ops: usize,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        #[arg(long, default_value = "/benchmarks/nnbench")]
+        dir: String,
+    },
+}
+
+fn parse_size(s: &str) -> Result<u64, String> {
+    basalt_common::units::parse_bytes(s).map_err(|e| e.to_string())
+}
+
+pub async fn run(namenode: &str, cmd: BenchCommand) -> Result<ExitCode> {
+    match cmd {
+        BenchCommand::Dfsio {
+            files,
+            size,
+            replication,
+            block_size,
+            dir,
+        } => dfsio(namenode, files, size, replication, block_size, &dir).await?,
+        BenchCommand::Nnbench { ops, concurrency, dir } => nnbench(namenode, ops, concurrency, &dir).await?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn mib_s(bytes: u64, d: Duration) -> f64 {
+    bytes as f64 / (1 << 20) as f64 / d.as_secs_f64()
+}
+
+/// Deterministic contents of file `i` (a 1 MiB pattern), so reads can be checked.
+fn pattern(i: usize) -> Vec<u8> {
+    let mut rng = fastrand::Rng::with_seed(i as u64 + 1);
+    (0..1 << 20).map(|_| rng.u8(..)).collect()
+}
+
+async fn dfsio(namenode: &str, files: usize, size: u64, replication: u32, block_size: u64, dir: &str) -> Result<()> {
+    let client = super::client(namenode)?;
+    if client.exists(dir).await? {
+        client.delete(dir, true).await?;
+    }
+    client.mkdirs(dir, true).await?;
+    let total = size * files as u64;
+    println!(
+        "dfsio: {files} files x {} (RF={replication}, block {})",
+        fmt(size),
+        fmt(block_size)
+    );
+
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..files {
+        let (client, path) = (client.clone(), format!("{dir}/file-{i}"));
+        tasks.push(tokio::spawn(async move {
+            let data = pattern(i);
+            let opts = CreateOptions {
+                overwrite: true,
+                replication,
+                block_size,
+                create_parent: false,
+            };
+            let mut w = client.create(&path, opts).await?;
+            let mut left = size;
+            while left > 0 {
+                let n = left.min(data.len() as u64) as usize;
+                w.write(&data[..n]).await?;
+                left -= n as u64;
+            }
+            w.close().await?;
+            anyhow::Ok(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    let write = start.elapsed();
+    println!(
+        "  write: {} in {:.2} s = {:.1} MiB/s",
+        fmt(total),
+        write.as_secs_f64(),
+        mib_s(total, write)
+    );
+
+    for (label, short_circuit) in [("read (short-circuit)", true), ("read (remote, over TCP)", false)] {
+        let mut config = ClientConfig::new(namenode);
+        config.short_circuit = short_circuit;
+        let reader = Client::connect(config)?;
+        let start = Instant::now();
+        let mut tasks = Vec::new();
+        for i in 0..files {
+            let (client, path) = (reader.clone(), format!("{dir}/file-{i}"));
+            tasks.push(tokio::spawn(async move {
+                let data = pattern(i);
+                let mut r = client.open(&path).await?;
+                let mut buf = vec![0u8; 4 << 20];
+                let mut at = 0u64;
+                loop {
+                    let n = r.read(&mut buf).await?;
+                    if n == 0 {
+                        break;
+                    }
+                    for (k, b) in buf[..n].iter().enumerate() {
+                        if *b != data[((at + k as u64) % data.len() as u64) as usize] {
+                            bail!("{path}: wrong byte at offset {}", at + k as u64);
+                        }
+                    }
+                    at += n as u64;
+                }
+                ensure!(at == size, "{path}: read {at} bytes, expected {size}");
+                anyhow::Ok(())
+            }));
+        }
+        for t in tasks {
+            t.await??;
+        }
+        let read = start.elapsed();
+        println!(
+            "  {label}: {} in {:.2} s = {:.1} MiB/s",
+            fmt(total),
+            read.as_secs_f64(),
+            mib_s(total, read)
+        );
+    }
+    client.delete(dir, true).await?;
+    Ok(())
+}
+
+fn fmt(b: u64) -> String {
+    basalt_common::units::format_bytes(b)
+}
+
+/// Runs `ops` operations on `concurrency` workers; returns wall time and sorted latencies.
+async fn phase<F, Fut>(ops: usize, concurrency: usize, op: F) -> Result<(Duration, Vec<Duration>)>
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<()>> + Send,
+{
+    let next = Arc::new(AtomicUsize::new(0));
+    let op = Arc::new(op);
+    let start = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..concurrency {
+        let (next, op) = (next.clone(), op.clone());
+        workers.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= ops {
+                    return anyhow::Ok(lat);
+                }
+                let t = Instant::now();
+                op(i).await?;
+                lat.push(t.elapsed());
+            }
+        }));
+    }
+    let mut all = Vec::with_capacity(ops);
+    for w in workers {
+        all.extend(w.await??);
+    }
+    let wall = start.elapsed();
+    all.sort_unstable();
+    Ok((wall, all))
+}
+
+fn report(name: &str, wall: Duration, lat: &[Duration]) {
+    let pct = |p: f64| {
+        lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
+    println!(
+        "  {name:<14} {:>9.0} ops/s   p50 {:>7.2} ms   p99 {:>7.2} ms",
+        lat.len() as f64 / wall.as_secs_f64(),
+        pct(0.50).as_secs_f64() * 1e3,
+        pct(0.99).as_secs_f64() * 1e3
+    );
+}
+
+async fn nnbench(namenode: &str, ops: usize, concurrency: usize, dir: &str) -> Result<()> {
+    ensure!(concurrency > 0 && ops > 0, "--ops and --concurrency must be positive");
+    let client = super::client(namenode)?;
+    if client.exists(dir).await? {
+        client.delete(dir, true).await?;
+    }
+    client.mkdirs(dir, true).await?;
+    println!("nnbench: {ops} ops per phase, concurrency {concurrency}");
+    let dir = Arc::new(dir.to_string());
+    let (c, d) = (client.clone(), dir.clone());
+    let (wall, lat) = phase(ops, concurrency, move |i| {
+        let (c, path) = (c.clone(), format!("{d}/f{i}"));
+        async move {
+            let w = c.create(&path, CreateOptions::default()).await?;
+            w.close().await?;
+            Ok(())
+        }
+    })
+    .await?;
+    report("create+close", wall, &lat);
+    let (c, d) = (client.clone(), dir.clone());
+    let (wall, lat) = phase(ops, concurrency, move |i| {
+        let (c, path) = (c.clone(), format!("{d}/f{i}"));
+        async move {
+            c.stat(&path).await?;
+            Ok(())
+        }
+    })
+    .await?;
+    report("stat", wall, &lat);
+    let (c, d) = (client.clone(), dir.clone());
+    let (wall, lat) = phase(ops, concurrency, move |i| {
+        let (c, path) = (c.clone(), format!("{d}/f{i}"));
+        async move {
+            c.delete(&path, false).await?;
+            Ok(())
+        }
+    })
+    .await?;
+    report("delete", wall, &lat);
+    client.delete(&dir, true).await?;
+    Ok(())
+}

@@ -1,0 +1,67 @@
+//! `basalt cluster`: cluster status.
+
+use super::format::size;
+use anyhow::{Context, Result};
+use clap::Subcommand;
+use std::process::ExitCode;
+
+#[derive(Subcommand, Debug)]
+pub enum ClusterCommand {
+    /// Metadata members and datanodes: roles, liveness, capacity and blocks.
+    Status {
+        /// Sizes in bytes instead of human-readable units.
+        #[arg(long)]
+        bytes: bool,
+    },
+}
+
+pub async fn run(namenode: &str, cmd: ClusterCommand) -> Result<ExitCode> {
+    let ClusterCommand::Status { bytes } = cmd;
+    let client = super::client(namenode)?;
+    let st = client.cluster_status().await.context("cluster status")?;
+    let human = !bytes;
+    println!(
+        "Metadata group ({} member{}):",
+        st.members.len(),
+        if st.members.len() == 1 { "" } else { "s" }
+    );
+    println!(
+        "  {:<4} {:<22} {:<10} {:>6} {:>10} {:>10}",
+        "ID", "ADDRESS", "ROLE", "TERM", "COMMIT", "APPLIED"
+    );
+    for m in &st.members {
+        println!(
+            "  {:<4} {:<22} {:<10} {:>6} {:>10} {:>10}",
+            m.id, m.addr, m.role, m.term, m.commit_index, m.applied_index
+        );
+    }
+    println!(
+        "Namespace: {} files, {} directories, {} blocks ({} with a live replica)",
+        st.files, st.directories, st.blocks, st.reported_blocks
+    );
+    println!("Safe mode: {}", if st.safe_mode { "ON" } else { "off" });
+    let live = st.datanodes.iter().filter(|d| d.live).count();
+    println!("Datanodes: {} live, {} dead", live, st.datanodes.len() - live);
+    if !st.datanodes.is_empty() {
+        println!(
+            "  {:<18} {:<22} {:<8} {:<6} {:>12} {:>12} {:>12} {:>8} {:>10}",
+            "ID", "ADDRESS", "RACK", "STATE", "CAPACITY", "USED", "REMAINING", "BLOCKS", "HEARTBEAT"
+        );
+    }
+    for d in &st.datanodes {
+        let info = d.info.clone().unwrap_or_default();
+        println!(
+            "  {:<18} {:<22} {:<8} {:<6} {:>12} {:>12} {:>12} {:>8} {:>8}ms",
+            format!("{:016x}", info.id),
+            info.addr,
+            if info.rack.is_empty() { "-" } else { &info.rack },
+            if d.live { "live" } else { "dead" },
+            size(d.capacity, human),
+            size(d.used, human),
+            size(d.remaining, human),
+            d.block_count,
+            d.last_heartbeat_ms_ago
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,174 @@
+//! `basalt local`: a whole cluster on this machine, each role its own process (this binary, spawned
+//! as `basalt namenode` and `basalt datanode`), with one data folder. Runs until Ctrl-C, then stops the
+//! datanodes and the namenode cleanly. Started again on the same folder, the same files are there.
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{ExitCode, Stdio};
+use std::time::{Duration, Instant};
+use tokio::process::{Child, Command};
+
+#[derive(Args, Debug)]
+pub struct LocalArgs {
+    /// Folder holding every role's data and logs.
+    #[arg(long, default_value = "./basalt-data")]
+    pub data_dir: PathBuf,
+    /// Number of datanodes.
+    #[arg(long, default_value_t = 3)]
+    pub datanodes: usize,
+    /// Namenode address.
+    #[arg(long, default_value = basalt_common::DEFAULT_NAMENODE_ADDR)]
+    pub listen: SocketAddr,
+    /// Default block size of new files.
+    #[arg(long, default_value = "64MiB")]
+    pub block_size: String,
+}
+
+struct Role {
+    name: String,
+    child: Child,
+}
+
+fn spawn(name: &str, args: &[String], log: &Path) -> Result<Role> {
+    let exe = std::env::current_exe().context("locating the basalt binary")?;
+    let out = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .with_context(|| format!("{}", log.display()))?;
+    let err = out.try_clone()?;
+    let child = Command::new(exe)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(out))
+        .stderr(Stdio::from(err))
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("starting {name}"))?;
+    Ok(Role {
+        name: name.to_string(),
+        child,
+    })
+}
+
+pub async fn run(args: LocalArgs) -> Result<ExitCode> {
+    if args.datanodes == 0 {
+        bail!("--datanodes must be at least 1");
+    }
+    let dir = &args.data_dir;
+    let logs = dir.join("logs");
+    std::fs::create_dir_all(&logs).with_context(|| format!("{}", logs.display()))?;
+    let nn_addr = args.listen.to_string();
+    let replication = args.datanodes.min(3).to_string();
+    let mut roles = vec![spawn(
+        "namenode",
+        &[
+            "namenode".into(),
+            "--data-dir".into(),
+            dir.join("namenode").display().to_string(),
+            "--listen".into(),
+            nn_addr.clone(),
+            "--replication".into(),
+            replication,
+            "--block-size".into(),
+            args.block_size.clone(),
+            "--dead-interval-secs".into(),
+            "10".into(),
+        ],
+        &logs.join("namenode.log"),
+    )?];
+    for i in 1..=args.datanodes {
+        roles.push(spawn(
+            &format!("datanode-{i}"),
+            &[
+                "--namenode".into(),
+                nn_addr.clone(),
+                "datanode".into(),
+                "--data-dir".into(),
+                dir.join(format!("datanode-{i}")).display().to_string(),
+                "--listen".into(),
+                "127.0.0.1:0".into(),
+            ],
+            &logs.join(format!("datanode-{i}.log")),
+        )?);
+    }
+    let ready = wait_ready(&nn_addr, args.datanodes, &mut roles).await;
+    if let Err(e) = ready {
+        stop_all(&mut roles).await;
+        return Err(e.context(format!(
+            "the local cluster did not come up (logs in {})",
+            logs.display()
+        )));
+    }
+    println!(
+        "Basalt local cluster is up: namenode {nn_addr}, {} datanodes, data in {}, logs in {}",
+        args.datanodes,
+        dir.display(),
+        logs.display()
+    );
+    println!("Press Ctrl-C to stop.");
+    let code = tokio::select! {
+        _ = super::stop_signal() => ExitCode::SUCCESS,
+        name = watch_exits(&mut roles) => {
+            eprintln!("basalt local: {name} exited unexpectedly; stopping (see {})", logs.display());
+            ExitCode::FAILURE
+        }
+    };
+    stop_all(&mut roles).await;
+    println!("Basalt local cluster stopped.");
+    Ok(code)
+}
+
+/// Waits until the namenode answers with every datanode live and safe mode off.
+async fn wait_ready(nn_addr: &str, datanodes: usize, roles: &mut [Role]) -> Result<()> {
+    let client = super::client(nn_addr)?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        for r in roles.iter_mut() {
+            if let Some(status) = r.child.try_wait()? {
+                bail!("{} exited with {status}", r.name);
+            }
+        }
+        if let Ok(st) = client.cluster_status().await {
+            let live = st.datanodes.iter().filter(|d| d.live).count();
+            if live >= datanodes && !st.safe_mode {
+                return Ok(());
+            }
+        }
+        if Instant::now() > deadline {
+            bail!("timed out after 60 s waiting for {datanodes} live datanodes");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Resolves with the name of the first role that exits.
+async fn watch_exits(roles: &mut [Role]) -> String {
+    loop {
+        for r in roles.iter_mut() {
+            if let Ok(Some(_)) = r.child.try_wait() {
+                return r.name.clone();
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// SIGTERM to datanodes, then the namenode; SIGKILL whatever is still running after 10 s.
+async fn stop_all(roles: &mut [Role]) {
+    for r in roles.iter_mut().rev() {
+        if let Some(pid) = r.child.id() {
+            // SAFETY: plain kill(2) on our own child's pid.
+            unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+        }
+        match tokio::time::timeout(Duration::from_secs(10), r.child.wait()).await {
+            Ok(_) => {}
+            Err(_) => {
+                eprintln!("basalt local: {} did not stop in 10 s; killing it", r.name);
+                let _ = r.child.kill().await;
+            }
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! Command-line interface: argument parsing and dispatch. One module per command family.
+
+mod bench;
+mod cluster;
+mod format;
+mod fs;
+mod local;
+mod roles;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "basalt",
+    version,
+    about = "Basalt: distributed files, tables and jobs",
+    propagate_version = true
+)]
+pub struct Cli {
+    /// Namenode (metadata member) addresses, comma-separated.
+    #[arg(long, global = true, env = "BASALT_NAMENODE", default_value = basalt_common::DEFAULT_NAMENODE_ADDR)]
+    pub namenode: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// File system commands (HDFS shell verbs).
+    Fs {
+        #[command(subcommand)]
+        cmd: fs::FsCommand,
+    },
+    /// Cluster administration and status.
+    Cluster {
+        #[command(subcommand)]
+        cmd: cluster::ClusterCommand,
+    },
+    /// Run a namenode (metadata group member).
+    Namenode(roles::NamenodeArgs),
+    /// Run a datanode.
+    Datanode(roles::DatanodeArgs),
+    /// Run a whole cluster on this machine: a namenode and N datanodes, each its own process.
+    Local(local::LocalArgs),
+    /// Benchmarks against a running cluster.
+    Bench {
+        #[command(subcommand)]
+        cmd: bench::BenchCommand,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Fs { cmd } => fs::run(&cli.namenode, cmd).await,
+        Command::Cluster { cmd } => cluster::run(&cli.namenode, cmd).await,
+        Command::Namenode(args) => roles::namenode(args).await,
+        Command::Datanode(args) => roles::datanode(&cli.namenode, args).await,
+        Command::Local(args) => local::run(args).await,
+        Command::Bench { cmd } => bench::run(&cli.namenode, cmd).await,
+    }
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (default: info for Basalt's crates, warn for the rest).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(
+            "warn,basalt=info,basalt_namenode=info,basalt_datanode=info,basalt_client=warn",
+        )
+    });
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// A client for the given namenode addresses.
+pub fn client(namenode: &str) -> anyhow::Result<basalt_client::Client> {
+    Ok(basalt_client::Client::connect(basalt_client::ClientConfig::new(
+        namenode,
+    ))?)
+}
+
+/// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).
+pub async fn stop_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async {
+            match term.as_mut() {
+                Some(t) => { t.recv().await; }
+                None => std::future::pending::<()>().await,
+            }
+        } => {}
+    }
+}

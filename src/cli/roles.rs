@@ -1,0 +1,100 @@
+//! `basalt namenode` and `basalt datanode`: run a server role until Ctrl-C or SIGTERM.
+
+use anyhow::{Context, Result};
+use basalt_datanode::{Datanode, DatanodeConfig};
+use basalt_namenode::{Namenode, NamenodeConfig, parse_peers};
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Args, Debug)]
+pub struct NamenodeArgs {
+    /// Directory for the Raft log and snapshots.
+    #[arg(long)]
+    pub data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = basalt_common::DEFAULT_NAMENODE_ADDR)]
+    pub listen: SocketAddr,
+    /// Address others use to reach this member (default: the bound address).
+    #[arg(long)]
+    pub advertise: Option<String>,
+    /// This member's id in the metadata group.
+    #[arg(long, default_value_t = 1)]
+    pub id: u64,
+    /// Every member at bootstrap: `1=HOST:PORT,2=HOST:PORT,3=HOST:PORT` (empty: a group of one).
+    #[arg(long, default_value = "")]
+    pub peers: String,
+    /// Default replication factor of new files.
+    #[arg(long, default_value_t = basalt_common::DEFAULT_REPLICATION)]
+    pub replication: u32,
+    /// Default block size of new files (e.g. 64MiB).
+    #[arg(long, default_value = "64MiB", value_parser = parse_size)]
+    pub block_size: u64,
+    /// Seconds without a heartbeat after which a datanode is dead.
+    #[arg(long, default_value_t = 30.0)]
+    pub dead_interval_secs: f64,
+    /// Log entries between state machine snapshots.
+    #[arg(long, default_value_t = 10_000)]
+    pub snapshot_interval: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct DatanodeArgs {
+    /// Directory for block replicas.
+    #[arg(long)]
+    pub data_dir: PathBuf,
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: SocketAddr,
+    /// Address clients and other datanodes use to reach this one (default: the bound address).
+    #[arg(long)]
+    pub advertise: Option<String>,
+    /// Rack of this datanode (for rack-aware placement).
+    #[arg(long, default_value = "")]
+    pub rack: String,
+    /// Milliseconds between heartbeats.
+    #[arg(long, default_value_t = 1000)]
+    pub heartbeat_ms: u64,
+}
+
+fn parse_size(s: &str) -> Result<u64, String> {
+    basalt_common::units::parse_bytes(s).map_err(|e| e.to_string())
+}
+
+pub async fn namenode(args: NamenodeArgs) -> Result<ExitCode> {
+    super::init_logging();
+    let mut config = NamenodeConfig::new(args.data_dir, args.listen);
+    config.id = args.id;
+    config.advertise = args.advertise;
+    config.peers = parse_peers(&args.peers)?;
+    config.default_replication = args.replication;
+    config.default_block_size = args.block_size;
+    config.dead_interval = Duration::from_secs_f64(args.dead_interval_secs);
+    config.snapshot_interval = args.snapshot_interval;
+    let nn = Namenode::start(config).await.context("starting the namenode")?;
+    println!("namenode listening on {}", nn.local_addr());
+    super::stop_signal().await;
+    nn.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn datanode(namenode: &str, args: DatanodeArgs) -> Result<ExitCode> {
+    super::init_logging();
+    let mut config = DatanodeConfig::new(args.data_dir);
+    config.listen = args.listen;
+    config.advertise = args.advertise;
+    config.namenodes = namenode
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    config.rack = args.rack;
+    config.heartbeat_interval = Duration::from_millis(args.heartbeat_ms);
+    let dn = Datanode::start(config).await.context("starting the datanode")?;
+    println!("datanode {} listening on {}", dn.id(), dn.local_addr());
+    super::stop_signal().await;
+    dn.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,88 @@
+//! Files round-trip byte-identical through the library, across block boundaries, from every replica.
+
+use crate::harness::{Opts, TestCluster, bytes};
+use basalt_client::CreateOptions;
+
+const BLOCK: u64 = 128 * 1024;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sizes_round_trip_via_library() {
+    let c = TestCluster::start(Opts::default()).await;
+    let client = c.client();
+    let remote = c.remote_client();
+    let sizes = [0, 1, BLOCK as usize, BLOCK as usize + 1, 5 * BLOCK as usize + 12_345];
+    for (i, &size) in sizes.iter().enumerate() {
+        let path = format!("/lib/f{i}");
+        let data = bytes(size, i as u64);
+        let opts = CreateOptions {
+            block_size: BLOCK,
+            create_parent: true,
+            ..Default::default()
+        };
+        client.write_all(&path, &data, opts).await.unwrap();
+        let st = client.stat(&path).await.unwrap();
+        assert_eq!(st.length, size as u64, "{path}");
+        assert_eq!(st.block_count, (size as u64).div_ceil(BLOCK), "{path}");
+        assert!(!st.under_construction);
+        // Short-circuit (same host) and remote reads both return the same bytes.
+        assert!(
+            client.read_all(&path).await.unwrap() == data,
+            "{path}: short-circuit read differs"
+        );
+        assert!(
+            remote.read_all(&path).await.unwrap() == data,
+            "{path}: remote read differs"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seek_and_partial_reads() {
+    let c = TestCluster::start(Opts::default()).await;
+    let client = c.remote_client();
+    let data = bytes(3 * BLOCK as usize + 777, 42);
+    let opts = CreateOptions {
+        block_size: BLOCK,
+        ..Default::default()
+    };
+    client.write_all("/seek", &data, opts).await.unwrap();
+    let mut r = client.open("/seek").await.unwrap();
+    for &pos in &[BLOCK * 2 + 5, 3, BLOCK - 1, 3 * BLOCK + 700] {
+        r.seek(pos);
+        let mut buf = [0u8; 200];
+        let mut got = Vec::new();
+        while got.len() < 200 {
+            let n = r.read(&mut buf[..200 - got.len()]).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        let end = (pos as usize + 200).min(data.len());
+        assert_eq!(got, &data[pos as usize..end], "at {pos}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_replica_is_complete_and_writes_are_replicated() {
+    let c = TestCluster::start(Opts::default()).await;
+    let client = c.client();
+    let data = bytes(2 * BLOCK as usize + 10, 7);
+    let opts = CreateOptions {
+        block_size: BLOCK,
+        ..Default::default()
+    };
+    client.write_all("/rf3", &data, opts).await.unwrap();
+    // Three blocks, each on all three datanodes (reports reach the namenode right after finalizing).
+    crate::harness::wait_until("9 replicas reported", crate::harness::DEADLINE, || async {
+        let st = client.cluster_status().await.unwrap();
+        st.datanodes.iter().map(|d| d.block_count).sum::<u64>() == 9
+    })
+    .await;
+    // Kill two of three datanodes: the file still reads from the third.
+    let mut c = c;
+    c.kill_datanode(0);
+    c.kill_datanode(1);
+    let remote = c.remote_client();
+    assert!(remote.read_all("/rf3").await.unwrap() == data);
+}

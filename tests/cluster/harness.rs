@@ -1,0 +1,312 @@
+//! A cluster of real `basalt` processes for end-to-end tests: each role its own OS process on loopback
+//! with an ephemeral port and its own temp dir; logs (stderr) go to files in that dir and are printed
+//! when a wait fails. Kill is SIGKILL; restart reuses the data dir (and the namenode its port).
+
+use basalt_client::{Client, ClientConfig};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_basalt");
+/// Generous: the CI machine has two cores shared by parallel tests.
+pub const DEADLINE: Duration = Duration::from_secs(60);
+
+/// Polls `cond` until it holds or `timeout` passes; panics with `what` otherwise.
+pub async fn wait_until<F, Fut>(what: &str, timeout: Duration, mut cond: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    let mut delay = Duration::from_millis(10);
+    while !cond().await {
+        assert!(
+            start.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_millis(200));
+    }
+}
+
+pub struct Proc {
+    child: Child,
+    pub addr: String,
+}
+
+impl Proc {
+    /// Starts `basalt args...` and waits for its "listening on ADDR" line on stdout.
+    fn spawn(args: &[String], log: &Path) -> Proc {
+        let err = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .expect("log file");
+        let mut child = Command::new(BIN)
+            .args(args)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(err))
+            .spawn()
+            .expect("spawn basalt");
+        let stdout = child.stdout.take().expect("piped");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut tx = Some(tx);
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(addr) = line.split("listening on ").nth(1)
+                    && let Some(tx) = tx.take()
+                {
+                    let _ = tx.send(addr.trim().to_string());
+                }
+            }
+        });
+        match rx.recv_timeout(DEADLINE) {
+            Ok(addr) => Proc { child, addr },
+            Err(_) => {
+                let _ = child.kill();
+                panic!(
+                    "basalt {args:?} did not start; log:\n{}",
+                    std::fs::read_to_string(log).unwrap_or_default()
+                );
+            }
+        }
+    }
+
+    /// SIGKILL and reap.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM and wait for a clean exit.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        // SAFETY: kill(2) on our own child.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        self.child.wait().expect("wait")
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Options for [`TestCluster::start`].
+#[derive(Clone)]
+pub struct Opts {
+    pub datanodes: usize,
+    pub block_size: &'static str,
+    pub replication: u32,
+}
+
+impl Default for Opts {
+    fn default() -> Self {
+        Opts {
+            datanodes: 3,
+            block_size: "128KiB",
+            replication: 3,
+        }
+    }
+}
+
+pub struct TestCluster {
+    pub dir: tempfile::TempDir,
+    pub opts: Opts,
+    pub nn: Proc,
+    pub dns: Vec<Option<Proc>>,
+}
+
+impl TestCluster {
+    pub async fn start(opts: Opts) -> TestCluster {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let nn = Self::spawn_namenode(dir.path(), &opts, "127.0.0.1:0");
+        let mut c = TestCluster {
+            dir,
+            opts: opts.clone(),
+            nn,
+            dns: Vec::new(),
+        };
+        for i in 0..opts.datanodes {
+            let dn = c.spawn_datanode(i);
+            c.dns.push(Some(dn));
+        }
+        c.wait_ready().await;
+        c
+    }
+
+    fn spawn_namenode(dir: &Path, opts: &Opts, listen: &str) -> Proc {
+        let args: Vec<String> = [
+            "namenode",
+            "--data-dir",
+            &dir.join("nn").display().to_string(),
+            "--listen",
+            listen,
+            "--block-size",
+            opts.block_size,
+            "--replication",
+            &opts.replication.to_string(),
+            "--snapshot-interval",
+            "50",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        Proc::spawn(&args, &dir.join("namenode.log"))
+    }
+
+    fn spawn_datanode(&self, i: usize) -> Proc {
+        let args: Vec<String> = [
+            "--namenode",
+            &self.nn.addr,
+            "datanode",
+            "--data-dir",
+            &self.dir.path().join(format!("dn{i}")).display().to_string(),
+            "--listen",
+            "127.0.0.1:0",
+            "--heartbeat-ms",
+            "200",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        Proc::spawn(&args, &self.dir.path().join(format!("datanode-{i}.log")))
+    }
+
+    pub fn nn_addr(&self) -> String {
+        self.nn.addr.clone()
+    }
+
+    pub fn client(&self) -> Client {
+        Client::connect(ClientConfig::new(self.nn_addr())).expect("client")
+    }
+
+    /// A client that never reads replicas short-circuit (always over TCP).
+    pub fn remote_client(&self) -> Client {
+        let mut cfg = ClientConfig::new(self.nn_addr());
+        cfg.short_circuit = false;
+        Client::connect(cfg).expect("client")
+    }
+
+    /// Waits until every running datanode is live and safe mode is off.
+    pub async fn wait_ready(&self) {
+        let want = self.dns.iter().filter(|d| d.is_some()).count();
+        let client = self.client();
+        let logs = self.logs();
+        let start = Instant::now();
+        loop {
+            if let Ok(st) = client.cluster_status().await
+                && !st.safe_mode
+                && st.datanodes.iter().filter(|d| d.live).count() >= want
+            {
+                return;
+            }
+            assert!(
+                start.elapsed() < DEADLINE,
+                "cluster not ready after {DEADLINE:?}; logs:\n{logs}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub fn kill_namenode(&mut self) {
+        self.nn.kill();
+    }
+
+    /// Restarts the namenode on the same port and data dir.
+    pub fn restart_namenode(&mut self) {
+        let addr = self.nn.addr.clone();
+        self.nn.kill();
+        self.nn = Self::spawn_namenode(self.dir.path(), &self.opts, &addr);
+    }
+
+    pub fn kill_datanode(&mut self, i: usize) {
+        if let Some(mut dn) = self.dns[i].take() {
+            dn.kill();
+        }
+    }
+
+    pub fn restart_datanode(&mut self, i: usize) {
+        self.kill_datanode(i);
+        self.dns[i] = Some(self.spawn_datanode(i));
+    }
+
+    /// Runs the CLI against this cluster.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        cli_with(&self.nn_addr(), args)
+    }
+
+    pub fn logs(&self) -> String {
+        let mut out = String::new();
+        for entry in std::fs::read_dir(self.dir.path()).into_iter().flatten().flatten() {
+            let p = entry.path();
+            if p.extension().is_some_and(|e| e == "log") {
+                let text = std::fs::read_to_string(&p).unwrap_or_default();
+                let tail: Vec<&str> = text.lines().rev().take(30).collect();
+                out.push_str(&format!("== {} ==\n", p.display()));
+                for l in tail.into_iter().rev() {
+                    out.push_str(l);
+                    out.push('\n');
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Runs `basalt args...` with `BASALT_NAMENODE=namenode`.
+pub fn cli_with(namenode: &str, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env("BASALT_NAMENODE", namenode)
+        .env("BASALT_CONNECT_TIMEOUT_MS", "1500")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run basalt")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Asserts a CLI run succeeded, showing its output otherwise.
+pub fn ok(o: Output) -> Output {
+    assert!(
+        o.status.success(),
+        "command failed: {}\nstdout: {}",
+        stderr(&o),
+        stdout(&o)
+    );
+    o
+}
+
+/// Asserts a CLI run failed with one clear line on stderr containing `needle`, and no panic.
+pub fn fails_with(o: Output, needle: &str) {
+    let err = stderr(&o);
+    assert!(
+        !o.status.success(),
+        "expected failure containing {needle:?}, but it succeeded: {}",
+        stdout(&o)
+    );
+    assert!(err.contains(needle), "stderr {err:?} does not contain {needle:?}");
+    assert!(!err.contains("panicked"), "the command panicked: {err}");
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "expected one line on stderr, got: {err}"
+    );
+}
+
+/// Deterministic test bytes.
+pub fn bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    (0..len).map(|_| rng.u8(..)).collect()
+}
