@@ -39,7 +39,18 @@ fn spawn(name: &str, args: &[String], log: &Path) -> Result<Role> {
         .open(log)
         .with_context(|| format!("{}", log.display()))?;
     let err = out.try_clone()?;
-    let child = Command::new(exe)
+    let mut cmd = Command::new(exe);
+    // SAFETY: prctl is async-signal-safe; it only asks the kernel to SIGTERM the child if this process
+    // dies (even by SIGKILL), so no role outlives `basalt local`.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let child = cmd
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::from(out))
@@ -57,6 +68,7 @@ pub async fn run(args: LocalArgs) -> Result<ExitCode> {
     if args.datanodes == 0 {
         bail!("--datanodes must be at least 1");
     }
+    let mut stop = super::StopSignal::install()?;
     let dir = &args.data_dir;
     let logs = dir.join("logs");
     std::fs::create_dir_all(&logs).with_context(|| format!("{}", logs.display()))?;
@@ -110,7 +122,7 @@ pub async fn run(args: LocalArgs) -> Result<ExitCode> {
     );
     println!("Press Ctrl-C to stop.");
     let code = tokio::select! {
-        _ = super::stop_signal() => ExitCode::SUCCESS,
+        _ = stop.wait() => ExitCode::SUCCESS,
         name = watch_exits(&mut roles) => {
             eprintln!("basalt local: {name} exited unexpectedly; stopping (see {})", logs.display());
             ExitCode::FAILURE

@@ -65,6 +65,7 @@ fn parse_size(s: &str) -> Result<u64, String> {
 
 pub async fn namenode(args: NamenodeArgs) -> Result<ExitCode> {
     super::init_logging();
+    let mut stop = super::StopSignal::install()?;
     let mut config = NamenodeConfig::new(args.data_dir, args.listen);
     config.id = args.id;
     config.advertise = args.advertise;
@@ -75,13 +76,14 @@ pub async fn namenode(args: NamenodeArgs) -> Result<ExitCode> {
     config.snapshot_interval = args.snapshot_interval;
     let nn = Namenode::start(config).await.context("starting the namenode")?;
     println!("namenode listening on {}", nn.local_addr());
-    super::stop_signal().await;
+    stop.wait().await;
     nn.shutdown().await;
     Ok(ExitCode::SUCCESS)
 }
 
 pub async fn datanode(namenode: &str, args: DatanodeArgs) -> Result<ExitCode> {
     super::init_logging();
+    let mut stop = super::StopSignal::install()?;
     let mut config = DatanodeConfig::new(args.data_dir);
     config.listen = args.listen;
     config.advertise = args.advertise;
@@ -94,7 +96,7 @@ pub async fn datanode(namenode: &str, args: DatanodeArgs) -> Result<ExitCode> {
     config.heartbeat_interval = Duration::from_millis(args.heartbeat_ms);
     let dn = Datanode::start(config).await.context("starting the datanode")?;
     println!("datanode {} listening on {}", dn.id(), dn.local_addr());
-    super::stop_signal().await;
+    stop.wait().await;
     dn.shutdown().await;
     Ok(ExitCode::SUCCESS)
 }

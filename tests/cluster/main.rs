@@ -1,7 +1,9 @@
 //! End-to-end tests against real `basalt` processes (one test binary; see `harness`).
 
+mod corruption;
 mod errors;
 mod files;
 mod harness;
+mod local;
 mod restart;
 mod shell;
