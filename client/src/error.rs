@@ -10,7 +10,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// The namenode or a datanode answered with an error.
-    #[error("{0}")]
+    #[error(transparent)]
     Remote(#[from] RemoteError),
     #[error(transparent)]
     InvalidPath(#[from] PathError),

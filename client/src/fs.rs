@@ -2,6 +2,7 @@
 
 use crate::datanodes::DatanodePool;
 use crate::error::Result;
+use crate::namenode::nn_call;
 use crate::namenode::{NamenodeClient, RetryPolicy};
 use crate::reader::FileReader;
 use crate::writer::FileWriter;
@@ -153,13 +154,7 @@ impl Client {
             client_name: self.inner.name.clone(),
             request_id: Inner::request_id(),
         };
-        self.inner
-            .nn
-            .call(|mut c| {
-                let r = req.clone();
-                async move { c.mkdirs(r).await }
-            })
-            .await?;
+        nn_call!(self.inner.nn, mkdirs, req)?;
         Ok(())
     }
 
@@ -167,14 +162,7 @@ impl Client {
         let req = pb::GetFileInfoRequest {
             path: check(path)?.to_string(),
         };
-        let resp = self
-            .inner
-            .nn
-            .call(|mut c| {
-                let r = req.clone();
-                async move { c.get_file_info(r).await }
-            })
-            .await?;
+        let resp = nn_call!(self.inner.nn, get_file_info, req)?;
         Ok(resp.status.map(FileStatus::from).expect("namenode returns a status"))
     }
 
@@ -198,14 +186,7 @@ impl Client {
                 start_after: start_after.clone(),
                 limit: 1000,
             };
-            let resp = self
-                .inner
-                .nn
-                .call(|mut c| {
-                    let r = req.clone();
-                    async move { c.list_status(r).await }
-                })
-                .await?;
+            let resp = nn_call!(self.inner.nn, list_status, req)?;
             let more = resp.has_more;
             out.extend(resp.entries.into_iter().map(FileStatus::from));
             match (more, out.last()) {
@@ -222,13 +203,7 @@ impl Client {
             client_name: self.inner.name.clone(),
             request_id: Inner::request_id(),
         };
-        self.inner
-            .nn
-            .call(|mut c| {
-                let r = req.clone();
-                async move { c.delete(r).await }
-            })
-            .await?;
+        nn_call!(self.inner.nn, delete, req)?;
         Ok(())
     }
 
@@ -239,13 +214,7 @@ impl Client {
             client_name: self.inner.name.clone(),
             request_id: Inner::request_id(),
         };
-        self.inner
-            .nn
-            .call(|mut c| {
-                let r = req.clone();
-                async move { c.rename(r).await }
-            })
-            .await?;
+        nn_call!(self.inner.nn, rename, req)?;
         Ok(())
     }
 
@@ -256,13 +225,7 @@ impl Client {
             client_name: self.inner.name.clone(),
             request_id: Inner::request_id(),
         };
-        self.inner
-            .nn
-            .call(|mut c| {
-                let r = req.clone();
-                async move { c.set_replication(r).await }
-            })
-            .await?;
+        nn_call!(self.inner.nn, set_replication, req)?;
         Ok(())
     }
 
@@ -270,14 +233,7 @@ impl Client {
         let req = pb::ContentSummaryRequest {
             path: check(path)?.to_string(),
         };
-        let s = self
-            .inner
-            .nn
-            .call(|mut c| {
-                let r = req.clone();
-                async move { c.get_content_summary(r).await }
-            })
-            .await?;
+        let s = nn_call!(self.inner.nn, get_content_summary, req)?;
         Ok(ContentSummary {
             length: s.length,
             files: s.file_count,
@@ -306,14 +262,7 @@ impl Client {
             request_id: Inner::request_id(),
             create_parent: opts.create_parent,
         };
-        let resp = self
-            .inner
-            .nn
-            .call(|mut c| {
-                let r = req.clone();
-                async move { c.create(r).await }
-            })
-            .await?;
+        let resp = nn_call!(self.inner.nn, create, req)?;
         let status = FileStatus::from(resp.status.expect("namenode returns a status"));
         Ok(FileWriter::new(self.inner.clone(), status))
     }
@@ -353,14 +302,7 @@ fn spawn_lease_renewer(inner: std::sync::Weak<Inner>) {
             let req = pb::RenewLeaseRequest {
                 client_name: inner.name.clone(),
             };
-            if let Err(e) = inner
-                .nn
-                .call(|mut c| {
-                    let r = req.clone();
-                    async move { c.renew_lease(r).await }
-                })
-                .await
-            {
+            if let Err(e) = nn_call!(inner.nn, renew_lease, req) {
                 tracing::warn!(error = %e, "lease renewal failed");
             }
         }

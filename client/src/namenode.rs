@@ -177,3 +177,16 @@ impl NamenodeClient {
         }
     }
 }
+
+/// Calls `method` on the metadata leader with `req` (cloned per attempt), through [`NamenodeClient::call`].
+macro_rules! nn_call {
+    ($nn:expr, $method:ident, $req:expr) => {{
+        let req = $req;
+        $nn.call(|mut c| {
+            let r = req.clone();
+            async move { c.$method(r).await }
+        })
+        .await
+    }};
+}
+pub(crate) use nn_call;

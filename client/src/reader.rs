@@ -9,6 +9,7 @@
 
 use crate::error::{ClientError, Result};
 use crate::fs::Inner;
+use crate::namenode::nn_call;
 use basalt_common::checksum::{self, MetaHeader, decode_sums, verify_chunks};
 use basalt_common::{BlockId, ErrorKind};
 use basalt_proto::{RemoteError, pb};
@@ -217,13 +218,7 @@ async fn locate(inner: &Inner, path: &str) -> Result<(u64, Vec<pb::LocatedBlock>
         length: 0,
         reader_host: String::new(),
     };
-    let resp = inner
-        .nn
-        .call(|mut c| {
-            let r = req.clone();
-            async move { c.get_block_locations(r).await }
-        })
-        .await?;
+    let resp = nn_call!(inner.nn, get_block_locations, req)?;
     let status = resp.status.expect("namenode returns a status");
     if status.is_dir {
         return Err(ClientError::IsADirectory(path.to_string()));

@@ -13,6 +13,7 @@
 
 use crate::error::{ClientError, Result};
 use crate::fs::{FileStatus, Inner};
+use crate::namenode::nn_call;
 use basalt_common::BlockId;
 use basalt_common::checksum::{DEFAULT_CHUNK_SIZE, chunk_checksums};
 use basalt_proto::{RemoteError, pb};
@@ -124,13 +125,7 @@ impl FileWriter {
             last: self.previous,
             request_id: Inner::request_id(),
         };
-        self.inner
-            .nn
-            .call(|mut c| {
-                let r = req.clone();
-                async move { c.complete(r).await }
-            })
-            .await?;
+        nn_call!(self.inner.nn, complete, req)?;
         self.state = State::Closed;
         Ok(())
     }
@@ -201,14 +196,7 @@ impl FileWriter {
             writer_host: String::new(),
             request_id: Inner::request_id(),
         };
-        let resp = self
-            .inner
-            .nn
-            .call(|mut c| {
-                let r = req.clone();
-                async move { c.add_block(r).await }
-            })
-            .await?;
+        let resp = nn_call!(self.inner.nn, add_block, req)?;
         let located = resp.block.expect("namenode returns a block");
         let block = located.block.expect("located block has a block");
         let first = located.locations.first().ok_or_else(|| ClientError::Pipeline {

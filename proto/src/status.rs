@@ -69,7 +69,18 @@ impl From<Status> for RemoteError {
         let message = if meta_kind.is_some() {
             s.message().to_string()
         } else {
-            format!("{} ({:?})", s.message(), s.code())
+            // A transport failure: the useful part (e.g. "Connection refused") is in the source chain.
+            let mut m = s.message().to_string();
+            let mut source = std::error::Error::source(&s);
+            while let Some(e) = source {
+                let text = e.to_string();
+                if !m.contains(&text) {
+                    m.push_str(": ");
+                    m.push_str(&text);
+                }
+                source = e.source();
+            }
+            m
         };
         RemoteError {
             kind,

@@ -54,12 +54,12 @@ impl Namespace {
             return Ok((vec![self.status_of(path.clone(), node.id)], false));
         };
         let limit = limit.clamp(1, LIST_PAGE);
-        let mut range = children
-            .range::<str, _>((std::ops::Bound::Excluded(start_after), std::ops::Bound::Unbounded))
-            .peekable();
-        if start_after.is_empty() {
-            range = children.range::<str, _>(..).peekable();
-        }
+        let from = if start_after.is_empty() {
+            std::ops::Bound::Unbounded
+        } else {
+            std::ops::Bound::Excluded(start_after)
+        };
+        let mut range = children.range::<str, _>((from, std::ops::Bound::Unbounded)).peekable();
         let mut out = Vec::new();
         while out.len() < limit {
             let Some((name, id)) = range.next() else { break };
