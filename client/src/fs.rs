@@ -275,7 +275,7 @@ impl Client {
     /// Reads a whole file into memory.
     pub async fn read_all(&self, path: &str) -> Result<Vec<u8>> {
         let mut r = self.open(path).await?;
-        r.read_to_end().await
+        r.read_rest().await
     }
 
     /// Writes `data` as a new file (replacing it when `opts.overwrite`).

@@ -15,10 +15,181 @@ use basalt_common::{BlockId, ErrorKind};
 use basalt_proto::{RemoteError, pb};
 use memmap2::Mmap;
 use std::collections::HashSet;
+use std::future::Future;
+use std::io::{self, SeekFrom};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+use tokio::io::{AsyncRead, AsyncSeek, ReadBuf};
 
 /// A file opened for reading.
+///
+/// Two interfaces: the inherent async [`read`](FileReader::read), [`seek`](FileReader::seek) and
+/// [`read_rest`](FileReader::read_rest), and `tokio::io::{AsyncRead, AsyncSeek}` (whose extension
+/// methods `seek`, `read_to_end`, `read_exact` work as for any tokio reader).
 pub struct FileReader {
+    /// `None` while a read runs as `pending`.
+    core: Option<ReaderCore>,
+    pending: Option<PendingRead>,
+    /// Bytes read ahead by a pending read and not yet handed out; `spill_at` is the next one.
+    spill: Vec<u8>,
+    spill_at: usize,
+    /// Logical position: bytes handed to the caller.
+    pos: u64,
+    length: u64,
+}
+
+/// A read running on the core: its start position and the bytes it got.
+type PendingRead = Pin<Box<dyn Future<Output = (ReaderCore, u64, Result<Vec<u8>>)> + Send>>;
+
+/// Largest read a single `poll_read` starts.
+const MAX_ASYNC_READ: usize = 4 << 20;
+
+impl FileReader {
+    pub(crate) async fn open(inner: Arc<Inner>, path: String) -> Result<FileReader> {
+        let core = ReaderCore::open(inner, path).await?;
+        let length = core.length;
+        Ok(FileReader {
+            core: Some(core),
+            pending: None,
+            spill: Vec::new(),
+            spill_at: 0,
+            pos: 0,
+            length,
+        })
+    }
+
+    /// File length in bytes (of the closed part, for a file still being written).
+    pub fn len(&self) -> u64 {
+        self.length
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.length == 0
+    }
+
+    pub fn position(&self) -> u64 {
+        self.pos
+    }
+
+    /// Moves the read position; positions past the end read nothing.
+    pub fn set_position(&mut self, pos: u64) {
+        if pos != self.pos {
+            self.pos = pos;
+            self.spill.clear();
+            self.spill_at = 0;
+        }
+    }
+
+    /// Copies read-ahead bytes, if any.
+    fn take_spill(&mut self, out: &mut [u8]) -> usize {
+        let n = out.len().min(self.spill.len() - self.spill_at);
+        out[..n].copy_from_slice(&self.spill[self.spill_at..self.spill_at + n]);
+        self.spill_at += n;
+        self.pos += n as u64;
+        n
+    }
+
+    /// Lands a finished pending read: its bytes become read-ahead if the position has not moved.
+    fn land(&mut self, core: ReaderCore, start: u64, res: Result<Vec<u8>>) -> Result<()> {
+        self.core = Some(core);
+        let data = res?;
+        if start == self.pos {
+            self.spill = data;
+            self.spill_at = 0;
+        }
+        Ok(())
+    }
+
+    /// Reads up to `out.len()` bytes at the current position; 0 means end of file.
+    pub async fn read(&mut self, out: &mut [u8]) -> Result<usize> {
+        if let Some(p) = self.pending.take() {
+            let (core, start, res) = p.await;
+            self.land(core, start, res)?;
+        }
+        if self.spill_at < self.spill.len() {
+            return Ok(self.take_spill(out));
+        }
+        let core = self.core.as_mut().expect("no read pending");
+        core.seek(self.pos);
+        let n = core.read(out).await?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+
+    /// Reads from the current position to the end of the file.
+    pub async fn read_rest(&mut self) -> Result<Vec<u8>> {
+        let mut out = vec![0u8; (self.length.saturating_sub(self.pos)) as usize];
+        let mut filled = 0;
+        while filled < out.len() {
+            let n = self.read(&mut out[filled..]).await?;
+            if n == 0 {
+                break;
+            }
+            filled += n;
+        }
+        out.truncate(filled);
+        Ok(out)
+    }
+}
+
+impl AsyncRead for FileReader {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        loop {
+            if this.spill_at < this.spill.len() {
+                let n = this.take_spill(buf.initialize_unfilled());
+                buf.advance(n);
+                return Poll::Ready(Ok(()));
+            }
+            if let Some(p) = this.pending.as_mut() {
+                let (core, start, res) = ready!(p.as_mut().poll(cx));
+                this.pending = None;
+                let empty = matches!(&res, Ok(d) if d.is_empty());
+                this.land(core, start, res).map_err(io::Error::other)?;
+                if empty && start == this.pos {
+                    return Poll::Ready(Ok(())); // end of file
+                }
+                continue;
+            }
+            if this.pos >= this.length || buf.remaining() == 0 {
+                return Poll::Ready(Ok(()));
+            }
+            let mut core = this.core.take().expect("no read pending");
+            let (start, want) = (this.pos, buf.remaining().clamp(64 << 10, MAX_ASYNC_READ));
+            this.pending = Some(Box::pin(async move {
+                core.seek(start);
+                let mut data = vec![0u8; want];
+                let res = core.read(&mut data).await.map(|n| {
+                    data.truncate(n);
+                    data
+                });
+                (core, start, res)
+            }));
+        }
+    }
+}
+
+impl AsyncSeek for FileReader {
+    fn start_seek(self: Pin<&mut Self>, position: SeekFrom) -> io::Result<()> {
+        let this = self.get_mut();
+        let target = match position {
+            SeekFrom::Start(p) => Some(p),
+            SeekFrom::Current(d) => this.pos.checked_add_signed(d),
+            SeekFrom::End(d) => this.length.checked_add_signed(d),
+        };
+        let target = target.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))?;
+        this.set_position(target);
+        Ok(())
+    }
+
+    fn poll_complete(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<u64>> {
+        Poll::Ready(Ok(self.pos))
+    }
+}
+
+/// The reader's state, owned by whichever future is working on it.
+struct ReaderCore {
     inner: Arc<Inner>,
     path: String,
     length: u64,
@@ -55,10 +226,10 @@ enum Source {
     },
 }
 
-impl FileReader {
-    pub(crate) async fn open(inner: Arc<Inner>, path: String) -> Result<FileReader> {
+impl ReaderCore {
+    async fn open(inner: Arc<Inner>, path: String) -> Result<ReaderCore> {
         let (length, blocks) = locate(&inner, &path).await?;
-        Ok(FileReader {
+        Ok(ReaderCore {
             inner,
             path,
             length,
@@ -70,21 +241,8 @@ impl FileReader {
         })
     }
 
-    /// File length in bytes (of the closed part, for a file still being written).
-    pub fn len(&self) -> u64 {
-        self.length
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.length == 0
-    }
-
-    pub fn position(&self) -> u64 {
-        self.pos
-    }
-
-    /// Moves the read position; positions past the end read nothing.
-    pub fn seek(&mut self, pos: u64) {
+    /// Moves the read position; a remote stream is reopened at the next read.
+    fn seek(&mut self, pos: u64) {
         if pos != self.pos {
             self.pos = pos;
             if matches!(
@@ -100,7 +258,7 @@ impl FileReader {
     }
 
     /// Reads up to `out.len()` bytes at the current position; 0 means end of file.
-    pub async fn read(&mut self, out: &mut [u8]) -> Result<usize> {
+    async fn read(&mut self, out: &mut [u8]) -> Result<usize> {
         if self.pos >= self.length || out.is_empty() {
             return Ok(0);
         }
@@ -127,21 +285,6 @@ impl FileReader {
                 }
             }
         }
-    }
-
-    /// Reads from the current position to the end of the file.
-    pub async fn read_to_end(&mut self) -> Result<Vec<u8>> {
-        let mut out = vec![0u8; (self.length.saturating_sub(self.pos)) as usize];
-        let mut filled = 0;
-        while filled < out.len() {
-            let n = self.read(&mut out[filled..]).await?;
-            if n == 0 {
-                break;
-            }
-            filled += n;
-        }
-        out.truncate(filled);
-        Ok(out)
     }
 
     fn block_index(&self, pos: u64) -> usize {

@@ -17,8 +17,13 @@ use crate::namenode::nn_call;
 use basalt_common::BlockId;
 use basalt_common::checksum::{DEFAULT_CHUNK_SIZE, chunk_checksums};
 use basalt_proto::{RemoteError, pb};
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::task::{Context, Poll, ready};
+use tokio::io::AsyncWrite;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::ReceiverStream;
@@ -39,9 +44,22 @@ struct OpenBlock {
     sent: u64,
 }
 
-/// A file being written. Dropping it without [`close`](FileWriter::close) leaves the file open
-/// (under construction) with whatever blocks were finished.
+/// A file being written. Dropping it without [`close`](FileWriter::close) (or `shutdown` through
+/// [`AsyncWrite`]) leaves the file open (under construction) with whatever blocks were finished.
+///
+/// Two interfaces: the inherent async [`write`](FileWriter::write) and [`close`](FileWriter::close),
+/// and `tokio::io::AsyncWrite` (so `tokio::io::copy` works), where `poll_shutdown` closes the file.
 pub struct FileWriter {
+    /// `None` while a packet flush or the close runs as `pending`.
+    core: Option<WriterCore>,
+    pending: Option<Pending>,
+    inner: Arc<Inner>,
+}
+
+type Pending = Pin<Box<dyn Future<Output = (WriterCore, Result<()>)> + Send>>;
+
+/// The writer's state, owned by whichever future is working on it.
+struct WriterCore {
     inner: Arc<Inner>,
     path: String,
     block_size: u64,
@@ -64,9 +82,108 @@ enum State {
 impl FileWriter {
     pub(crate) fn new(inner: Arc<Inner>, status: FileStatus) -> Self {
         inner.open_writers.fetch_add(1, Ordering::Relaxed);
+        FileWriter {
+            core: Some(WriterCore::new(inner.clone(), status)),
+            pending: None,
+            inner,
+        }
+    }
+
+    /// The core, once no flush is pending.
+    async fn core(&mut self) -> &mut WriterCore {
+        if let Some(p) = self.pending.take() {
+            let (core, res) = p.await;
+            if res.is_err() {
+                tracing::debug!("a buffered write failed; the writer is failed");
+            }
+            self.core = Some(core);
+        }
+        self.core.as_mut().expect("core present when nothing is pending")
+    }
+
+    /// Bytes accepted so far.
+    pub fn written(&self) -> u64 {
+        self.core.as_ref().map_or(0, |c| c.written)
+    }
+
+    /// Appends `data` to the file.
+    pub async fn write(&mut self, mut data: &[u8]) -> Result<()> {
+        let core = self.core().await;
+        core.check_open()?;
+        while !data.is_empty() {
+            let (n, flush) = core.accept(data);
+            data = &data[n..];
+            if let Some(last) = flush {
+                let res = core.send_packet(last).await;
+                core.fail_on_err(res)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Finishes the last block and closes the file: when this returns, every byte written is durable
+    /// on every pipeline datanode and the file is visible at its full length.
+    pub async fn close(mut self) -> Result<()> {
+        self.core().await.finish().await
+    }
+
+    /// Drives a pending flush; its error, if any, surfaces here.
+    fn poll_pending(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        if let Some(p) = self.pending.as_mut() {
+            let (core, res) = ready!(p.as_mut().poll(cx));
+            self.pending = None;
+            self.core = Some(core);
+            return Poll::Ready(res);
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl AsyncWrite for FileWriter {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        ready!(this.poll_pending(cx)).map_err(io::Error::other)?;
+        let core = this.core.as_mut().expect("no flush pending");
+        core.check_open().map_err(io::Error::other)?;
+        let (n, flush) = core.accept(buf);
+        if let Some(last) = flush {
+            let mut core = this.core.take().expect("present");
+            this.pending = Some(Box::pin(async move {
+                let res = core.send_packet(last).await;
+                let res = core.fail_on_err(res);
+                (core, res)
+            }));
+        }
+        Poll::Ready(Ok(n))
+    }
+
+    /// Waits for packets already handed to the pipeline; a partial chunk stays buffered until more data
+    /// or the close (a block's chunks are whole except its last).
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.get_mut().poll_pending(cx).map_err(io::Error::other)
+    }
+
+    /// Closes the file (see [`FileWriter::close`]).
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        ready!(this.poll_pending(cx)).map_err(io::Error::other)?;
+        if this.core.as_ref().is_some_and(|c| c.state == State::Closed) {
+            return Poll::Ready(Ok(()));
+        }
+        let mut core = this.core.take().expect("no flush pending");
+        this.pending = Some(Box::pin(async move {
+            let res = core.finish().await;
+            (core, res)
+        }));
+        this.poll_pending(cx).map_err(io::Error::other)
+    }
+}
+
+impl WriterCore {
+    fn new(inner: Arc<Inner>, status: FileStatus) -> Self {
         let chunk_size = DEFAULT_CHUNK_SIZE.min(status.block_size as u32).max(1);
         let packet_size = (PACKET_BYTES / chunk_size as usize).max(1) * chunk_size as usize;
-        FileWriter {
+        WriterCore {
             inner,
             path: status.path,
             block_size: status.block_size,
@@ -80,41 +197,29 @@ impl FileWriter {
         }
     }
 
-    /// Bytes accepted so far.
-    pub fn written(&self) -> u64 {
-        self.written
+    fn check_open(&self) -> Result<()> {
+        match self.state {
+            State::Open => Ok(()),
+            State::Closed | State::Failed => Err(ClientError::WriterClosed),
+        }
     }
 
-    pub fn path(&self) -> &str {
-        &self.path
+    /// Buffers as much of `data` as fits the current packet and block. Returns the bytes taken and,
+    /// when the packet must go now, whether it ends the block.
+    fn accept(&mut self, data: &[u8]) -> (usize, Option<bool>) {
+        let in_block = self.block.as_ref().map_or(0, |b| b.sent) + self.buf.len() as u64;
+        let room = (self.packet_size - self.buf.len()).min((self.block_size - in_block) as usize);
+        let n = room.min(data.len());
+        self.buf.extend_from_slice(&data[..n]);
+        self.written += n as u64;
+        let block_full = in_block + n as u64 == self.block_size;
+        let flush = (block_full || self.buf.len() == self.packet_size).then_some(block_full);
+        (n, flush)
     }
 
-    /// Appends `data` to the file.
-    pub async fn write(&mut self, mut data: &[u8]) -> Result<()> {
-        if self.state != State::Open {
-            return Err(ClientError::WriterClosed);
-        }
-        while !data.is_empty() {
-            let in_block = self.block.as_ref().map_or(0, |b| b.sent) + self.buf.len() as u64;
-            let room = (self.packet_size - self.buf.len()).min((self.block_size - in_block) as usize);
-            let n = room.min(data.len());
-            self.buf.extend_from_slice(&data[..n]);
-            data = &data[n..];
-            self.written += n as u64;
-            let block_full = in_block + n as u64 == self.block_size;
-            if block_full || self.buf.len() == self.packet_size {
-                let res = self.send_packet(block_full).await;
-                self.fail_on_err(res)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Finishes the last block and closes the file.
-    pub async fn close(mut self) -> Result<()> {
-        if self.state != State::Open {
-            return Err(ClientError::WriterClosed);
-        }
+    /// Sends what is buffered as the end of the last block, then `Complete` at the namenode.
+    async fn finish(&mut self) -> Result<()> {
+        self.check_open()?;
         if self.block.is_some() || !self.buf.is_empty() {
             let res = self.send_packet(true).await;
             self.fail_on_err(res)?;
@@ -125,7 +230,8 @@ impl FileWriter {
             last: self.previous,
             request_id: Inner::request_id(),
         };
-        nn_call!(self.inner.nn, complete, req)?;
+        let res = nn_call!(self.inner.nn, complete, req).map(|_| ());
+        self.fail_on_err(res)?;
         self.state = State::Closed;
         Ok(())
     }

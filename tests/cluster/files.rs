@@ -48,7 +48,7 @@ async fn seek_and_partial_reads() {
     client.write_all("/seek", &data, opts).await.unwrap();
     let mut r = client.open("/seek").await.unwrap();
     for &pos in &[BLOCK * 2 + 5, 3, BLOCK - 1, 3 * BLOCK + 700] {
-        r.seek(pos);
+        r.set_position(pos);
         let mut buf = [0u8; 200];
         let mut got = Vec::new();
         while got.len() < 200 {
@@ -85,4 +85,43 @@ async fn every_replica_is_complete_and_writes_are_replicated() {
     c.kill_datanode(1);
     let remote = c.remote_client();
     assert!(remote.read_all("/rf3").await.unwrap() == data);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokio_io_traits_round_trip() {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+    let c = TestCluster::start(Opts::default()).await;
+    let client = c.remote_client();
+    let data = bytes(3 * BLOCK as usize + 4321, 11);
+    let opts = CreateOptions {
+        block_size: BLOCK,
+        ..Default::default()
+    };
+    let mut w = client.create("/io", opts).await.unwrap();
+    // Odd-sized writes through AsyncWrite, then shutdown closes the file.
+    let mut src = std::io::Cursor::new(data.clone());
+    let copied = tokio::io::copy(&mut src, &mut w).await.unwrap();
+    assert_eq!(copied, data.len() as u64);
+    w.shutdown().await.unwrap();
+    assert!(!client.stat("/io").await.unwrap().under_construction);
+
+    let mut r = client.open("/io").await.unwrap();
+    let mut back = Vec::new();
+    r.read_to_end(&mut back).await.unwrap();
+    assert!(back == data, "AsyncRead returned different bytes");
+    let pos = r.seek(std::io::SeekFrom::Start(BLOCK + 17)).await.unwrap();
+    assert_eq!(pos, BLOCK + 17);
+    let mut buf = vec![0u8; 1000];
+    r.read_exact(&mut buf).await.unwrap();
+    assert_eq!(&buf[..], &data[(BLOCK + 17) as usize..(BLOCK + 1017) as usize]);
+    let pos = r.seek(std::io::SeekFrom::End(-10)).await.unwrap();
+    assert_eq!(pos, data.len() as u64 - 10);
+    let mut tail = Vec::new();
+    r.read_to_end(&mut tail).await.unwrap();
+    assert_eq!(&tail[..], &data[data.len() - 10..]);
+    assert!(
+        r.seek(std::io::SeekFrom::Current(-(data.len() as i64) - 1))
+            .await
+            .is_err()
+    );
 }
