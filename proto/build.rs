@@ -7,7 +7,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/basalt/datanode.proto",
     ];
     let fds = protox::compile(files, ["proto"])?;
-    tonic_prost_build::configure().compile_fds(fds)?;
+    // Block data as `bytes::Bytes`: decoding slices the receive buffer instead of copying, and a datanode
+    // forwards a packet down the pipeline without copying its payload.
+    tonic_prost_build::configure()
+        .bytes(".basalt.WritePacket.data")
+        .bytes(".basalt.ReadPacket.data")
+        .compile_fds(fds)?;
     println!("cargo:rerun-if-changed=proto");
     Ok(())
 }

@@ -220,7 +220,7 @@ enum Source {
     /// A remote stream positioned at `next` (block offset of `buf[0]`).
     Remote {
         stream: tonic::Streaming<pb::ReadPacket>,
-        buf: Vec<u8>,
+        buf: bytes::Bytes,
         buf_at: u64,
         addr: String,
     },
@@ -347,7 +347,7 @@ impl ReaderCore {
         let stream = client.read_block(req).await.map_err(RemoteError::from)?.into_inner();
         Ok(Source::Remote {
             stream,
-            buf: Vec::new(),
+            buf: bytes::Bytes::new(),
             buf_at: offset,
             addr: dn.addr.clone(),
         })

@@ -256,7 +256,7 @@ impl WriterCore {
             header: None,
             seqno: b.next_seqno,
             offset: b.sent,
-            data,
+            data: data.into(),
             checksums,
             last,
         };

@@ -13,7 +13,7 @@ use crate::identity::{host_id, hostname, load_or_create_id};
 use crate::nn_link::{LinkInfo, Reports, run_link};
 use crate::store::{BlockStore, Layout};
 use crate::transfer::DataTransferService;
-use crate::transfer::downstream::{CONNECTION_WINDOW, STREAM_WINDOW};
+use crate::transfer::downstream::{CONNECTION_WINDOW, MAX_FRAME, STREAM_WINDOW};
 use basalt_common::{DatanodeId, MAX_RPC_MESSAGE};
 use basalt_proto::pb::DatanodeInfo;
 use basalt_proto::pb::data_transfer_server::DataTransferServer;
@@ -180,6 +180,7 @@ async fn serve(
     tonic::transport::Server::builder()
         .initial_stream_window_size(STREAM_WINDOW)
         .initial_connection_window_size(CONNECTION_WINDOW)
+        .max_frame_size(MAX_FRAME)
         .add_service(service)
         .serve_with_incoming_shutdown(incoming, async move {
             let _ = shutdown.wait_for(|s| *s).await;

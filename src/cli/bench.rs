@@ -130,10 +130,8 @@ async fn dfsio(namenode: &str, files: usize, size: u64, replication: u32, block_
                     if n == 0 {
                         break;
                     }
-                    for (k, b) in buf[..n].iter().enumerate() {
-                        if *b != data[((at + k as u64) % data.len() as u64) as usize] {
-                            bail!("{path}: wrong byte at offset {}", at + k as u64);
-                        }
+                    if let Some(bad) = mismatch(&buf[..n], at, &data) {
+                        bail!("{path}: wrong byte at offset {bad}");
                     }
                     at += n as u64;
                 }
@@ -154,6 +152,21 @@ async fn dfsio(namenode: &str, files: usize, size: u64, replication: u32, block_
     }
     client.delete(dir, true).await?;
     Ok(())
+}
+
+/// Offset of the first byte of `buf` (read at file offset `at`) that differs from the repeated `pattern`.
+fn mismatch(buf: &[u8], at: u64, pattern: &[u8]) -> Option<u64> {
+    let mut i = 0;
+    while i < buf.len() {
+        let p = ((at + i as u64) % pattern.len() as u64) as usize;
+        let seg = (buf.len() - i).min(pattern.len() - p);
+        if buf[i..i + seg] != pattern[p..p + seg] {
+            let k = (0..seg).find(|&k| buf[i + k] != pattern[p + k]).unwrap_or(0);
+            return Some(at + (i + k) as u64);
+        }
+        i += seg;
+    }
+    None
 }
 
 fn fmt(b: u64) -> String {

@@ -20,6 +20,8 @@ const FORWARD_WINDOW: usize = 16;
 /// HTTP/2 flow-control windows for bulk data streams.
 pub const STREAM_WINDOW: u32 = 4 * 1024 * 1024;
 pub const CONNECTION_WINDOW: u32 = 16 * 1024 * 1024;
+/// Largest HTTP/2 frame accepted (the default 16 KiB costs a frame header per 16 KiB of data).
+pub const MAX_FRAME: u32 = 1024 * 1024;
 
 /// Opens a data transfer client to `addr` (`host:port`), with Basalt's message size limits.
 pub async fn connect(addr: &str) -> Result<DataTransferClient<Channel>, tonic::transport::Error> {
@@ -28,6 +30,7 @@ pub async fn connect(addr: &str) -> Result<DataTransferClient<Channel>, tonic::t
         .tcp_nodelay(true)
         .initial_stream_window_size(STREAM_WINDOW)
         .initial_connection_window_size(CONNECTION_WINDOW)
+        .max_frame_size(MAX_FRAME)
         .connect()
         .await?;
     Ok(DataTransferClient::new(channel)

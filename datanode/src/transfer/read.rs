@@ -58,7 +58,7 @@ async fn stream(
     let replica = reader.replica().clone();
     let packet = |c: ReadChunks| ReadPacket {
         offset: c.offset,
-        data: c.data,
+        data: c.data.into(),
         checksums: c.sums,
         chunk_size: replica.chunk_size,
         block_length: replica.length,

@@ -63,7 +63,7 @@ pub(crate) async fn replicate(
                 header: None,
                 seqno,
                 offset,
-                data,
+                data: data.into(),
                 checksums,
                 last: seqno + 1 == packets,
             })

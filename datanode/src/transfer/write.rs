@@ -35,7 +35,7 @@ const DISK_WINDOW: usize = 8;
 struct DiskJob {
     seqno: u64,
     offset: u64,
-    data: Vec<u8>,
+    data: bytes::Bytes,
     sums: Vec<u32>,
     last: bool,
     done: oneshot::Sender<Result<Option<Replica>, DatanodeError>>,

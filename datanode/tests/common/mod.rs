@@ -59,7 +59,7 @@ pub fn packets(eb: &ExtendedBlock, downstream: Vec<DatanodeInfo>, bytes: &[u8]) 
             header: None,
             seqno: i as u64,
             offset: (i * PACKET) as u64,
-            data: piece.to_vec(),
+            data: bytes::Bytes::copy_from_slice(piece),
             checksums: chunk_checksums(piece, CHUNK),
             last: false,
         })
