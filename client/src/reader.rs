@@ -219,7 +219,7 @@ enum Source {
     },
     /// A remote stream positioned at `next` (block offset of `buf[0]`).
     Remote {
-        stream: tonic::Streaming<pb::ReadPacket>,
+        stream: Box<tonic::Streaming<pb::ReadPacket>>,
         buf: bytes::Bytes,
         buf_at: u64,
         addr: String,
@@ -344,7 +344,7 @@ impl ReaderCore {
             offset,
             length: 0,
         };
-        let stream = client.read_block(req).await.map_err(RemoteError::from)?.into_inner();
+        let stream = Box::new(client.read_block(req).await.map_err(RemoteError::from)?.into_inner());
         Ok(Source::Remote {
             stream,
             buf: bytes::Bytes::new(),
