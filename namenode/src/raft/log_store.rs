@@ -1,8 +1,12 @@
 //! The Raft log in RocksDB.
 //!
 //! Column family `log`: key = log index (u64 big-endian, so keys sort by index), value = the encoded
-//! entry. Column family `meta`: the vote, the last purged log id and the committed log id. Appends,
-//! truncations and purges are single write batches written with `sync`, off the async runtime.
+//! entry. Column family `meta`: the vote, the last purged log id and the committed log id.
+//!
+//! Group commit: an append writes its batch without syncing and hands openraft's flush callback to the
+//! syncer thread, which takes every callback queued so far, syncs the WAL once and completes them all.
+//! Openraft counts an entry as persisted only when its callback fires, so one fsync covers every append
+//! that arrived while the previous one ran. Votes, truncations and purges are written with `sync`.
 
 // openraft's StorageError is large; it is their type, returned by every storage trait method.
 #![allow(clippy::result_large_err)]
@@ -28,6 +32,19 @@ type StorageResult<T> = Result<T, StorageError<MemberId>>;
 #[derive(Clone)]
 pub struct LogStore {
     db: Arc<DB>,
+    syncer: std::sync::mpsc::Sender<LogFlushed<TypeConfig>>,
+}
+
+/// Completes flush callbacks in batches, one WAL sync per batch. Ends when every sender is dropped.
+fn run_syncer(db: Arc<DB>, rx: std::sync::mpsc::Receiver<LogFlushed<TypeConfig>>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        batch.extend(rx.try_iter());
+        let res = db.flush_wal(true);
+        for cb in batch {
+            cb.log_io_completed(res.clone().map_err(|e| std::io::Error::other(e.to_string())));
+        }
+    }
 }
 
 fn io_err(
@@ -63,8 +80,14 @@ impl LogStore {
         opts.create_if_missing(true);
         opts.create_missing_column_families(true);
         let cfs = [CF_LOG, CF_META].map(|name| ColumnFamilyDescriptor::new(name, Options::default()));
-        let db = DB::open_cf_descriptors(&opts, dir, cfs)?;
-        Ok(LogStore { db: Arc::new(db) })
+        let db = Arc::new(DB::open_cf_descriptors(&opts, dir, cfs)?);
+        let (syncer, rx) = std::sync::mpsc::channel();
+        let sync_db = db.clone();
+        std::thread::Builder::new()
+            .name("raft-log-sync".into())
+            .spawn(move || run_syncer(sync_db, rx))
+            .expect("spawning the log sync thread");
+        Ok(LogStore { db, syncer })
     }
 
     fn cf(&self, name: &str) -> &rocksdb::ColumnFamily {
