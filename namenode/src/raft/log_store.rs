@@ -205,13 +205,12 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         for entry in entries {
             batch.put_cf(self.cf(CF_LOG), index_key(entry.log_id.index), encode(&entry));
         }
-        let res = self.write_synced(batch).await;
-        callback.log_io_completed(
-            res.as_ref()
-                .map(|_| ())
-                .map_err(|e| std::io::Error::other(e.to_string())),
-        );
-        res
+        // Unsynced write (memtable + WAL buffer); durability comes from the syncer's batched WAL sync.
+        self.db.write(batch).map_err(write_err)?;
+        if let Err(std::sync::mpsc::SendError(cb)) = self.syncer.send(callback) {
+            cb.log_io_completed(Err(std::io::Error::other("the log sync thread has stopped")));
+        }
+        Ok(())
     }
 
     async fn truncate(&mut self, log_id: LogId<MemberId>) -> StorageResult<()> {
