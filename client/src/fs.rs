@@ -308,3 +308,61 @@ fn spawn_lease_renewer(inner: std::sync::Weak<Inner>) {
         }
     });
 }
+
+/// One metadata member's own status.
+pub type MemberStatus = pb::MemberStatus;
+
+fn admin_client(
+    ch: tonic::transport::Channel,
+) -> pb::admin_protocol_client::AdminProtocolClient<tonic::transport::Channel> {
+    pb::admin_protocol_client::AdminProtocolClient::new(ch)
+}
+
+impl Client {
+    /// The status each configured metadata member reports about itself; unreachable members are
+    /// returned as errors next to their address.
+    pub async fn member_statuses(&self) -> Vec<(String, Result<MemberStatus>)> {
+        let mut out = Vec::new();
+        for addr in self.inner.nn.members() {
+            let res = match self.inner.nn.channel(addr) {
+                Ok(ch) => admin_client(ch)
+                    .member_status(pb::MemberStatusRequest {})
+                    .await
+                    .map(|r| r.into_inner())
+                    .map_err(|s| crate::ClientError::Remote(s.into())),
+                Err(e) => Err(e),
+            };
+            out.push((addr.clone(), res));
+        }
+        out
+    }
+
+    /// Adds a member to the metadata group (learner first, then voter once caught up).
+    pub async fn add_member(&self, id: u64, addr: &str) -> Result<()> {
+        let req = pb::AddMemberRequest {
+            id,
+            addr: addr.to_string(),
+        };
+        self.inner
+            .nn
+            .call_on(admin_client, |mut c| {
+                let r = req.clone();
+                async move { c.add_member(r).await }
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Removes a member from the metadata group.
+    pub async fn remove_member(&self, id: u64) -> Result<()> {
+        let req = pb::RemoveMemberRequest { id };
+        self.inner
+            .nn
+            .call_on(admin_client, |mut c| {
+                let r = req.clone();
+                async move { c.remove_member(r).await }
+            })
+            .await?;
+        Ok(())
+    }
+}

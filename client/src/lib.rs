@@ -13,7 +13,7 @@ pub mod reader;
 pub mod writer;
 
 pub use error::{ClientError, Result};
-pub use fs::{Client, ClientConfig, ContentSummary, CreateOptions, FileStatus};
+pub use fs::{Client, ClientConfig, ContentSummary, CreateOptions, FileStatus, MemberStatus};
 pub use namenode::RetryPolicy;
 pub use reader::FileReader;
 pub use writer::FileWriter;

@@ -91,19 +91,17 @@ impl NamenodeClient {
         &self.members
     }
 
-    fn client_for(&self, addr: &str) -> Result<NnClient> {
+    /// The (lazily connected) channel to one member.
+    pub fn channel(&self, addr: &str) -> Result<Channel> {
         let mut channels = self.channels.lock().expect("channel lock poisoned");
-        let channel = match channels.get(addr) {
+        Ok(match channels.get(addr) {
             Some(c) => c.clone(),
             None => {
                 let c = endpoint(addr, self.policy.rpc_timeout)?.connect_lazy();
                 channels.insert(addr.to_string(), c.clone());
                 c
             }
-        };
-        Ok(ClientProtocolClient::new(channel)
-            .max_decoding_message_size(MAX_RPC_MESSAGE)
-            .max_encoding_message_size(MAX_RPC_MESSAGE))
+        })
     }
 
     fn next_member(&self, after: &str) -> String {
@@ -111,10 +109,29 @@ impl NamenodeClient {
         self.members[i % self.members.len()].clone()
     }
 
-    /// Runs `f` against the leader, redirecting and retrying as described in the module docs.
+    /// Runs `f` on a client-protocol client of the leader (see [`Self::call_on`]).
     pub async fn call<T, F, Fut>(&self, f: F) -> Result<T>
     where
         F: Fn(NnClient) -> Fut,
+        Fut: Future<Output = std::result::Result<tonic::Response<T>, tonic::Status>>,
+    {
+        self.call_on(
+            |ch| {
+                ClientProtocolClient::new(ch)
+                    .max_decoding_message_size(MAX_RPC_MESSAGE)
+                    .max_encoding_message_size(MAX_RPC_MESSAGE)
+            },
+            f,
+        )
+        .await
+    }
+
+    /// Runs `f` on a service client (made by `make` from a channel) of the leader, redirecting and
+    /// retrying as described in the module docs.
+    pub async fn call_on<C, T, M, F, Fut>(&self, make: M, f: F) -> Result<T>
+    where
+        M: Fn(Channel) -> C,
+        F: Fn(C) -> Fut,
         Fut: Future<Output = std::result::Result<tonic::Response<T>, tonic::Status>>,
     {
         let start = Instant::now();
@@ -122,7 +139,7 @@ impl NamenodeClient {
         let mut backoff = Duration::from_millis(20);
         loop {
             let addr = self.leader.lock().expect("leader lock poisoned").clone();
-            let err = match f(self.client_for(&addr)?).await {
+            let err = match f(make(self.channel(&addr)?)).await {
                 Ok(resp) => return Ok(resp.into_inner()),
                 Err(status) => RemoteError::from(status),
             };

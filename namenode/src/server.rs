@@ -6,12 +6,13 @@ use crate::blocks::{BlockManager, SafeMode};
 use crate::config::NamenodeConfig;
 use crate::error::NamenodeError;
 use crate::raft::Raft;
-use crate::raft::log_store::LogStore;
+use crate::raft::log_store::{LogStore, SyncThread};
 use crate::raft::network::NetworkFactory;
 use crate::raft::state_machine::StateMachineStore;
 use crate::raft::transport::RaftTransportService;
-use crate::service::{ClientService, Core, DatanodeService};
+use crate::service::{AdminService, ClientService, Core, DatanodeService};
 use basalt_common::MAX_RPC_MESSAGE;
+use basalt_proto::pb::admin_protocol_server::AdminProtocolServer;
 use basalt_proto::pb::client_protocol_server::ClientProtocolServer;
 use basalt_proto::pb::datanode_protocol_server::DatanodeProtocolServer;
 use basalt_proto::pb::raft_transport_server::RaftTransportServer;
@@ -33,6 +34,7 @@ pub struct Namenode {
     stop: watch::Sender<bool>,
     server: JoinHandle<Result<(), tonic::transport::Error>>,
     monitor: JoinHandle<()>,
+    log_sync: Arc<SyncThread>,
 }
 
 impl Namenode {
@@ -57,6 +59,7 @@ impl Namenode {
 
         let log_dir = dir.join("raft-log");
         let log = LogStore::open(&log_dir).map_err(|source| NamenodeError::Log { path: log_dir, source })?;
+        let log_sync = log.sync_thread();
         let sm = StateMachineStore::open(&dir.join("snapshots"))?;
         let state = sm.shared();
         let hb = config.raft_heartbeat.as_millis().max(10) as u64;
@@ -104,6 +107,7 @@ impl Namenode {
                         .max_decoding_message_size(MAX_RPC_MESSAGE * 4)
                         .max_encoding_message_size(MAX_RPC_MESSAGE),
                 )
+                .add_service(AdminProtocolServer::new(AdminService::new(core.clone())))
                 .add_service(
                     RaftTransportServer::new(RaftTransportService::new(raft))
                         .max_decoding_message_size(MAX_RPC_MESSAGE * 4)
@@ -121,6 +125,7 @@ impl Namenode {
             stop,
             server,
             monitor,
+            log_sync,
         })
     }
 
@@ -140,6 +145,14 @@ impl Namenode {
         let _ = self.monitor.await;
         if let Err(e) = self.core.raft.shutdown().await {
             tracing::warn!(error = %e, "raft shutdown");
+        }
+        // Raft has dropped the log store: the syncer finishes its last batch and exits. Bounded, in case
+        // a clone outlives Raft: exiting with the thread inside RocksDB aborts the process.
+        drop(self.core);
+        let sync = self.log_sync;
+        let joined = tokio::task::spawn_blocking(move || sync.join());
+        if tokio::time::timeout(Duration::from_secs(5), joined).await.is_err() {
+            tracing::warn!("the raft log sync thread did not stop within 5 s");
         }
         tracing::info!("namenode stopped");
     }

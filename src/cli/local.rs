@@ -18,7 +18,10 @@ pub struct LocalArgs {
     /// Number of datanodes.
     #[arg(long, default_value_t = 3)]
     pub datanodes: usize,
-    /// Namenode address.
+    /// Members of the metadata group (1, 3 or 5), each its own process on consecutive ports.
+    #[arg(long, default_value_t = 1)]
+    pub namenodes: usize,
+    /// Address of the (first) namenode.
     #[arg(long, default_value = basalt_common::DEFAULT_NAMENODE_ADDR)]
     pub listen: SocketAddr,
     /// Default block size of new files.
@@ -72,25 +75,53 @@ pub async fn run(args: LocalArgs) -> Result<ExitCode> {
     let dir = &args.data_dir;
     let logs = dir.join("logs");
     std::fs::create_dir_all(&logs).with_context(|| format!("{}", logs.display()))?;
-    let nn_addr = args.listen.to_string();
+    if !matches!(args.namenodes, 1 | 3 | 5) {
+        bail!("--namenodes must be 1, 3 or 5");
+    }
+    let members: Vec<String> = (0..args.namenodes)
+        .map(|i| SocketAddr::new(args.listen.ip(), args.listen.port() + i as u16).to_string())
+        .collect();
+    let nn_addr = members.join(",");
+    let peers = if args.namenodes == 1 {
+        String::new()
+    } else {
+        members
+            .iter()
+            .enumerate()
+            .map(|(i, a)| format!("{}={a}", i + 1))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
     let replication = args.datanodes.min(3).to_string();
-    let mut roles = vec![spawn(
-        "namenode",
-        &[
-            "namenode".into(),
-            "--data-dir".into(),
-            dir.join("namenode").display().to_string(),
-            "--listen".into(),
-            nn_addr.clone(),
-            "--replication".into(),
-            replication,
-            "--block-size".into(),
-            args.block_size.clone(),
-            "--dead-interval-secs".into(),
-            "10".into(),
-        ],
-        &logs.join("namenode.log"),
-    )?];
+    let mut roles = Vec::new();
+    for (i, member) in members.iter().enumerate() {
+        let (name, data) = if args.namenodes == 1 {
+            ("namenode".to_string(), dir.join("namenode"))
+        } else {
+            (format!("namenode-{}", i + 1), dir.join(format!("namenode-{}", i + 1)))
+        };
+        roles.push(spawn(
+            &name,
+            &[
+                "namenode".into(),
+                "--id".into(),
+                (i + 1).to_string(),
+                "--peers".into(),
+                peers.clone(),
+                "--data-dir".into(),
+                data.display().to_string(),
+                "--listen".into(),
+                member.clone(),
+                "--replication".into(),
+                replication.clone(),
+                "--block-size".into(),
+                args.block_size.clone(),
+                "--dead-interval-secs".into(),
+                "10".into(),
+            ],
+            &logs.join(format!("{name}.log")),
+        )?);
+    }
     for i in 1..=args.datanodes {
         roles.push(spawn(
             &format!("datanode-{i}"),
@@ -115,19 +146,32 @@ pub async fn run(args: LocalArgs) -> Result<ExitCode> {
         )));
     }
     println!(
-        "Basalt local cluster is up: namenode {nn_addr}, {} datanodes, data in {}, logs in {}",
+        "Basalt local cluster is up: namenode {nn_addr}, {} datanodes, data in {}, logs in {}\n(for other shells: export BASALT_NAMENODE={nn_addr})",
         args.datanodes,
         dir.display(),
         logs.display()
     );
     println!("Press Ctrl-C to stop.");
-    let code = tokio::select! {
-        _ = stop.wait() => ExitCode::SUCCESS,
-        name = watch_exits(&mut roles) => {
-            eprintln!("basalt local: {name} exited unexpectedly; stopping (see {})", logs.display());
-            ExitCode::FAILURE
+    // A role that dies is reported, not restarted, and the rest keep running: killing a process is how
+    // one tries out failover (`--namenodes 3`) and re-replication.
+    let mut exited = vec![false; roles.len()];
+    loop {
+        tokio::select! {
+            _ = stop.wait() => break,
+            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
         }
-    };
+        for (r, gone) in roles.iter_mut().zip(exited.iter_mut()) {
+            if !*gone && let Ok(Some(status)) = r.child.try_wait() {
+                *gone = true;
+                eprintln!(
+                    "basalt local: {} exited ({status}); the others keep running (logs in {})",
+                    r.name,
+                    logs.display()
+                );
+            }
+        }
+    }
+    let code = ExitCode::SUCCESS;
     stop_all(&mut roles).await;
     println!("Basalt local cluster stopped.");
     Ok(code)
@@ -153,18 +197,6 @@ async fn wait_ready(nn_addr: &str, datanodes: usize, roles: &mut [Role]) -> Resu
             bail!("timed out after 60 s waiting for {datanodes} live datanodes");
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// Resolves with the name of the first role that exits.
-async fn watch_exits(roles: &mut [Role]) -> String {
-    loop {
-        for r in roles.iter_mut() {
-            if let Ok(Some(_)) = r.child.try_wait() {
-                return r.name.clone();
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
 

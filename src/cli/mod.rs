@@ -1,5 +1,6 @@
 //! Command-line interface: argument parsing and dispatch. One module per command family.
 
+mod admin;
 mod bench;
 mod cluster;
 mod format;
@@ -37,6 +38,11 @@ pub enum Command {
         #[command(subcommand)]
         cmd: cluster::ClusterCommand,
     },
+    /// Administration: the metadata group's membership and status.
+    Admin {
+        #[command(subcommand)]
+        cmd: admin::AdminCommand,
+    },
     /// Run a namenode (metadata group member).
     Namenode(roles::NamenodeArgs),
     /// Run a datanode.
@@ -54,6 +60,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Fs { cmd } => fs::run(&cli.namenode, cmd).await,
         Command::Cluster { cmd } => cluster::run(&cli.namenode, cmd).await,
+        Command::Admin { cmd } => admin::run(&cli.namenode, cmd).await,
         Command::Namenode(args) => roles::namenode(args).await,
         Command::Datanode(args) => roles::datanode(&cli.namenode, args).await,
         Command::Local(args) => local::run(args).await,

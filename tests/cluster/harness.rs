@@ -38,7 +38,7 @@ pub struct Proc {
 
 impl Proc {
     /// Starts `basalt args...` and waits for its "listening on ADDR" line on stdout.
-    fn spawn(args: &[String], log: &Path) -> Proc {
+    pub fn spawn(args: &[String], log: &Path) -> Proc {
         let err = std::fs::OpenOptions::new()
             .create(true)
             .append(true)

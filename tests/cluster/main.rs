@@ -3,6 +3,7 @@
 mod corruption;
 mod errors;
 mod files;
+mod ha;
 mod harness;
 mod local;
 mod restart;

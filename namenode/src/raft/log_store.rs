@@ -33,6 +33,26 @@ type StorageResult<T> = Result<T, StorageError<MemberId>>;
 pub struct LogStore {
     db: Arc<DB>,
     syncer: std::sync::mpsc::Sender<LogFlushed<TypeConfig>>,
+    thread: Arc<SyncThread>,
+}
+
+/// The syncer thread, joined at shutdown so the process never exits while it still uses the database.
+pub struct SyncThread(std::sync::Mutex<Option<std::thread::JoinHandle<()>>>);
+
+impl SyncThread {
+    /// Waits for the syncer to finish; it does once every `LogStore` clone is dropped (Raft shut down).
+    pub fn join(&self) {
+        if let Some(t) = self.0.lock().expect("sync thread lock poisoned").take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl LogStore {
+    /// Handle to join the syncer thread after the store has been handed to Raft and Raft has stopped.
+    pub fn sync_thread(&self) -> Arc<SyncThread> {
+        self.thread.clone()
+    }
 }
 
 /// Completes flush callbacks in batches, one WAL sync per batch. Ends when every sender is dropped.
@@ -83,11 +103,15 @@ impl LogStore {
         let db = Arc::new(DB::open_cf_descriptors(&opts, dir, cfs)?);
         let (syncer, rx) = std::sync::mpsc::channel();
         let sync_db = db.clone();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("raft-log-sync".into())
             .spawn(move || run_syncer(sync_db, rx))
             .expect("spawning the log sync thread");
-        Ok(LogStore { db, syncer })
+        Ok(LogStore {
+            db,
+            syncer,
+            thread: Arc::new(SyncThread(std::sync::Mutex::new(Some(thread)))),
+        })
     }
 
     fn cf(&self, name: &str) -> &rocksdb::ColumnFamily {

@@ -7,7 +7,6 @@ use crate::namespace::{BlockMeta, Command};
 use basalt_common::DatanodeId;
 use basalt_proto::pb;
 use basalt_proto::pb::datanode_protocol_server::DatanodeProtocol;
-use openraft::ServerState;
 use std::sync::Arc;
 use std::time::Instant;
 use tonic::{Request, Response, Status};
@@ -135,64 +134,7 @@ impl DatanodeProtocol for DatanodeService {
 
 /// The metadata group and the datanodes as this member sees them.
 pub fn cluster_status(core: &Core) -> pb::ClusterStatusResponse {
-    let m = core.raft.metrics().borrow().clone();
-    let role = |state: ServerState| match state {
-        ServerState::Leader => "leader",
-        ServerState::Follower => "follower",
-        ServerState::Candidate => "candidate",
-        ServerState::Learner => "learner",
-        ServerState::Shutdown => "shutdown",
-    };
-    let applied = m.last_applied.map(|l| l.index).unwrap_or(0);
-    let membership = m.membership_config.membership();
-    let voters: Vec<u64> = membership.voter_ids().collect();
-    // On the leader: each member's matched index, and the commit index (the majority's match).
-    let matched: std::collections::BTreeMap<u64, u64> = m
-        .replication
-        .as_ref()
-        .map(|r| r.iter().map(|(id, l)| (*id, l.map(|l| l.index).unwrap_or(0))).collect())
-        .unwrap_or_default();
-    let commit = if matched.is_empty() {
-        applied
-    } else {
-        let mut idx: Vec<u64> = voters.iter().map(|v| matched.get(v).copied().unwrap_or(0)).collect();
-        idx.sort_unstable_by(|a, b| b.cmp(a));
-        idx.get(voters.len() / 2).copied().unwrap_or(applied)
-    };
-    let members = membership
-        .nodes()
-        .map(|(id, node)| {
-            if *id == core.config.id {
-                pb::MemberStatus {
-                    id: *id,
-                    addr: core.advertise.clone(),
-                    role: role(m.state).to_string(),
-                    term: m.current_term,
-                    commit_index: commit,
-                    applied_index: applied,
-                    leader_id: m.current_leader.unwrap_or(0),
-                }
-            } else {
-                let is_voter = voters.contains(id);
-                let r = if Some(*id) == m.current_leader {
-                    "leader"
-                } else if is_voter {
-                    "follower"
-                } else {
-                    "learner"
-                };
-                pb::MemberStatus {
-                    id: *id,
-                    addr: node.addr.clone(),
-                    role: r.to_string(),
-                    term: m.current_term,
-                    commit_index: commit,
-                    applied_index: matched.get(id).copied().unwrap_or(0),
-                    leader_id: m.current_leader.unwrap_or(0),
-                }
-            }
-        })
-        .collect();
+    let members = super::admin::member_statuses(core);
     let now = Instant::now();
     // Lock order everywhere: replicated state, then block manager.
     let state = core.state();

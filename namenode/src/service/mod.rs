@@ -5,10 +5,12 @@
 //! safe mode check, then a Raft proposal that returns once the entry is committed and applied. Reads
 //! that must be linearizable pass [`Core::read_barrier`] first (openraft's read index).
 
+pub mod admin;
 mod client;
 pub mod convert;
 mod datanode;
 
+pub use admin::AdminService;
 pub use client::ClientService;
 pub use datanode::DatanodeService;
 
@@ -91,11 +93,18 @@ impl Core {
         self.raft.metrics().borrow().current_leader == Some(self.config.id)
     }
 
+    /// Fails with NotLeader (and the leader's address) unless this member leads.
+    pub fn require_leader(&self) -> Result<(), Status> {
+        if self.is_leader() {
+            Ok(())
+        } else {
+            Err(self.not_leader(self.leader_addr()))
+        }
+    }
+
     /// Fails unless this member leads and has left safe mode.
     pub fn check_writable(&self) -> Result<(), Status> {
-        if !self.is_leader() {
-            return Err(self.not_leader(self.leader_addr()));
-        }
+        self.require_leader()?;
         let sm = self.safe_mode.lock().expect("safe mode lock poisoned");
         if sm.is_on() {
             return Err(to_status(ErrorKind::Unavailable, sm.describe(), None));

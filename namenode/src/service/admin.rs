@@ -1,0 +1,173 @@
+//! Administration of the metadata group: each member's own status, and membership changes (which the
+//! leader carries out through the Raft log: a new member joins as a learner, catches up from the log or
+//! a snapshot, then becomes a voter).
+
+use super::Core;
+use basalt_common::ErrorKind;
+use basalt_proto::pb::admin_protocol_server::AdminProtocol;
+use basalt_proto::{pb, to_status};
+use openraft::{BasicNode, ServerState};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use tonic::{Request, Response, Status};
+
+pub struct AdminService {
+    core: Arc<Core>,
+}
+
+impl AdminService {
+    pub fn new(core: Arc<Core>) -> Self {
+        AdminService { core }
+    }
+}
+
+fn role(state: ServerState) -> &'static str {
+    match state {
+        ServerState::Leader => "leader",
+        ServerState::Follower => "follower",
+        ServerState::Candidate => "candidate",
+        ServerState::Learner => "learner",
+        ServerState::Shutdown => "shutdown",
+    }
+}
+
+/// Every member of the group as this member sees it: its own row from its metrics; other rows, on the
+/// leader, from replication progress (their matched index as "applied"), elsewhere from membership only.
+/// The commit index is the majority's matched index on the leader, and the applied index elsewhere.
+pub fn member_statuses(core: &Core) -> Vec<pb::MemberStatus> {
+    let m = core.raft.metrics().borrow().clone();
+    let applied = m.last_applied.map(|l| l.index).unwrap_or(0);
+    let membership = m.membership_config.membership();
+    let voters: Vec<u64> = membership.voter_ids().collect();
+    let matched: BTreeMap<u64, u64> = m
+        .replication
+        .as_ref()
+        .map(|r| r.iter().map(|(id, l)| (*id, l.map(|l| l.index).unwrap_or(0))).collect())
+        .unwrap_or_default();
+    let commit = if matched.is_empty() {
+        applied
+    } else {
+        let mut idx: Vec<u64> = voters.iter().map(|v| matched.get(v).copied().unwrap_or(0)).collect();
+        idx.sort_unstable_by(|a, b| b.cmp(a));
+        idx.get(voters.len() / 2).copied().unwrap_or(applied)
+    };
+    membership
+        .nodes()
+        .map(|(id, node)| {
+            let own = *id == core.config.id;
+            let r = if own {
+                role(m.state)
+            } else if Some(*id) == m.current_leader {
+                "leader"
+            } else if voters.contains(id) {
+                "follower"
+            } else {
+                "learner"
+            };
+            pb::MemberStatus {
+                id: *id,
+                addr: if own { core.advertise.clone() } else { node.addr.clone() },
+                role: r.to_string(),
+                term: m.current_term,
+                commit_index: commit,
+                applied_index: if own {
+                    applied
+                } else {
+                    matched.get(id).copied().unwrap_or(0)
+                },
+                leader_id: m.current_leader.unwrap_or(0),
+                last_log_index: if own { m.last_log_index.unwrap_or(0) } else { 0 },
+                self_reported: own,
+            }
+        })
+        .collect()
+}
+
+/// This member's own row.
+pub fn self_status(core: &Core) -> pb::MemberStatus {
+    member_statuses(core)
+        .into_iter()
+        .find(|s| s.self_reported)
+        .unwrap_or_else(|| {
+            // Not (or no longer) in the membership it knows, e.g. a removed member.
+            let m = core.raft.metrics().borrow().clone();
+            pb::MemberStatus {
+                id: core.config.id,
+                addr: core.advertise.clone(),
+                role: role(m.state).to_string(),
+                term: m.current_term,
+                commit_index: 0,
+                applied_index: m.last_applied.map(|l| l.index).unwrap_or(0),
+                leader_id: m.current_leader.unwrap_or(0),
+                last_log_index: m.last_log_index.unwrap_or(0),
+                self_reported: true,
+            }
+        })
+}
+
+fn membership_error(e: impl std::fmt::Display) -> Status {
+    to_status(ErrorKind::Conflict, format!("membership change failed: {e}"), None)
+}
+
+#[tonic::async_trait]
+impl AdminProtocol for AdminService {
+    async fn member_status(
+        &self,
+        _req: Request<pb::MemberStatusRequest>,
+    ) -> Result<Response<pb::MemberStatus>, Status> {
+        Ok(Response::new(self_status(&self.core)))
+    }
+
+    async fn add_member(&self, req: Request<pb::AddMemberRequest>) -> Result<Response<pb::AddMemberResponse>, Status> {
+        let r = req.into_inner();
+        if r.id == 0 || r.addr.is_empty() {
+            return Err(super::invalid("add member needs an id (>= 1) and an address"));
+        }
+        self.core.require_leader()?;
+        let raft = &self.core.raft;
+        // Join as a learner and wait until it has caught up, then promote it to voter.
+        raft.add_learner(r.id, BasicNode::new(&r.addr), true)
+            .await
+            .map_err(membership_error)?;
+        let mut voters: BTreeSet<u64> = raft
+            .metrics()
+            .borrow()
+            .membership_config
+            .membership()
+            .voter_ids()
+            .collect();
+        voters.insert(r.id);
+        raft.change_membership(voters, false).await.map_err(membership_error)?;
+        tracing::info!(member = r.id, addr = %r.addr, "member added");
+        Ok(Response::new(pb::AddMemberResponse {}))
+    }
+
+    async fn remove_member(
+        &self,
+        req: Request<pb::RemoveMemberRequest>,
+    ) -> Result<Response<pb::RemoveMemberResponse>, Status> {
+        let r = req.into_inner();
+        self.core.require_leader()?;
+        let raft = &self.core.raft;
+        let mut voters: BTreeSet<u64> = raft
+            .metrics()
+            .borrow()
+            .membership_config
+            .membership()
+            .voter_ids()
+            .collect();
+        if !voters.remove(&r.id) {
+            return Err(to_status(
+                ErrorKind::NotFound,
+                format!("member {} is not a voter of the group", r.id),
+                None,
+            ));
+        }
+        if voters.is_empty() {
+            return Err(super::invalid("cannot remove the last member of the group"));
+        }
+        raft.change_membership(voters, false).await.map_err(membership_error)?;
+        tracing::info!(member = r.id, "member removed");
+        Ok(Response::new(pb::RemoveMemberResponse {}))
+    }
+}
