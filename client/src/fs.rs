@@ -322,8 +322,17 @@ impl Client {
     /// The status each configured metadata member reports about itself; unreachable members are
     /// returned as errors next to their address.
     pub async fn member_statuses(&self) -> Vec<(String, Result<MemberStatus>)> {
+        // The configured members, plus any member the group's membership names (e.g. one added later).
+        let mut addrs = self.inner.nn.members().to_vec();
+        if let Ok(st) = self.cluster_status().await {
+            for m in st.members {
+                if !addrs.contains(&m.addr) {
+                    addrs.push(m.addr);
+                }
+            }
+        }
         let mut out = Vec::new();
-        for addr in self.inner.nn.members() {
+        for addr in &addrs {
             let res = match self.inner.nn.channel(addr) {
                 Ok(ch) => admin_client(ch)
                     .member_status(pb::MemberStatusRequest {})
@@ -359,9 +368,19 @@ impl Client {
         self.inner
             .nn
             .call_on(admin_client, |mut c| {
-                let r = req.clone();
+                let r = req;
                 async move { c.remove_member(r).await }
             })
+            .await?;
+        Ok(())
+    }
+
+    /// Hands metadata leadership to member `to`; returns once it leads.
+    pub async fn transfer_leader(&self, to: u64) -> Result<()> {
+        let req = pb::TransferLeaderRequest { to };
+        self.inner
+            .nn
+            .call_on(admin_client, |mut c| async move { c.transfer_leader(req).await })
             .await?;
         Ok(())
     }

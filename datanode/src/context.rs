@@ -1,10 +1,12 @@
 //! [`Context`]: what every service and background loop of one datanode shares.
 
-use crate::nn_link::Reports;
+use crate::nn_link::{LinkInfo, Reports, run_link};
 use crate::store::BlockStore;
 use basalt_common::DatanodeId;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 /// Shared state of a running datanode.
 #[derive(Debug)]
@@ -17,6 +19,14 @@ pub(crate) struct Context {
     /// Chunk size used when a writer does not name one.
     pub default_chunk_size: u32,
     transfers: AtomicU32,
+    /// The namenode links: who they tell about this node, and the running ones by address.
+    links: Mutex<Links>,
+}
+
+#[derive(Debug, Default)]
+struct Links {
+    seed: Option<(Arc<LinkInfo>, watch::Receiver<bool>)>,
+    running: Vec<(String, JoinHandle<()>)>,
 }
 
 impl Context {
@@ -28,7 +38,38 @@ impl Context {
             reports,
             default_chunk_size: chunk_size,
             transfers: AtomicU32::new(0),
+            links: Mutex::new(Links::default()),
         })
+    }
+
+    /// Starts the links to the configured namenodes; later ones start through [`Self::ensure_link`].
+    pub fn start_links(self: &Arc<Self>, info: Arc<LinkInfo>, shutdown: watch::Receiver<bool>, addrs: &[String]) {
+        self.links.lock().unwrap_or_else(|e| e.into_inner()).seed = Some((info, shutdown));
+        for a in addrs {
+            self.ensure_link(a);
+        }
+    }
+
+    /// Opens a link to the metadata member at `addr` unless one runs already.
+    pub fn ensure_link(self: &Arc<Self>, addr: &str) {
+        let mut links = self.links.lock().unwrap_or_else(|e| e.into_inner());
+        if links.running.iter().any(|(a, _)| a == addr) {
+            return;
+        }
+        let Some((info, shutdown)) = links.seed.clone() else {
+            return;
+        };
+        let queue = self.reports.add();
+        let handle = tokio::spawn(run_link(self.clone(), addr.to_string(), queue, info, shutdown));
+        links.running.push((addr.to_string(), handle));
+        tracing::info!(namenode = addr, "namenode link started");
+    }
+
+    /// The running links, for shutdown to await.
+    pub fn take_links(&self) -> Vec<JoinHandle<()>> {
+        let mut links = self.links.lock().unwrap_or_else(|e| e.into_inner());
+        links.seed = None;
+        links.running.drain(..).map(|(_, h)| h).collect()
     }
 
     /// Number of block reads and writes in progress (reported in heartbeats).

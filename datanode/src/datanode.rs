@@ -10,7 +10,7 @@ use crate::context::Context;
 use crate::dir_lock::DirLock;
 use crate::error::DatanodeError;
 use crate::identity::{host_id, hostname, load_or_create_id};
-use crate::nn_link::{LinkInfo, Reports, run_link};
+use crate::nn_link::{LinkInfo, Reports};
 use crate::store::{BlockStore, Layout};
 use crate::transfer::DataTransferService;
 use crate::transfer::downstream::{CONNECTION_WINDOW, MAX_FRAME, STREAM_WINDOW};
@@ -39,7 +39,7 @@ pub struct Datanode {
     store: BlockStore,
     shutdown: watch::Sender<bool>,
     server: JoinHandle<Result<(), tonic::transport::Error>>,
-    links: Vec<JoinHandle<()>>,
+    ctx: Arc<Context>,
     _lock: DirLock,
 }
 
@@ -73,7 +73,7 @@ impl Datanode {
             .clone()
             .unwrap_or_else(|| default_advertise(local_addr));
 
-        let (reports, queues) = Reports::new(config.namenodes.len());
+        let reports = Reports::default();
         let ctx = Context::new(id, host_id.clone(), store.clone(), reports, config.chunk_size);
         let (shutdown, shutdown_rx) = watch::channel(false);
         let server = tokio::spawn(serve(ctx.clone(), listener, shutdown_rx.clone()));
@@ -89,20 +89,7 @@ impl Datanode {
             },
             interval: config.heartbeat_interval,
         });
-        let links = config
-            .namenodes
-            .iter()
-            .zip(queues)
-            .map(|(addr, queue)| {
-                tokio::spawn(run_link(
-                    ctx.clone(),
-                    addr.clone(),
-                    queue,
-                    info.clone(),
-                    shutdown_rx.clone(),
-                ))
-            })
-            .collect();
+        ctx.start_links(info, shutdown_rx.clone(), &config.namenodes);
         tracing::info!(%id, %local_addr, %advertise, namenodes = config.namenodes.len(), "datanode started");
         Ok(Datanode {
             id,
@@ -111,7 +98,7 @@ impl Datanode {
             store,
             shutdown,
             server,
-            links,
+            ctx,
             _lock: lock,
         })
     }
@@ -146,7 +133,7 @@ impl Datanode {
     /// Stops the namenode links and the server; in-flight streams get [`SHUTDOWN_GRACE`] to finish.
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(true);
-        for link in self.links {
+        for link in self.ctx.take_links() {
             let _ = link.await;
         }
         let mut server = self.server;

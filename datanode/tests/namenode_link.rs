@@ -40,6 +40,7 @@ impl DatanodeProtocol for FakeNamenode {
         let reply = HeartbeatResponse {
             commands: std::mem::take(&mut s.commands),
             reregister: s.reregister,
+            members: Vec::new(),
         };
         s.reregister = false;
         Ok(Response::new(reply))

@@ -17,6 +17,9 @@ pub struct NamenodeConfig {
     pub data_dir: PathBuf,
     /// Every member of the group at bootstrap, id → address; empty means a group of one (this member).
     pub peers: BTreeMap<u64, String>,
+    /// Start without bootstrapping a group: wait to be added to an existing one (`admin raft add`), or
+    /// rejoin it after losing the disk.
+    pub join: bool,
     /// Replication factor of files created without one.
     pub default_replication: u32,
     /// Block size of files created without one.
@@ -39,6 +42,7 @@ impl NamenodeConfig {
             advertise: None,
             data_dir,
             peers: BTreeMap::new(),
+            join: false,
             default_replication: basalt_common::DEFAULT_REPLICATION,
             default_block_size: basalt_common::DEFAULT_BLOCK_SIZE,
             dead_interval: Duration::from_secs(30),
@@ -53,6 +57,12 @@ impl NamenodeConfig {
             return Err(ConfigError::Invalid {
                 field: "id",
                 reason: "member ids start at 1".into(),
+            });
+        }
+        if self.join && !self.peers.is_empty() {
+            return Err(ConfigError::Invalid {
+                field: "join",
+                reason: "excludes peers: a joining member is added by the leader".into(),
             });
         }
         if !self.peers.is_empty() && !self.peers.contains_key(&self.id) {

@@ -161,7 +161,7 @@ impl Namenode {
 /// Initializes the group on its very first start; later starts (or other members' bootstrap) find it
 /// initialized and do nothing.
 async fn bootstrap(raft: &Raft, config: &NamenodeConfig, advertise: &str) -> Result<(), NamenodeError> {
-    if raft.is_initialized().await? {
+    if config.join || raft.is_initialized().await? {
         return Ok(());
     }
     let members: BTreeMap<u64, BasicNode> = if config.peers.is_empty() {

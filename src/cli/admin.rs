@@ -22,6 +22,8 @@ pub enum RaftCommand {
     Add { id: u64, addr: String },
     /// Remove a member from the group.
     Remove { id: u64 },
+    /// Hand leadership to another member.
+    TransferLeader { id: u64 },
 }
 
 pub async fn run(namenode: &str, cmd: AdminCommand) -> Result<ExitCode> {
@@ -56,6 +58,13 @@ pub async fn run(namenode: &str, cmd: AdminCommand) -> Result<ExitCode> {
                 .await
                 .with_context(|| format!("adding member {id} at {addr}"))?;
             println!("Member {id} ({addr}) added to the metadata group.");
+        }
+        RaftCommand::TransferLeader { id } => {
+            client
+                .transfer_leader(id)
+                .await
+                .with_context(|| format!("transferring leadership to member {id}"))?;
+            println!("Member {id} is now the metadata leader.");
         }
         RaftCommand::Remove { id } => {
             client

@@ -20,20 +20,34 @@ pub async fn run(namenode: &str, cmd: ClusterCommand) -> Result<ExitCode> {
     let client = super::client(namenode)?;
     let st = client.cluster_status().await.context("cluster status")?;
     let human = !bytes;
+    // Each configured member's own report, and how far its applied index lags the highest commit index.
+    let reports = client.member_statuses().await;
+    let n = reports.len();
+    println!("Metadata group ({n} member{}):", if n == 1 { "" } else { "s" });
     println!(
-        "Metadata group ({} member{}):",
-        st.members.len(),
-        if st.members.len() == 1 { "" } else { "s" }
+        "  {:<4} {:<22} {:<10} {:>6} {:>10} {:>10} {:>6}",
+        "ID", "ADDRESS", "ROLE", "TERM", "COMMIT", "APPLIED", "LAG"
     );
-    println!(
-        "  {:<4} {:<22} {:<10} {:>6} {:>10} {:>10}",
-        "ID", "ADDRESS", "ROLE", "TERM", "COMMIT", "APPLIED"
-    );
-    for m in &st.members {
-        println!(
-            "  {:<4} {:<22} {:<10} {:>6} {:>10} {:>10}",
-            m.id, m.addr, m.role, m.term, m.commit_index, m.applied_index
-        );
+    let commit = reports
+        .iter()
+        .filter_map(|(_, r)| r.as_ref().ok())
+        .map(|m| m.commit_index)
+        .max()
+        .unwrap_or(0);
+    for (addr, r) in &reports {
+        match r {
+            Ok(m) => println!(
+                "  {:<4} {:<22} {:<10} {:>6} {:>10} {:>10} {:>6}",
+                m.id,
+                m.addr,
+                m.role,
+                m.term,
+                m.commit_index,
+                m.applied_index,
+                commit.saturating_sub(m.applied_index)
+            ),
+            Err(e) => println!("  {:<4} {:<22} {:<10} ({e})", "?", addr, "down"),
+        }
     }
     println!(
         "Namespace: {} files, {} directories, {} blocks ({} with a live replica)",

@@ -26,6 +26,10 @@ pub struct NamenodeArgs {
     /// Every member at bootstrap: `1=HOST:PORT,2=HOST:PORT,3=HOST:PORT` (empty: a group of one).
     #[arg(long, default_value = "")]
     pub peers: String,
+    /// Do not bootstrap a group: wait to be added to a running one (`basalt admin raft add ID ADDR`);
+    /// also how a member that lost its disk rejoins.
+    #[arg(long, conflicts_with = "peers")]
+    pub join: bool,
     /// Default replication factor of new files.
     #[arg(long, default_value_t = basalt_common::DEFAULT_REPLICATION)]
     pub replication: u32,
@@ -70,6 +74,7 @@ pub async fn namenode(args: NamenodeArgs) -> Result<ExitCode> {
     config.id = args.id;
     config.advertise = args.advertise;
     config.peers = parse_peers(&args.peers)?;
+    config.join = args.join;
     config.default_replication = args.replication;
     config.default_block_size = args.block_size;
     config.dead_interval = Duration::from_secs_f64(args.dead_interval_secs);

@@ -5,6 +5,7 @@ mod errors;
 mod files;
 mod ha;
 mod harness;
+mod linearizability;
 mod local;
 mod restart;
 mod shell;

@@ -116,6 +116,9 @@ async fn session(
                     active_transfers: ctx.active_transfers(),
                 };
                 if let Some(reply) = soft(addr, client.heartbeat(req).await)? {
+                    for member in &reply.members {
+                        ctx.ensure_link(member);
+                    }
                     if reply.reregister {
                         return Ok(());
                     }

@@ -72,24 +72,40 @@ impl ReportQueue {
 }
 
 /// Fans block events out to every namenode link.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct Reports {
-    queues: Vec<Arc<ReportQueue>>,
+    queues: std::sync::RwLock<Vec<Arc<ReportQueue>>>,
 }
 
 impl Reports {
     /// One queue per namenode; the links own the other ends.
     pub fn new(links: usize) -> (Self, Vec<Arc<ReportQueue>>) {
-        let queues: Vec<_> = (0..links).map(|_| Arc::new(ReportQueue::default())).collect();
-        (Reports { queues: queues.clone() }, queues)
+        let reports = Reports::default();
+        let queues = (0..links).map(|_| reports.add()).collect();
+        (reports, queues)
+    }
+
+    /// A queue for one more link (a metadata member added at run time).
+    pub fn add(&self) -> Arc<ReportQueue> {
+        let q = Arc::new(ReportQueue::default());
+        self.queues.write().unwrap_or_else(|e| e.into_inner()).push(q.clone());
+        q
     }
 
     pub fn received(&self, event: ReportedBlock) {
-        self.queues.iter().for_each(|q| q.push(event, false));
+        self.queues
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .for_each(|q| q.push(event, false));
     }
 
     pub fn deleted(&self, event: ReportedBlock) {
-        self.queues.iter().for_each(|q| q.push(event, true));
+        self.queues
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .for_each(|q| q.push(event, true));
     }
 }
 

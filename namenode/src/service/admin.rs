@@ -170,4 +170,88 @@ impl AdminProtocol for AdminService {
         tracing::info!(member = r.id, "member removed");
         Ok(Response::new(pb::RemoveMemberResponse {}))
     }
+
+    /// Hands leadership to `to`. openraft 0.9 has no transfer primitive, so: every other member pauses
+    /// its own campaigns, this leader stops heartbeating, the target's election timer fires once the
+    /// followers' leader leases lapse, and it wins (its log is current). Everything is resumed after,
+    /// whatever happened; the call waits (bounded) until the target leads.
+    async fn transfer_leader(
+        &self,
+        req: Request<pb::TransferLeaderRequest>,
+    ) -> Result<Response<pb::TransferLeaderResponse>, Status> {
+        let to = req.into_inner().to;
+        self.core.require_leader()?;
+        let me = self.core.config.id;
+        if to == me {
+            return Ok(Response::new(pb::TransferLeaderResponse {}));
+        }
+        let m = self.core.raft.metrics().borrow().clone();
+        let membership = m.membership_config.membership();
+        if !membership.voter_ids().any(|v| v == to) {
+            return Err(to_status(
+                ErrorKind::NotFound,
+                format!("member {to} is not a voter of the group"),
+                None,
+            ));
+        }
+        let others: Vec<String> = membership
+            .nodes()
+            .filter(|(id, _)| **id != to && **id != me)
+            .map(|(_, n)| n.addr.clone())
+            .collect();
+        for addr in &others {
+            set_election(addr, false).await;
+        }
+        let rc = self.core.raft.runtime_config();
+        rc.elect(false);
+        rc.heartbeat(false);
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        let mut metrics = self.core.raft.metrics();
+        let won = loop {
+            if metrics.borrow().current_leader == Some(to) {
+                break true;
+            }
+            if tokio::time::timeout_at(deadline, metrics.changed()).await.is_err() {
+                break false;
+            }
+        };
+        rc.heartbeat(true);
+        rc.elect(true);
+        for addr in &others {
+            set_election(addr, true).await;
+        }
+        if !won {
+            return Err(to_status(
+                ErrorKind::Unavailable,
+                format!("member {to} did not take over within 10 s"),
+                None,
+            ));
+        }
+        tracing::info!(from = me, to, "leadership transferred");
+        Ok(Response::new(pb::TransferLeaderResponse {}))
+    }
+
+    async fn set_election(
+        &self,
+        req: Request<pb::SetElectionRequest>,
+    ) -> Result<Response<pb::SetElectionResponse>, Status> {
+        self.core.raft.runtime_config().elect(req.into_inner().enabled);
+        Ok(Response::new(pb::SetElectionResponse {}))
+    }
+}
+
+/// Asks the member at `addr` to pause or resume its campaigns (best effort: an unreachable member
+/// cannot campaign either).
+async fn set_election(addr: &str, enabled: bool) {
+    let res = async {
+        let mut c = pb::admin_protocol_client::AdminProtocolClient::connect(format!("http://{addr}")).await?;
+        c.set_election(pb::SetElectionRequest { enabled }).await?;
+        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+    };
+    if let Err(e) = tokio::time::timeout(std::time::Duration::from_secs(2), res)
+        .await
+        .unwrap_or_else(|_| Err("timed out".into()))
+    {
+        tracing::warn!(member = addr, enabled, error = %e, "could not set election state");
+    }
 }

@@ -70,24 +70,31 @@ impl DatanodeProtocol for DatanodeService {
             active_transfers: r.active_transfers,
         };
         let is_leader = self.core.is_leader();
+        let members: Vec<String> = {
+            let m = self.core.raft.metrics().borrow().clone();
+            m.membership_config
+                .membership()
+                .nodes()
+                .map(|(_, n)| n.addr.clone())
+                .collect()
+        };
         let mut bm = self.core.blocks.lock().expect("block manager lock poisoned");
-        let reply = match bm.heartbeat(DatanodeId(r.datanode_id), stats, Instant::now()) {
-            Err(_) => pb::HeartbeatResponse {
-                commands: Vec::new(),
-                reregister: true,
-            },
-            Ok(deletes) if is_leader && !deletes.is_empty() => pb::HeartbeatResponse {
-                commands: vec![pb::DatanodeCommand {
+        let (commands, reregister) = match bm.heartbeat(DatanodeId(r.datanode_id), stats, Instant::now()) {
+            Err(_) => (Vec::new(), true),
+            Ok(deletes) if is_leader && !deletes.is_empty() => (
+                vec![pb::DatanodeCommand {
                     command: Some(pb::datanode_command::Command::Delete(pb::DeleteBlocks {
                         blocks: deletes.iter().map(block_to_pb).collect(),
                     })),
                 }],
-                reregister: false,
-            },
-            Ok(_) => pb::HeartbeatResponse {
-                commands: Vec::new(),
-                reregister: false,
-            },
+                false,
+            ),
+            Ok(_) => (Vec::new(), false),
+        };
+        let reply = pb::HeartbeatResponse {
+            commands,
+            reregister,
+            members,
         };
         Ok(Response::new(reply))
     }
