@@ -282,3 +282,75 @@ async fn membership_changes_transfer_and_disk_loss() {
         b"survives membership changes"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_across_failovers_is_linearizable() {
+    use crate::linearizability::{Event, History, Op, Outcome, check};
+    use basalt_common::ErrorKind;
+    use std::sync::Arc;
+
+    let mut c = HaCluster::start(3, 1).await;
+    c.client().mkdirs("/lin", false).await.unwrap();
+    let history = Arc::new(History::new());
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut clients = Vec::new();
+    for client_no in 0..4 {
+        let (client, history, stop) = (c.client(), history.clone(), stop.clone());
+        clients.push(tokio::spawn(async move {
+            let mut rng = fastrand::Rng::with_seed(client_no as u64);
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let path = format!("/lin/p{}", rng.usize(..3));
+                let op = [Op::Create, Op::Delete, Op::Exists][rng.usize(..3)];
+                let call = history.start();
+                let outcome = match op {
+                    Op::Create => match client.mkdirs(&path, false).await {
+                        Ok(()) => Outcome::Ok,
+                        Err(e) if e.kind() == ErrorKind::AlreadyExists => Outcome::AlreadyExists,
+                        Err(_) => Outcome::Unknown,
+                    },
+                    Op::Delete => match client.delete(&path, false).await {
+                        Ok(()) => Outcome::Ok,
+                        Err(e) if e.kind() == ErrorKind::NotFound => Outcome::NotFound,
+                        Err(_) => Outcome::Unknown,
+                    },
+                    Op::Exists => match client.stat(&path).await {
+                        Ok(_) => Outcome::Present,
+                        Err(e) if e.kind() == ErrorKind::NotFound => Outcome::Absent,
+                        Err(_) => Outcome::Unknown,
+                    },
+                };
+                let ret = history.start();
+                history.record(Event {
+                    client: client_no,
+                    path,
+                    op,
+                    call,
+                    ret,
+                    outcome,
+                });
+            }
+        }));
+    }
+    // Two failovers while the clients run: kill the leader, let the group settle, bring it back.
+    for _ in 0..2 {
+        let before = history.events().len();
+        wait_until("progress", DEADLINE, || async { history.events().len() > before + 40 }).await;
+        let leader = c.leader().await;
+        c.nns[leader].take().unwrap().kill();
+        let after_kill = history.events().len();
+        wait_until("progress after the failover", DEADLINE, || async {
+            history.events().len() > after_kill + 40
+        })
+        .await;
+        c.nns[leader] = Some(c.spawn_member(leader));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for t in clients {
+        t.await.unwrap();
+    }
+    let events = history.events();
+    assert!(events.len() > 160, "only {} operations recorded", events.len());
+    if let Err(why) = check(&events) {
+        panic!("history of {} operations is not linearizable: {why}", events.len());
+    }
+}
