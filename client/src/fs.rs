@@ -384,4 +384,16 @@ impl Client {
             .await?;
         Ok(())
     }
+
+    /// Fault injection (members started with `--fault-injection`): the member at `addr` stops sending
+    /// Raft messages to the members in `blocked` (empty heals).
+    pub async fn set_partition(&self, addr: &str, blocked: &[u64]) -> Result<()> {
+        let mut c = admin_client(self.inner.nn.channel(addr)?);
+        c.set_partition(pb::SetPartitionRequest {
+            blocked: blocked.to_vec(),
+        })
+        .await
+        .map_err(|s| crate::ClientError::Remote(s.into()))?;
+        Ok(())
+    }
 }

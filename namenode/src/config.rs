@@ -20,6 +20,8 @@ pub struct NamenodeConfig {
     /// Start without bootstrapping a group: wait to be added to an existing one (`admin raft add`), or
     /// rejoin it after losing the disk.
     pub join: bool,
+    /// Accept fault-injection requests (network partitions) from the admin service. Tests only.
+    pub fault_injection: bool,
     /// Replication factor of files created without one.
     pub default_replication: u32,
     /// Block size of files created without one.
@@ -43,6 +45,7 @@ impl NamenodeConfig {
             data_dir,
             peers: BTreeMap::new(),
             join: false,
+            fault_injection: false,
             default_replication: basalt_common::DEFAULT_REPLICATION,
             default_block_size: basalt_common::DEFAULT_BLOCK_SIZE,
             dead_interval: Duration::from_secs(30),

@@ -73,7 +73,9 @@ impl Namenode {
             ..Default::default()
         }
         .validate()?;
-        let raft = Raft::new(config.id, Arc::new(raft_config), NetworkFactory, log, sm).await?;
+        let network = NetworkFactory::default();
+        let partition = network.partition.clone();
+        let raft = Raft::new(config.id, Arc::new(raft_config), network, log, sm).await?;
         bootstrap(&raft, &config, &advertise).await?;
 
         let core = Arc::new(Core {
@@ -85,6 +87,7 @@ impl Namenode {
             leases: Mutex::new(HashMap::new()),
             rng: Mutex::new(fastrand::Rng::new()),
             replicas_reported: tokio::sync::Notify::new(),
+            partition,
             config,
         });
         let (stop, stop_rx) = watch::channel(false);

@@ -30,6 +30,9 @@ pub struct NamenodeArgs {
     /// also how a member that lost its disk rejoins.
     #[arg(long, conflicts_with = "peers")]
     pub join: bool,
+    /// Accept fault-injection requests (simulated network partitions). For tests only.
+    #[arg(long, hide = true)]
+    pub fault_injection: bool,
     /// Default replication factor of new files.
     #[arg(long, default_value_t = basalt_common::DEFAULT_REPLICATION)]
     pub replication: u32,
@@ -75,6 +78,7 @@ pub async fn namenode(args: NamenodeArgs) -> Result<ExitCode> {
     config.advertise = args.advertise;
     config.peers = parse_peers(&args.peers)?;
     config.join = args.join;
+    config.fault_injection = args.fault_injection;
     config.default_replication = args.replication;
     config.default_block_size = args.block_size;
     config.dead_interval = Duration::from_secs_f64(args.dead_interval_secs);

@@ -96,6 +96,7 @@ impl HaCluster {
             "3",
             "--snapshot-interval",
             "40",
+            "--fault-injection",
         ]);
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         Proc::spawn(&args, &d.join(format!("namenode-{i}.log")))
@@ -353,4 +354,62 @@ async fn history_across_failovers_is_linearizable() {
     if let Err(why) = check(&events) {
         panic!("history of {} operations is not linearizable: {why}", events.len());
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn isolated_leader_stops_acknowledging_and_the_majority_serves() {
+    use basalt_client::RetryPolicy;
+    use std::time::Duration;
+
+    let c = HaCluster::start(3, 1).await;
+    let admin = c.client();
+    admin.mkdirs("/part", false).await.unwrap();
+    let old = c.leader().await;
+    let ids: Vec<u64> = (1..=3).collect();
+    let old_id = old as u64 + 1;
+    // Cut the leader off from both followers, in both directions.
+    let others: Vec<u64> = ids.iter().copied().filter(|&i| i != old_id).collect();
+    admin.set_partition(&c.members[old], &others).await.unwrap();
+    for &f in &others {
+        admin
+            .set_partition(&c.members[f as usize - 1], &[old_id])
+            .await
+            .unwrap();
+    }
+    // The minority side cannot acknowledge a write.
+    let mut cfg = ClientConfig::new(c.members[old].clone());
+    cfg.retry = RetryPolicy {
+        connect_timeout: Duration::from_secs(2),
+        op_timeout: Duration::from_secs(3),
+        rpc_timeout: Duration::from_secs(2),
+    };
+    let minority = Client::connect(cfg).unwrap();
+    assert!(
+        minority.mkdirs("/part/minority", false).await.is_err(),
+        "an isolated leader acknowledged a write"
+    );
+    // The majority elects a leader and serves.
+    let majority_addrs: Vec<String> = others.iter().map(|&f| c.members[f as usize - 1].clone()).collect();
+    let majority = Client::connect(ClientConfig::new(majority_addrs.join(","))).unwrap();
+    majority.mkdirs("/part/majority", false).await.unwrap();
+    // Heal: every member converges on one log; the minority's unacknowledged write is gone.
+    for addr in &c.members {
+        admin.set_partition(addr, &[]).await.unwrap();
+    }
+    wait_until("one log on every member", DEADLINE, || async {
+        let rows: Vec<_> = admin
+            .member_statuses()
+            .await
+            .into_iter()
+            .filter_map(|(_, r)| r.ok())
+            .collect();
+        rows.len() == 3
+            && rows.iter().filter(|m| m.role == "leader").count() == 1
+            && rows
+                .iter()
+                .all(|m| m.applied_index == rows[0].applied_index && m.last_log_index == rows[0].last_log_index)
+    })
+    .await;
+    let names: Vec<String> = admin.list("/part").await.unwrap().into_iter().map(|s| s.path).collect();
+    assert_eq!(names, ["/part/majority"]);
 }

@@ -15,11 +15,18 @@ use openraft::raft::{
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::collections::BTreeSet;
+use std::sync::{Arc, RwLock};
 use tonic::transport::{Channel, Endpoint};
+
+/// Members this member must not send to (fault injection for partition tests; empty otherwise).
+pub type Partition = Arc<RwLock<BTreeSet<MemberId>>>;
 
 /// Creates a [`PeerClient`] per target member.
 #[derive(Clone, Default)]
-pub struct NetworkFactory;
+pub struct NetworkFactory {
+    pub partition: Partition,
+}
 
 impl RaftNetworkFactory<TypeConfig> for NetworkFactory {
     type Network = PeerClient;
@@ -29,6 +36,7 @@ impl RaftNetworkFactory<TypeConfig> for NetworkFactory {
             target,
             addr: node.addr.clone(),
             client: None,
+            partition: self.partition.clone(),
         }
     }
 }
@@ -37,6 +45,7 @@ pub struct PeerClient {
     target: MemberId,
     addr: String,
     client: Option<RaftTransportClient<Channel>>,
+    partition: Partition,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +79,14 @@ impl PeerClient {
                 message,
             }))
         };
+        if self
+            .partition
+            .read()
+            .expect("partition lock poisoned")
+            .contains(&self.target)
+        {
+            return Err(unreachable("partitioned (fault injection)".into(), &self.addr));
+        }
         if self.client.is_none() {
             let endpoint = Endpoint::from_shared(format!("http://{}", self.addr))
                 .map_err(|e| unreachable(e.to_string(), &self.addr))?

@@ -238,6 +238,21 @@ impl AdminProtocol for AdminService {
         self.core.raft.runtime_config().elect(req.into_inner().enabled);
         Ok(Response::new(pb::SetElectionResponse {}))
     }
+
+    async fn set_partition(
+        &self,
+        req: Request<pb::SetPartitionRequest>,
+    ) -> Result<Response<pb::SetPartitionResponse>, Status> {
+        if !self.core.config.fault_injection {
+            return Err(super::invalid(
+                "fault injection is disabled on this member (start it with --fault-injection)",
+            ));
+        }
+        let blocked: BTreeSet<u64> = req.into_inner().blocked.into_iter().collect();
+        tracing::warn!(?blocked, "fault injection: raft messages to these members are dropped");
+        *self.core.partition.write().expect("partition lock poisoned") = blocked;
+        Ok(Response::new(pb::SetPartitionResponse {}))
+    }
 }
 
 /// Asks the member at `addr` to pause or resume its campaigns (best effort: an unreachable member

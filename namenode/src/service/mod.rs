@@ -39,6 +39,8 @@ pub struct Core {
     pub rng: Mutex<fastrand::Rng>,
     /// Signalled whenever a datanode reports received replicas.
     pub replicas_reported: tokio::sync::Notify,
+    /// Members the Raft transport must not send to (fault injection).
+    pub partition: crate::raft::network::Partition,
 }
 
 pub fn now_ms() -> u64 {
