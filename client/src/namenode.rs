@@ -187,7 +187,7 @@ impl NamenodeClient {
                         backoff + Duration::from_millis(fastrand::u64(..=backoff.as_millis() as u64 / 2)),
                     )
                     .await;
-                    backoff = (backoff * 2).min(Duration::from_millis(500));
+                    backoff = (backoff * 2).min(Duration::from_millis(200));
                 }
                 _ => return Err(ClientError::Remote(err)),
             }

@@ -182,7 +182,7 @@ async fn bootstrap(raft: &Raft, config: &NamenodeConfig, advertise: &str) -> Res
 /// Background duties of a member: leave safe mode once this member leads with an up-to-date state and
 /// enough blocks are reported.
 async fn monitor(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
     loop {
         tokio::select! {
             _ = tick.tick() => {}

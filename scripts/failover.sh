@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Failover time of the metadata group, as a distribution over several kills: start a 3-member group
+# (`basalt local --namenodes 3`), then repeatedly kill -9 the leader and time until the first write
+# succeeds (the client library retries on its own); restart the killed member before the next round.
+set -euo pipefail
+BIN=${BASALT_BIN:-basalt}
+ROUNDS=${ROUNDS:-10}
+PORT=${PORT:-19300}
+DATA=$(mktemp -d /tmp/basalt-failover.XXXXXX)
+export BASALT_NAMENODE=127.0.0.1:$PORT,127.0.0.1:$((PORT+1)),127.0.0.1:$((PORT+2))
+"$BIN" local --data-dir "$DATA" --namenodes 3 --listen 127.0.0.1:$PORT >/dev/null 2>&1 &
+LOCAL=$!
+trap 'kill -INT $LOCAL 2>/dev/null; wait $LOCAL 2>/dev/null; pkill -f "$DATA" 2>/dev/null; rm -rf "$DATA"' EXIT
+for _ in $(seq 1 300); do "$BIN" cluster status 2>/dev/null | grep -q "Safe mode: off" && break; sleep 0.1; done
+"$BIN" fs mkdir -p /failover
+times=()
+for r in $(seq 1 "$ROUNDS"); do
+  leader=$("$BIN" admin raft status | awk '$3=="leader"{print $1}')
+  pid=$(pgrep -f "namenode --id $leader .*$DATA" | head -1)
+  mapfile -d '' cmd < /proc/$pid/cmdline
+  t0=$(date +%s%N)
+  kill -9 "$pid"
+  "$BIN" fs mkdir /failover/r$r
+  t1=$(date +%s%N)
+  times+=($(( (t1 - t0) / 1000000 )))
+  "${cmd[@]}" >>"$DATA/logs/restarted.log" 2>&1 &
+  for _ in $(seq 1 300); do
+    [ "$("$BIN" admin raft status 2>/dev/null | grep -c -E 'leader|follower')" = 3 ] && break; sleep 0.1
+  done
+done
+sorted=$(printf '%s\n' "${times[@]}" | sort -n)
+echo "failover (leader kill -9 -> first acknowledged write), ms, $ROUNDS rounds:"
+echo "  all: $(echo $sorted | tr '\n' ' ')"
+echo "  min $(echo "$sorted" | head -1)  p50 $(echo "$sorted" | sed -n "$(( (ROUNDS+1)/2 ))p")  max $(echo "$sorted" | tail -1)"
