@@ -1,6 +1,6 @@
 //! A 3-member metadata group of real processes: failover under load, full restart.
 
-use crate::harness::{DEADLINE, Proc, bytes, cli_with, ok, stdout, wait_until};
+use crate::harness::{DEADLINE, Proc, bytes, cli_with, ok, spawn_datanode, stdout, wait_until};
 use basalt_client::{Client, ClientConfig, CreateOptions};
 use std::path::Path;
 
@@ -37,22 +37,7 @@ impl HaCluster {
             c.nns.push(Some(p));
         }
         for i in 0..datanodes {
-            let d = c.dir.path();
-            let args: Vec<String> = [
-                "--namenode",
-                &c.members.join(","),
-                "datanode",
-                "--data-dir",
-                &d.join(format!("dn{i}")).display().to_string(),
-                "--listen",
-                "127.0.0.1:0",
-                "--heartbeat-ms",
-                "200",
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-            c._dns.push(Proc::spawn(&args, &d.join(format!("datanode-{i}.log"))));
+            c._dns.push(spawn_datanode(c.dir.path(), &c.members.join(","), i));
         }
         let addrs = c.addrs();
         wait_until("3 live datanodes and a writable leader", DEADLINE, || async {

@@ -160,21 +160,7 @@ impl TestCluster {
     }
 
     fn spawn_datanode(&self, i: usize) -> Proc {
-        let args: Vec<String> = [
-            "--namenode",
-            &self.nn.addr,
-            "datanode",
-            "--data-dir",
-            &self.dir.path().join(format!("dn{i}")).display().to_string(),
-            "--listen",
-            "127.0.0.1:0",
-            "--heartbeat-ms",
-            "200",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        Proc::spawn(&args, &self.dir.path().join(format!("datanode-{i}.log")))
+        spawn_datanode(self.dir.path(), &self.nn.addr, i)
     }
 
     pub fn nn_addr(&self) -> String {
@@ -256,6 +242,26 @@ impl TestCluster {
         }
         out
     }
+}
+
+/// Starts datanode `i` with its data and log under `dir`, reporting to `namenodes` (comma-separated).
+pub fn spawn_datanode(dir: &Path, namenodes: &str, i: usize) -> Proc {
+    let data = dir.join(format!("dn{i}")).display().to_string();
+    let args: Vec<String> = [
+        "--namenode",
+        namenodes,
+        "datanode",
+        "--data-dir",
+        &data,
+        "--listen",
+        "127.0.0.1:0",
+        "--heartbeat-ms",
+        "200",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    Proc::spawn(&args, &dir.join(format!("datanode-{i}.log")))
 }
 
 /// Runs `basalt args...` with `BASALT_NAMENODE=namenode`.

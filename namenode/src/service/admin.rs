@@ -105,6 +105,16 @@ pub fn self_status(core: &Core) -> pb::MemberStatus {
         })
 }
 
+/// The current voting members.
+fn voters(raft: &crate::raft::Raft) -> BTreeSet<u64> {
+    raft.metrics()
+        .borrow()
+        .membership_config
+        .membership()
+        .voter_ids()
+        .collect()
+}
+
 fn membership_error(e: impl std::fmt::Display) -> Status {
     to_status(ErrorKind::Conflict, format!("membership change failed: {e}"), None)
 }
@@ -129,13 +139,7 @@ impl AdminProtocol for AdminService {
         raft.add_learner(r.id, BasicNode::new(&r.addr), true)
             .await
             .map_err(membership_error)?;
-        let mut voters: BTreeSet<u64> = raft
-            .metrics()
-            .borrow()
-            .membership_config
-            .membership()
-            .voter_ids()
-            .collect();
+        let mut voters = voters(raft);
         voters.insert(r.id);
         raft.change_membership(voters, false).await.map_err(membership_error)?;
         tracing::info!(member = r.id, addr = %r.addr, "member added");
@@ -149,13 +153,7 @@ impl AdminProtocol for AdminService {
         let r = req.into_inner();
         self.core.require_leader()?;
         let raft = &self.core.raft;
-        let mut voters: BTreeSet<u64> = raft
-            .metrics()
-            .borrow()
-            .membership_config
-            .membership()
-            .voter_ids()
-            .collect();
+        let mut voters = voters(raft);
         if !voters.remove(&r.id) {
             return Err(to_status(
                 ErrorKind::NotFound,
