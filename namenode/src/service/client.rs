@@ -309,9 +309,7 @@ impl ClientProtocol for ClientService {
         req: Request<pb::RenewLeaseRequest>,
     ) -> Result<Response<pb::RenewLeaseResponse>, Status> {
         let r = req.into_inner();
-        if !self.core.is_leader() {
-            self.core.check_writable()?;
-        }
+        self.core.require_leader()?;
         self.core
             .leases
             .lock()

@@ -34,7 +34,8 @@ pub struct Core {
     pub state: SharedState,
     pub blocks: Mutex<BlockManager>,
     pub safe_mode: Mutex<SafeMode>,
-    /// Last renewal of each writer's leases (soft state; leases are enforced by the lease monitor).
+    /// Last renewal of each writer's leases (soft state). Recorded only: expiry and lease recovery are
+    /// not built yet (the file-system-under-faults issue).
     pub leases: Mutex<HashMap<String, Instant>>,
     pub rng: Mutex<fastrand::Rng>,
     /// Signalled whenever a datanode reports received replicas.
