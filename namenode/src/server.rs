@@ -6,7 +6,7 @@ use crate::blocks::{BlockManager, SafeMode};
 use crate::config::NamenodeConfig;
 use crate::error::NamenodeError;
 use crate::raft::Raft;
-use crate::raft::log_store::{LogStore, SyncThread};
+use crate::raft::log_store::LogStore;
 use crate::raft::network::NetworkFactory;
 use crate::raft::state_machine::StateMachineStore;
 use crate::raft::transport::RaftTransportService;
@@ -34,7 +34,6 @@ pub struct Namenode {
     stop: watch::Sender<bool>,
     server: JoinHandle<Result<(), tonic::transport::Error>>,
     monitor: JoinHandle<()>,
-    log_sync: Arc<SyncThread>,
 }
 
 impl Namenode {
@@ -59,7 +58,6 @@ impl Namenode {
 
         let log_dir = dir.join("raft-log");
         let log = LogStore::open(&log_dir).map_err(|source| NamenodeError::Log { path: log_dir, source })?;
-        let log_sync = log.sync_thread();
         let sm = StateMachineStore::open(&dir.join("snapshots"))?;
         let state = sm.shared();
         let hb = config.raft_heartbeat.as_millis().max(10) as u64;
@@ -128,7 +126,6 @@ impl Namenode {
             stop,
             server,
             monitor,
-            log_sync,
         })
     }
 
@@ -149,14 +146,7 @@ impl Namenode {
         if let Err(e) = self.core.raft.shutdown().await {
             tracing::warn!(error = %e, "raft shutdown");
         }
-        // Raft has dropped the log store: the syncer finishes its last batch and exits. Bounded, in case
-        // a clone outlives Raft: exiting with the thread inside RocksDB aborts the process.
-        drop(self.core);
-        let sync = self.log_sync;
-        let joined = tokio::task::spawn_blocking(move || sync.join());
-        if tokio::time::timeout(Duration::from_secs(5), joined).await.is_err() {
-            tracing::warn!("the raft log sync thread did not stop within 5 s");
-        }
+        // Raft has dropped the log store, which joined its sync thread.
         tracing::info!("namenode stopped");
     }
 }

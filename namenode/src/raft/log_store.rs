@@ -32,26 +32,23 @@ type StorageResult<T> = Result<T, StorageError<MemberId>>;
 #[derive(Clone)]
 pub struct LogStore {
     db: Arc<DB>,
-    syncer: std::sync::mpsc::Sender<LogFlushed<TypeConfig>>,
-    thread: Arc<SyncThread>,
+    syncer: Arc<Syncer>,
 }
 
-/// The syncer thread, joined at shutdown so the process never exits while it still uses the database.
-pub struct SyncThread(std::sync::Mutex<Option<std::thread::JoinHandle<()>>>);
+/// The group-commit thread. Dropped with the last `LogStore` clone: the channel closes, the thread
+/// finishes its batch and is joined, so no thread is inside RocksDB when the database closes or the
+/// process exits (RocksDB aborts the process otherwise).
+struct Syncer {
+    tx: Option<std::sync::mpsc::Sender<LogFlushed<TypeConfig>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
 
-impl SyncThread {
-    /// Waits for the syncer to finish; it does once every `LogStore` clone is dropped (Raft shut down).
-    pub fn join(&self) {
-        if let Some(t) = self.0.lock().expect("sync thread lock poisoned").take() {
+impl Drop for Syncer {
+    fn drop(&mut self) {
+        self.tx.take();
+        if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
-    }
-}
-
-impl LogStore {
-    /// Handle to join the syncer thread after the store has been handed to Raft and Raft has stopped.
-    pub fn sync_thread(&self) -> Arc<SyncThread> {
-        self.thread.clone()
     }
 }
 
@@ -101,7 +98,7 @@ impl LogStore {
         opts.create_missing_column_families(true);
         let cfs = [CF_LOG, CF_META].map(|name| ColumnFamilyDescriptor::new(name, Options::default()));
         let db = Arc::new(DB::open_cf_descriptors(&opts, dir, cfs)?);
-        let (syncer, rx) = std::sync::mpsc::channel();
+        let (tx, rx) = std::sync::mpsc::channel();
         let sync_db = db.clone();
         let thread = std::thread::Builder::new()
             .name("raft-log-sync".into())
@@ -109,8 +106,10 @@ impl LogStore {
             .expect("spawning the log sync thread");
         Ok(LogStore {
             db,
-            syncer,
-            thread: Arc::new(SyncThread(std::sync::Mutex::new(Some(thread)))),
+            syncer: Arc::new(Syncer {
+                tx: Some(tx),
+                thread: Some(thread),
+            }),
         })
     }
 
@@ -231,7 +230,8 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         }
         // Unsynced write (memtable + WAL buffer); durability comes from the syncer's batched WAL sync.
         self.db.write(batch).map_err(write_err)?;
-        if let Err(std::sync::mpsc::SendError(cb)) = self.syncer.send(callback) {
+        let tx = self.syncer.tx.as_ref().expect("the sender lives as long as the store");
+        if let Err(std::sync::mpsc::SendError(cb)) = tx.send(callback) {
             cb.log_io_completed(Err(std::io::Error::other("the log sync thread has stopped")));
         }
         Ok(())
