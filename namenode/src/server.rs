@@ -170,19 +170,54 @@ async fn bootstrap(raft: &Raft, config: &NamenodeConfig, advertise: &str) -> Res
 }
 
 /// Background duties of a member: leave safe mode once this member leads with an up-to-date state and
-/// enough blocks are reported.
+/// enough blocks are reported; then, every second, schedule re-replication of under-replicated blocks.
 async fn monitor(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(Duration::from_millis(100));
+    let mut ticks = 0u64;
+    let mut last = crate::blocks::RoundSummary::default();
     loop {
         tokio::select! {
             _ = tick.tick() => {}
             _ = stop.wait_for(|s| *s) => return,
         }
-        if core.safe_mode.lock().expect("safe mode lock poisoned").is_on()
-            && core.is_leader()
-            && core.read_barrier().await.is_ok()
-        {
-            core.refresh_safe_mode();
+        ticks += 1;
+        if !core.is_leader() {
+            continue;
+        }
+        if core.safe_mode.lock().expect("safe mode lock poisoned").is_on() {
+            if core.read_barrier().await.is_ok() {
+                core.refresh_safe_mode();
+            }
+            continue;
+        }
+        if ticks.is_multiple_of(10) {
+            let summary = {
+                let state = core.state();
+                let mut bm = core.blocks.lock().expect("block manager lock poisoned");
+                let mut rng = core.rng.lock().expect("rng lock poisoned");
+                bm.schedule_replication(
+                    state.namespace.complete_blocks_with_replication(),
+                    std::time::Instant::now(),
+                    REPLICATION_PER_NODE,
+                    REPLICATION_RETRY,
+                    &mut rng,
+                )
+            };
+            if summary != last {
+                tracing::info!(
+                    under_replicated = summary.under_replicated,
+                    missing = summary.missing,
+                    scheduled = summary.scheduled,
+                    trimmed = summary.trimmed,
+                    "replication monitor"
+                );
+                last = summary;
+            }
         }
     }
 }
+
+/// Copies queued per source datanode per round (one round a second).
+const REPLICATION_PER_NODE: usize = 4;
+/// A scheduled copy not reported within this long is scheduled again.
+const REPLICATION_RETRY: Duration = Duration::from_secs(30);

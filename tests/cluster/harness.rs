@@ -102,6 +102,8 @@ pub struct Opts {
     pub datanodes: usize,
     pub block_size: &'static str,
     pub replication: u32,
+    /// Seconds without a heartbeat before the namenode declares a datanode dead.
+    pub dead_interval_secs: f64,
 }
 
 impl Default for Opts {
@@ -110,6 +112,7 @@ impl Default for Opts {
             datanodes: 3,
             block_size: "128KiB",
             replication: 3,
+            dead_interval_secs: 30.0,
         }
     }
 }
@@ -152,6 +155,8 @@ impl TestCluster {
             &opts.replication.to_string(),
             "--snapshot-interval",
             "50",
+            "--dead-interval-secs",
+            &opts.dead_interval_secs.to_string(),
         ]
         .iter()
         .map(|s| s.to_string())

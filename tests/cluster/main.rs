@@ -5,6 +5,7 @@ mod errors;
 mod files;
 mod ha;
 mod harness;
+mod healing;
 mod linearizability;
 mod local;
 mod restart;

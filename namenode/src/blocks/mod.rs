@@ -2,8 +2,10 @@
 //! registrations, heartbeats and block reports after every start (and, on a new leader, after a
 //! failover); never persisted. Pure: every call takes `now`, so liveness is testable without waiting.
 
+mod replication;
 mod safe_mode;
 
+pub use replication::RoundSummary;
 pub use safe_mode::SafeMode;
 
 use crate::namespace::{BlockMeta, DatanodeRecord};
@@ -30,6 +32,22 @@ pub struct DatanodeState {
     pub blocks: HashSet<BlockId>,
     /// Replicas this node should delete, sent with the next heartbeat reply.
     pub pending_deletes: Vec<BlockMeta>,
+    /// Copies this node should make (it holds a live replica), sent with the next heartbeat reply.
+    pub pending_replications: Vec<ReplicationTask>,
+}
+
+/// Copy `block` from the node it is queued on to `targets` (a pipeline, in order).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplicationTask {
+    pub block: BlockMeta,
+    pub targets: Vec<DatanodeRecord>,
+}
+
+/// Work handed to a datanode in a heartbeat reply.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NodeWork {
+    pub deletes: Vec<BlockMeta>,
+    pub replications: Vec<ReplicationTask>,
 }
 
 /// A replica as reported by a datanode.
@@ -48,6 +66,8 @@ pub struct BlockManager {
     nodes: HashMap<DatanodeId, DatanodeState>,
     replicas: HashMap<BlockId, HashMap<DatanodeId, Replica>>,
     dead_after: Duration,
+    /// When a copy of each block was last scheduled (copies in flight are not scheduled again).
+    scheduled: HashMap<BlockId, Instant>,
 }
 
 impl BlockManager {
@@ -56,6 +76,7 @@ impl BlockManager {
             nodes: HashMap::new(),
             replicas: HashMap::new(),
             dead_after,
+            scheduled: HashMap::new(),
         }
     }
 
@@ -78,23 +99,22 @@ impl BlockManager {
                         last_heartbeat: now,
                         blocks: HashSet::new(),
                         pending_deletes: Vec::new(),
+                        pending_replications: Vec::new(),
                     },
                 );
             }
         }
     }
 
-    /// Records a heartbeat and returns the deletions queued for the node.
-    pub fn heartbeat(
-        &mut self,
-        id: DatanodeId,
-        stats: NodeStats,
-        now: Instant,
-    ) -> Result<Vec<BlockMeta>, UnknownDatanode> {
+    /// Records a heartbeat and returns the work queued for the node.
+    pub fn heartbeat(&mut self, id: DatanodeId, stats: NodeStats, now: Instant) -> Result<NodeWork, UnknownDatanode> {
         let node = self.nodes.get_mut(&id).ok_or(UnknownDatanode(id))?;
         node.stats = stats;
         node.last_heartbeat = now;
-        Ok(std::mem::take(&mut node.pending_deletes))
+        Ok(NodeWork {
+            deletes: std::mem::take(&mut node.pending_deletes),
+            replications: std::mem::take(&mut node.pending_replications),
+        })
     }
 
     /// Replaces everything known about the node's replicas with a full report.
@@ -272,12 +292,11 @@ mod tests {
         assert!(bm.locations(&blk(100, 5), t0).is_empty());
         // Invalidation queues deletes for the next heartbeat.
         bm.invalidate(&[blk(101, 5)]);
-        let deletes = bm.heartbeat(DatanodeId(1), NodeStats::default(), t0).unwrap();
-        assert_eq!(deletes, vec![blk(101, 5)]);
-        assert!(
-            bm.heartbeat(DatanodeId(1), NodeStats::default(), t0)
-                .unwrap()
-                .is_empty()
+        let work = bm.heartbeat(DatanodeId(1), NodeStats::default(), t0).unwrap();
+        assert_eq!(work.deletes, vec![blk(101, 5)]);
+        assert_eq!(
+            bm.heartbeat(DatanodeId(1), NodeStats::default(), t0).unwrap(),
+            NodeWork::default()
         );
     }
 }

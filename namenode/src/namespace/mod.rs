@@ -153,6 +153,13 @@ impl Namespace {
         self.files().filter(|f| f.lease.is_none()).flat_map(|f| f.blocks.iter())
     }
 
+    /// Every block of every closed file with the replication factor its file wants.
+    pub fn complete_blocks_with_replication(&self) -> impl Iterator<Item = (&BlockMeta, u32)> {
+        self.files()
+            .filter(|f| f.lease.is_none())
+            .flat_map(|f| f.blocks.iter().map(move |b| (b, f.replication)))
+    }
+
     fn files(&self) -> impl Iterator<Item = &FileMeta> {
         self.inodes.values().filter_map(|i| match &i.kind {
             InodeKind::File(f) => Some(f),

@@ -2,7 +2,7 @@
 
 use super::Core;
 use super::convert::{block_from_pb, block_to_pb, datanode_from_pb, datanode_to_pb};
-use crate::blocks::NodeStats;
+use crate::blocks::{NodeStats, NodeWork};
 use crate::namespace::{BlockMeta, Command};
 use basalt_common::DatanodeId;
 use basalt_proto::pb;
@@ -81,14 +81,7 @@ impl DatanodeProtocol for DatanodeService {
         let mut bm = self.core.blocks.lock().expect("block manager lock poisoned");
         let (commands, reregister) = match bm.heartbeat(DatanodeId(r.datanode_id), stats, Instant::now()) {
             Err(_) => (Vec::new(), true),
-            Ok(deletes) if is_leader && !deletes.is_empty() => (
-                vec![pb::DatanodeCommand {
-                    command: Some(pb::datanode_command::Command::Delete(pb::DeleteBlocks {
-                        blocks: deletes.iter().map(block_to_pb).collect(),
-                    })),
-                }],
-                false,
-            ),
+            Ok(work) if is_leader => (work_commands(work), false),
             Ok(_) => (Vec::new(), false),
         };
         let reply = pb::HeartbeatResponse {
@@ -137,6 +130,26 @@ impl DatanodeProtocol for DatanodeService {
         self.core.refresh_safe_mode();
         Ok(Response::new(pb::IncrementalBlockReportResponse {}))
     }
+}
+
+/// The heartbeat-reply commands for a datanode's queued work.
+fn work_commands(work: NodeWork) -> Vec<pb::DatanodeCommand> {
+    use pb::datanode_command::Command as C;
+    let mut out = Vec::new();
+    if !work.deletes.is_empty() {
+        out.push(C::Delete(pb::DeleteBlocks {
+            blocks: work.deletes.iter().map(block_to_pb).collect(),
+        }));
+    }
+    out.extend(work.replications.into_iter().map(|t| {
+        C::Replicate(pb::ReplicateBlock {
+            block: Some(block_to_pb(&t.block)),
+            targets: t.targets.iter().map(datanode_to_pb).collect(),
+        })
+    }));
+    out.into_iter()
+        .map(|c| pb::DatanodeCommand { command: Some(c) })
+        .collect()
 }
 
 /// The metadata group and the datanodes as this member sees them.
