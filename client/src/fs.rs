@@ -242,6 +242,14 @@ impl Client {
         })
     }
 
+    /// Block health of every file at or below `path` (see `basalt fs fsck`).
+    pub async fn fsck(&self, path: &str) -> Result<crate::FsckReport> {
+        let req = pb::FsckRequest {
+            path: check(path)?.to_string(),
+        };
+        nn_call!(self.inner.nn, fsck, req)
+    }
+
     pub async fn cluster_status(&self) -> Result<crate::ClusterStatus> {
         self.inner
             .nn

@@ -20,6 +20,8 @@ pub use writer::FileWriter;
 
 /// Cluster status as reported by the namenode (re-exported wire type).
 pub use basalt_proto::pb::ClusterStatusResponse as ClusterStatus;
+/// Block health below a path (re-exported wire type).
+pub use basalt_proto::pb::FsckResponse as FsckReport;
 
 /// Identity of this machine, compared with a datanode's to decide on short-circuit reads.
 pub fn local_host_id() -> String {

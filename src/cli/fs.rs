@@ -82,6 +82,14 @@ pub enum FsCommand {
     },
     /// Change a file's replication factor.
     Setrep { replication: u32, path: String },
+    /// Check block health below a path; exits with 1 when a block has no live replica.
+    Fsck {
+        #[arg(default_value = "/")]
+        path: String,
+        /// List every file, not only unhealthy ones.
+        #[arg(long)]
+        files: bool,
+    },
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
@@ -134,6 +142,7 @@ pub async fn run(namenode: &str, cmd: FsCommand) -> Result<ExitCode> {
         FsCommand::Du {
             summary, human, path, ..
         } => du(&client, &path, summary, human).await?,
+        FsCommand::Fsck { path, files } => return fsck(&client, &path, files).await,
         FsCommand::Setrep { replication, path } => {
             client
                 .set_replication(&path, replication)
@@ -349,4 +358,41 @@ async fn du(client: &Client, path: &str, summary: bool, human: bool) -> Result<(
         );
     }
     Ok(())
+}
+
+async fn fsck(client: &Client, path: &str, all: bool) -> Result<ExitCode> {
+    let r = client.fsck(path).await.with_context(|| format!("fsck {path}"))?;
+    for f in &r.files {
+        let state = if f.missing > 0 {
+            format!("MISSING {} block(s)", f.missing)
+        } else if f.under_replicated > 0 {
+            format!("UNDER-REPLICATED {} block(s)", f.under_replicated)
+        } else {
+            "OK".to_string()
+        };
+        if all || state != "OK" {
+            let open = if f.open { ", open for writing" } else { "" };
+            println!(
+                "{}: {} bytes, {} block(s), {} live replica(s), RF {}{open}: {state}",
+                f.path, f.length, f.blocks, f.live_replicas, f.replication
+            );
+        }
+    }
+    println!(
+        "Total: {} files, {} blocks, {} live replicas; under-replicated {}, over-replicated {}, missing {}",
+        r.total_files, r.total_blocks, r.live_replicas, r.under_replicated, r.over_replicated, r.missing
+    );
+    let status = if r.missing > 0 {
+        "CORRUPT"
+    } else if r.under_replicated > 0 {
+        "HEALTHY (under-replicated blocks are being repaired)"
+    } else {
+        "HEALTHY"
+    };
+    println!("Status: {status}");
+    Ok(if r.missing > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }

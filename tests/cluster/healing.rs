@@ -1,6 +1,6 @@
 //! The cluster heals itself: a dead datanode's replicas are copied back to the replication factor.
 
-use crate::harness::{DEADLINE, Opts, TestCluster, bytes, wait_until};
+use crate::harness::{DEADLINE, Opts, TestCluster, bytes, ok, stdout, wait_until};
 use basalt_client::CreateOptions;
 
 const BLOCK: u64 = 128 * 1024;
@@ -51,4 +51,55 @@ async fn dead_datanode_replicas_are_restored() {
     })
     .await;
     assert!(c.remote_client().read_all("/heal").await.unwrap() == data);
+    let fsck = stdout(&ok(c.cli(&["fs", "fsck", "/"])));
+    assert!(
+        fsck.contains("under-replicated 0") && fsck.contains("missing 0"),
+        "{fsck}"
+    );
+    assert!(fsck.contains("Status: HEALTHY"), "{fsck}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fsck_reports_missing_blocks_with_a_failing_exit() {
+    let mut c = TestCluster::start(Opts {
+        datanodes: 2,
+        replication: 1,
+        dead_interval_secs: 2.0,
+        ..Opts::default()
+    })
+    .await;
+    let client = c.client();
+    let opts = CreateOptions {
+        block_size: BLOCK,
+        replication: 1,
+        ..Default::default()
+    };
+    client.write_all("/single", &bytes(1000, 1), opts).await.unwrap();
+    let healthy = stdout(&ok(c.cli(&["fs", "fsck", "/", "--files"])));
+    assert!(
+        healthy.contains("/single: 1000 bytes, 1 block(s), 1 live replica(s), RF 1: OK"),
+        "{healthy}"
+    );
+    // Kill the only holder: once it is declared dead the block is missing and fsck fails.
+    let st = client.cluster_status().await.unwrap();
+    let holder = st
+        .datanodes
+        .iter()
+        .find(|d| d.block_count == 1)
+        .unwrap()
+        .info
+        .clone()
+        .unwrap()
+        .addr;
+    let index = c
+        .dns
+        .iter()
+        .position(|d| d.as_ref().is_some_and(|p| p.addr == holder))
+        .unwrap();
+    c.kill_datanode(index);
+    wait_until("fsck fails with the block missing", DEADLINE, || async {
+        let o = c.cli(&["fs", "fsck", "/"]);
+        !o.status.success() && stdout(&o).contains("/single") && stdout(&o).contains("Status: CORRUPT")
+    })
+    .await;
 }

@@ -108,3 +108,22 @@ impl Namespace {
         Ok(sum)
     }
 }
+
+impl Namespace {
+    /// Every file at or below `path` with its metadata, in path order.
+    pub fn files_under(&self, path: &BPath) -> Result<Vec<(BPath, &super::types::FileMeta)>> {
+        let mut out = Vec::new();
+        let mut stack = vec![(path.clone(), self.resolve(path)?.id)];
+        while let Some((p, id)) = stack.pop() {
+            match &self.inode(id).kind {
+                InodeKind::File(f) => out.push((p, f)),
+                InodeKind::Dir { children } => {
+                    for (name, child) in children.iter().rev() {
+                        stack.push((p.join(name)?, *child));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}

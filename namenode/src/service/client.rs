@@ -324,4 +324,49 @@ impl ClientProtocol for ClientService {
     ) -> Result<Response<pb::ClusterStatusResponse>, Status> {
         Ok(Response::new(super::datanode::cluster_status(&self.core)))
     }
+
+    async fn fsck(&self, req: Request<pb::FsckRequest>) -> Result<Response<pb::FsckResponse>, Status> {
+        let p = path(if req.get_ref().path.is_empty() {
+            "/"
+        } else {
+            &req.get_ref().path
+        })?;
+        self.core.read_barrier().await?;
+        let now = Instant::now();
+        let state = self.core.state();
+        let files = state.namespace.files_under(&p).map_err(|e| ns_status(&e))?;
+        let bm = self.core.blocks.lock().expect("block manager lock poisoned");
+        let mut resp = pb::FsckResponse {
+            total_files: files.len() as u64,
+            ..Default::default()
+        };
+        for (fp, f) in files {
+            let mut file = pb::FsckFile {
+                path: fp.to_string(),
+                length: f.length(),
+                replication: f.replication,
+                blocks: f.blocks.len() as u64,
+                open: f.lease.is_some(),
+                ..Default::default()
+            };
+            for b in &f.blocks {
+                let live = bm.locations(b, now).len() as u64;
+                file.live_replicas += live;
+                // The last block of an open file is still being written: not counted as missing.
+                let writing = f.lease.is_some() && Some(b) == f.blocks.last();
+                match live {
+                    0 if !writing => file.missing += 1,
+                    n if n < f.replication as u64 && !writing => file.under_replicated += 1,
+                    n if n > f.replication as u64 => resp.over_replicated += 1,
+                    _ => {}
+                }
+            }
+            resp.total_blocks += file.blocks;
+            resp.live_replicas += file.live_replicas;
+            resp.under_replicated += file.under_replicated;
+            resp.missing += file.missing;
+            resp.files.push(file);
+        }
+        Ok(Response::new(resp))
+    }
 }
