@@ -6,6 +6,7 @@ use super::Core;
 use basalt_common::ErrorKind;
 use basalt_proto::pb::admin_protocol_server::AdminProtocol;
 use basalt_proto::{pb, to_status};
+use openraft::error::{ChangeMembershipError, ClientWriteError, RaftError};
 use openraft::{BasicNode, ServerState};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -115,8 +116,21 @@ fn voters(raft: &crate::raft::Raft) -> BTreeSet<u64> {
         .collect()
 }
 
-fn membership_error(e: impl std::fmt::Display) -> Status {
-    to_status(ErrorKind::Conflict, format!("membership change failed: {e}"), None)
+/// Maps a failed membership change: another change still in flight is transient (the client retries),
+/// a lost leadership redirects, anything else is a conflict.
+fn membership_error(e: RaftError<u64, ClientWriteError<u64, BasicNode>>) -> Status {
+    let kind = match &e {
+        RaftError::APIError(ClientWriteError::ChangeMembershipError(ChangeMembershipError::InProgress(_))) => {
+            ErrorKind::Unavailable
+        }
+        RaftError::APIError(ClientWriteError::ForwardToLeader(f)) => {
+            let leader = f.leader_node.as_ref().map(|n| n.addr.as_str());
+            return to_status(ErrorKind::NotLeader, format!("membership change: {e}"), leader);
+        }
+        RaftError::Fatal(_) => ErrorKind::Unavailable,
+        RaftError::APIError(_) => ErrorKind::Conflict,
+    };
+    to_status(kind, format!("membership change failed: {e}"), None)
 }
 
 #[tonic::async_trait]
@@ -135,6 +149,10 @@ impl AdminProtocol for AdminService {
         }
         self.core.require_leader()?;
         let raft = &self.core.raft;
+        if voters(raft).contains(&r.id) {
+            // Already a voter: a retried request (the first may have outlived the client's deadline).
+            return Ok(Response::new(pb::AddMemberResponse {}));
+        }
         // Join as a learner and wait until it has caught up, then promote it to voter.
         raft.add_learner(r.id, BasicNode::new(&r.addr), true)
             .await
