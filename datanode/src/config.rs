@@ -26,6 +26,8 @@ pub struct DatanodeConfig {
     pub heartbeat_interval: Duration,
     /// Default chunk size of a replica's checksums when a writer does not name one. Default 64 KiB.
     pub chunk_size: u32,
+    /// Background block scanner: bandwidth and pause between passes. Default 64 MiB/s, 60 s.
+    pub scan: crate::scanner::ScanConfig,
 }
 
 impl DatanodeConfig {
@@ -42,6 +44,7 @@ impl DatanodeConfig {
             rack: String::new(),
             heartbeat_interval: Duration::from_secs(1),
             chunk_size: DEFAULT_CHUNK_SIZE,
+            scan: crate::scanner::ScanConfig::default(),
         }
     }
 

@@ -39,6 +39,7 @@ pub struct Datanode {
     store: BlockStore,
     shutdown: watch::Sender<bool>,
     server: JoinHandle<Result<(), tonic::transport::Error>>,
+    scanner: JoinHandle<()>,
     ctx: Arc<Context>,
     _lock: DirLock,
 }
@@ -77,6 +78,11 @@ impl Datanode {
         let ctx = Context::new(id, host_id.clone(), store.clone(), reports, config.chunk_size);
         let (shutdown, shutdown_rx) = watch::channel(false);
         let server = tokio::spawn(serve(ctx.clone(), listener, shutdown_rx.clone()));
+        let scanner = tokio::spawn(crate::scanner::run_scanner(
+            ctx.clone(),
+            config.scan,
+            shutdown_rx.clone(),
+        ));
 
         let host = advertise.rsplit_once(':').map_or(advertise.as_str(), |(h, _)| h);
         let info = Arc::new(LinkInfo {
@@ -98,6 +104,7 @@ impl Datanode {
             store,
             shutdown,
             server,
+            scanner,
             ctx,
             _lock: lock,
         })
@@ -136,6 +143,7 @@ impl Datanode {
         for link in self.ctx.take_links() {
             let _ = link.await;
         }
+        let _ = self.scanner.await;
         let mut server = self.server;
         match tokio::time::timeout(SHUTDOWN_GRACE, &mut server).await {
             Ok(Ok(Ok(()))) => {}

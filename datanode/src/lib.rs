@@ -11,6 +11,7 @@
 //!   replication of a replica to other datanodes on a namenode command.
 //! - [`nn_link`]: the `DatanodeProtocol` client: one link per namenode member (register, block reports,
 //!   heartbeats, incremental reports) and the execution of namenode commands.
+//! - [`scanner`]: the background block scanner (bandwidth-bounded re-verification of every replica).
 //! - [`identity`]: the persistent datanode id and the host id; `durable` holds the crash-safe file
 //!   primitives; `dir_lock` keeps two datanodes off one data directory.
 //! - [`error`]: [`DatanodeError`], mapped to an `ErrorKind` and to a gRPC status at the service edge.
@@ -23,10 +24,12 @@ mod durable;
 pub mod error;
 pub mod identity;
 pub mod nn_link;
+pub mod scanner;
 pub mod store;
 pub mod transfer;
 
 pub use config::DatanodeConfig;
 pub use datanode::Datanode;
 pub use error::{BAD_DATANODE_KEY, DatanodeError, bad_datanode_of};
+pub use scanner::ScanConfig;
 pub use store::BlockStore;

@@ -64,6 +64,12 @@ pub struct DatanodeArgs {
     /// Milliseconds between heartbeats.
     #[arg(long, default_value_t = 1000)]
     pub heartbeat_ms: u64,
+    /// Block scanner bandwidth (e.g. 64MiB): every replica is re-verified at this rate.
+    #[arg(long, default_value = "64MiB", value_parser = parse_size)]
+    pub scan_rate: u64,
+    /// Milliseconds between block scanner passes.
+    #[arg(long, default_value_t = 60_000)]
+    pub scan_pause_ms: u64,
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
@@ -103,6 +109,10 @@ pub async fn datanode(namenode: &str, args: DatanodeArgs) -> Result<ExitCode> {
         .collect();
     config.rack = args.rack;
     config.heartbeat_interval = Duration::from_millis(args.heartbeat_ms);
+    config.scan = basalt_datanode::ScanConfig {
+        bytes_per_sec: args.scan_rate,
+        pause: Duration::from_millis(args.scan_pause_ms),
+    };
     let dn = Datanode::start(config).await.context("starting the datanode")?;
     println!("datanode {} listening on {}", dn.id(), dn.local_addr());
     stop.wait().await;

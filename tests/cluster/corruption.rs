@@ -1,6 +1,6 @@
 //! A corrupt replica on disk is never served: readers fail over to a good replica.
 
-use crate::harness::{Opts, TestCluster, bytes, ok};
+use crate::harness::{DEADLINE, Opts, TestCluster, bytes, ok, stdout, wait_until};
 use basalt_client::CreateOptions;
 use std::path::{Path, PathBuf};
 
@@ -57,4 +57,40 @@ async fn reads_fail_over_from_a_corrupt_replica() {
     }
     let cat = ok(c.cli(&["fs", "cat", "/victim"]));
     assert!(cat.stdout == data);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scanner_moves_a_corrupt_replica_aside_and_it_is_replaced() {
+    let c = TestCluster::start(Opts {
+        scan_pause_ms: 200,
+        ..Opts::default()
+    })
+    .await;
+    let data = bytes(300_000, 78);
+    let opts = CreateOptions {
+        block_size: 128 * 1024,
+        ..Default::default()
+    };
+    c.client().write_all("/scanned", &data, opts).await.unwrap();
+    let dn0 = c.dir.path().join("dn0");
+    let victim = replica_files(&dn0).into_iter().next().unwrap();
+    let mut b = std::fs::read(&victim).unwrap();
+    b[10] ^= 0x01;
+    std::fs::write(&victim, b).unwrap();
+    // The scanner finds it without any reader: moved aside, reported, and a good copy replaces it.
+    wait_until("the corrupt replica moved aside", DEADLINE, || async {
+        std::fs::read_dir(dn0.join("corrupt"))
+            .map(|d| d.count() > 0)
+            .unwrap_or(false)
+    })
+    .await;
+    wait_until("every block back to 3 replicas", DEADLINE, || async {
+        let o = c.cli(&["fs", "fsck", "/"]);
+        stdout(&o).contains("9 live replicas") && stdout(&o).contains("under-replicated 0")
+    })
+    .await;
+    let restored = std::fs::read(&victim).unwrap();
+    let fresh = c.remote_client().read_all("/scanned").await.unwrap();
+    assert!(fresh == data);
+    assert!(!restored.is_empty());
 }

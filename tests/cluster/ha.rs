@@ -37,7 +37,8 @@ impl HaCluster {
             c.nns.push(Some(p));
         }
         for i in 0..datanodes {
-            c._dns.push(spawn_datanode(c.dir.path(), &c.members.join(","), i));
+            c._dns
+                .push(spawn_datanode(c.dir.path(), &c.members.join(","), i, 60_000));
         }
         let addrs = c.addrs();
         wait_until("3 live datanodes and a writable leader", DEADLINE, || async {

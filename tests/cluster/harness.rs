@@ -104,6 +104,8 @@ pub struct Opts {
     pub replication: u32,
     /// Seconds without a heartbeat before the namenode declares a datanode dead.
     pub dead_interval_secs: f64,
+    /// Pause between the datanodes' block scanner passes.
+    pub scan_pause_ms: u64,
 }
 
 impl Default for Opts {
@@ -113,6 +115,7 @@ impl Default for Opts {
             block_size: "128KiB",
             replication: 3,
             dead_interval_secs: 30.0,
+            scan_pause_ms: 60_000,
         }
     }
 }
@@ -165,7 +168,7 @@ impl TestCluster {
     }
 
     fn spawn_datanode(&self, i: usize) -> Proc {
-        spawn_datanode(self.dir.path(), &self.nn.addr, i)
+        spawn_datanode(self.dir.path(), &self.nn.addr, i, self.opts.scan_pause_ms)
     }
 
     pub fn nn_addr(&self) -> String {
@@ -250,8 +253,9 @@ impl TestCluster {
 }
 
 /// Starts datanode `i` with its data and log under `dir`, reporting to `namenodes` (comma-separated).
-pub fn spawn_datanode(dir: &Path, namenodes: &str, i: usize) -> Proc {
+pub fn spawn_datanode(dir: &Path, namenodes: &str, i: usize, scan_pause_ms: u64) -> Proc {
     let data = dir.join(format!("dn{i}")).display().to_string();
+    let scan_pause = scan_pause_ms.to_string();
     let args: Vec<String> = [
         "--namenode",
         namenodes,
@@ -262,6 +266,8 @@ pub fn spawn_datanode(dir: &Path, namenodes: &str, i: usize) -> Proc {
         "127.0.0.1:0",
         "--heartbeat-ms",
         "200",
+        "--scan-pause-ms",
+        &scan_pause,
     ]
     .iter()
     .map(|s| s.to_string())

@@ -8,6 +8,7 @@ pub(crate) mod replicate;
 mod write;
 
 pub use read::READ_PACKET;
+pub(crate) use read::quarantine;
 
 use crate::context::Context;
 use crate::error::DatanodeError;

@@ -100,7 +100,7 @@ async fn stream(
 }
 
 /// Moves a corrupt replica aside and reports it deleted to the namenodes.
-async fn quarantine(ctx: &Arc<Context>, block: BlockId, genstamp: GenStamp) {
+pub(crate) async fn quarantine(ctx: &Arc<Context>, block: BlockId, genstamp: GenStamp) {
     let store = ctx.store.clone();
     if let Ok(Some(r)) = tokio::task::spawn_blocking(move || store.quarantine(block, genstamp)).await {
         ctx.reports.deleted(ReportedBlock {
