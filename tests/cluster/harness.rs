@@ -224,6 +224,16 @@ impl TestCluster {
         }
     }
 
+    /// SIGKILLs the datanode serving at `addr`.
+    pub fn kill_datanode_at(&mut self, addr: &str) {
+        let i = self
+            .dns
+            .iter()
+            .position(|d| d.as_ref().is_some_and(|p| p.addr == addr))
+            .expect("a datanode at addr");
+        self.kill_datanode(i);
+    }
+
     pub fn restart_datanode(&mut self, i: usize) {
         self.kill_datanode(i);
         self.dns[i] = Some(self.spawn_datanode(i));

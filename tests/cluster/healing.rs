@@ -38,12 +38,7 @@ async fn dead_datanode_replicas_are_restored() {
         .clone()
         .unwrap()
         .addr;
-    let index = c
-        .dns
-        .iter()
-        .position(|d| d.as_ref().is_some_and(|p| p.addr == victim))
-        .unwrap();
-    c.kill_datanode(index);
+    c.kill_datanode_at(&victim);
     // It is declared dead, its blocks are copied from survivors, and every block has 3 live replicas.
     wait_until("3 live replicas of every block on the survivors", DEADLINE, || async {
         let st = client.cluster_status().await.unwrap();
@@ -91,12 +86,7 @@ async fn fsck_reports_missing_blocks_with_a_failing_exit() {
         .clone()
         .unwrap()
         .addr;
-    let index = c
-        .dns
-        .iter()
-        .position(|d| d.as_ref().is_some_and(|p| p.addr == holder))
-        .unwrap();
-    c.kill_datanode(index);
+    c.kill_datanode_at(&holder);
     wait_until("fsck fails with the block missing", DEADLINE, || async {
         let o = c.cli(&["fs", "fsck", "/"]);
         !o.status.success() && stdout(&o).contains("/single") && stdout(&o).contains("Status: CORRUPT")

@@ -238,19 +238,22 @@ impl BlockManager {
     }
 }
 
+/// A datanode record for tests: id, loopback address from the id, one host per node.
+#[cfg(test)]
+pub(crate) fn test_record(id: u64) -> DatanodeRecord {
+    DatanodeRecord {
+        id: DatanodeId(id),
+        addr: format!("127.0.0.1:{}", 5000 + id),
+        host: format!("h{id}"),
+        host_id: format!("m{id}"),
+        rack: String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn rec(id: u64) -> DatanodeRecord {
-        DatanodeRecord {
-            id: DatanodeId(id),
-            addr: format!("127.0.0.1:{}", 5000 + id),
-            host: "127.0.0.1".into(),
-            host_id: "m".into(),
-            rack: String::new(),
-        }
-    }
+    use test_record as rec;
 
     fn blk(id: u64, gen_stamp: u64) -> BlockMeta {
         BlockMeta {

@@ -128,18 +128,8 @@ impl BlockManager {
 mod tests {
     use super::*;
     use crate::blocks::NodeStats;
-    use crate::namespace::DatanodeRecord;
+    use crate::blocks::test_record as rec;
     use basalt_common::GenStamp;
-
-    fn rec(id: u64) -> DatanodeRecord {
-        DatanodeRecord {
-            id: DatanodeId(id),
-            addr: format!("127.0.0.1:{}", 5000 + id),
-            host: format!("h{id}"),
-            host_id: format!("m{id}"),
-            rack: String::new(),
-        }
-    }
 
     fn blk(id: u64) -> BlockMeta {
         BlockMeta {
