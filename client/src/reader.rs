@@ -280,6 +280,9 @@ impl ReaderCore {
                 Err(e) => {
                     let (bid, dn) = (block.block.as_ref().map_or(0, |b| b.block_id), cur.datanode);
                     tracing::warn!(block = %BlockId(bid), datanode = dn, error = %e, "replica failed; trying another");
+                    if let (ClientError::Corrupt { mismatch, .. }, Source::Local { addr, .. }) = (&e, &cur.source) {
+                        report_local_corruption(&self.inner, addr, block, mismatch.offset);
+                    }
                     self.bad.insert((bid, dn));
                     self.cur = None;
                 }
@@ -352,6 +355,24 @@ impl ReaderCore {
             addr: dn.addr.clone(),
         })
     }
+}
+
+/// A short-circuit read found a bad chunk in a local replica the datanode has not seen fail. Asking the
+/// datanode to serve that chunk makes it verify the chunk itself: it moves the replica aside and reports
+/// it, and the namenode has a good copy made. Fire and forget; the reader has already moved on.
+fn report_local_corruption(inner: &Arc<Inner>, addr: &str, block: &pb::LocatedBlock, offset: u64) {
+    let Ok(mut client) = inner.dns.client(addr) else { return };
+    let req = pb::ReadBlockRequest {
+        block: block.block,
+        offset,
+        length: 1,
+    };
+    tokio::spawn(async move {
+        if let Ok(resp) = client.read_block(req).await {
+            let mut stream = resp.into_inner();
+            while let Ok(Some(_)) = stream.message().await {}
+        }
+    });
 }
 
 async fn locate(inner: &Inner, path: &str) -> Result<(u64, Vec<pb::LocatedBlock>)> {

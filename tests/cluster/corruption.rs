@@ -94,3 +94,33 @@ async fn scanner_moves_a_corrupt_replica_aside_and_it_is_replaced() {
     assert!(fresh == data);
     assert!(!restored.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn short_circuit_reader_gets_a_corrupt_replica_replaced() {
+    let c = TestCluster::start(Opts::default()).await;
+    let data = bytes(100_000, 79);
+    let opts = CreateOptions {
+        block_size: 128 * 1024,
+        ..Default::default()
+    };
+    c.client().write_all("/local-victim", &data, opts).await.unwrap();
+    let dn0 = c.dir.path().join("dn0");
+    let victim = replica_files(&dn0).into_iter().next().unwrap();
+    let mut b = std::fs::read(&victim).unwrap();
+    b[5] ^= 0x80;
+    std::fs::write(&victim, b).unwrap();
+    // Short-circuit readers try replicas in random order; once one hits the bad replica on dn0 it
+    // reports it (through the datanode), and every read still returns the right bytes.
+    wait_until("the bad replica reported and moved aside", DEADLINE, || async {
+        assert!(c.client().read_all("/local-victim").await.unwrap() == data);
+        std::fs::read_dir(dn0.join("corrupt"))
+            .map(|d| d.count() > 0)
+            .unwrap_or(false)
+    })
+    .await;
+    wait_until("3 good replicas again", DEADLINE, || async {
+        let o = c.cli(&["fs", "fsck", "/"]);
+        stdout(&o).contains("3 live replicas") && stdout(&o).contains("under-replicated 0")
+    })
+    .await;
+}
