@@ -107,7 +107,7 @@ impl HaCluster {
                 }
             }
             assert!(start.elapsed() < DEADLINE, "no leader after {DEADLINE:?}");
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await; // poll interval, deadline above
         }
     }
 }

@@ -26,7 +26,7 @@ where
             start.elapsed() < timeout,
             "timed out after {timeout:?} waiting for {what}"
         );
-        tokio::time::sleep(delay).await;
+        tokio::time::sleep(delay).await; // poll interval (backoff), deadline above
         delay = (delay * 2).min(Duration::from_millis(200));
     }
 }
@@ -203,7 +203,7 @@ impl TestCluster {
                 start.elapsed() < DEADLINE,
                 "cluster not ready after {DEADLINE:?}; logs:\n{logs}"
             );
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            tokio::time::sleep(Duration::from_millis(50)).await; // poll interval, deadline above
         }
     }
 

@@ -16,7 +16,7 @@ pub async fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() ->
     let deadline = Instant::now() + timeout;
     while !cond() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        tokio::time::sleep(Duration::from_millis(10)).await; // poll interval, deadline above
     }
 }
 
