@@ -42,6 +42,12 @@ pub enum ClientError {
     WriterClosed,
 }
 
+impl From<tonic::Status> for ClientError {
+    fn from(s: tonic::Status) -> Self {
+        ClientError::Remote(s.into())
+    }
+}
+
 impl ClientError {
     pub fn kind(&self) -> ErrorKind {
         match self {

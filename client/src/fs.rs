@@ -327,81 +327,64 @@ fn admin_client(
 }
 
 impl Client {
-    /// The status each configured metadata member reports about itself; unreachable members are
-    /// returned as errors next to their address.
-    pub async fn member_statuses(&self) -> Vec<(String, Result<MemberStatus>)> {
-        // The configured members, plus any member the group's membership names (e.g. one added later).
+    /// The status each metadata member reports about itself: the configured members plus any member the
+    /// group's membership names (e.g. one added later), learned from `status` or, when `None`, from a
+    /// cluster status call. Unreachable members come back as errors next to their address.
+    pub async fn member_statuses(&self, status: Option<&crate::ClusterStatus>) -> Vec<(String, Result<MemberStatus>)> {
+        let fetched = match status {
+            Some(_) => None,
+            None => self.cluster_status().await.ok(),
+        };
         let mut addrs = self.inner.nn.members().to_vec();
-        if let Ok(st) = self.cluster_status().await {
-            for m in st.members {
-                if !addrs.contains(&m.addr) {
-                    addrs.push(m.addr);
-                }
+        for m in status
+            .or(fetched.as_ref())
+            .map(|s| s.members.as_slice())
+            .unwrap_or_default()
+        {
+            if !addrs.contains(&m.addr) {
+                addrs.push(m.addr.clone());
             }
         }
         let mut out = Vec::new();
-        for addr in &addrs {
-            let res = match self.inner.nn.channel(addr) {
+        for addr in addrs {
+            let res = match self.inner.nn.channel(&addr) {
                 Ok(ch) => admin_client(ch)
                     .member_status(pb::MemberStatusRequest {})
                     .await
                     .map(|r| r.into_inner())
-                    .map_err(|s| crate::ClientError::Remote(s.into())),
+                    .map_err(Into::into),
                 Err(e) => Err(e),
             };
-            out.push((addr.clone(), res));
+            out.push((addr, res));
         }
         out
     }
 
     /// Adds a member to the metadata group (learner first, then voter once caught up).
     pub async fn add_member(&self, id: u64, addr: &str) -> Result<()> {
-        let req = pb::AddMemberRequest {
-            id,
-            addr: addr.to_string(),
-        };
-        self.inner
-            .nn
-            .call_on(admin_client, |mut c| {
-                let r = req.clone();
-                async move { c.add_member(r).await }
-            })
-            .await?;
+        nn_call!(self.inner.nn, admin_client => add_member, pb::AddMemberRequest { id, addr: addr.to_string() })?;
         Ok(())
     }
 
     /// Removes a member from the metadata group.
     pub async fn remove_member(&self, id: u64) -> Result<()> {
-        let req = pb::RemoveMemberRequest { id };
-        self.inner
-            .nn
-            .call_on(admin_client, |mut c| {
-                let r = req;
-                async move { c.remove_member(r).await }
-            })
-            .await?;
+        nn_call!(self.inner.nn, admin_client => remove_member, pb::RemoveMemberRequest { id })?;
         Ok(())
     }
 
     /// Hands metadata leadership to member `to`; returns once it leads.
     pub async fn transfer_leader(&self, to: u64) -> Result<()> {
-        let req = pb::TransferLeaderRequest { to };
-        self.inner
-            .nn
-            .call_on(admin_client, |mut c| async move { c.transfer_leader(req).await })
-            .await?;
+        nn_call!(self.inner.nn, admin_client => transfer_leader, pb::TransferLeaderRequest { to })?;
         Ok(())
     }
 
     /// Fault injection (members started with `--fault-injection`): the member at `addr` stops sending
     /// Raft messages to the members in `blocked` (empty heals).
     pub async fn set_partition(&self, addr: &str, blocked: &[u64]) -> Result<()> {
-        let mut c = admin_client(self.inner.nn.channel(addr)?);
-        c.set_partition(pb::SetPartitionRequest {
+        let req = pb::SetPartitionRequest {
             blocked: blocked.to_vec(),
-        })
-        .await
-        .map_err(|s| crate::ClientError::Remote(s.into()))?;
+        };
+        admin_client(self.inner.nn.channel(addr)?).set_partition(req).await?;
         Ok(())
     }
 }

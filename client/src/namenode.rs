@@ -195,11 +195,20 @@ impl NamenodeClient {
     }
 }
 
-/// Calls `method` on the metadata leader with `req` (cloned per attempt), through [`NamenodeClient::call`].
+/// Calls `method` on the metadata leader with `req` (cloned per attempt), through
+/// [`NamenodeClient::call`]; with `make =>`, on the service client `make` builds from a channel.
 macro_rules! nn_call {
     ($nn:expr, $method:ident, $req:expr) => {{
         let req = $req;
         $nn.call(|mut c| {
+            let r = req.clone();
+            async move { c.$method(r).await }
+        })
+        .await
+    }};
+    ($nn:expr, $make:expr => $method:ident, $req:expr) => {{
+        let req = $req;
+        $nn.call_on($make, |mut c| {
             let r = req.clone();
             async move { c.$method(r).await }
         })

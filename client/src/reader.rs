@@ -204,6 +204,7 @@ struct ReaderCore {
 /// An open replica of one block.
 struct Cursor {
     index: usize,
+    block: BlockId,
     datanode: u64,
     source: Source,
 }
@@ -278,12 +279,11 @@ impl ReaderCore {
                     return Ok(n);
                 }
                 Err(e) => {
-                    let (bid, dn) = (block.block.as_ref().map_or(0, |b| b.block_id), cur.datanode);
-                    tracing::warn!(block = %BlockId(bid), datanode = dn, error = %e, "replica failed; trying another");
+                    tracing::warn!(block = %cur.block, datanode = cur.datanode, error = %e, "replica failed; trying another");
                     if let (ClientError::Corrupt { mismatch, .. }, Source::Local { addr, .. }) = (&e, &cur.source) {
                         report_local_corruption(&self.inner, addr, block, mismatch.offset);
                     }
-                    self.bad.insert((bid, dn));
+                    self.bad.insert((cur.block.0, cur.datanode));
                     self.cur = None;
                 }
             }
@@ -308,6 +308,7 @@ impl ReaderCore {
                     Ok(source) => {
                         return Ok(Cursor {
                             index,
+                            block: BlockId(eb.block_id),
                             datanode: dn.id,
                             source,
                         });
@@ -347,7 +348,7 @@ impl ReaderCore {
             offset,
             length: 0,
         };
-        let stream = Box::new(client.read_block(req).await.map_err(RemoteError::from)?.into_inner());
+        let stream = Box::new(client.read_block(req).await?.into_inner());
         Ok(Source::Remote {
             stream,
             buf: bytes::Bytes::new(),
@@ -399,8 +400,7 @@ async fn open_local(inner: &Inner, block: &pb::ExtendedBlock, dn: &pb::DatanodeI
     let mut client = inner.dns.client(&dn.addr)?;
     let resp = client
         .get_local_path(pb::LocalPathRequest { block: Some(*block) })
-        .await
-        .map_err(RemoteError::from)?
+        .await?
         .into_inner();
     if resp.host_id != inner.host_id || resp.length != block.length {
         return Err(ClientError::InvalidArgument(
@@ -439,6 +439,7 @@ async fn open_local(inner: &Inner, block: &pb::ExtendedBlock, dn: &pb::DatanodeI
 
 /// Copies bytes at block offset `off` into `out` from an open replica, verifying what it serves.
 async fn read_from(cur: &mut Cursor, off: u64, out: &mut [u8]) -> Result<usize> {
+    let block = cur.block;
     match &mut cur.source {
         Source::Local {
             map,
@@ -460,7 +461,7 @@ async fn read_from(cur: &mut Cursor, off: u64, out: &mut [u8]) -> Result<usize> 
                 let data = &map[start as usize..stop as usize];
                 verify_chunks(data, sums.get(ci..ci + 1).unwrap_or(&[]), chunk as u32, start).map_err(|mismatch| {
                     ClientError::Corrupt {
-                        block: BlockId(0),
+                        block,
                         source_addr: addr.clone(),
                         mismatch,
                     }
@@ -504,7 +505,7 @@ async fn read_from(cur: &mut Cursor, off: u64, out: &mut [u8]) -> Result<usize> 
                 };
                 verify_chunks(&packet.data, &packet.checksums, packet.chunk_size.max(1), packet.offset).map_err(
                     |mismatch| ClientError::Corrupt {
-                        block: BlockId(0),
+                        block,
                         source_addr: addr.clone(),
                         mismatch,
                     },

@@ -278,8 +278,9 @@ impl WriterCore {
         if b.tx.send(packet).await.is_err() {
             // The stream ended early: the ack task has the reason.
             let b = self.block.take().expect("open");
+            let block = BlockId(b.block.block_id);
             return Err(pipeline_result(b).await.err().unwrap_or(ClientError::Pipeline {
-                block: BlockId(0),
+                block,
                 reason: "the pipeline closed the stream".into(),
             }));
         }

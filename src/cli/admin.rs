@@ -15,8 +15,8 @@ pub enum AdminCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum RaftCommand {
-    /// One line per configured member, as the member reports itself: id, address, role, term, commit
-    /// index, applied index.
+    /// One line per member, as the member reports itself: id, address, role, term, commit index, applied
+    /// index, lag, last log index. Exits with 2 when a member does not answer.
     Status,
     /// Add a member: it joins as a learner, catches up, then becomes a voter.
     Add { id: u64, addr: String },
@@ -31,24 +31,7 @@ pub async fn run(namenode: &str, cmd: AdminCommand) -> Result<ExitCode> {
     let AdminCommand::Raft { cmd } = cmd;
     match cmd {
         RaftCommand::Status => {
-            println!(
-                "{:<4} {:<22} {:<10} {:>6} {:>10} {:>10} {:>10}",
-                "ID", "ADDRESS", "ROLE", "TERM", "COMMIT", "APPLIED", "LOG"
-            );
-            let mut unreachable = 0;
-            for (addr, res) in client.member_statuses().await {
-                match res {
-                    Ok(m) => println!(
-                        "{:<4} {:<22} {:<10} {:>6} {:>10} {:>10} {:>10}",
-                        m.id, m.addr, m.role, m.term, m.commit_index, m.applied_index, m.last_log_index
-                    ),
-                    Err(e) => {
-                        unreachable += 1;
-                        println!("{:<4} {:<22} {:<10} ({e})", "?", addr, "down");
-                    }
-                }
-            }
-            if unreachable > 0 {
+            if super::cluster::print_members(&client.member_statuses(None).await, "") > 0 {
                 return Ok(ExitCode::from(2));
             }
         }

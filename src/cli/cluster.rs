@@ -20,35 +20,10 @@ pub async fn run(namenode: &str, cmd: ClusterCommand) -> Result<ExitCode> {
     let client = super::client(namenode)?;
     let st = client.cluster_status().await.context("cluster status")?;
     let human = !bytes;
-    // Each configured member's own report, and how far its applied index lags the highest commit index.
-    let reports = client.member_statuses().await;
+    let reports = client.member_statuses(Some(&st)).await;
     let n = reports.len();
     println!("Metadata group ({n} member{}):", if n == 1 { "" } else { "s" });
-    println!(
-        "  {:<4} {:<22} {:<10} {:>6} {:>10} {:>10} {:>6}",
-        "ID", "ADDRESS", "ROLE", "TERM", "COMMIT", "APPLIED", "LAG"
-    );
-    let commit = reports
-        .iter()
-        .filter_map(|(_, r)| r.as_ref().ok())
-        .map(|m| m.commit_index)
-        .max()
-        .unwrap_or(0);
-    for (addr, r) in &reports {
-        match r {
-            Ok(m) => println!(
-                "  {:<4} {:<22} {:<10} {:>6} {:>10} {:>10} {:>6}",
-                m.id,
-                m.addr,
-                m.role,
-                m.term,
-                m.commit_index,
-                m.applied_index,
-                commit.saturating_sub(m.applied_index)
-            ),
-            Err(e) => println!("  {:<4} {:<22} {:<10} ({e})", "?", addr, "down"),
-        }
-    }
+    print_members(&reports, "  ");
     println!(
         "Namespace: {} files, {} directories, {} blocks ({} with a live replica)",
         st.files, st.directories, st.blocks, st.reported_blocks
@@ -78,4 +53,40 @@ pub async fn run(namenode: &str, cmd: ClusterCommand) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One row per metadata member as it reports itself, with how far its applied index lags the highest
+/// commit index seen. Returns how many members did not answer.
+pub fn print_members(reports: &[(String, basalt_client::Result<basalt_client::MemberStatus>)], indent: &str) -> usize {
+    println!(
+        "{indent}{:<4} {:<22} {:<10} {:>6} {:>10} {:>10} {:>6} {:>10}",
+        "ID", "ADDRESS", "ROLE", "TERM", "COMMIT", "APPLIED", "LAG", "LOG"
+    );
+    let commit = reports
+        .iter()
+        .filter_map(|(_, r)| r.as_ref().ok())
+        .map(|m| m.commit_index)
+        .max()
+        .unwrap_or(0);
+    let mut down = 0;
+    for (addr, r) in reports {
+        match r {
+            Ok(m) => println!(
+                "{indent}{:<4} {:<22} {:<10} {:>6} {:>10} {:>10} {:>6} {:>10}",
+                m.id,
+                m.addr,
+                m.role,
+                m.term,
+                m.commit_index,
+                m.applied_index,
+                commit.saturating_sub(m.applied_index),
+                m.last_log_index
+            ),
+            Err(e) => {
+                down += 1;
+                println!("{indent}{:<4} {:<22} {:<10} ({e})", "?", addr, "down");
+            }
+        }
+    }
+    down
 }

@@ -25,6 +25,13 @@ fn replica_files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Corrupts a replica on disk: XORs the byte at `at` with `mask`.
+fn flip_byte(file: &Path, at: usize, mask: u8) {
+    let mut b = std::fs::read(file).unwrap();
+    b[at] ^= mask;
+    std::fs::write(file, b).unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_fail_over_from_a_corrupt_replica() {
     let c = TestCluster::start(Opts::default()).await;
@@ -39,9 +46,7 @@ async fn reads_fail_over_from_a_corrupt_replica() {
         let files = replica_files(&c.dir.path().join(dn));
         assert_eq!(files.len(), 2, "{dn}: {files:?}");
         for f in files {
-            let mut b = std::fs::read(&f).unwrap();
-            b[100] ^= 0x5a;
-            std::fs::write(&f, b).unwrap();
+            flip_byte(&f, 100, 0x5a);
         }
     }
     // Remote and short-circuit readers both return the right bytes, from the one good replica.
@@ -74,9 +79,7 @@ async fn scanner_moves_a_corrupt_replica_aside_and_it_is_replaced() {
     c.client().write_all("/scanned", &data, opts).await.unwrap();
     let dn0 = c.dir.path().join("dn0");
     let victim = replica_files(&dn0).into_iter().next().unwrap();
-    let mut b = std::fs::read(&victim).unwrap();
-    b[10] ^= 0x01;
-    std::fs::write(&victim, b).unwrap();
+    flip_byte(&victim, 10, 0x01);
     // The scanner finds it without any reader: moved aside, reported, and a good copy replaces it.
     wait_until("the corrupt replica moved aside", DEADLINE, || async {
         std::fs::read_dir(dn0.join("corrupt"))
@@ -106,9 +109,7 @@ async fn short_circuit_reader_gets_a_corrupt_replica_replaced() {
     c.client().write_all("/local-victim", &data, opts).await.unwrap();
     let dn0 = c.dir.path().join("dn0");
     let victim = replica_files(&dn0).into_iter().next().unwrap();
-    let mut b = std::fs::read(&victim).unwrap();
-    b[5] ^= 0x80;
-    std::fs::write(&victim, b).unwrap();
+    flip_byte(&victim, 5, 0x80);
     // Short-circuit readers try replicas in random order; once one hits the bad replica on dn0 it
     // reports it (through the datanode), and every read still returns the right bytes.
     wait_until("the bad replica reported and moved aside", DEADLINE, || async {

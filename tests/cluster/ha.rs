@@ -101,7 +101,7 @@ impl HaCluster {
         let client = self.client();
         let start = std::time::Instant::now();
         loop {
-            for (i, (_, st)) in client.member_statuses().await.into_iter().enumerate() {
+            for (i, (_, st)) in client.member_statuses(None).await.into_iter().enumerate() {
                 if st.is_ok_and(|s| s.role == "leader") {
                     return i;
                 }
@@ -200,7 +200,7 @@ async fn whole_group_restart_keeps_the_namespace() {
 /// The status row of member `id` (1-based) as `admin raft status` prints it, if it answered.
 async fn member(client: &Client, id: u64) -> Option<basalt_client::MemberStatus> {
     client
-        .member_statuses()
+        .member_statuses(None)
         .await
         .into_iter()
         .filter_map(|(_, r)| r.ok())
@@ -231,7 +231,7 @@ async fn membership_changes_transfer_and_disk_loss() {
     let client = c.client(); // now knows all five addresses
     wait_until("five members, one leader, all caught up", DEADLINE, || async {
         let rows: Vec<_> = client
-            .member_statuses()
+            .member_statuses(None)
             .await
             .into_iter()
             .filter_map(|(_, r)| r.ok())
@@ -384,7 +384,7 @@ async fn isolated_leader_stops_acknowledging_and_the_majority_serves() {
     }
     wait_until("one log on every member", DEADLINE, || async {
         let rows: Vec<_> = admin
-            .member_statuses()
+            .member_statuses(None)
             .await
             .into_iter()
             .filter_map(|(_, r)| r.ok())

@@ -142,22 +142,16 @@ impl Namespace {
         self.block_owner.get(&block).copied()
     }
 
-    /// Every block of every file, with its expected replication.
-    pub fn all_blocks(&self) -> impl Iterator<Item = (&BlockMeta, u32)> {
-        self.files()
-            .flat_map(|f| f.blocks.iter().map(move |b| (b, f.replication)))
-    }
-
-    /// Every block of every closed file (those a restart must find replicas of).
-    pub fn complete_blocks(&self) -> impl Iterator<Item = &BlockMeta> {
-        self.files().filter(|f| f.lease.is_none()).flat_map(|f| f.blocks.iter())
-    }
-
     /// Every block of every closed file with the replication factor its file wants.
     pub fn complete_blocks_with_replication(&self) -> impl Iterator<Item = (&BlockMeta, u32)> {
         self.files()
             .filter(|f| f.lease.is_none())
             .flat_map(|f| f.blocks.iter().map(move |b| (b, f.replication)))
+    }
+
+    /// Every block of every closed file (those a restart must find replicas of).
+    pub fn complete_blocks(&self) -> impl Iterator<Item = &BlockMeta> {
+        self.complete_blocks_with_replication().map(|(b, _)| b)
     }
 
     fn files(&self) -> impl Iterator<Item = &FileMeta> {

@@ -390,7 +390,7 @@ fn check_invariants(ns: &Namespace) {
         };
         assert!(f.blocks.iter().any(|b| b.id == *block));
     }
-    let owned: usize = ns.all_blocks().count();
+    let owned: usize = ns.files().map(|f| f.blocks.len()).sum();
     assert_eq!(owned, ns.block_owner.len());
 }
 

@@ -8,7 +8,7 @@ use basalt_proto::pb::admin_protocol_server::AdminProtocol;
 use basalt_proto::{pb, to_status};
 use openraft::error::{ChangeMembershipError, ClientWriteError, RaftError};
 use openraft::{BasicNode, ServerState};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
@@ -32,33 +32,58 @@ fn role(state: ServerState) -> &'static str {
     }
 }
 
+type Metrics = openraft::RaftMetrics<u64, BasicNode>;
+
+/// The commit index as this member knows it: on the leader the majority's matched index, elsewhere the
+/// applied index (openraft 0.9 does not expose a follower's commit index).
+fn commit_index(m: &Metrics, voters: &[u64]) -> u64 {
+    let applied = m.last_applied.map(|l| l.index).unwrap_or(0);
+    let Some(replication) = &m.replication else {
+        return applied;
+    };
+    let mut matched: Vec<u64> = voters
+        .iter()
+        .map(|v| replication.get(v).copied().flatten().map(|l| l.index).unwrap_or(0))
+        .collect();
+    matched.sort_unstable_by(|a, b| b.cmp(a));
+    matched.get(voters.len() / 2).copied().unwrap_or(applied)
+}
+
+/// This member's own row.
+fn own_row(core: &Core, m: &Metrics, commit: u64) -> pb::MemberStatus {
+    pb::MemberStatus {
+        id: core.config.id,
+        addr: core.advertise.clone(),
+        role: role(m.state).to_string(),
+        term: m.current_term,
+        commit_index: commit,
+        applied_index: m.last_applied.map(|l| l.index).unwrap_or(0),
+        leader_id: m.current_leader.unwrap_or(0),
+        last_log_index: m.last_log_index.unwrap_or(0),
+        self_reported: true,
+    }
+}
+
 /// Every member of the group as this member sees it: its own row from its metrics; other rows, on the
 /// leader, from replication progress (their matched index as "applied"), elsewhere from membership only.
-/// The commit index is the majority's matched index on the leader, and the applied index elsewhere.
 pub fn member_statuses(core: &Core) -> Vec<pb::MemberStatus> {
     let m = core.raft.metrics().borrow().clone();
-    let applied = m.last_applied.map(|l| l.index).unwrap_or(0);
     let membership = m.membership_config.membership();
     let voters: Vec<u64> = membership.voter_ids().collect();
-    let matched: BTreeMap<u64, u64> = m
-        .replication
-        .as_ref()
-        .map(|r| r.iter().map(|(id, l)| (*id, l.map(|l| l.index).unwrap_or(0))).collect())
-        .unwrap_or_default();
-    let commit = if matched.is_empty() {
-        applied
-    } else {
-        let mut idx: Vec<u64> = voters.iter().map(|v| matched.get(v).copied().unwrap_or(0)).collect();
-        idx.sort_unstable_by(|a, b| b.cmp(a));
-        idx.get(voters.len() / 2).copied().unwrap_or(applied)
+    let commit = commit_index(&m, &voters);
+    let matched = |id: &u64| {
+        m.replication
+            .as_ref()
+            .and_then(|r| r.get(id).copied().flatten())
+            .map_or(0, |l| l.index)
     };
     membership
         .nodes()
         .map(|(id, node)| {
-            let own = *id == core.config.id;
-            let r = if own {
-                role(m.state)
-            } else if Some(*id) == m.current_leader {
+            if *id == core.config.id {
+                return own_row(core, &m, commit);
+            }
+            let role = if Some(*id) == m.current_leader {
                 "leader"
             } else if voters.contains(id) {
                 "follower"
@@ -67,43 +92,24 @@ pub fn member_statuses(core: &Core) -> Vec<pb::MemberStatus> {
             };
             pb::MemberStatus {
                 id: *id,
-                addr: if own { core.advertise.clone() } else { node.addr.clone() },
-                role: r.to_string(),
+                addr: node.addr.clone(),
+                role: role.to_string(),
                 term: m.current_term,
                 commit_index: commit,
-                applied_index: if own {
-                    applied
-                } else {
-                    matched.get(id).copied().unwrap_or(0)
-                },
+                applied_index: matched(id),
                 leader_id: m.current_leader.unwrap_or(0),
-                last_log_index: if own { m.last_log_index.unwrap_or(0) } else { 0 },
-                self_reported: own,
+                last_log_index: 0,
+                self_reported: false,
             }
         })
         .collect()
 }
 
-/// This member's own row.
+/// This member's own status (also when it is no longer in the membership it knows, e.g. removed).
 pub fn self_status(core: &Core) -> pb::MemberStatus {
-    member_statuses(core)
-        .into_iter()
-        .find(|s| s.self_reported)
-        .unwrap_or_else(|| {
-            // Not (or no longer) in the membership it knows, e.g. a removed member.
-            let m = core.raft.metrics().borrow().clone();
-            pb::MemberStatus {
-                id: core.config.id,
-                addr: core.advertise.clone(),
-                role: role(m.state).to_string(),
-                term: m.current_term,
-                commit_index: 0,
-                applied_index: m.last_applied.map(|l| l.index).unwrap_or(0),
-                leader_id: m.current_leader.unwrap_or(0),
-                last_log_index: m.last_log_index.unwrap_or(0),
-                self_reported: true,
-            }
-        })
+    let m = core.raft.metrics().borrow().clone();
+    let voters: Vec<u64> = m.membership_config.membership().voter_ids().collect();
+    own_row(core, &m, commit_index(&m, &voters))
 }
 
 /// The current voting members.

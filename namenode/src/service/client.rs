@@ -186,10 +186,10 @@ impl ClientProtocol for ClientService {
         let bm = self.core.blocks.lock().expect("block manager lock poisoned");
         // Right after a start or a failover the block map is still being rebuilt from reports: a block
         // without a known replica is "not yet reported", not "missing", so the client should retry.
-        let in_safe_mode = self.core.safe_mode.lock().expect("safe mode lock poisoned").is_on();
-        if in_safe_mode && blocks.iter().any(|(b, _)| bm.locations(b, now).is_empty()) {
-            let msg = self.core.safe_mode.lock().expect("safe mode lock poisoned").describe();
-            return Err(to_status(ErrorKind::Unavailable, msg, None));
+        if let Some(status) = self.core.safe_mode_status()
+            && blocks.iter().any(|(b, _)| bm.locations(b, now).is_empty())
+        {
+            return Err(status);
         }
         let mut rng = self.core.rng.lock().expect("rng lock poisoned");
         let located = blocks

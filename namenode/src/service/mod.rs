@@ -108,11 +108,14 @@ impl Core {
     /// Fails unless this member leads and has left safe mode.
     pub fn check_writable(&self) -> Result<(), Status> {
         self.require_leader()?;
+        self.safe_mode_status().map_or(Ok(()), Err)
+    }
+
+    /// The Unavailable status to answer while in safe mode; `None` once it is off.
+    pub fn safe_mode_status(&self) -> Option<Status> {
         let sm = self.safe_mode.lock().expect("safe mode lock poisoned");
-        if sm.is_on() {
-            return Err(to_status(ErrorKind::Unavailable, sm.describe(), None));
-        }
-        Ok(())
+        sm.is_on()
+            .then(|| to_status(ErrorKind::Unavailable, sm.describe(), None))
     }
 
     /// Proposes a command and waits until it is committed and applied.
@@ -195,7 +198,7 @@ impl Core {
         }
     }
 
-    /// Re-evaluates safe mode from the current reports (only while it is on).
+    /// Re-evaluates safe mode from the current reports (only while it is on: the count is O(blocks)).
     pub fn refresh_safe_mode(&self) {
         if !self.safe_mode.lock().expect("safe mode lock poisoned").is_on() {
             return;
