@@ -7,6 +7,13 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
+    if args.command.is_client() {
+        // Like any Unix filter, a client command piped into `head` ends quietly when the reader goes
+        // away (Rust ignores SIGPIPE, which turns every later print into a panic). Server roles keep
+        // ignoring it: a peer that disconnects must not kill them.
+        // SAFETY: restoring a default signal disposition before any thread starts.
+        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

@@ -56,6 +56,16 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// A command that prints for a user (as opposed to a long-running server role).
+    pub fn is_client(&self) -> bool {
+        matches!(
+            self,
+            Command::Fs { .. } | Command::Cluster { .. } | Command::Admin { .. } | Command::Bench { .. }
+        )
+    }
+}
+
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Fs { cmd } => fs::run(&cli.namenode, cmd).await,

@@ -40,6 +40,29 @@ async fn shell_errors_are_clear() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn output_piped_into_head_ends_quietly() {
+    let c = TestCluster::start(Opts {
+        datanodes: 1,
+        replication: 1,
+        ..Opts::default()
+    })
+    .await;
+    let big = c.dir.path().join("big");
+    std::fs::write(&big, crate::harness::bytes(2 << 20, 4)).unwrap();
+    ok(c.cli(&["fs", "put", big.to_str().unwrap(), "/big"]));
+    for cmd in ["fs cat /big", "cluster status"] {
+        let o = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("{} {cmd} | head -c 1 >/dev/null", crate::harness::BIN))
+            .env("BASALT_NAMENODE", c.nn_addr())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!err.contains("panicked"), "{cmd} | head panicked: {err}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_live_datanodes() {
     let c = TestCluster::start(Opts {
         datanodes: 0,
