@@ -267,6 +267,7 @@ impl WriterCore {
                     downstream: b.downstream.clone(),
                     chunk_size: self.chunk_size,
                     client_name: self.inner.name.clone(),
+                    ..Default::default()
                 }),
                 ..packet
             }

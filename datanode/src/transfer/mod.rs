@@ -68,4 +68,11 @@ impl DataTransfer for DataTransferService {
             host_id: self.ctx.host_id.clone(),
         }))
     }
+
+    async fn recover_replica(
+        &self,
+        _request: Request<basalt_proto::pb::RecoverReplicaRequest>,
+    ) -> Result<Response<basalt_proto::pb::RecoverReplicaResponse>, Status> {
+        Err(Status::unimplemented("replica recovery is not implemented yet"))
+    }
 }

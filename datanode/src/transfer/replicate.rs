@@ -44,6 +44,7 @@ pub(crate) async fn replicate(
         downstream: rest.to_vec(),
         chunk_size: replica.chunk_size,
         client_name: CLIENT_NAME.to_string(),
+        ..Default::default()
     };
 
     let read_packet = |seqno: u64| {

@@ -72,6 +72,7 @@ pub fn packets(eb: &ExtendedBlock, downstream: Vec<DatanodeInfo>, bytes: &[u8]) 
         downstream,
         chunk_size: CHUNK,
         client_name: "test".into(),
+        ..Default::default()
     });
     out.last_mut().unwrap().last = true;
     out
