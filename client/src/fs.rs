@@ -275,6 +275,19 @@ impl Client {
         Ok(FileWriter::new(self.inner.clone(), status))
     }
 
+    /// Reopens a closed file for writing at its end (HDFS append with a new block: earlier blocks,
+    /// finalized on their datanodes, are never rewritten). Fails while another writer holds the file.
+    pub async fn append(&self, path: &str) -> Result<FileWriter> {
+        let req = pb::AppendRequest {
+            path: check(path)?.to_string(),
+            client_name: self.inner.name.clone(),
+            request_id: Inner::request_id(),
+        };
+        let resp = nn_call!(self.inner.nn, append, req)?;
+        let status = FileStatus::from(resp.status.expect("namenode returns a status"));
+        Ok(FileWriter::new(self.inner.clone(), status))
+    }
+
     /// Opens a file for reading.
     pub async fn open(&self, path: &str) -> Result<FileReader> {
         FileReader::open(self.inner.clone(), check(path)?.to_string()).await
@@ -294,13 +307,16 @@ impl Client {
     }
 }
 
+/// How often a client with files open renews its lease (the namenode's hard limit is far longer).
+const LEASE_RENEWAL: Duration = Duration::from_secs(1);
+
 /// Renews this client's lease while it has files open for writing; stops when the client is dropped.
 fn spawn_lease_renewer(inner: std::sync::Weak<Inner>) {
     let Ok(handle) = tokio::runtime::Handle::try_current() else {
         return;
     };
     handle.spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        let mut tick = tokio::time::interval(LEASE_RENEWAL);
         loop {
             tick.tick().await;
             let Some(inner) = inner.upgrade() else { return };
@@ -376,6 +392,19 @@ impl Client {
     pub async fn transfer_leader(&self, to: u64) -> Result<()> {
         nn_call!(self.inner.nn, admin_client => transfer_leader, pb::TransferLeaderRequest { to })?;
         Ok(())
+    }
+
+    /// Starts (or with `cancel`, ends) the decommission of a datanode, named by id (decimal or the hex
+    /// `cluster status` prints) or address.
+    pub async fn decommission(&self, datanode: &str, cancel: bool) -> Result<pb::DecommissionResponse> {
+        // `cluster status` prints ids as 16 hex digits; the namenode takes decimal ids or addresses.
+        let datanode = match u64::from_str_radix(datanode, 16) {
+            Ok(id) if datanode.len() == 16 => id.to_string(),
+            _ => datanode.to_string(),
+        };
+        let req = pb::DecommissionRequest { datanode, cancel };
+        let r = nn_call!(self.inner.nn, admin_client => decommission, req)?;
+        Ok(r)
     }
 
     /// Fault injection (members started with `--fault-injection`): the member at `addr` stops sending

@@ -10,18 +10,28 @@
 //!
 //! [`FileWriter::close`] finishes the open block and sends `Complete`: when it returns, the file's
 //! bytes are durable on every pipeline node.
+//!
+//! **Pipeline recovery.** Packets stay queued until the whole pipeline acknowledged them. When a
+//! pipeline datanode fails (the stream ends with an error naming it, or the first node is unreachable),
+//! the writer drops that node, asks the namenode for a new generation stamp for the block
+//! (`UpdatePipeline`: replicas left on the lost node are then recognisably stale), reopens the stream to
+//! the survivors with `resume` at the first unacknowledged byte, and resends every unacknowledged
+//! packet. The write fails only when no pipeline node is left. The namenode restores the replication
+//! factor once the file is closed; later blocks avoid the nodes that failed.
 
 use crate::error::{ClientError, Result};
 use crate::fs::{FileStatus, Inner};
 use crate::namenode::nn_call;
-use basalt_common::BlockId;
 use basalt_common::checksum::{DEFAULT_CHUNK_SIZE, chunk_checksums};
+use basalt_common::{BlockId, ErrorKind};
+use basalt_proto::status::bad_datanode_of;
 use basalt_proto::{RemoteError, pb};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, ready};
 use tokio::io::AsyncWrite;
 use tokio::sync::mpsc;
@@ -35,13 +45,64 @@ pub const PACKET_BYTES: usize = 1 << 20;
 
 struct OpenBlock {
     block: pb::ExtendedBlock,
-    downstream: Vec<pb::DatanodeInfo>,
+    /// Every node of the current pipeline; the stream goes to the first.
+    pipeline: Vec<pb::DatanodeInfo>,
     tx: mpsc::Sender<pb::WritePacket>,
-    /// Ends with the highest sequence number the whole pipeline acknowledged.
-    acks: JoinHandle<Result<Option<u64>>>,
+    acks: JoinHandle<AckOutcome>,
+    /// One past the highest sequence number the whole pipeline acknowledged on the current stream.
+    acked: Arc<AtomicU64>,
+    /// Packets sent and not known to be acknowledged, oldest first: what a recovery resends.
+    unacked: VecDeque<pb::WritePacket>,
+    /// The next packet opens a stream: it carries the header (with the resume offset after a recovery).
+    header: Option<pb::WriteHeader>,
     next_seqno: u64,
     /// Bytes sent for this block.
     sent: u64,
+}
+
+/// How a pipeline's ack stream ended.
+struct AckOutcome {
+    last_acked: Option<u64>,
+    failure: Option<Failure>,
+}
+
+/// Why a pipeline failed, and the node to blame (`None`: the first node, or its connection).
+#[derive(Debug)]
+struct Failure {
+    reason: String,
+    bad: Option<u64>,
+    /// The pipeline refused the data itself (a bad request): recovering would fail the same way.
+    fatal: bool,
+}
+
+impl OpenBlock {
+    /// Forgets packets the pipeline acknowledged.
+    fn prune(&mut self) {
+        let acked = self.acked.load(Ordering::Acquire);
+        while self.unacked.front().is_some_and(|p| p.seqno < acked) {
+            self.unacked.pop_front();
+        }
+    }
+
+    /// Queues a packet on the stream (with the header if it opens it); false when the stream ended.
+    async fn push(&mut self, mut packet: pb::WritePacket) -> bool {
+        packet.header = self.header.take();
+        self.tx.send(packet).await.is_ok()
+    }
+
+    /// Ends the stream and waits for its ack task (once per stream).
+    async fn outcome(&mut self) -> AckOutcome {
+        let (closed, _) = mpsc::channel(1);
+        drop(std::mem::replace(&mut self.tx, closed));
+        (&mut self.acks).await.unwrap_or_else(|e| AckOutcome {
+            last_acked: None,
+            failure: Some(Failure {
+                reason: e.to_string(),
+                bad: None,
+                fatal: false,
+            }),
+        })
+    }
 }
 
 /// A file being written. Dropping it without [`close`](FileWriter::close) (or `shutdown` through
@@ -70,6 +131,8 @@ struct WriterCore {
     previous: Option<pb::ExtendedBlock>,
     state: State,
     written: u64,
+    /// Datanodes that failed in a pipeline of this writer: later blocks avoid them.
+    excluded: Vec<u64>,
 }
 
 #[derive(PartialEq, Eq)]
@@ -194,6 +257,7 @@ impl WriterCore {
             previous: None,
             state: State::Open,
             written: 0,
+            excluded: Vec::new(),
         }
     }
 
@@ -243,7 +307,7 @@ impl WriterCore {
         res
     }
 
-    /// Sends the buffered bytes as one packet; `last` finishes the block.
+    /// Sends the buffered bytes as one packet; `last` finishes the block (and waits for its acks).
     async fn send_packet(&mut self, last: bool) -> Result<()> {
         let data = std::mem::replace(&mut self.buf, Vec::with_capacity(self.packet_size));
         let checksums = chunk_checksums(&data, self.chunk_size);
@@ -260,126 +324,242 @@ impl WriterCore {
             checksums,
             last,
         };
-        let packet = if b.next_seqno == 0 {
-            pb::WritePacket {
-                header: Some(pb::WriteHeader {
-                    block: Some(b.block),
-                    downstream: b.downstream.clone(),
-                    chunk_size: self.chunk_size,
-                    client_name: self.inner.name.clone(),
-                    ..Default::default()
-                }),
-                ..packet
-            }
-        } else {
-            packet
-        };
         b.next_seqno += 1;
         b.sent += len;
-        if b.tx.send(packet).await.is_err() {
-            // The stream ended early: the ack task has the reason.
-            let b = self.block.take().expect("open");
-            let block = BlockId(b.block.block_id);
-            return Err(pipeline_result(b).await.err().unwrap_or(ClientError::Pipeline {
-                block,
-                reason: "the pipeline closed the stream".into(),
-            }));
+        b.prune();
+        b.unacked.push_back(packet.clone());
+        if !b.push(packet).await {
+            // The stream ended early: its ack task has the reason.
+            let mut b = self.block.take().expect("open");
+            let outcome = b.outcome().await;
+            self.recover(b, outcome).await?;
         }
-        if last {
-            let b = self.block.take().expect("open");
-            let mut finished = b.block;
-            finished.length = b.sent;
-            pipeline_result(b).await?;
-            self.previous = Some(finished);
+        if !last {
+            return Ok(());
         }
-        Ok(())
+        loop {
+            let mut b = self.block.take().expect("open");
+            let expected = b.next_seqno.checked_sub(1);
+            let outcome = b.outcome().await;
+            if outcome.failure.is_none() && outcome.last_acked == expected {
+                let mut finished = b.block;
+                finished.length = b.sent;
+                self.previous = Some(finished);
+                return Ok(());
+            }
+            self.recover(b, outcome).await?;
+        }
+    }
+
+    /// Pipeline recovery (see the module docs): on return, `self.block` is a stream to the surviving
+    /// nodes that has been handed every unacknowledged packet again.
+    async fn recover(&mut self, mut b: OpenBlock, mut outcome: AckOutcome) -> Result<()> {
+        let block_id = BlockId(b.block.block_id);
+        loop {
+            let failure = outcome.failure.take().unwrap_or(Failure {
+                reason: format!(
+                    "the pipeline acknowledged packets up to {:?} of {:?}",
+                    outcome.last_acked,
+                    b.next_seqno.checked_sub(1)
+                ),
+                bad: None,
+                fatal: false,
+            });
+            if failure.fatal {
+                return Err(ClientError::Pipeline {
+                    block: block_id,
+                    reason: failure.reason,
+                });
+            }
+            let bad = failure.bad.unwrap_or(b.pipeline[0].id);
+            let survivors: Vec<pb::DatanodeInfo> = b.pipeline.iter().filter(|d| d.id != bad).cloned().collect();
+            if !self.excluded.contains(&bad) {
+                self.excluded.push(bad);
+            }
+            if survivors.is_empty() || survivors.len() == b.pipeline.len() {
+                return Err(ClientError::Pipeline {
+                    block: block_id,
+                    reason: format!("no datanode of the pipeline is left: {}", failure.reason),
+                });
+            }
+            tracing::warn!(
+                block = %block_id,
+                bad,
+                survivors = survivors.len(),
+                reason = %failure.reason,
+                "pipeline datanode failed; recovering the pipeline"
+            );
+            let req = pb::UpdatePipelineRequest {
+                path: self.path.clone(),
+                client_name: self.inner.name.clone(),
+                block: Some(b.block),
+                pipeline: survivors.iter().map(|d| d.id).collect(),
+                request_id: Inner::request_id(),
+            };
+            let located =
+                nn_call!(self.inner.nn, update_pipeline, req)?
+                    .block
+                    .ok_or_else(|| ClientError::Pipeline {
+                        block: block_id,
+                        reason: "the namenode returned no block".into(),
+                    })?;
+            let mut block = located.block.ok_or_else(|| ClientError::Pipeline {
+                block: block_id,
+                reason: "the namenode returned no block".into(),
+            })?;
+            block.length = 0;
+            let resume_offset = b.unacked.front().map_or(b.sent, |p| p.offset);
+            let (tx, acks, acked) = self.start_stream(block, &located.locations)?;
+            b.block = block;
+            b.pipeline = located.locations;
+            b.tx = tx;
+            b.acks = acks;
+            b.acked = acked;
+            // Nothing acknowledged yet: the survivors may hold nothing either, so start the block afresh.
+            b.header = Some(pb::WriteHeader {
+                block: Some(block),
+                downstream: b.pipeline[1..].to_vec(),
+                chunk_size: self.chunk_size,
+                client_name: self.inner.name.clone(),
+                resume: resume_offset > 0,
+                resume_offset,
+            });
+            let mut resend: Vec<pb::WritePacket> = b.unacked.iter().cloned().collect();
+            if resend.is_empty() {
+                // Everything was acknowledged: a header-only packet opens the resumed stream.
+                resend.push(pb::WritePacket {
+                    seqno: b.next_seqno,
+                    offset: b.sent,
+                    ..Default::default()
+                });
+                b.next_seqno += 1;
+            }
+            let mut ok = true;
+            for p in resend {
+                if !b.push(p).await {
+                    ok = false;
+                    break;
+                }
+            }
+            if ok {
+                self.block = Some(b);
+                return Ok(());
+            }
+            outcome = b.outcome().await;
+        }
     }
 
     async fn open_block(&mut self) -> Result<()> {
-        let req = pb::AddBlockRequest {
+        let mut req = pb::AddBlockRequest {
             path: self.path.clone(),
             client_name: self.inner.name.clone(),
             previous: self.previous,
-            exclude: Vec::new(),
+            exclude: self.excluded.clone(),
             writer_host: String::new(),
             request_id: Inner::request_id(),
         };
-        let resp = nn_call!(self.inner.nn, add_block, req)?;
+        let resp = match nn_call!(self.inner.nn, add_block, req.clone()) {
+            // Too few datanodes once the failed ones are avoided: they may be back; ask without them.
+            Err(e) if e.kind() == ErrorKind::Capacity && !req.exclude.is_empty() => {
+                req.exclude.clear();
+                req.request_id = Inner::request_id();
+                nn_call!(self.inner.nn, add_block, req)?
+            }
+            other => other?,
+        };
         let located = resp.block.expect("namenode returns a block");
         let block = located.block.expect("located block has a block");
-        let first = located.locations.first().ok_or_else(|| ClientError::Pipeline {
-            block: BlockId(block.block_id),
-            reason: "the namenode returned no datanodes".into(),
-        })?;
-        let (tx, rx) = mpsc::channel::<pb::WritePacket>(WINDOW);
-        let expected_acks = located.locations.len();
-        let mut dn = self.inner.dns.client(&first.addr)?;
-        let block_id = BlockId(block.block_id);
-        let first_addr = first.addr.clone();
-        let downstream = located.locations[1..].to_vec();
-        // The call runs in its own task: the request stream must flow while we wait for the response.
-        let acks = tokio::spawn(async move {
-            let pipeline_err = |reason: String| ClientError::Pipeline {
-                block: block_id,
-                reason,
-            };
-            let mut last_acked = None;
-            let mut stream = dn
-                .write_block(ReceiverStream::new(rx))
-                .await
-                .map_err(|s| pipeline_err(format!("{first_addr}: {}", RemoteError::from(s))))?
-                .into_inner();
-            loop {
-                match stream.message().await {
-                    Ok(Some(ack)) => {
-                        if ack.acked_by.len() != expected_acks {
-                            return Err(pipeline_err(format!(
-                                "packet {} acknowledged by {} of {} datanodes",
-                                ack.seqno,
-                                ack.acked_by.len(),
-                                expected_acks
-                            )));
-                        }
-                        last_acked = Some(ack.seqno);
-                    }
-                    Ok(None) => return Ok(last_acked),
-                    Err(s) => return Err(pipeline_err(format!("{first_addr}: {}", RemoteError::from(s)))),
-                }
-            }
-        });
+        if located.locations.is_empty() {
+            return Err(ClientError::Pipeline {
+                block: BlockId(block.block_id),
+                reason: "the namenode returned no datanodes".into(),
+            });
+        }
+        let (tx, acks, acked) = self.start_stream(block, &located.locations)?;
         self.block = Some(OpenBlock {
             block,
-            downstream,
+            header: Some(pb::WriteHeader {
+                block: Some(block),
+                downstream: located.locations[1..].to_vec(),
+                chunk_size: self.chunk_size,
+                client_name: self.inner.name.clone(),
+                ..Default::default()
+            }),
+            pipeline: located.locations,
             tx,
             acks,
+            acked,
+            unacked: VecDeque::new(),
             next_seqno: 0,
             sent: 0,
         });
         Ok(())
+    }
+
+    /// Opens a WriteBlock stream to `pipeline[0]`; the ack task records acknowledgements as they come.
+    #[allow(clippy::type_complexity)]
+    fn start_stream(
+        &self,
+        block: pb::ExtendedBlock,
+        pipeline: &[pb::DatanodeInfo],
+    ) -> Result<(mpsc::Sender<pb::WritePacket>, JoinHandle<AckOutcome>, Arc<AtomicU64>)> {
+        let first = &pipeline[0];
+        let (tx, rx) = mpsc::channel::<pb::WritePacket>(WINDOW);
+        let nodes: Vec<u64> = pipeline.iter().map(|d| d.id).collect();
+        let mut dn = self.inner.dns.client(&first.addr)?;
+        let first_addr = first.addr.clone();
+        let acked = Arc::new(AtomicU64::new(0));
+        let acked_in_task = acked.clone();
+        let block_id = BlockId(block.block_id);
+        // The call runs in its own task: the request stream must flow while we wait for the response.
+        let acks = tokio::spawn(async move {
+            let mut last_acked = None;
+            let fail = |last_acked, reason: String, bad: Option<u64>, fatal| AckOutcome {
+                last_acked,
+                failure: Some(Failure { reason, bad, fatal }),
+            };
+            let from_status = |last_acked, s: tonic::Status| {
+                let bad = bad_datanode_of(&s);
+                let e = RemoteError::from(s);
+                let fatal = bad.is_none() && matches!(e.kind, ErrorKind::Invalid | ErrorKind::Corrupt);
+                fail(last_acked, format!("{first_addr}: {e}"), bad, fatal)
+            };
+            let mut stream = match dn.write_block(ReceiverStream::new(rx)).await {
+                Ok(r) => r.into_inner(),
+                Err(s) => return from_status(None, s),
+            };
+            loop {
+                match stream.message().await {
+                    Ok(Some(ack)) => {
+                        if ack.acked_by.len() != nodes.len() {
+                            let bad = nodes.get(ack.acked_by.len()).copied();
+                            let reason = format!(
+                                "{block_id}: packet {} acknowledged by {} of {} datanodes",
+                                ack.seqno,
+                                ack.acked_by.len(),
+                                nodes.len()
+                            );
+                            return fail(last_acked, reason, bad, false);
+                        }
+                        last_acked = Some(ack.seqno);
+                        acked_in_task.store(ack.seqno + 1, Ordering::Release);
+                    }
+                    Ok(None) => {
+                        return AckOutcome {
+                            last_acked,
+                            failure: None,
+                        };
+                    }
+                    Err(s) => return from_status(last_acked, s),
+                }
+            }
+        });
+        Ok((tx, acks, acked))
     }
 }
 
 impl Drop for FileWriter {
     fn drop(&mut self) {
         self.inner.open_writers.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-/// Waits for the pipeline to acknowledge everything sent and end the stream.
-async fn pipeline_result(b: OpenBlock) -> Result<()> {
-    drop(b.tx);
-    let block = BlockId(b.block.block_id);
-    let expected = b.next_seqno.checked_sub(1);
-    match b.acks.await {
-        Ok(Ok(acked)) if acked == expected => Ok(()),
-        Ok(Ok(acked)) => Err(ClientError::Pipeline {
-            block,
-            reason: format!("the pipeline acknowledged packets up to {acked:?} of {expected:?}"),
-        }),
-        Ok(Err(e)) => Err(e),
-        Err(e) => Err(ClientError::Pipeline {
-            block,
-            reason: e.to_string(),
-        }),
     }
 }

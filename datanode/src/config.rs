@@ -28,6 +28,9 @@ pub struct DatanodeConfig {
     pub chunk_size: u32,
     /// Background block scanner: bandwidth and pause between passes. Default 64 MiB/s, 60 s.
     pub scan: crate::scanner::ScanConfig,
+    /// How long a replica kept after a broken write ("parked", awaiting a resume or a recovery) is kept
+    /// before it is removed. Default 1 hour.
+    pub rbw_expiry: Duration,
 }
 
 impl DatanodeConfig {
@@ -45,6 +48,7 @@ impl DatanodeConfig {
             heartbeat_interval: Duration::from_secs(1),
             chunk_size: DEFAULT_CHUNK_SIZE,
             scan: crate::scanner::ScanConfig::default(),
+            rbw_expiry: Duration::from_secs(3600),
         }
     }
 
@@ -73,6 +77,9 @@ impl DatanodeConfig {
                 "chunk_size",
                 format!("{} is outside 1..={MAX_CHUNK_SIZE}", self.chunk_size),
             );
+        }
+        if self.rbw_expiry.is_zero() {
+            return bad("rbw_expiry", "must not be zero".into());
         }
         Ok(())
     }
@@ -125,6 +132,13 @@ mod tests {
                 ..ok.clone()
             }),
             "heartbeat_interval"
+        );
+        assert_eq!(
+            field_of(DatanodeConfig {
+                rbw_expiry: Duration::ZERO,
+                ..ok.clone()
+            }),
+            "rbw_expiry"
         );
         assert_eq!(field_of(DatanodeConfig::new("")), "data_dir");
         assert!(

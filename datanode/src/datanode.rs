@@ -2,7 +2,8 @@
 //!
 //! Start-up phases: validate the config; create the data directory and lock it; load (or create) the
 //! identity; open the block store (discarding `tmp/`, scanning `current/`); bind the listener; serve
-//! `DataTransfer`; start one link per namenode. Shutdown reverses it: stop the links, stop accepting and
+//! `DataTransfer`; start the block scanner, the expiry of parked replicas and one link per namenode.
+//! Shutdown reverses it: stop the links, stop accepting and
 //! let in-flight streams finish (bounded), then release the directory lock.
 
 use crate::config::DatanodeConfig;
@@ -40,6 +41,7 @@ pub struct Datanode {
     shutdown: watch::Sender<bool>,
     server: JoinHandle<Result<(), tonic::transport::Error>>,
     scanner: JoinHandle<()>,
+    expiry: JoinHandle<()>,
     ctx: Arc<Context>,
     _lock: DirLock,
 }
@@ -84,6 +86,8 @@ impl Datanode {
             shutdown_rx.clone(),
         ));
 
+        let expiry = tokio::spawn(expire_parked(store.clone(), config.rbw_expiry, shutdown_rx.clone()));
+
         let host = advertise.rsplit_once(':').map_or(advertise.as_str(), |(h, _)| h);
         let info = Arc::new(LinkInfo {
             info: DatanodeInfo {
@@ -105,6 +109,7 @@ impl Datanode {
             shutdown,
             server,
             scanner,
+            expiry,
             ctx,
             _lock: lock,
         })
@@ -144,6 +149,7 @@ impl Datanode {
             let _ = link.await;
         }
         let _ = self.scanner.await;
+        let _ = self.expiry.await;
         let mut server = self.server;
         match tokio::time::timeout(SHUTDOWN_GRACE, &mut server).await {
             Ok(Ok(Ok(()))) => {}
@@ -181,6 +187,23 @@ async fn serve(
             let _ = shutdown.wait_for(|s| *s).await;
         })
         .await
+}
+
+/// Removes parked replicas older than `max_age`, checking a few times per `max_age` (at most every minute).
+async fn expire_parked(store: BlockStore, max_age: Duration, mut shutdown: watch::Receiver<bool>) {
+    let period = (max_age / 4).clamp(Duration::from_millis(10), Duration::from_secs(60));
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = shutdown.wait_for(|s| *s) => return,
+            _ = tick.tick() => {}
+        }
+        let store = store.clone();
+        if let Err(e) = tokio::task::spawn_blocking(move || store.expire_parked(max_age)).await {
+            tracing::warn!(error = %e, "parked replica expiry failed");
+        }
+    }
 }
 
 /// The bound address, or `hostname:port` when bound to a wildcard address.

@@ -43,6 +43,39 @@ pub enum DatanodeError {
         existing: GenStamp,
         offered: GenStamp,
     },
+    #[error("block {block}: generation stamp {offered} is not newer than the replica's {existing}")]
+    GenStampNotNewer {
+        block: BlockId,
+        existing: GenStamp,
+        offered: GenStamp,
+    },
+    #[error("block {block} is under recovery with generation stamp {recovery}; {offered} is older")]
+    RecoveryFenced {
+        block: BlockId,
+        recovery: GenStamp,
+        offered: GenStamp,
+    },
+    #[error("no replica of block {block} to resume")]
+    NoReplicaToResume { block: BlockId },
+    #[error("replica of block {block} has {length} bytes, fewer than the {wanted} asked for")]
+    ReplicaTooShort { block: BlockId, wanted: u64, length: u64 },
+    #[error(
+        "resume of block {block} at offset {offset}: not a multiple of the chunk size {chunk_size} nor the replica length {length}"
+    )]
+    ResumeUnaligned {
+        block: BlockId,
+        offset: u64,
+        chunk_size: u32,
+        length: u64,
+    },
+    #[error("write of block {block} {genstamp} was superseded by generation stamp {by}")]
+    Superseded {
+        block: BlockId,
+        genstamp: GenStamp,
+        by: GenStamp,
+    },
+    #[error("the writer of block {block} did not stop within {secs}s")]
+    WriterDidNotStop { block: BlockId, secs: u64 },
     #[error("checksum mismatch in block {block}: {source}")]
     Checksum { block: BlockId, source: ChecksumMismatch },
     #[error("replica metadata of block {block} at {path} is unreadable: {source}")]
@@ -117,6 +150,13 @@ impl DatanodeError {
             DatanodeError::BlockExists { .. } => ErrorKind::AlreadyExists,
             DatanodeError::WriteInProgress { .. } => ErrorKind::Conflict,
             DatanodeError::NewerReplicaExists { .. } => ErrorKind::Conflict,
+            DatanodeError::GenStampNotNewer { .. } => ErrorKind::Conflict,
+            DatanodeError::RecoveryFenced { .. } => ErrorKind::Conflict,
+            DatanodeError::NoReplicaToResume { .. } => ErrorKind::NotFound,
+            DatanodeError::ReplicaTooShort { .. } => ErrorKind::Invalid,
+            DatanodeError::ResumeUnaligned { .. } => ErrorKind::Invalid,
+            DatanodeError::Superseded { .. } => ErrorKind::Conflict,
+            DatanodeError::WriterDidNotStop { .. } => ErrorKind::Unavailable,
             DatanodeError::Checksum { .. } => ErrorKind::Corrupt,
             DatanodeError::BadMeta { .. } => ErrorKind::Corrupt,
             DatanodeError::MetaLength { .. } => ErrorKind::Corrupt,

@@ -4,10 +4,12 @@
 //! - [`config`]: [`DatanodeConfig`], checked once by `validate()`.
 //! - [`datanode`]: [`Datanode`], start-up, the running handle and graceful shutdown.
 //! - [`store`]: the block store, sole owner of the on-disk layout (`store::layout`): finalized replicas
-//!   and their checksum files under `current/`, writes in progress under `tmp/`, bad files in `corrupt/`.
+//!   and their checksum files under `current/`, writes in progress and parked replicas (kept after a broken
+//!   write, for a resume or a recovery) under `tmp/`, bad files in `corrupt/`.
 //!   Blocking; async code calls it through `spawn_blocking`.
 //! - [`transfer`]: the `DataTransfer` service: the pipelined WriteBlock (receive, verify, persist,
-//!   forward, ack), ReadBlock (verified chunks) and GetLocalPath (short-circuit reads), plus the
+//!   forward, ack; resumed under a newer generation stamp after a pipeline failure), ReadBlock (verified
+//!   chunks), GetLocalPath (short-circuit reads) and RecoverReplica (lease recovery), plus the
 //!   replication of a replica to other datanodes on a namenode command.
 //! - [`nn_link`]: the `DatanodeProtocol` client: one link per namenode member (register, block reports,
 //!   heartbeats, incremental reports) and the execution of namenode commands.

@@ -3,7 +3,7 @@
 //!
 //! One pass reads each replica through the verifying reader (every chunk against its CRC32C), at most
 //! `bytes_per_sec` (the pace is enforced after each 1 MiB piece), then waits `pause` before the next
-//! pass. A replica that fails is moved aside (`corrupt/`) and reported deleted, so the namenode's
+//! pass. A replica that fails is moved aside (`corrupt/`) and reported corrupt, so the namenode's
 //! replication monitor copies a good replica back. Replicas written or deleted meanwhile are simply
 //! picked up or skipped by the next pass.
 

@@ -132,3 +132,65 @@ async fn datanode_registers_reports_and_obeys_delete_commands() {
     dn.shutdown().await;
     server.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resumes_and_recoveries_are_reported_and_delete_removes_parked_replicas() {
+    let nn = FakeNamenode::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let nn_addr = listener.local_addr().unwrap().to_string();
+    let server = tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(DatanodeProtocolServer::new(nn.clone()))
+            .serve_with_incoming(TcpListenerStream::new(listener)),
+    );
+    let seen = || nn.0.lock().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let dn = start_node(dir.path(), vec![nn_addr]).await;
+    let addr = dn.local_addr().to_string();
+    let t = Duration::from_secs(10);
+    wait_until("registration", t, || seen().full_reports.len() == 1).await;
+    let eb = |id, gs, length| ExtendedBlock {
+        block_id: id,
+        gen_stamp: gs,
+        length,
+    };
+
+    // A finalized replica taken back by a resume is reported deleted, then received under the new stamp.
+    let bytes = data(2 * PACKET, 7);
+    write(&addr, packets(&block(10, 1), vec![], &bytes)).await.unwrap();
+    write(&addr, resume_packets(&block(10, 2), vec![], &bytes, PACKET as u64))
+        .await
+        .unwrap();
+    let len = bytes.len() as u64;
+    wait_until("reports of the resume", t, || seen().received.len() == 2).await;
+    assert_eq!(seen().received, vec![eb(10, 1, len), eb(10, 2, len)]);
+    assert_eq!(seen().deleted, vec![eb(10, 1, len)]);
+
+    // A recovery's step 2 is reported received under the recovery's stamp.
+    recover(&addr, &block(10, 4), false, 0).await.unwrap();
+    recover(&addr, &block(10, 4), true, 5000).await.unwrap();
+    wait_until("report of the recovery", t, || seen().received.len() == 3).await;
+    assert_eq!(seen().received[2], eb(10, 4, 5000));
+
+    // DeleteBlocks removes a parked replica up to the given stamp.
+    let mut ps = packets(&block(11, 3), vec![], &bytes);
+    let mut session = WriteSession::open(&addr, ps.remove(0)).await;
+    assert_eq!(session.ack().await.unwrap().unwrap().seqno, 0);
+    drop(session);
+    wait_until("replica parked", t, || {
+        dn.store().parked(basalt_common::BlockId(11)).is_some()
+    })
+    .await;
+    seen().commands.push(DatanodeCommand {
+        command: Some(Command::Delete(DeleteBlocks {
+            blocks: vec![eb(11, 3, 0)],
+        })),
+    });
+    wait_until("parked replica deleted", t, || {
+        dn.store().parked(basalt_common::BlockId(11)).is_none()
+    })
+    .await;
+
+    dn.shutdown().await;
+    server.abort();
+}

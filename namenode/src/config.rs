@@ -34,6 +34,10 @@ pub struct NamenodeConfig {
     pub safe_mode_threshold: f64,
     /// Raft heartbeat interval; elections time out after 3–6 of them.
     pub raft_heartbeat: Duration,
+    /// A writer that has not renewed its lease for this long loses it: its files are recovered and closed.
+    pub lease_hard_limit: Duration,
+    /// Replicas of blocks no file owns are deleted once they have been orphans this long.
+    pub orphan_grace: Duration,
 }
 
 impl NamenodeConfig {
@@ -52,6 +56,8 @@ impl NamenodeConfig {
             snapshot_interval: 10_000,
             safe_mode_threshold: 0.999,
             raft_heartbeat: Duration::from_millis(100),
+            lease_hard_limit: Duration::from_secs(60),
+            orphan_grace: Duration::from_secs(300),
         }
     }
 

@@ -8,14 +8,17 @@
 //! - [`namespace`]: the pure state machine (commands, apply, queries).
 //! - [`raft`]: log store, state machine adapter, snapshots and the Raft transport.
 //! - [`blocks`]: replica locations, datanode liveness and safe mode (soft state).
+//! - [`leases`], [`recovery`]: lease expiry (soft state) and the recovery of files whose writer is gone.
 //! - [`service`]: the gRPC services (client protocol, datanode protocol) over a shared [`service::Core`].
 //! - [`server`]: start and stop a member ([`Namenode`]).
 
 pub mod blocks;
 pub mod config;
 pub mod error;
+pub mod leases;
 pub mod namespace;
 pub mod raft;
+pub mod recovery;
 pub mod server;
 pub mod service;
 

@@ -2,9 +2,11 @@
 //! the group on first start), serve the client, datanode and Raft services on one listener, and run the
 //! monitor loop (safe mode).
 
-use crate::blocks::{BlockManager, SafeMode};
+use crate::blocks::{BlockManager, BlockOwner, SafeMode};
 use crate::config::NamenodeConfig;
 use crate::error::NamenodeError;
+use crate::leases::Leases;
+use crate::namespace::{AdminState, Command};
 use crate::raft::Raft;
 use crate::raft::log_store::LogStore;
 use crate::raft::network::NetworkFactory;
@@ -17,10 +19,10 @@ use basalt_proto::pb::client_protocol_server::ClientProtocolServer;
 use basalt_proto::pb::datanode_protocol_server::DatanodeProtocolServer;
 use basalt_proto::pb::raft_transport_server::RaftTransportServer;
 use openraft::{BasicNode, SnapshotPolicy};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -82,9 +84,14 @@ impl Namenode {
             state,
             blocks: Mutex::new(BlockManager::new(config.dead_interval)),
             safe_mode: Mutex::new(SafeMode::new(config.safe_mode_threshold)),
-            leases: Mutex::new(HashMap::new()),
+            leases: Mutex::new(Leases::default()),
             rng: Mutex::new(fastrand::Rng::new()),
             replicas_reported: tokio::sync::Notify::new(),
+            last_round: Mutex::new(Default::default()),
+            read_index: {
+                let (raft, id) = (raft.clone(), config.id);
+                crate::service::read_index::ReadIndex::new(move || Box::pin(Core::read_index_round(raft.clone(), id)))
+            },
             partition,
             config,
         });
@@ -170,18 +177,25 @@ async fn bootstrap(raft: &Raft, config: &NamenodeConfig, advertise: &str) -> Res
 }
 
 /// Background duties of a member: leave safe mode once this member leads with an up-to-date state and
-/// enough blocks are reported; then, every second, schedule re-replication of under-replicated blocks.
+/// enough blocks are reported; then, every second: re-replicate under-replicated blocks (and drain
+/// decommissioning nodes), delete orphan and stale replicas, and recover the files of expired leases.
 async fn monitor(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     let mut ticks = 0u64;
     let mut last = crate::blocks::RoundSummary::default();
+    let mut last_garbage = crate::blocks::GarbageSummary::default();
     loop {
         tokio::select! {
             _ = tick.tick() => {}
             _ = stop.wait_for(|s| *s) => return,
         }
         ticks += 1;
-        if !core.is_leader() {
+        let leading = core.is_leader();
+        core.leases
+            .lock()
+            .expect("lease lock poisoned")
+            .set_leading(leading, Instant::now());
+        if !leading {
             continue;
         }
         if core.safe_mode.lock().expect("safe mode lock poisoned").is_on() {
@@ -190,34 +204,87 @@ async fn monitor(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
             }
             continue;
         }
-        if ticks.is_multiple_of(10) {
-            let summary = {
-                let state = core.state();
-                let mut bm = core.blocks.lock().expect("block manager lock poisoned");
-                let mut rng = core.rng.lock().expect("rng lock poisoned");
-                bm.schedule_replication(
-                    state.namespace.complete_blocks_with_replication(),
-                    std::time::Instant::now(),
-                    REPLICATION_PER_NODE,
-                    REPLICATION_RETRY,
-                    &mut rng,
-                )
+        if !ticks.is_multiple_of(10) {
+            continue;
+        }
+        let now = Instant::now();
+        let (summary, garbage, open) = {
+            let state = core.state();
+            let ns = &state.namespace;
+            let mut bm = core.blocks.lock().expect("block manager lock poisoned");
+            let mut rng = core.rng.lock().expect("rng lock poisoned");
+            bm.set_admin_states(ns.admin_states());
+            let summary = bm.schedule_replication(
+                ns.complete_blocks_with_replication(),
+                now,
+                REPLICATION_PER_NODE,
+                REPLICATION_RETRY,
+                &mut rng,
+            );
+            let owner = |b| match ns.block_state(b) {
+                None => BlockOwner::None,
+                Some((gen_stamp, open)) => BlockOwner::File { gen_stamp, open },
             };
-            if summary != last {
-                tracing::info!(
-                    under_replicated = summary.under_replicated,
-                    missing = summary.missing,
-                    scheduled = summary.scheduled,
-                    trimmed = summary.trimmed,
-                    "replication monitor"
-                );
-                last = summary;
+            let garbage = bm.collect_garbage(owner, now, core.config.orphan_grace);
+            (summary, garbage, ns.open_files())
+        };
+        if summary != last {
+            tracing::info!(
+                under_replicated = summary.under_replicated,
+                missing = summary.missing,
+                scheduled = summary.scheduled,
+                trimmed = summary.trimmed,
+                "replication monitor"
+            );
+        }
+        if garbage != last_garbage && garbage != Default::default() {
+            tracing::info!(
+                orphans = garbage.orphans,
+                stale = garbage.stale,
+                "replicas no file needs queued for deletion"
+            );
+        }
+        last_garbage = garbage;
+        for node in &summary.drained {
+            let cmd = Command::SetAdminState {
+                datanode: *node,
+                state: AdminState::Decommissioned,
+            };
+            match core.propose("namenode", 0, cmd).await {
+                Ok(_) => {
+                    tracing::info!(datanode = %node, "decommissioned: every block it held has its replication elsewhere")
+                }
+                Err(e) => tracing::warn!(datanode = %node, error = %e.message(), "could not mark decommissioned"),
             }
+        }
+        *core.last_round.lock().expect("round lock poisoned") = summary.clone();
+        last = summary;
+        let due = core.leases.lock().expect("lease lock poisoned").due(
+            open,
+            now,
+            core.config.lease_hard_limit,
+            LEASE_RECOVERY_RETRY,
+        );
+        for file in due {
+            let core = core.clone();
+            tokio::spawn(async move {
+                let path = file.path.clone();
+                let res = crate::recovery::recover(core.clone(), file).await;
+                if let Err(e) = &res {
+                    tracing::warn!(%path, error = %e, "lease recovery failed; it will be retried");
+                }
+                core.leases
+                    .lock()
+                    .expect("lease lock poisoned")
+                    .finished(&path, res.is_ok());
+            });
         }
     }
 }
 
+/// A failed lease recovery is tried again after this long.
+const LEASE_RECOVERY_RETRY: Duration = Duration::from_secs(5);
 /// Copies queued per source datanode per round (one round a second).
 const REPLICATION_PER_NODE: usize = 4;
 /// A scheduled copy not reported within this long is scheduled again.
-const REPLICATION_RETRY: Duration = Duration::from_secs(30);
+const REPLICATION_RETRY: Duration = Duration::from_secs(10);

@@ -7,6 +7,13 @@ use tonic::{Code, Status};
 
 const KIND_KEY: &str = "basalt-kind";
 const LEADER_KEY: &str = "basalt-leader";
+/// Metadata entry naming the write-pipeline datanode a failure blames (its id).
+pub const BAD_DATANODE_KEY: &str = "basalt-bad-datanode";
+
+/// The pipeline datanode a write failure blames, if the status names one.
+pub fn bad_datanode_of(status: &Status) -> Option<u64> {
+    status.metadata().get(BAD_DATANODE_KEY)?.to_str().ok()?.parse().ok()
+}
 
 /// Builds the status for an error of `kind` with a user-facing `message`.
 pub fn to_status(kind: ErrorKind, message: impl Into<String>, leader: Option<&str>) -> Status {

@@ -11,6 +11,14 @@ pub enum AdminCommand {
         #[command(subcommand)]
         cmd: RaftCommand,
     },
+    /// Drain a datanode (id or address, as `cluster status` lists them) before it leaves: its replicas
+    /// are copied to other nodes; `cluster status` shows the progress until it is "decommissioned".
+    Decommission {
+        datanode: String,
+        /// Put the datanode back in service instead.
+        #[arg(long)]
+        cancel: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -28,7 +36,17 @@ pub enum RaftCommand {
 
 pub async fn run(namenode: &str, cmd: AdminCommand) -> Result<ExitCode> {
     let client = super::client(namenode)?;
-    let AdminCommand::Raft { cmd } = cmd;
+    let cmd = match cmd {
+        AdminCommand::Raft { cmd } => cmd,
+        AdminCommand::Decommission { datanode, cancel } => {
+            let r = client
+                .decommission(&datanode, cancel)
+                .await
+                .with_context(|| format!("decommissioning datanode {datanode}"))?;
+            println!("Datanode {:016x}: {}.", r.datanode_id, r.state);
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
     match cmd {
         RaftCommand::Status => {
             if super::cluster::print_members(&client.member_statuses(None).await, "") > 0 {

@@ -29,18 +29,29 @@ pub async fn run(namenode: &str, cmd: ClusterCommand) -> Result<ExitCode> {
         st.files, st.directories, st.blocks, st.reported_blocks
     );
     println!("Safe mode: {}", if st.safe_mode { "ON" } else { "off" });
+    let h = st.healing.unwrap_or_default();
+    println!(
+        "Healing: {} under-replicated, {} missing, {} with a corrupt replica; copies: {} in flight, {} done; \
+         {} open files, {} leases recovered",
+        h.under_replicated, h.missing, h.corrupt, h.copies_in_flight, h.copies_done, h.open_files, h.lease_recoveries
+    );
     let live = st.datanodes.iter().filter(|d| d.live).count();
     println!("Datanodes: {} live, {} dead", live, st.datanodes.len() - live);
     if !st.datanodes.is_empty() {
         println!(
-            "  {:<18} {:<22} {:<8} {:<6} {:>12} {:>12} {:>12} {:>8} {:>10}",
+            "  {:<18} {:<22} {:<8} {:<6} {:>12} {:>12} {:>12} {:>8} {:>10}  ADMIN",
             "ID", "ADDRESS", "RACK", "STATE", "CAPACITY", "USED", "REMAINING", "BLOCKS", "HEARTBEAT"
         );
     }
     for d in &st.datanodes {
         let info = d.info.clone().unwrap_or_default();
+        let admin = match d.admin_state.as_str() {
+            "decommissioning" => format!("decommissioning ({} blocks to drain)", d.blocks_to_drain),
+            "" => "in service".to_string(),
+            s => s.to_string(),
+        };
         println!(
-            "  {:<18} {:<22} {:<8} {:<6} {:>12} {:>12} {:>12} {:>8} {:>8}ms",
+            "  {:<18} {:<22} {:<8} {:<6} {:>12} {:>12} {:>12} {:>8} {:>8}ms  {admin}",
             format!("{:016x}", info.id),
             info.addr,
             if info.rack.is_empty() { "-" } else { &info.rack },

@@ -30,6 +30,15 @@ pub enum FsCommand {
         #[arg(required = true, num_args = 2..)]
         paths: Vec<String>,
     },
+    /// Append local files (or `-` for stdin) to the end of a file in the cluster.
+    Append {
+        /// Create the file if it does not exist.
+        #[arg(short = 'c')]
+        create: bool,
+        /// Local sources followed by the destination file.
+        #[arg(required = true, num_args = 2..)]
+        paths: Vec<String>,
+    },
     /// Copy a file from the cluster to a local path (`-` for stdout).
     Get { src: String, local: String },
     /// Print files to stdout.
@@ -82,7 +91,7 @@ pub enum FsCommand {
     },
     /// Change a file's replication factor.
     Setrep { replication: u32, path: String },
-    /// Check block health below a path; exits with 1 when a block has no live replica.
+    /// Check block health below a path; exits with 1 when a block has no live replica or a corrupt one.
     Fsck {
         #[arg(default_value = "/")]
         path: String,
@@ -113,6 +122,12 @@ pub async fn run(namenode: &str, cmd: FsCommand) -> Result<ExitCode> {
                 create_parent: false,
             };
             put(&client, &paths, &dest, opts).await?;
+        }
+        FsCommand::Append { create, mut paths } => {
+            let dest = paths.pop().expect("clap requires two paths");
+            append(&client, &paths, &dest, create)
+                .await
+                .with_context(|| format!("append: {dest}"))?;
         }
         FsCommand::Get { src, local } => get(&client, &src, &local).await?,
         FsCommand::Cat { paths } => {
@@ -197,20 +212,44 @@ async fn put(client: &Client, sources: &[String], dest: &str, opts: CreateOption
     Ok(())
 }
 
-async fn put_one(client: &Client, src: &str, target: &str, opts: CreateOptions) -> Result<()> {
-    let (mut input, len): (Box<dyn tokio::io::AsyncRead + Unpin + Send>, u64) = if src == "-" {
-        (Box::new(tokio::io::stdin()), 0)
-    } else {
-        let meta = tokio::fs::metadata(src).await.with_context(|| src.to_string())?;
-        if meta.is_dir() {
-            bail!("{src}: is a directory");
+async fn append(client: &Client, sources: &[String], dest: &str, create: bool) -> Result<()> {
+    let mut writer = match client.append(dest).await {
+        Err(e) if create && e.kind() == basalt_common::ErrorKind::NotFound => {
+            client.create(dest, CreateOptions::default()).await?
         }
-        (
-            Box::new(tokio::fs::File::open(src).await.with_context(|| src.to_string())?),
-            meta.len(),
-        )
+        other => other?,
     };
-    let mut writer = client.create(target, opts).await?;
+    for src in sources {
+        let (input, len) = open_source(src).await?;
+        copy_in(input, len, src, dest, &mut writer).await?;
+    }
+    writer.close().await?;
+    Ok(())
+}
+
+/// A local file (or stdin for `-`) to copy into the cluster, and its length when known.
+async fn open_source(src: &str) -> Result<(Box<dyn tokio::io::AsyncRead + Unpin + Send>, u64)> {
+    if src == "-" {
+        return Ok((Box::new(tokio::io::stdin()), 0));
+    }
+    let meta = tokio::fs::metadata(src).await.with_context(|| src.to_string())?;
+    if meta.is_dir() {
+        bail!("{src}: is a directory");
+    }
+    Ok((
+        Box::new(tokio::fs::File::open(src).await.with_context(|| src.to_string())?),
+        meta.len(),
+    ))
+}
+
+/// Copies `input` into `writer`, with a progress bar on a terminal.
+async fn copy_in(
+    mut input: Box<dyn tokio::io::AsyncRead + Unpin + Send>,
+    len: u64,
+    src: &str,
+    target: &str,
+    writer: &mut basalt_client::FileWriter,
+) -> Result<()> {
     let bar = progress(len, target);
     let mut buf = vec![0u8; IO_CHUNK];
     loop {
@@ -223,10 +262,17 @@ async fn put_one(client: &Client, src: &str, target: &str, opts: CreateOptions) 
             b.inc(n as u64);
         }
     }
-    writer.close().await?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    Ok(())
+}
+
+async fn put_one(client: &Client, src: &str, target: &str, opts: CreateOptions) -> Result<()> {
+    let (input, len) = open_source(src).await?;
+    let mut writer = client.create(target, opts).await?;
+    copy_in(input, len, src, target, &mut writer).await?;
+    writer.close().await?;
     Ok(())
 }
 
@@ -365,6 +411,8 @@ async fn fsck(client: &Client, path: &str, all: bool) -> Result<ExitCode> {
     for f in &r.files {
         let state = if f.missing > 0 {
             format!("MISSING {} block(s)", f.missing)
+        } else if f.corrupt > 0 {
+            format!("CORRUPT REPLICA in {} block(s) (being replaced)", f.corrupt)
         } else if f.under_replicated > 0 {
             format!("UNDER-REPLICATED {} block(s)", f.under_replicated)
         } else {
@@ -379,18 +427,20 @@ async fn fsck(client: &Client, path: &str, all: bool) -> Result<ExitCode> {
         }
     }
     println!(
-        "Total: {} files, {} blocks, {} live replicas; under-replicated {}, over-replicated {}, missing {}",
-        r.total_files, r.total_blocks, r.live_replicas, r.under_replicated, r.over_replicated, r.missing
+        "Total: {} files, {} blocks, {} live replicas; under-replicated {}, over-replicated {}, corrupt {}, missing {}",
+        r.total_files, r.total_blocks, r.live_replicas, r.under_replicated, r.over_replicated, r.corrupt, r.missing
     );
     let status = if r.missing > 0 {
-        "CORRUPT"
+        "MISSING BLOCKS"
+    } else if r.corrupt > 0 {
+        "CORRUPT REPLICAS (good copies are replacing them)"
     } else if r.under_replicated > 0 {
         "HEALTHY (under-replicated blocks are being repaired)"
     } else {
         "HEALTHY"
     };
     println!("Status: {status}");
-    Ok(if r.missing > 0 {
+    Ok(if r.missing > 0 || r.corrupt > 0 {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

@@ -45,6 +45,12 @@ pub struct NamenodeArgs {
     /// Log entries between state machine snapshots.
     #[arg(long, default_value_t = 10_000)]
     pub snapshot_interval: u64,
+    /// Seconds a writer may go without renewing its lease before its files are recovered and closed.
+    #[arg(long, default_value_t = 60.0)]
+    pub lease_hard_limit_secs: f64,
+    /// Seconds a replica of a block no file owns is kept before it is deleted.
+    #[arg(long, default_value_t = 300.0)]
+    pub orphan_grace_secs: f64,
 }
 
 #[derive(Args, Debug)]
@@ -89,6 +95,8 @@ pub async fn namenode(args: NamenodeArgs) -> Result<ExitCode> {
     config.default_block_size = args.block_size;
     config.dead_interval = Duration::from_secs_f64(args.dead_interval_secs);
     config.snapshot_interval = args.snapshot_interval;
+    config.lease_hard_limit = Duration::from_secs_f64(args.lease_hard_limit_secs);
+    config.orphan_grace = Duration::from_secs_f64(args.orphan_grace_secs);
     let nn = Namenode::start(config).await.context("starting the namenode")?;
     println!("namenode listening on {}", nn.local_addr());
     stop.wait().await;

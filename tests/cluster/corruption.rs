@@ -62,6 +62,24 @@ async fn reads_fail_over_from_a_corrupt_replica() {
     }
     let cat = ok(c.cli(&["fs", "cat", "/victim"]));
     assert!(cat.stdout == data);
+    // The datanodes that served bad bytes moved their replicas aside and reported them corrupt; good
+    // copies replace them, after which fsck is healthy again.
+    wait_until("the namenode heard of the corrupt replicas", DEADLINE, || async {
+        c.logs().contains("corrupt replica reported")
+    })
+    .await;
+    for dn in ["dn0", "dn1"] {
+        let moved = std::fs::read_dir(c.dir.path().join(dn).join("corrupt"))
+            .unwrap()
+            .count();
+        assert!(moved > 0, "{dn} kept its corrupt replica in place");
+    }
+    wait_until("fsck healthy with 3 good replicas per block", DEADLINE, || async {
+        let o = c.cli(&["fs", "fsck", "/"]);
+        let out = stdout(&o);
+        o.status.success() && out.contains("6 live replicas") && out.contains("corrupt 0")
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

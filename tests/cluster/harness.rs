@@ -106,6 +106,10 @@ pub struct Opts {
     pub dead_interval_secs: f64,
     /// Pause between the datanodes' block scanner passes.
     pub scan_pause_ms: u64,
+    /// Seconds a writer may go without renewing its lease.
+    pub lease_hard_limit_secs: f64,
+    /// Seconds before replicas of blocks no file owns are deleted.
+    pub orphan_grace_secs: f64,
 }
 
 impl Default for Opts {
@@ -116,6 +120,8 @@ impl Default for Opts {
             replication: 3,
             dead_interval_secs: 30.0,
             scan_pause_ms: 60_000,
+            lease_hard_limit_secs: 60.0,
+            orphan_grace_secs: 300.0,
         }
     }
 }
@@ -160,6 +166,10 @@ impl TestCluster {
             "50",
             "--dead-interval-secs",
             &opts.dead_interval_secs.to_string(),
+            "--lease-hard-limit-secs",
+            &opts.lease_hard_limit_secs.to_string(),
+            "--orphan-grace-secs",
+            &opts.orphan_grace_secs.to_string(),
         ]
         .iter()
         .map(|s| s.to_string())

@@ -2,6 +2,7 @@
 
 mod corruption;
 mod errors;
+mod faults;
 mod files;
 mod ha;
 mod harness;

@@ -1,5 +1,5 @@
-//! Commands a namenode hands out in heartbeat replies: delete replicas (then report them deleted), and
-//! replicate a replica to other datanodes. Each runs in its own task so heartbeats keep their pace.
+//! Commands a namenode hands out in heartbeat replies: delete replicas up to a generation stamp, finalized
+//! (then reported deleted) or parked, and replicate a replica to other datanodes. Each runs in its own task so heartbeats keep their pace.
 
 use super::ReportedBlock;
 use crate::context::Context;

@@ -134,6 +134,7 @@ async fn session(
                         datanode_id: ctx.id.0,
                         received: batch.received.iter().map(to_pb).collect(),
                         deleted: batch.deleted.iter().map(to_pb).collect(),
+                        corrupt: batch.corrupt.iter().map(to_pb).collect(),
                     };
                     soft(addr, client.block_received_and_deleted(req).await)?;
                 }

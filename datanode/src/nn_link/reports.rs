@@ -1,4 +1,4 @@
-//! Incremental block reports: what was received or deleted since the last report, queued once per
+//! Incremental block reports: what was received, deleted or found corrupt since the last report, queued once per
 //! namenode link. A queue is bounded; on overflow (a namenode unreachable for long) it is dropped and the
 //! link sends a full block report instead, which supersedes it.
 
@@ -22,14 +22,24 @@ pub struct ReportedBlock {
 pub struct Batch {
     pub received: Vec<ReportedBlock>,
     pub deleted: Vec<ReportedBlock>,
+    /// Replicas found corrupt and moved aside (no longer held).
+    pub corrupt: Vec<ReportedBlock>,
     /// Events were dropped: send a full block report.
     pub overflowed: bool,
 }
 
 impl Batch {
     pub fn is_empty(&self) -> bool {
-        self.received.is_empty() && self.deleted.is_empty() && !self.overflowed
+        self.received.is_empty() && self.deleted.is_empty() && self.corrupt.is_empty() && !self.overflowed
     }
+}
+
+/// What happened to a replica.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Event {
+    Received,
+    Deleted,
+    Corrupt,
 }
 
 /// The queue of one namenode link.
@@ -40,20 +50,20 @@ pub struct ReportQueue {
 }
 
 impl ReportQueue {
-    fn push(&self, event: ReportedBlock, deleted: bool) {
+    fn push(&self, event: ReportedBlock, what: Event) {
         {
             let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
-            if p.received.len() + p.deleted.len() >= MAX_QUEUED {
+            if p.received.len() + p.deleted.len() + p.corrupt.len() >= MAX_QUEUED {
                 *p = Batch {
                     overflowed: true,
                     ..Batch::default()
                 };
             }
             if !p.overflowed {
-                if deleted {
-                    p.deleted.push(event)
-                } else {
-                    p.received.push(event)
+                match what {
+                    Event::Received => p.received.push(event),
+                    Event::Deleted => p.deleted.push(event),
+                    Event::Corrupt => p.corrupt.push(event),
                 }
             }
         }
@@ -93,19 +103,24 @@ impl Reports {
     }
 
     pub fn received(&self, event: ReportedBlock) {
-        self.queues
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .for_each(|q| q.push(event, false));
+        self.push(event, Event::Received);
     }
 
     pub fn deleted(&self, event: ReportedBlock) {
+        self.push(event, Event::Deleted);
+    }
+
+    /// A replica failed verification and was moved aside.
+    pub fn corrupt(&self, event: ReportedBlock) {
+        self.push(event, Event::Corrupt);
+    }
+
+    fn push(&self, event: ReportedBlock, what: Event) {
         self.queues
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .iter()
-            .for_each(|q| q.push(event, true));
+            .for_each(|q| q.push(event, what));
     }
 }
 
@@ -123,12 +138,14 @@ mod tests {
         };
         reports.received(ev);
         reports.deleted(ev);
+        reports.corrupt(ev);
         for q in &queues {
             assert_eq!(
                 q.take(),
                 Batch {
                     received: vec![ev],
                     deleted: vec![ev],
+                    corrupt: vec![ev],
                     overflowed: false
                 }
             );

@@ -6,7 +6,7 @@
 //! <data_dir>/in_use.lock                                 exclusive lock of the running datanode
 //! <data_dir>/current/subdir<A>/subdir<B>/blk_<id>        finalized replica data
 //! <data_dir>/current/subdir<A>/subdir<B>/blk_<id>_<gs>.meta   MetaHeader + one LE u32 CRC32C per chunk
-//! <data_dir>/tmp/blk_<id>_<gs>.<nonce>[.meta]            replicas being written (discarded at start)
+//! <data_dir>/tmp/blk_<id>_<gs>.<nonce>[.meta]            replicas being written or parked (discarded at start)
 //! <data_dir>/corrupt/<original name>.<nonce>             replicas moved aside by the scanner or a read
 //! ```
 //! `A = (id >> 16) & 0x1f` and `B = (id >> 8) & 0x1f`: at most 32 x 32 leaf directories.

@@ -1,9 +1,27 @@
-//! The block store: finalized replicas on disk and the in-memory map of them.
+//! The block store: finalized replicas on disk and the in-memory map of them, plus the replicas being
+//! written and those kept after a broken write.
 //!
 //! [`layout`] owns every path. [`BlockStore::open`] discards `tmp/` (unfinalized writes) and scans
 //! `current/` ([`scan`]); replicas are written through a [`ReplicaWriter`] (temp files, verified appends,
 //! fsync + rename + directory fsync on finalize) and read through a [`ReplicaReader`] (every chunk verified).
 //! All methods block on disk IO: async callers use `spawn_blocking`.
+//!
+//! States of a block's replica (changed only under the state lock):
+//! - **writing**: a [`ReplicaWriter`] owns temp files under `tmp/`. Its entry carries a cancel signal: a newer
+//!   generation stamp (a pipeline resume, a recovery) [`supersede`](BlockStore::supersede)s it and waits
+//!   until the writer is gone.
+//! - **parked** ("rbw"): a write that ended without a local fault keeps its temp files
+//!   ([`ReplicaWriter::park`]): every byte of its length with its checksum. A resume
+//!   ([`begin_resume`](BlockStore::begin_resume)) continues it under a newer generation stamp, truncated to
+//!   the offset the whole pipeline acknowledged; a recovery finalizes it
+//!   ([`finalize_recovery`](BlockStore::finalize_recovery)); otherwise it expires
+//!   ([`expire_parked`](BlockStore::expire_parked)). Not in block reports nor in `used`; a restart drops it.
+//! - **finalized**: under `current/`, in the map, reported. A resume may turn it back into a parked replica
+//!   (the last packet reached this node but not the writer).
+//!
+//! A recovery's first step ([`init_recovery`](BlockStore::init_recovery)) fences the block with its
+//! generation stamp G: writes, resumes and recoveries with a stamp below G are refused until the replica is
+//! finalized at G or later, or is gone.
 
 pub mod layout;
 mod reader;
@@ -19,10 +37,13 @@ pub use writer::ReplicaWriter;
 use crate::durable::{create_dir_durable, fsync_dir};
 use crate::error::DatanodeError;
 use basalt_common::{BlockId, GenStamp};
-use std::collections::{HashMap, HashSet};
+use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
 
 /// A finalized replica as the store knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +65,41 @@ impl Replica {
     }
 }
 
+/// A replica kept under `tmp/` after its write stream ended without a local fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParkedReplica {
+    /// The data kept: `length` bytes (each with its checksum) in the temp files named by the paths.
+    pub replica: Replica,
+    pub parked_at: Instant,
+}
+
+/// A block's replica as a recovery sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplicaState {
+    pub genstamp: GenStamp,
+    pub length: u64,
+    /// Finalized (its length is final), rather than parked.
+    pub finalized: bool,
+}
+
+/// A resumed write: the writer, and the finalized replica it took back (to be reported deleted), if any.
+#[derive(Debug)]
+pub struct Resumed {
+    pub writer: ReplicaWriter,
+    pub unfinalized: Option<Replica>,
+}
+
+/// The outcome of [`BlockStore::finalize_recovery`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovered {
+    /// The replica now finalized under the recovery's generation stamp.
+    pub replica: Replica,
+    /// The replica before this call.
+    pub before: ReplicaState,
+    /// False when the replica was already finalized so (a retried call): nothing to report.
+    pub changed: bool,
+}
+
 /// The replicas of one data directory. Cheap to clone (shared).
 #[derive(Debug, Clone)]
 pub struct BlockStore {
@@ -59,8 +115,38 @@ struct Inner {
 #[derive(Debug, Default)]
 struct State {
     replicas: HashMap<BlockId, Replica>,
-    writing: HashSet<BlockId>,
+    writing: HashMap<BlockId, Writing>,
+    parked: HashMap<BlockId, ParkedReplica>,
+    /// Generation stamp of the latest recovery of a block, while it is unfinished.
+    fences: HashMap<BlockId, GenStamp>,
+    /// Bytes of finalized replicas.
     used: u64,
+}
+
+/// The store's end of an active writer.
+#[derive(Debug)]
+struct Writing {
+    genstamp: GenStamp,
+    /// Set to the superseding generation stamp to stop the writer's stream.
+    cancel: watch::Sender<Option<GenStamp>>,
+    /// Closed once the writer is gone (finalized, parked or discarded).
+    gone: watch::Receiver<()>,
+}
+
+/// The writer's end of its `writing` entry; dropping it releases the block.
+#[derive(Debug)]
+struct Reservation {
+    store: BlockStore,
+    block: BlockId,
+    superseded: watch::Receiver<Option<GenStamp>>,
+    /// Dropped last: tells whoever superseded the writer that it is gone.
+    _gone: watch::Sender<()>,
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        self.store.end_write(self.block);
+    }
 }
 
 impl BlockStore {
@@ -84,8 +170,8 @@ impl BlockStore {
         tracing::info!(replicas = replicas.len(), used, "block store opened");
         let state = State {
             replicas,
-            writing: HashSet::new(),
             used,
+            ..State::default()
         };
         Ok(BlockStore {
             inner: Arc::new(Inner {
@@ -122,6 +208,11 @@ impl BlockStore {
         ReplicaReader::open(self.lookup(block, genstamp)?)
     }
 
+    /// The parked replica of `block`, if any.
+    pub fn parked(&self, block: BlockId) -> Option<ParkedReplica> {
+        self.state().parked.get(&block).cloned()
+    }
+
     /// Every finalized replica, in block id order.
     pub fn replicas(&self) -> Vec<Replica> {
         let mut all: Vec<Replica> = self.state().replicas.values().cloned().collect();
@@ -150,37 +241,286 @@ impl BlockStore {
 
     /// Reserves `block` for a new replica at `genstamp` and creates its temp files.
     ///
-    /// Fails if the same replica is finalized already, a newer one exists, or another write is running.
+    /// Fails if the same replica is finalized already, a newer one exists (finalized or parked), another write
+    /// is running or a newer recovery fences the block. An older parked replica is discarded.
     pub fn begin_write(
         &self,
         block: BlockId,
         genstamp: GenStamp,
         chunk_size: u32,
     ) -> Result<ReplicaWriter, DatanodeError> {
-        {
+        let (reservation, stale) = {
             let mut state = self.state();
+            check_fence(&state, block, genstamp)?;
             check_replaceable(&state, block, genstamp)?;
-            if !state.writing.insert(block) {
+            if state.writing.contains_key(&block) {
                 return Err(DatanodeError::WriteInProgress { block });
             }
+            if let Some(p) = state.parked.get(&block)
+                && p.replica.genstamp > genstamp
+            {
+                return Err(DatanodeError::NewerReplicaExists {
+                    block,
+                    existing: p.replica.genstamp,
+                    offered: genstamp,
+                });
+            }
+            let stale = state.parked.remove(&block);
+            (self.reserve(&mut state, block, genstamp), stale)
+        };
+        if let Some(p) = stale {
+            tracing::debug!(%block, genstamp = %p.replica.genstamp, "parked replica replaced by a new write");
+            remove_files(&p.replica);
         }
-        ReplicaWriter::create(self.clone(), block, genstamp, chunk_size)
+        ReplicaWriter::create(block, genstamp, chunk_size, reservation)
+    }
+
+    /// Asks the active writer of `block`, if its generation stamp is older than `genstamp`, to stop. Returns
+    /// a receiver whose `changed()` fails once that writer is gone, or `None` when no writer is active.
+    /// Fails if the active writer is not older, or a newer recovery fences the block.
+    pub fn supersede(&self, block: BlockId, genstamp: GenStamp) -> Result<Option<watch::Receiver<()>>, DatanodeError> {
+        let state = self.state();
+        check_fence(&state, block, genstamp)?;
+        let Some(w) = state.writing.get(&block) else {
+            return Ok(None);
+        };
+        match w.genstamp.cmp(&genstamp) {
+            Ordering::Equal => Err(DatanodeError::WriteInProgress { block }),
+            Ordering::Greater => Err(DatanodeError::GenStampNotNewer {
+                block,
+                existing: w.genstamp,
+                offered: genstamp,
+            }),
+            Ordering::Less => {
+                w.cancel
+                    .send_modify(|by| *by = Some(by.map_or(genstamp, |b| b.max(genstamp))));
+                Ok(Some(w.gone.clone()))
+            }
+        }
+    }
+
+    /// Continues this node's replica of `block` under the newer `genstamp` from `offset` (pipeline recovery):
+    /// the parked replica, else the finalized one (taken back under `tmp/`), cut to `offset`.
+    ///
+    /// `offset` must be at most the replica's length and a multiple of its chunk size (or the length itself);
+    /// `chunk_size` 0 means the replica's, anything else must equal it. An active writer must have been
+    /// superseded first ([`BlockStore::supersede`]).
+    pub fn begin_resume(
+        &self,
+        block: BlockId,
+        genstamp: GenStamp,
+        offset: u64,
+        chunk_size: u32,
+    ) -> Result<Resumed, DatanodeError> {
+        let (from, unfinalized, reservation) = {
+            let mut state = self.state();
+            check_fence(&state, block, genstamp)?;
+            if state.writing.contains_key(&block) {
+                return Err(DatanodeError::WriteInProgress { block });
+            }
+            let (current, finalized) = match (state.parked.get(&block), state.replicas.get(&block)) {
+                (Some(p), _) => (p.replica.clone(), false),
+                (None, Some(r)) => (r.clone(), true),
+                (None, None) => return Err(DatanodeError::NoReplicaToResume { block }),
+            };
+            check_newer(block, current.genstamp, genstamp)?;
+            check_replaceable(&state, block, genstamp)?;
+            if offset > current.length {
+                return Err(DatanodeError::ReplicaTooShort {
+                    block,
+                    wanted: offset,
+                    length: current.length,
+                });
+            }
+            if !offset.is_multiple_of(current.chunk_size as u64) && offset != current.length {
+                return Err(DatanodeError::ResumeUnaligned {
+                    block,
+                    offset,
+                    chunk_size: current.chunk_size,
+                    length: current.length,
+                });
+            }
+            if chunk_size != 0 && chunk_size != current.chunk_size {
+                return Err(DatanodeError::BadStream {
+                    reason: "resume names a chunk size other than the replica's",
+                });
+            }
+            let (from, unfinalized) = if finalized {
+                (self.unfinalize(&mut state, &current, genstamp)?, Some(current))
+            } else {
+                let p = state.parked.remove(&block).map(|p| p.replica);
+                (p.unwrap_or(current), None)
+            };
+            (from, unfinalized, self.reserve(&mut state, block, genstamp))
+        };
+        let writer = ReplicaWriter::reopen(from, genstamp, offset, reservation)?;
+        if unfinalized.is_some() {
+            fsync_dir(&self.layout().block_dir(block))?;
+        }
+        Ok(Resumed { writer, unfinalized })
+    }
+
+    /// Recovery step 1: reports the replica of `block` and fences it with the recovery's `genstamp`.
+    /// `None` if this node has no replica. Any older writer must have been superseded first.
+    pub fn init_recovery(&self, block: BlockId, genstamp: GenStamp) -> Result<Option<ReplicaState>, DatanodeError> {
+        let mut state = self.state();
+        check_fence(&state, block, genstamp)?;
+        if state.writing.contains_key(&block) {
+            return Err(DatanodeError::WriteInProgress { block });
+        }
+        let Some(found) = replica_state(&state, block) else {
+            return Ok(None);
+        };
+        if found.genstamp > genstamp {
+            return Err(DatanodeError::NewerReplicaExists {
+                block,
+                existing: found.genstamp,
+                offered: genstamp,
+            });
+        }
+        state.fences.insert(block, genstamp);
+        settle_fence(&mut state, block);
+        Ok(Some(found))
+    }
+
+    /// Recovery step 2: cuts the replica of `block` to `length` and finalizes it under `genstamp`. A retried
+    /// call that finds it already finalized so succeeds with `changed` false.
+    pub fn finalize_recovery(
+        &self,
+        block: BlockId,
+        genstamp: GenStamp,
+        length: u64,
+    ) -> Result<Recovered, DatanodeError> {
+        enum Plan {
+            Done(Replica),
+            Restamped(Replica),
+            Cut(Replica, Reservation),
+        }
+        let (before, plan) = {
+            let mut state = self.state();
+            check_fence(&state, block, genstamp)?;
+            if state.writing.contains_key(&block) {
+                return Err(DatanodeError::WriteInProgress { block });
+            }
+            let before = replica_state(&state, block).ok_or(DatanodeError::BlockNotFound { block })?;
+            let finalized = (!state.parked.contains_key(&block))
+                .then(|| state.replicas.get(&block).cloned())
+                .flatten();
+            match finalized {
+                Some(r) if r.genstamp == genstamp && r.length == length => (before, Plan::Done(r)),
+                Some(r) if r.genstamp == genstamp => {
+                    return Err(DatanodeError::BlockExists { block, genstamp });
+                }
+                _ if before.genstamp > genstamp => {
+                    return Err(DatanodeError::NewerReplicaExists {
+                        block,
+                        existing: before.genstamp,
+                        offered: genstamp,
+                    });
+                }
+                _ if length > before.length => {
+                    return Err(DatanodeError::ReplicaTooShort {
+                        block,
+                        wanted: length,
+                        length: before.length,
+                    });
+                }
+                Some(r) if r.length == length => {
+                    let restamped = Replica {
+                        genstamp,
+                        meta_path: self.layout().meta_path(block, genstamp),
+                        ..r.clone()
+                    };
+                    fs::rename(&r.meta_path, &restamped.meta_path).map_err(DatanodeError::io(&restamped.meta_path))?;
+                    state.replicas.insert(block, restamped.clone());
+                    settle_fence(&mut state, block);
+                    (before, Plan::Restamped(restamped))
+                }
+                Some(r) => {
+                    let moved = self.unfinalize(&mut state, &r, genstamp)?;
+                    (before, Plan::Cut(moved, self.reserve(&mut state, block, genstamp)))
+                }
+                None => {
+                    check_replaceable(&state, block, genstamp)?;
+                    let p = state
+                        .parked
+                        .remove(&block)
+                        .ok_or(DatanodeError::BlockNotFound { block })?;
+                    (before, Plan::Cut(p.replica, self.reserve(&mut state, block, genstamp)))
+                }
+            }
+        };
+        let (replica, changed) = match plan {
+            Plan::Done(r) => (r, false),
+            Plan::Restamped(r) => {
+                fsync_dir(&self.layout().block_dir(block))?;
+                (r, true)
+            }
+            Plan::Cut(from, reservation) => {
+                let writer = ReplicaWriter::reopen(from, genstamp, length, reservation)?;
+                (writer.finalize()?, true)
+            }
+        };
+        if changed {
+            tracing::info!(%block, %genstamp, length, from = %before.genstamp, "replica recovered");
+        }
+        Ok(Recovered {
+            replica,
+            before,
+            changed,
+        })
+    }
+
+    /// Removes the parked replicas parked for at least `max_age`, with their files. Returns them.
+    pub fn expire_parked(&self, max_age: Duration) -> Vec<Replica> {
+        let now = Instant::now();
+        let expired: Vec<Replica> = {
+            let mut state = self.state();
+            let old: Vec<BlockId> = state
+                .parked
+                .values()
+                .filter(|p| now.saturating_duration_since(p.parked_at) >= max_age)
+                .map(|p| p.replica.block)
+                .collect();
+            old.into_iter()
+                .filter_map(|b| {
+                    let p = state.parked.remove(&b)?;
+                    settle_fence(&mut state, b);
+                    Some(p.replica)
+                })
+                .collect()
+        };
+        for r in &expired {
+            tracing::info!(block = %r.block, genstamp = %r.genstamp, length = r.length, "parked replica expired");
+            remove_files(r);
+        }
+        expired
     }
 
     /// Deletes the replica of `block` if its generation stamp is at most `genstamp` (a newer replica is
-    /// kept). Returns the deleted replica.
+    /// kept), and likewise a parked replica. Returns the deleted finalized replica.
     pub fn delete(&self, block: BlockId, genstamp: GenStamp) -> Result<Option<Replica>, DatanodeError> {
-        let removed = {
+        let (removed, parked) = {
             let mut state = self.state();
-            match state.replicas.get(&block) {
+            let removed = match state.replicas.get(&block) {
                 Some(r) if r.genstamp <= genstamp => {
                     let r = state.replicas.remove(&block);
                     state.used -= r.as_ref().map_or(0, Replica::disk_bytes);
                     r
                 }
                 _ => None,
-            }
+            };
+            let parked = match state.parked.get(&block) {
+                Some(p) if p.replica.genstamp <= genstamp => state.parked.remove(&block),
+                _ => None,
+            };
+            settle_fence(&mut state, block);
+            (removed, parked)
         };
+        if let Some(p) = parked {
+            tracing::debug!(%block, genstamp = %p.replica.genstamp, "parked replica deleted");
+            remove_files(&p.replica);
+        }
         if let Some(r) = &removed {
             for path in [&r.data_path, &r.meta_path] {
                 match fs::remove_file(path) {
@@ -248,6 +588,7 @@ impl BlockStore {
                 }
             }
             state.used += replica.disk_bytes();
+            settle_fence(&mut state, block);
         }
         fsync_dir(&dir)?;
         fsync_dir(&layout.tmp())?;
@@ -255,8 +596,63 @@ impl BlockStore {
         Ok(replica)
     }
 
+    /// Called by a writer that stopped early with its data intact: lists it as parked. Returns false (the
+    /// caller then discards the files) when a finalized replica at the same or a newer stamp exists.
+    fn park(&self, replica: Replica) -> bool {
+        let block = replica.block;
+        let old = {
+            let mut state = self.state();
+            if check_replaceable(&state, block, replica.genstamp).is_err() {
+                return false;
+            }
+            let parked = ParkedReplica {
+                replica,
+                parked_at: Instant::now(),
+            };
+            state.parked.insert(block, parked)
+        };
+        if let Some(old) = old {
+            remove_files(&old.replica);
+        }
+        true
+    }
+
+    /// Moves a finalized replica back under `tmp/` (named for `genstamp`) and forgets it. The caller holds
+    /// the state lock, and fsyncs the block directory after releasing it.
+    fn unfinalize(&self, state: &mut State, r: &Replica, genstamp: GenStamp) -> Result<Replica, DatanodeError> {
+        let (data_path, meta_path) = self.layout().tmp_paths(r.block, genstamp, fastrand::u64(..));
+        fs::rename(&r.meta_path, &meta_path).map_err(DatanodeError::io(&r.meta_path))?;
+        if let Err(e) = fs::rename(&r.data_path, &data_path) {
+            let _ = fs::rename(&meta_path, &r.meta_path);
+            return Err(DatanodeError::io(&r.data_path)(e));
+        }
+        state.replicas.remove(&r.block);
+        state.used -= r.disk_bytes();
+        tracing::debug!(block = %r.block, genstamp = %r.genstamp, "finalized replica taken back for a newer stamp");
+        Ok(Replica {
+            data_path,
+            meta_path,
+            ..r.clone()
+        })
+    }
+
+    /// Registers the active writer of `block`; the caller holds the lock and checked that none is active.
+    fn reserve(&self, state: &mut State, block: BlockId, genstamp: GenStamp) -> Reservation {
+        let (cancel, superseded) = watch::channel(None);
+        let (gone_tx, gone) = watch::channel(());
+        state.writing.insert(block, Writing { genstamp, cancel, gone });
+        Reservation {
+            store: self.clone(),
+            block,
+            superseded,
+            _gone: gone_tx,
+        }
+    }
+
     fn end_write(&self, block: BlockId) {
-        self.state().writing.remove(&block);
+        let mut state = self.state();
+        state.writing.remove(&block);
+        settle_fence(&mut state, block);
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -274,6 +670,73 @@ fn check_replaceable(state: &State, block: BlockId, genstamp: GenStamp) -> Resul
             offered: genstamp,
         }),
         _ => Ok(()),
+    }
+}
+
+/// Fails if a recovery newer than `genstamp` fences `block`.
+fn check_fence(state: &State, block: BlockId, genstamp: GenStamp) -> Result<(), DatanodeError> {
+    match state.fences.get(&block) {
+        Some(&recovery) if recovery > genstamp => Err(DatanodeError::RecoveryFenced {
+            block,
+            recovery,
+            offered: genstamp,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Fails unless `offered` is newer than the replica's `existing` stamp.
+fn check_newer(block: BlockId, existing: GenStamp, offered: GenStamp) -> Result<(), DatanodeError> {
+    if offered > existing {
+        Ok(())
+    } else {
+        Err(DatanodeError::GenStampNotNewer {
+            block,
+            existing,
+            offered,
+        })
+    }
+}
+
+/// Drops the fence of `block` once it has done its job: the replica is gone, or finalized at (or beyond)
+/// the recovery's stamp.
+fn settle_fence(state: &mut State, block: BlockId) {
+    let Some(&fence) = state.fences.get(&block) else {
+        return;
+    };
+    let pending = state.writing.contains_key(&block)
+        || state.parked.contains_key(&block)
+        || state.replicas.get(&block).is_some_and(|r| r.genstamp < fence);
+    if !pending {
+        state.fences.remove(&block);
+    }
+}
+
+/// The parked replica of `block`, else its finalized one.
+fn replica_state(state: &State, block: BlockId) -> Option<ReplicaState> {
+    match (state.parked.get(&block), state.replicas.get(&block)) {
+        (Some(p), _) => Some(ReplicaState {
+            genstamp: p.replica.genstamp,
+            length: p.replica.length,
+            finalized: false,
+        }),
+        (None, Some(r)) => Some(ReplicaState {
+            genstamp: r.genstamp,
+            length: r.length,
+            finalized: true,
+        }),
+        (None, None) => None,
+    }
+}
+
+/// Removes the files of a replica no longer listed (best effort: `tmp/` is cleared at start anyway).
+fn remove_files(r: &Replica) {
+    for path in [&r.data_path, &r.meta_path] {
+        if let Err(e) = fs::remove_file(path)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(path = %path.display(), error = %e, "cannot remove replica file");
+        }
     }
 }
 

@@ -1,22 +1,30 @@
 //! [`ReplicaWriter`]: one in-progress replica under `tmp/`. Blocking; run it on a blocking thread.
 //!
-//! Each [`append`](ReplicaWriter::append) verifies the packet's chunk checksums before writing data and
-//! checksums. [`finalize`](ReplicaWriter::finalize) fsyncs both files, renames them into `current/`, fsyncs
-//! the directories and publishes the replica in the store's map. Dropping an unfinalized writer removes its
-//! temp files and releases the block for another writer.
+//! A writer starts empty ([`begin_write`](super::BlockStore::begin_write)) or from a kept replica cut to a
+//! given length ([`begin_resume`](super::BlockStore::begin_resume),
+//! [`finalize_recovery`](super::BlockStore::finalize_recovery)); a cut inside a chunk re-verifies that
+//! chunk and recomputes its checksum from the bytes kept. Each [`append`](ReplicaWriter::append) verifies the
+//! packet's chunk checksums before writing data and checksums. [`finalize`](ReplicaWriter::finalize) fsyncs
+//! both files, renames them into `current/`, fsyncs the directories and publishes the replica in the store's
+//! map. [`park`](ReplicaWriter::park) keeps an unfinished replica as parked. Dropping a writer otherwise
+//! removes its temp files; either way the block is released for another writer.
 
-use super::{BlockStore, Replica};
+use super::{Replica, Reservation};
 use crate::error::DatanodeError;
-use basalt_common::checksum::{self, MetaHeader};
+use basalt_common::checksum::{self, META_HEADER_LEN, MetaHeader};
 use basalt_common::{BlockId, GenStamp};
-use std::fs::{self, File};
-use std::io::{BufWriter, Write};
-use std::path::PathBuf;
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use tokio::sync::watch;
+
+/// Buffer of the metadata (checksum) file.
+const META_BUFFER: usize = 64 * 1024;
 
 /// A replica being written.
 #[derive(Debug)]
 pub struct ReplicaWriter {
-    store: BlockStore,
     block: BlockId,
     genstamp: GenStamp,
     chunk_size: u32,
@@ -27,20 +35,67 @@ pub struct ReplicaWriter {
     length: u64,
     /// A short (partial) chunk was written: nothing may follow it.
     closed_chunk: bool,
-    finalized: bool,
+    /// The files were published or parked: not removed on drop.
+    kept: bool,
+    /// The block's `writing` entry, released (after the files are settled) when the writer drops.
+    reservation: Reservation,
 }
 
 impl ReplicaWriter {
-    /// Creates the temp files; the caller ([`BlockStore::begin_write`]) has reserved the block.
+    /// Creates the temp files; the caller ([`begin_write`](super::BlockStore::begin_write)) has reserved the
+    /// block.
     pub(super) fn create(
-        store: BlockStore,
         block: BlockId,
         genstamp: GenStamp,
         chunk_size: u32,
+        reservation: Reservation,
     ) -> Result<Self, DatanodeError> {
-        let (data_path, meta_path) = store.layout().tmp_paths(block, genstamp, fastrand::u64(..));
-        let mut writer = ReplicaWriter {
-            store,
+        let (data_path, meta_path) = reservation.store.layout().tmp_paths(block, genstamp, fastrand::u64(..));
+        let mut writer = Self::new(block, genstamp, chunk_size, data_path, meta_path, reservation);
+        let data = File::create(&writer.data_path).map_err(DatanodeError::io(&writer.data_path))?;
+        writer.data = Some(data);
+        let meta = File::create(&writer.meta_path).map_err(DatanodeError::io(&writer.meta_path))?;
+        let mut meta = BufWriter::with_capacity(META_BUFFER, meta);
+        meta.write_all(&MetaHeader::new(chunk_size).encode())
+            .map_err(DatanodeError::io(&writer.meta_path))?;
+        writer.meta = Some(meta);
+        Ok(writer)
+    }
+
+    /// Continues the kept replica `from` (temp files under `tmp/`) under `genstamp`, cut to `length` bytes
+    /// (at most its length); the caller has reserved the block. On error the files are removed.
+    pub(super) fn reopen(
+        from: Replica,
+        genstamp: GenStamp,
+        length: u64,
+        reservation: Reservation,
+    ) -> Result<Self, DatanodeError> {
+        let (block, chunk_size, old_length) = (from.block, from.chunk_size, from.length);
+        let mut writer = Self::new(block, genstamp, chunk_size, from.data_path, from.meta_path, reservation);
+        let (data, meta) = cut(
+            &writer.data_path,
+            &writer.meta_path,
+            block,
+            chunk_size,
+            old_length,
+            length,
+        )?;
+        writer.data = Some(data);
+        writer.meta = Some(BufWriter::with_capacity(META_BUFFER, meta));
+        writer.length = length;
+        writer.closed_chunk = !length.is_multiple_of(chunk_size as u64);
+        Ok(writer)
+    }
+
+    fn new(
+        block: BlockId,
+        genstamp: GenStamp,
+        chunk_size: u32,
+        data_path: PathBuf,
+        meta_path: PathBuf,
+        reservation: Reservation,
+    ) -> Self {
+        ReplicaWriter {
             block,
             genstamp,
             chunk_size,
@@ -50,25 +105,32 @@ impl ReplicaWriter {
             meta: None,
             length: 0,
             closed_chunk: false,
-            finalized: false,
-        };
-        let data = File::create(&writer.data_path).map_err(DatanodeError::io(&writer.data_path))?;
-        writer.data = Some(data);
-        let meta = File::create(&writer.meta_path).map_err(DatanodeError::io(&writer.meta_path))?;
-        let mut meta = BufWriter::with_capacity(64 * 1024, meta);
-        meta.write_all(&MetaHeader::new(chunk_size).encode())
-            .map_err(DatanodeError::io(&writer.meta_path))?;
-        writer.meta = Some(meta);
-        Ok(writer)
+            kept: false,
+            reservation,
+        }
     }
 
     pub fn block(&self) -> BlockId {
         self.block
     }
 
+    pub fn genstamp(&self) -> GenStamp {
+        self.genstamp
+    }
+
+    pub fn chunk_size(&self) -> u32 {
+        self.chunk_size
+    }
+
     /// Bytes written so far.
     pub fn length(&self) -> u64 {
         self.length
+    }
+
+    /// Turns `Some(newer stamp)` when a newer writer or a recovery supersedes this one: its stream should
+    /// stop and [`park`](Self::park) it.
+    pub fn superseded(&self) -> watch::Receiver<Option<GenStamp>> {
+        self.reservation.superseded.clone()
     }
 
     /// Verifies and appends chunk-aligned `data` at block offset `offset` with one checksum per chunk.
@@ -120,21 +182,14 @@ impl ReplicaWriter {
 
     /// Makes the replica durable and visible in `current/`; returns it as the store now lists it.
     pub fn finalize(mut self) -> Result<Replica, DatanodeError> {
-        let mut meta = self.meta.take().ok_or(DatanodeError::BadStream {
-            reason: "writer already closed",
-        })?;
-        meta.flush().map_err(DatanodeError::io(&self.meta_path))?;
-        let meta = meta.into_inner().map_err(|e| DatanodeError::Io {
-            path: self.meta_path.clone(),
-            source: e.into_error(),
-        })?;
+        let meta = self.flush_meta()?;
         meta.sync_all().map_err(DatanodeError::io(&self.meta_path))?;
         let data = self.data.take().ok_or(DatanodeError::BadStream {
             reason: "writer already closed",
         })?;
         data.sync_all().map_err(DatanodeError::io(&self.data_path))?;
         drop((data, meta));
-        let replica = self.store.publish(
+        let replica = self.reservation.store.publish(
             self.block,
             self.genstamp,
             self.length,
@@ -142,18 +197,108 @@ impl ReplicaWriter {
             &self.data_path,
             &self.meta_path,
         )?;
-        self.finalized = true;
+        self.kept = true;
         Ok(replica)
+    }
+
+    /// Keeps the unfinished replica as parked (its checksums flushed, not fsynced: `tmp/` does not survive
+    /// a restart anyway). `None` when the store already has a finalized replica as new: the files are removed.
+    pub fn park(mut self) -> Result<Option<Replica>, DatanodeError> {
+        self.flush_meta()?;
+        self.data = None;
+        let replica = Replica {
+            block: self.block,
+            genstamp: self.genstamp,
+            length: self.length,
+            chunk_size: self.chunk_size,
+            data_path: self.data_path.clone(),
+            meta_path: self.meta_path.clone(),
+        };
+        self.kept = self.reservation.store.park(replica.clone());
+        Ok(self.kept.then_some(replica))
+    }
+
+    /// Flushes and closes the metadata writer.
+    fn flush_meta(&mut self) -> Result<File, DatanodeError> {
+        let mut meta = self.meta.take().ok_or(DatanodeError::BadStream {
+            reason: "writer already closed",
+        })?;
+        meta.flush().map_err(DatanodeError::io(&self.meta_path))?;
+        meta.into_inner().map_err(|e| DatanodeError::Io {
+            path: self.meta_path.clone(),
+            source: e.into_error(),
+        })
     }
 }
 
 impl Drop for ReplicaWriter {
     fn drop(&mut self) {
-        if !self.finalized {
+        if !self.kept {
             drop((self.data.take(), self.meta.take()));
             let _ = fs::remove_file(&self.data_path);
             let _ = fs::remove_file(&self.meta_path);
         }
-        self.store.end_write(self.block);
+        // `reservation` drops after this: the block is released and waiters wake once the replica is
+        // parked, published or removed.
     }
+}
+
+/// Cuts a kept replica's files from `old_len` to `new_len` bytes and returns them (data, meta) positioned
+/// for appending. A cut inside a chunk verifies that chunk against its stored checksum, then stores the
+/// checksum of the bytes kept.
+fn cut(
+    data_path: &Path,
+    meta_path: &Path,
+    block: BlockId,
+    chunk_size: u32,
+    old_len: u64,
+    new_len: u64,
+) -> Result<(File, File), DatanodeError> {
+    let open = |path: &Path| {
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(DatanodeError::io(path))
+    };
+    let (mut data, mut meta) = (open(data_path)?, open(meta_path)?);
+    let chunk = chunk_size as u64;
+    let meta_len = |len: u64| META_HEADER_LEN as u64 + len.div_ceil(chunk) * 4;
+    let file_len = |f: &File, path: &Path| f.metadata().map(|m| m.len()).map_err(DatanodeError::io(path));
+    if new_len > old_len {
+        return Err(DatanodeError::ReplicaTooShort {
+            block,
+            wanted: new_len,
+            length: old_len,
+        });
+    }
+    for (f, path, want) in [(&data, data_path, old_len), (&meta, meta_path, meta_len(old_len))] {
+        if file_len(f, path)? < want {
+            return Err(DatanodeError::Truncated {
+                block,
+                path: path.to_path_buf(),
+            });
+        }
+    }
+    let tail = new_len % chunk;
+    if tail != 0 && new_len < old_len {
+        let start = new_len - tail;
+        let mut buf = vec![0u8; ((start + chunk).min(old_len) - start) as usize];
+        data.read_exact_at(&mut buf, start)
+            .map_err(DatanodeError::io(data_path))?;
+        let sum_at = META_HEADER_LEN as u64 + start / chunk * 4;
+        let mut stored = [0u8; 4];
+        meta.read_exact_at(&mut stored, sum_at)
+            .map_err(DatanodeError::io(meta_path))?;
+        checksum::verify_chunks(&buf, &[u32::from_le_bytes(stored)], chunk_size, start)
+            .map_err(|source| DatanodeError::Checksum { block, source })?;
+        let kept = crc32c::crc32c(&buf[..tail as usize]);
+        meta.write_all_at(&kept.to_le_bytes(), sum_at)
+            .map_err(DatanodeError::io(meta_path))?;
+    }
+    data.set_len(new_len).map_err(DatanodeError::io(data_path))?;
+    meta.set_len(meta_len(new_len)).map_err(DatanodeError::io(meta_path))?;
+    data.seek(SeekFrom::End(0)).map_err(DatanodeError::io(data_path))?;
+    meta.seek(SeekFrom::End(0)).map_err(DatanodeError::io(meta_path))?;
+    Ok((data, meta))
 }

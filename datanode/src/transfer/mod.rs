@@ -1,9 +1,11 @@
-//! The `DataTransfer` gRPC service: the write pipeline ([`write`]), block reads ([`read`]) and the
-//! short-circuit path lookup. [`downstream`] is the client side of a pipeline hop, shared with
-//! replication ([`replicate`]). Errors become statuses here, through [`DatanodeError::to_status`].
+//! The `DataTransfer` gRPC service: the write pipeline and its resume after a pipeline failure ([`write`]),
+//! block reads ([`read`]), the short-circuit path lookup and replica recovery ([`recover`]). [`downstream`]
+//! is the client side of a pipeline hop, shared with replication ([`replicate`]). Errors become statuses
+//! here, through [`DatanodeError::to_status`].
 
 pub mod downstream;
 mod read;
+mod recover;
 pub(crate) mod replicate;
 mod write;
 
@@ -14,7 +16,10 @@ use crate::context::Context;
 use crate::error::DatanodeError;
 use basalt_common::{BlockId, GenStamp};
 use basalt_proto::pb::data_transfer_server::DataTransfer;
-use basalt_proto::pb::{LocalPathRequest, LocalPathResponse, ReadBlockRequest, ReadPacket, WriteAck, WritePacket};
+use basalt_proto::pb::{
+    LocalPathRequest, LocalPathResponse, ReadBlockRequest, ReadPacket, RecoverReplicaRequest, RecoverReplicaResponse,
+    WriteAck, WritePacket,
+};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
@@ -71,8 +76,11 @@ impl DataTransfer for DataTransferService {
 
     async fn recover_replica(
         &self,
-        _request: Request<basalt_proto::pb::RecoverReplicaRequest>,
-    ) -> Result<Response<basalt_proto::pb::RecoverReplicaResponse>, Status> {
-        Err(Status::unimplemented("replica recovery is not implemented yet"))
+        request: Request<RecoverReplicaRequest>,
+    ) -> Result<Response<RecoverReplicaResponse>, Status> {
+        let response = recover::recover_replica(&self.ctx, request.into_inner())
+            .await
+            .inspect_err(|e| tracing::warn!(error = %e, "replica recovery failed"))?;
+        Ok(Response::new(response))
     }
 }

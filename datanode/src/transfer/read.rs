@@ -99,11 +99,11 @@ async fn stream(
     }
 }
 
-/// Moves a corrupt replica aside and reports it deleted to the namenodes.
+/// Moves a corrupt replica aside and reports it corrupt to the namenodes (which copy a good one back).
 pub(crate) async fn quarantine(ctx: &Arc<Context>, block: BlockId, genstamp: GenStamp) {
     let store = ctx.store.clone();
     if let Ok(Some(r)) = tokio::task::spawn_blocking(move || store.quarantine(block, genstamp)).await {
-        ctx.reports.deleted(ReportedBlock {
+        ctx.reports.corrupt(ReportedBlock {
             block,
             genstamp,
             length: r.length,

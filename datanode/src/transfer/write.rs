@@ -10,7 +10,15 @@
 //!    upstream. After the local finalize it queues an incremental block report ("received").
 //!
 //! The first error of any part ends the stream with its status (downstream failures name the failed
-//! datanode in `basalt-bad-datanode`); dropping the writer discards the temp replica.
+//! datanode in `basalt-bad-datanode`). A stream that ends before its last packet (upstream error or EOF,
+//! downstream failure, writer gone, superseded) while the local replica is intact keeps it *parked*, for a
+//! resume or a recovery; a malformed packet, a checksum mismatch or a local IO error discards it.
+//!
+//! **Resume** (`header.resume`, pipeline recovery): the writer lost a node and continues with the survivors
+//! under a newer generation stamp. An older writer of the block still running here is superseded (stopped
+//! and parked, see [`super::recover`]); then the parked replica (or the finalized one, taken back and
+//! reported deleted) is cut to `resume_offset` and continued: packets start at that offset, and the `last`
+//! one finalizes under the new stamp. The header is forwarded downstream as received.
 
 use super::downstream::{Downstream, DownstreamAcks};
 use crate::config::MAX_CHUNK_SIZE;
@@ -21,7 +29,7 @@ use crate::store::{Replica, ReplicaWriter};
 use basalt_common::{BlockId, GenStamp};
 use basalt_proto::pb::{WriteAck, WriteHeader, WritePacket};
 use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tonic::{Status, Streaming};
 
 /// Largest data payload of one packet: 1 MiB plus chunk alignment slack.
@@ -76,21 +84,10 @@ async fn pipeline(
         reason: "header names no block",
     })?;
     let (block, genstamp) = (BlockId(eb.block_id), GenStamp(eb.gen_stamp));
-    let chunk_size = match header.chunk_size {
-        0 => ctx.default_chunk_size,
-        c if c > MAX_CHUNK_SIZE => {
-            return Err(DatanodeError::BadStream {
-                reason: "chunk size too large",
-            });
-        }
-        c => c,
-    };
-    tracing::debug!(%block, %genstamp, downstream = header.downstream.len(), "write stream opened");
+    tracing::debug!(%block, %genstamp, downstream = header.downstream.len(), resume = header.resume, "write stream opened");
 
-    let store = ctx.store.clone();
-    let writer = tokio::task::spawn_blocking(move || store.begin_write(block, genstamp, chunk_size))
-        .await
-        .map_err(|source| DatanodeError::Task { source })??;
+    let writer = open_replica(ctx, &header, block, genstamp).await?;
+    let (chunk_size, start, superseded) = (writer.chunk_size(), writer.length(), writer.superseded());
 
     let (downstream, ds_acks) = match header.downstream.split_first() {
         None => (None, None),
@@ -101,28 +98,106 @@ async fn pipeline(
                 chunk_size,
                 ..header.clone()
             });
-            let (d, a) = Downstream::open(next, fwd).await?;
-            (Some(d), Some(a))
+            match Downstream::open(next, fwd).await {
+                Ok((d, a)) => (Some(d), Some(a)),
+                Err(e) => {
+                    release(writer, true).await;
+                    return Err(e);
+                }
+            }
         }
     };
 
     let (disk_tx, disk_rx) = mpsc::channel(DISK_WINDOW);
     let disk = tokio::task::spawn_blocking(move || disk_writer(writer, disk_rx));
     let (pending_tx, pending_rx) = mpsc::channel(ACK_WINDOW);
-    let rx = Receiver {
+    let mut rx = Receiver {
         block,
         chunk_size,
-        next_offset: 0,
+        next_offset: start,
         last_seqno: None,
-        partial: false,
+        partial: !start.is_multiple_of(chunk_size as u64),
+        malformed: false,
     };
-    let result = tokio::try_join!(
-        rx.run(first, inbound, downstream, disk_tx, pending_tx),
-        respond(ctx, block, ds_acks, pending_rx, acks),
-    );
-    // The disk writer stops once its queue closes; wait so the temp files are gone before we answer.
-    let _ = disk.await;
-    result.map(|_| ())
+    let run = async {
+        tokio::try_join!(
+            rx.run(first, inbound, downstream, disk_tx, pending_tx),
+            respond(ctx, block, ds_acks, pending_rx, acks),
+        )
+        .map(|_| ())
+    };
+    let result = tokio::select! {
+        r = run => r,
+        by = superseded_by(superseded) => Err(DatanodeError::Superseded { block, genstamp, by }),
+    };
+    // The disk writer stops once its queue closes; settle its replica before answering.
+    if let Ok(Some(writer)) = disk.await {
+        release(writer, !rx.malformed).await;
+    }
+    result
+}
+
+/// The writer of this stream's replica: a new one, or the resumed replica (the finalized replica it took
+/// back, if any, is reported deleted).
+async fn open_replica(
+    ctx: &Arc<Context>,
+    header: &WriteHeader,
+    block: BlockId,
+    genstamp: GenStamp,
+) -> Result<ReplicaWriter, DatanodeError> {
+    if header.resume {
+        let (offset, chunk_size) = (header.resume_offset, header.chunk_size);
+        let resumed = super::recover::after_older_writer(ctx, block, genstamp, move |s| {
+            s.begin_resume(block, genstamp, offset, chunk_size)
+        })
+        .await?;
+        if let Some(r) = resumed.unfinalized {
+            ctx.reports.deleted(ReportedBlock {
+                block,
+                genstamp: r.genstamp,
+                length: r.length,
+            });
+        }
+        tracing::info!(%block, %genstamp, offset, "write resumed");
+        return Ok(resumed.writer);
+    }
+    let chunk_size = match header.chunk_size {
+        0 => ctx.default_chunk_size,
+        c if c > MAX_CHUNK_SIZE => {
+            return Err(DatanodeError::BadStream {
+                reason: "chunk size too large",
+            });
+        }
+        c => c,
+    };
+    let store = ctx.store.clone();
+    tokio::task::spawn_blocking(move || store.begin_write(block, genstamp, chunk_size))
+        .await
+        .map_err(|source| DatanodeError::Task { source })?
+}
+
+/// Settles the replica of a stream that ended before its last packet: parked if `keep`, else removed.
+async fn release(writer: ReplicaWriter, keep: bool) {
+    let (block, genstamp) = (writer.block(), writer.genstamp());
+    let parked = tokio::task::spawn_blocking(move || if keep { writer.park() } else { Ok(None) }).await;
+    match parked {
+        Ok(Ok(Some(r))) => tracing::info!(%block, %genstamp, length = r.length, "unfinished replica parked"),
+        Ok(Ok(None)) => tracing::debug!(%block, %genstamp, "unfinished replica discarded"),
+        Ok(Err(e)) => tracing::warn!(%block, %genstamp, error = %e, "cannot park the unfinished replica"),
+        Err(e) => tracing::warn!(%block, %genstamp, error = %e, "parking task failed"),
+    }
+}
+
+/// The newer generation stamp once the writer is superseded; pending forever otherwise.
+async fn superseded_by(mut superseded: watch::Receiver<Option<GenStamp>>) -> GenStamp {
+    let by = superseded
+        .wait_for(Option::is_some)
+        .await
+        .map(|by| by.unwrap_or_default());
+    match by {
+        Ok(by) => by,
+        Err(_) => std::future::pending().await,
+    }
 }
 
 /// Order and shape checks of incoming packets.
@@ -133,11 +208,13 @@ struct Receiver {
     last_seqno: Option<u64>,
     /// A packet with a partial chunk was seen: only an empty `last` packet may follow.
     partial: bool,
+    /// The stream failed on a malformed packet: its replica is not worth keeping.
+    malformed: bool,
 }
 
 impl Receiver {
     async fn run(
-        mut self,
+        &mut self,
         first: WritePacket,
         inbound: &mut Streaming<WritePacket>,
         downstream: Option<Downstream>,
@@ -147,7 +224,10 @@ impl Receiver {
         let mut packet = first;
         let mut is_first = true;
         loop {
-            self.check(&packet)?;
+            if let Err(e) = self.check(&packet) {
+                self.malformed = true;
+                return Err(e);
+            }
             if let Some(d) = &downstream {
                 let mut fwd = packet.clone();
                 if !is_first {
@@ -183,6 +263,7 @@ impl Receiver {
                     reason: "stream ended before the last packet",
                 })?;
             if packet.header.is_some() {
+                self.malformed = true;
                 return Err(DatanodeError::BadPacket {
                     block: self.block,
                     seqno: packet.seqno,
@@ -215,7 +296,7 @@ impl Receiver {
         if self.partial && !p.data.is_empty() {
             return bad("data after a partial chunk");
         }
-        self.partial = !p.data.len().is_multiple_of(self.chunk_size as usize);
+        self.partial |= !p.data.len().is_multiple_of(self.chunk_size as usize);
         self.last_seqno = Some(seqno);
         self.next_offset += p.data.len() as u64;
         Ok(())
@@ -265,8 +346,9 @@ async fn respond(
     }
 }
 
-/// The blocking disk side: verify, append, finalize on `last`. Stops at the first error.
-fn disk_writer(writer: ReplicaWriter, mut jobs: mpsc::Receiver<DiskJob>) {
+/// The blocking disk side: verify, append, finalize on `last`. Stops at the first error, discarding the
+/// replica. Returns the writer if the queue closed before the last packet with the replica intact.
+fn disk_writer(writer: ReplicaWriter, mut jobs: mpsc::Receiver<DiskJob>) -> Option<ReplicaWriter> {
     let mut writer = Some(writer);
     while let Some(job) = jobs.blocking_recv() {
         let result = match writer.as_mut() {
@@ -283,9 +365,10 @@ fn disk_writer(writer: ReplicaWriter, mut jobs: mpsc::Receiver<DiskJob>) {
         let failed = result.is_err();
         let _ = job.done.send(result);
         if failed {
-            return; // dropping the writer discards the temp replica
+            return None; // dropping the writer discards the temp replica
         }
     }
+    writer
 }
 
 /// The next packet from upstream; `None` when the stream ended.

@@ -4,7 +4,10 @@
 use basalt_common::checksum::chunk_checksums;
 use basalt_datanode::transfer::downstream::connect;
 use basalt_datanode::{Datanode, DatanodeConfig};
-use basalt_proto::pb::{DatanodeInfo, ExtendedBlock, ReadBlockRequest, WriteAck, WriteHeader, WritePacket};
+use basalt_proto::pb::{
+    DatanodeInfo, ExtendedBlock, ReadBlockRequest, RecoverReplicaRequest, RecoverReplicaResponse, WriteAck,
+    WriteHeader, WritePacket,
+};
 use std::time::{Duration, Instant};
 use tokio_stream::wrappers::ReceiverStream;
 
@@ -27,10 +30,15 @@ pub fn data(len: usize, seed: u64) -> Vec<u8> {
 
 /// A datanode on loopback port 0 in `dir`.
 pub async fn start_node(dir: &std::path::Path, namenodes: Vec<String>) -> Datanode {
+    start_node_with(dir, |c| c.namenodes = namenodes).await
+}
+
+/// A datanode on loopback port 0 in `dir`, its config adjusted by `adjust`.
+pub async fn start_node_with(dir: &std::path::Path, adjust: impl FnOnce(&mut DatanodeConfig)) -> Datanode {
     let mut config = DatanodeConfig::new(dir);
     config.listen = "127.0.0.1:0".parse().unwrap();
-    config.namenodes = namenodes;
     config.heartbeat_interval = Duration::from_millis(50);
+    adjust(&mut config);
     Datanode::start(config).await.unwrap()
 }
 
@@ -76,6 +84,84 @@ pub fn packets(eb: &ExtendedBlock, downstream: Vec<DatanodeInfo>, bytes: &[u8]) 
     });
     out.last_mut().unwrap().last = true;
     out
+}
+
+/// The packets continuing `bytes` from `offset` in a resumed pipeline: a header-only first packet (resume
+/// fields set), then 1 MiB packets from `offset` on, `last` on the final one.
+pub fn resume_packets(
+    eb: &ExtendedBlock,
+    downstream: Vec<DatanodeInfo>,
+    bytes: &[u8],
+    offset: u64,
+) -> Vec<WritePacket> {
+    let mut out = vec![WritePacket {
+        header: Some(WriteHeader {
+            block: Some(*eb),
+            downstream,
+            chunk_size: CHUNK,
+            client_name: "test".into(),
+            resume: true,
+            resume_offset: offset,
+        }),
+        seqno: 0,
+        offset,
+        ..Default::default()
+    }];
+    for (i, piece) in bytes[offset as usize..].chunks(PACKET).enumerate() {
+        out.push(WritePacket {
+            header: None,
+            seqno: i as u64 + 1,
+            offset: offset + (i * PACKET) as u64,
+            data: bytes::Bytes::copy_from_slice(piece),
+            checksums: chunk_checksums(piece, CHUNK),
+            last: false,
+        });
+    }
+    out.last_mut().unwrap().last = true;
+    out
+}
+
+/// An open write stream driven packet by packet; dropping it breaks the stream.
+pub struct WriteSession {
+    tx: tokio::sync::mpsc::Sender<WritePacket>,
+    acks: tonic::Streaming<WriteAck>,
+}
+
+impl WriteSession {
+    /// Opens a stream to `addr` whose first packet is `first`.
+    pub async fn open(addr: &str, first: WritePacket) -> WriteSession {
+        let mut client = connect(addr).await.unwrap();
+        let (tx, rx) = tokio::sync::mpsc::channel(16);
+        tx.send(first).await.unwrap();
+        let acks = client.write_block(ReceiverStream::new(rx)).await.unwrap().into_inner();
+        WriteSession { tx, acks }
+    }
+
+    /// Sends a packet; false once the server has ended the stream.
+    pub async fn send(&self, p: WritePacket) -> bool {
+        self.tx.send(p).await.is_ok()
+    }
+
+    /// The next ack; `Err` with the stream's status.
+    pub async fn ack(&mut self) -> Result<Option<WriteAck>, tonic::Status> {
+        self.acks.message().await
+    }
+}
+
+/// Calls RecoverReplica on `addr`.
+pub async fn recover(
+    addr: &str,
+    eb: &ExtendedBlock,
+    finalize: bool,
+    length: u64,
+) -> Result<RecoverReplicaResponse, tonic::Status> {
+    let mut client = connect(addr).await.unwrap();
+    let req = RecoverReplicaRequest {
+        block: Some(*eb),
+        finalize,
+        length,
+    };
+    Ok(client.recover_replica(req).await?.into_inner())
 }
 
 /// Sends every packet without waiting for acks, then collects the acks (or the stream's error).

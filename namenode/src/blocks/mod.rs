@@ -5,13 +5,13 @@
 mod replication;
 mod safe_mode;
 
-pub use replication::RoundSummary;
+pub use replication::{BlockOwner, GarbageSummary, RoundSummary};
 pub use safe_mode::SafeMode;
 
-use crate::namespace::{BlockMeta, DatanodeRecord};
+use crate::namespace::{AdminState, BlockMeta, DatanodeRecord};
 use basalt_common::placement::Candidate;
 use basalt_common::{BlockId, DatanodeId, GenStamp};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 /// Load figures a datanode sends with each heartbeat.
@@ -66,8 +66,19 @@ pub struct BlockManager {
     nodes: HashMap<DatanodeId, DatanodeState>,
     replicas: HashMap<BlockId, HashMap<DatanodeId, Replica>>,
     dead_after: Duration,
-    /// When a copy of each block was last scheduled (copies in flight are not scheduled again).
+    /// When a copy of each block was last scheduled (copies in flight are not scheduled again); an entry
+    /// stays until the block is back at its replication factor.
     scheduled: HashMap<BlockId, Instant>,
+    /// Blocks brought back to their replication factor by scheduled copies (since this manager started).
+    copies_done: u64,
+    /// Replicas reported corrupt (moved aside by their datanode), until the block is whole again.
+    corrupt: HashMap<BlockId, HashSet<DatanodeId>>,
+    /// Datanodes not in service (from the replicated namespace).
+    admin: BTreeMap<DatanodeId, AdminState>,
+    /// Decommissioning nodes: how many of their blocks still lack their replication factor elsewhere.
+    drain_remaining: HashMap<DatanodeId, usize>,
+    /// Blocks no file owns, since when (deleted after a grace period).
+    orphans: HashMap<BlockId, Instant>,
 }
 
 impl BlockManager {
@@ -77,7 +88,55 @@ impl BlockManager {
             replicas: HashMap::new(),
             dead_after,
             scheduled: HashMap::new(),
+            copies_done: 0,
+            corrupt: HashMap::new(),
+            admin: BTreeMap::new(),
+            drain_remaining: HashMap::new(),
+            orphans: HashMap::new(),
         }
+    }
+
+    /// Takes the replicated admin states (decommissions) into account.
+    pub fn set_admin_states(&mut self, states: &BTreeMap<DatanodeId, AdminState>) {
+        if &self.admin != states {
+            self.admin = states.clone();
+            self.drain_remaining
+                .retain(|id, _| states.get(id) == Some(&AdminState::Decommissioning));
+        }
+    }
+
+    /// A node's admin state.
+    pub fn admin_state(&self, id: DatanodeId) -> AdminState {
+        self.admin.get(&id).copied().unwrap_or_default()
+    }
+
+    fn in_service(&self, id: DatanodeId) -> bool {
+        self.admin_state(id) == AdminState::InService
+    }
+
+    /// While `id` is decommissioning: how many of its blocks are not yet at RF elsewhere (as of the last
+    /// replication round).
+    pub fn blocks_to_drain(&self, id: DatanodeId) -> Option<usize> {
+        self.drain_remaining.get(&id).copied()
+    }
+
+    /// Records replicas a datanode found corrupt (and moved aside): they are no longer held there.
+    pub fn report_corrupt(&mut self, id: DatanodeId, blocks: &[BlockMeta]) -> Result<(), UnknownDatanode> {
+        self.incremental(id, &[], blocks)?;
+        for b in blocks {
+            self.corrupt.entry(b.id).or_default().insert(id);
+        }
+        Ok(())
+    }
+
+    /// Datanodes that reported a corrupt replica of `block` not yet replaced.
+    pub fn corrupt_replicas(&self, block: BlockId) -> usize {
+        self.corrupt.get(&block).map_or(0, HashSet::len)
+    }
+
+    /// (copies in flight, blocks healed by copies so far, blocks with corrupt replicas).
+    pub fn healing_counts(&self) -> (usize, u64, usize) {
+        (self.scheduled.len(), self.copies_done, self.corrupt.len())
     }
 
     /// Registers (or re-registers) a datanode. A re-registration keeps what it reported before until
@@ -151,12 +210,19 @@ impl BlockManager {
             );
         }
         for b in deleted {
+            // A deletion of an older stamp than recorded (the node re-stamped its replica, and the two
+            // reports came in one batch) leaves the newer replica in place.
+            let Some(holders) = self.replicas.get_mut(&b.id) else {
+                node.blocks.remove(&b.id);
+                continue;
+            };
+            if holders.get(&id).is_some_and(|r| r.gen_stamp > b.gen_stamp) {
+                continue;
+            }
             node.blocks.remove(&b.id);
-            if let Some(holders) = self.replicas.get_mut(&b.id) {
-                holders.remove(&id);
-                if holders.is_empty() {
-                    self.replicas.remove(&b.id);
-                }
+            holders.remove(&id);
+            if holders.is_empty() {
+                self.replicas.remove(&b.id);
             }
         }
         Ok(())
@@ -170,7 +236,7 @@ impl BlockManager {
     pub fn live_candidates(&self, now: Instant) -> Vec<Candidate> {
         self.nodes
             .values()
-            .filter(|n| self.is_live(n, now))
+            .filter(|n| self.is_live(n, now) && self.in_service(n.record.id))
             .map(|n| Candidate {
                 id: n.record.id,
                 host: n.record.host.clone(),
@@ -198,9 +264,19 @@ impl BlockManager {
             .collect()
     }
 
+    /// Every node that reported a replica of `block` (any generation stamp, live or not).
+    pub fn holders(&self, block: BlockId) -> Vec<DatanodeId> {
+        self.replicas
+            .get(&block)
+            .map(|h| h.keys().copied().collect())
+            .unwrap_or_default()
+    }
+
     /// Forgets `blocks` (their file was deleted or overwritten) and queues their replicas for deletion.
     pub fn invalidate(&mut self, blocks: &[BlockMeta]) {
         for b in blocks {
+            self.corrupt.remove(&b.id);
+            self.scheduled.remove(&b.id);
             let Some(holders) = self.replicas.remove(&b.id) else {
                 continue;
             };

@@ -11,14 +11,15 @@
 //! A copy that arrives is reported by its target like any write, which ends the under-replication.
 
 use super::{BlockManager, ReplicationTask};
+use crate::namespace::AdminState;
 use crate::namespace::BlockMeta;
 use basalt_common::placement::{self, Candidate};
-use basalt_common::{BlockId, DatanodeId};
-use std::collections::HashMap;
+use basalt_common::{BlockId, DatanodeId, GenStamp};
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 /// What one round scheduled.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RoundSummary {
     /// Blocks with fewer live replicas than wanted (after this round's scheduling, still pending).
     pub under_replicated: usize,
@@ -28,9 +29,42 @@ pub struct RoundSummary {
     pub scheduled: usize,
     /// Surplus replicas queued for deletion this round.
     pub trimmed: usize,
+    /// Decommissioning nodes whose every block now has its replication factor elsewhere.
+    pub drained: Vec<DatanodeId>,
+}
+
+/// What one garbage round queued for deletion.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GarbageSummary {
+    /// Replicas of blocks no file owns, past the grace period.
+    pub orphans: usize,
+    /// Replicas at an older generation stamp than their closed file's block.
+    pub stale: usize,
+}
+
+/// How the namespace sees a reported block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlockOwner {
+    /// No file owns it.
+    None,
+    /// A file owns it at this generation stamp; `open` while the file is under construction.
+    File { gen_stamp: GenStamp, open: bool },
+}
+
+/// A block short of its replication factor.
+struct Under {
+    block: BlockMeta,
+    /// Copies to make.
+    need: usize,
+    /// Live holders (copy sources), decommissioning ones included.
+    sources: Vec<DatanodeId>,
+    /// Holders that count towards the factor (in service).
+    counted: Vec<DatanodeId>,
 }
 
 impl BlockManager {
+    /// One replication round over every closed file's blocks (with the replication each wants).
+    /// Replicas on decommissioning nodes do not count towards the factor but serve as copy sources.
     pub fn schedule_replication<'a>(
         &mut self,
         blocks: impl Iterator<Item = (&'a BlockMeta, u32)>,
@@ -40,13 +74,32 @@ impl BlockManager {
         rng: &mut fastrand::Rng,
     ) -> RoundSummary {
         let mut summary = RoundSummary::default();
-        let mut under: Vec<(usize, BlockMeta, usize, Vec<DatanodeId>)> = Vec::new();
+        let mut under: Vec<Under> = Vec::new();
         let mut surplus: Vec<(BlockMeta, Vec<DatanodeId>, usize)> = Vec::new();
+        let mut drain: HashMap<DatanodeId, usize> = self
+            .admin
+            .iter()
+            .filter(|(_, s)| **s == AdminState::Decommissioning)
+            .map(|(id, _)| (*id, 0))
+            .collect();
         for (b, rf) in blocks {
             let holders: Vec<DatanodeId> = self.locations(b, now).iter().map(|r| r.id).collect();
+            let counted: Vec<DatanodeId> = holders.iter().copied().filter(|h| self.in_service(*h)).collect();
             let rf = rf as usize;
-            match holders.len() {
-                0 => summary.missing += 1,
+            if counted.len() < rf {
+                for h in &holders {
+                    if let Some(n) = drain.get_mut(h) {
+                        *n += 1;
+                    }
+                }
+            } else if self.scheduled.remove(&b.id).is_some() {
+                self.copies_done += 1;
+            }
+            if counted.len() >= rf {
+                self.corrupt.remove(&b.id);
+            }
+            match counted.len() {
+                _ if holders.is_empty() => summary.missing += 1,
                 n if n < rf => {
                     summary.under_replicated += 1;
                     let recent = self
@@ -54,18 +107,38 @@ impl BlockManager {
                         .get(&b.id)
                         .is_some_and(|t| now.duration_since(*t) < retry_after);
                     if !recent {
-                        under.push((n, *b, rf - n, holders));
+                        under.push(Under {
+                            block: *b,
+                            need: rf - n,
+                            sources: holders,
+                            counted,
+                        });
                     }
                 }
-                n if n > rf => surplus.push((*b, holders, n - rf)),
+                n if n > rf => surplus.push((*b, counted, n - rf)),
                 _ => {}
             }
         }
-        under.sort_by_key(|(live, ..)| *live);
+        for (id, left) in &drain {
+            if *left == 0 {
+                summary.drained.push(*id);
+            }
+        }
+        summary.drained.sort();
+        self.drain_remaining = drain;
+        under.sort_by_key(|u| u.counted.len());
         let candidates = self.live_candidates(now);
         let mut queued: HashMap<DatanodeId, usize> = HashMap::new();
-        for (_, block, need, holders) in under {
-            let Some(source) = holders
+        for Under {
+            block,
+            need,
+            mut sources,
+            counted,
+        } in under
+        {
+            // Spread the copying over the holders; a retry after a failed copy likely picks another one.
+            rng.shuffle(&mut sources);
+            let Some(source) = sources
                 .iter()
                 .copied()
                 .find(|h| queued.get(h).copied().unwrap_or(0) < per_node)
@@ -74,7 +147,7 @@ impl BlockManager {
             };
             let pool: Vec<Candidate> = candidates
                 .iter()
-                .filter(|c| !holders.contains(&c.id) && c.remaining >= block.len)
+                .filter(|c| !sources.contains(&c.id) && !counted.contains(&c.id) && c.remaining >= block.len)
                 .cloned()
                 .collect();
             let need = need.min(pool.len());
@@ -107,12 +180,56 @@ impl BlockManager {
         summary
     }
 
+    /// Queues for deletion the replicas no file needs: blocks no file owns once they have been orphans
+    /// for `grace` (a file's blocks may be reported before a new leader has applied the entry that
+    /// created them), and replicas older than their closed file's block (left behind by a pipeline or
+    /// lease recovery). Blocks of open files are left alone: their recovery may still re-stamp them.
+    pub fn collect_garbage(
+        &mut self,
+        owner: impl Fn(BlockId) -> BlockOwner,
+        now: Instant,
+        grace: Duration,
+    ) -> GarbageSummary {
+        let mut summary = GarbageSummary::default();
+        let mut drops = Vec::new();
+        let mut seen = HashSet::new();
+        for (block, holders) in &self.replicas {
+            match owner(*block) {
+                BlockOwner::None => {
+                    seen.insert(*block);
+                    let since = *self.orphans.entry(*block).or_insert(now);
+                    if now.saturating_duration_since(since) >= grace {
+                        drops.extend(holders.keys().map(|h| (*block, *h)));
+                        summary.orphans += holders.len();
+                    }
+                }
+                BlockOwner::File { gen_stamp, open: false } => {
+                    for (h, r) in holders {
+                        if r.gen_stamp < gen_stamp {
+                            drops.push((*block, *h));
+                            summary.stale += 1;
+                        }
+                    }
+                }
+                BlockOwner::File { open: true, .. } => {}
+            }
+        }
+        self.orphans.retain(|b, _| seen.contains(b));
+        for (block, node) in drops {
+            self.drop_replica(block, node);
+        }
+        summary
+    }
+
     /// Forgets `node`'s replica of `block` and queues it for deletion there.
     fn drop_replica(&mut self, block: BlockId, node: DatanodeId) {
         let Some(holders) = self.replicas.get_mut(&block) else {
             return;
         };
         let Some(r) = holders.remove(&node) else { return };
+        if holders.is_empty() {
+            self.replicas.remove(&block);
+        }
         if let Some(n) = self.nodes.get_mut(&node) {
             n.blocks.remove(&block);
             n.pending_deletes.push(BlockMeta {
@@ -129,7 +246,6 @@ mod tests {
     use super::*;
     use crate::blocks::NodeStats;
     use crate::blocks::test_record as rec;
-    use basalt_common::GenStamp;
 
     fn blk(id: u64) -> BlockMeta {
         BlockMeta {
@@ -195,5 +311,132 @@ mod tests {
             &mut rng,
         );
         assert_eq!(s.missing, 1, "block 1 lived only on the dead node 1");
+    }
+
+    fn stats() -> NodeStats {
+        NodeStats {
+            capacity: 100,
+            used: 0,
+            remaining: 100,
+            active_transfers: 0,
+        }
+    }
+
+    #[test]
+    fn decommissioning_replicas_do_not_count_and_drain() {
+        let t0 = Instant::now();
+        let mut bm = BlockManager::new(Duration::from_secs(10));
+        for id in 1..=4 {
+            bm.register(rec(id), stats(), t0);
+        }
+        for id in 1..=3 {
+            bm.incremental(DatanodeId(id), &[blk(1)], &[]).unwrap();
+        }
+        bm.set_admin_states(&[(DatanodeId(3), AdminState::Decommissioning)].into_iter().collect());
+        assert!(
+            bm.live_candidates(t0).iter().all(|c| c.id != DatanodeId(3)),
+            "no new replicas on a draining node"
+        );
+        let mut rng = fastrand::Rng::with_seed(2);
+        let blocks = [(blk(1), 3)];
+        let s = bm.schedule_replication(
+            blocks.iter().map(|(b, r)| (b, *r)),
+            t0,
+            4,
+            Duration::from_secs(30),
+            &mut rng,
+        );
+        assert_eq!((s.under_replicated, s.scheduled), (1, 1));
+        assert!(s.drained.is_empty());
+        assert_eq!(bm.blocks_to_drain(DatanodeId(3)), Some(1));
+        // The copy lands on node 4: node 3 is drained, and its replica is not trimmed as surplus.
+        bm.incremental(DatanodeId(4), &[blk(1)], &[]).unwrap();
+        let s = bm.schedule_replication(
+            blocks.iter().map(|(b, r)| (b, *r)),
+            t0,
+            4,
+            Duration::from_secs(30),
+            &mut rng,
+        );
+        assert_eq!((s.under_replicated, s.trimmed), (0, 0));
+        assert_eq!(s.drained, vec![DatanodeId(3)]);
+        assert_eq!(bm.healing_counts().1, 1, "one block healed by a copy");
+    }
+
+    #[test]
+    fn orphans_after_grace_and_stale_replicas_of_closed_files() {
+        let t0 = Instant::now();
+        let grace = Duration::from_secs(60);
+        let mut bm = BlockManager::new(Duration::from_secs(10));
+        for id in 1..=2 {
+            bm.register(rec(id), stats(), t0);
+        }
+        let stamped = |id, gs| BlockMeta {
+            gen_stamp: GenStamp(gs),
+            ..blk(id)
+        };
+        bm.incremental(DatanodeId(1), &[stamped(1, 5), stamped(2, 5), stamped(3, 1)], &[])
+            .unwrap();
+        bm.incremental(DatanodeId(2), &[stamped(1, 4), stamped(2, 4)], &[])
+            .unwrap();
+        // Block 1: closed file at stamp 5; block 2: open file at stamp 5; block 3: no owner.
+        let owner = |b: BlockId| match b.0 {
+            1 => BlockOwner::File {
+                gen_stamp: GenStamp(5),
+                open: false,
+            },
+            2 => BlockOwner::File {
+                gen_stamp: GenStamp(5),
+                open: true,
+            },
+            _ => BlockOwner::None,
+        };
+        let g = bm.collect_garbage(owner, t0, grace);
+        assert_eq!(g, GarbageSummary { orphans: 0, stale: 1 });
+        let g = bm.collect_garbage(owner, t0 + grace, grace);
+        assert_eq!(g, GarbageSummary { orphans: 1, stale: 0 });
+        let deletes = |bm: &mut BlockManager, id| bm.heartbeat(DatanodeId(id), stats(), t0).unwrap().deletes;
+        assert_eq!(deletes(&mut bm, 1), vec![stamped(3, 1)]);
+        assert_eq!(
+            deletes(&mut bm, 2),
+            vec![stamped(1, 4)],
+            "the open file's old replica is kept"
+        );
+    }
+
+    #[test]
+    fn corrupt_replicas_are_tracked_until_replaced() {
+        let t0 = Instant::now();
+        let mut bm = BlockManager::new(Duration::from_secs(10));
+        for id in 1..=3 {
+            bm.register(rec(id), stats(), t0);
+            bm.incremental(DatanodeId(id), &[blk(1)], &[]).unwrap();
+        }
+        bm.report_corrupt(DatanodeId(2), &[blk(1)]).unwrap();
+        assert_eq!(bm.corrupt_replicas(BlockId(1)), 1);
+        assert_eq!(bm.locations(&blk(1), t0).len(), 2);
+        let mut rng = fastrand::Rng::with_seed(3);
+        let blocks = [(blk(1), 3)];
+        bm.schedule_replication(
+            blocks.iter().map(|(b, r)| (b, *r)),
+            t0,
+            4,
+            Duration::from_secs(30),
+            &mut rng,
+        );
+        assert_eq!(
+            bm.corrupt_replicas(BlockId(1)),
+            1,
+            "still corrupt until a good copy lands"
+        );
+        bm.incremental(DatanodeId(2), &[blk(1)], &[]).unwrap();
+        bm.schedule_replication(
+            blocks.iter().map(|(b, r)| (b, *r)),
+            t0,
+            4,
+            Duration::from_secs(30),
+            &mut rng,
+        );
+        assert_eq!(bm.corrupt_replicas(BlockId(1)), 0);
     }
 }

@@ -1,9 +1,9 @@
 //! Applying commands to the namespace. Each handler validates first and mutates only once nothing can
 //! fail any more, so a rejected command leaves the namespace untouched.
 
-use super::types::{BlockMeta, DatanodeRecord, FileMeta, Inode, InodeKind, Lease, Perm};
+use super::types::{AdminState, BlockMeta, DatanodeRecord, FileMeta, Inode, InodeKind, Lease, Perm, RECOVERY_HOLDER};
 use super::{Command, MAX_REPLICATION, Namespace, NamespaceError, Output, ROOT};
-use basalt_common::{BPath, BlockId, GenStamp, InodeId};
+use basalt_common::{BPath, BlockId, DatanodeId, GenStamp, InodeId};
 use std::collections::BTreeMap;
 
 /// Block sizes must be a multiple of this (the checksum chunk granularity used by writers).
@@ -39,7 +39,22 @@ impl Namespace {
                 client,
                 *mtime_ms,
             ),
-            Command::AddBlock { path, previous } => self.add_block(path, client, previous.as_ref()),
+            Command::AddBlock {
+                path,
+                previous,
+                pipeline,
+            } => self.add_block(path, client, previous.as_ref(), pipeline),
+            Command::UpdatePipeline { path, block, pipeline } => self.update_pipeline(path, client, *block, pipeline),
+            Command::Append { path, mtime_ms } => self.append(path, client, *mtime_ms),
+            Command::RecoverLease { path } => self.recover_lease(path),
+            Command::CommitRecovery { path, last, mtime_ms } => self.commit_recovery(path, last.as_ref(), *mtime_ms),
+            Command::SetAdminState { datanode, state } => {
+                match state {
+                    AdminState::InService => self.admin_states.remove(datanode),
+                    s => self.admin_states.insert(*datanode, *s),
+                };
+                Ok(Output::Done)
+            }
             Command::Complete { path, last, mtime_ms } => self.complete(path, client, last.as_ref(), *mtime_ms),
             Command::Rename { src, dst, mtime_ms } => self.rename(src, dst, *mtime_ms),
             Command::Delete {
@@ -213,6 +228,7 @@ impl Namespace {
             lease: Some(Lease {
                 holder: client.to_string(),
                 since_ms: mtime_ms,
+                pipeline: Vec::new(),
             }),
         };
         let name = path.file_name().expect("not root");
@@ -243,7 +259,13 @@ impl Namespace {
         }
     }
 
-    fn add_block(&mut self, path: &BPath, client: &str, previous: Option<&BlockMeta>) -> Result<Output> {
+    fn add_block(
+        &mut self,
+        path: &BPath,
+        client: &str,
+        previous: Option<&BlockMeta>,
+        pipeline: &[DatanodeId],
+    ) -> Result<Output> {
         let id = BlockId(self.next_block);
         let gen_stamp = GenStamp(self.next_gen);
         let file = self.open_file_mut(path, client)?;
@@ -251,10 +273,46 @@ impl Namespace {
         let offset = file.length();
         let block = BlockMeta { id, gen_stamp, len: 0 };
         file.blocks.push(block);
+        if let Some(l) = file.lease.as_mut() {
+            l.pipeline = pipeline.to_vec();
+        }
         let replication = file.replication;
         let inode = self.lookup(path).expect("resolved above");
         self.block_owner.insert(id, inode);
         self.next_block += 1;
+        self.next_gen += 1;
+        Ok(Output::Block {
+            block,
+            offset,
+            replication,
+        })
+    }
+
+    fn update_pipeline(
+        &mut self,
+        path: &BPath,
+        client: &str,
+        block: BlockId,
+        pipeline: &[DatanodeId],
+    ) -> Result<Output> {
+        let gen_stamp = GenStamp(self.next_gen);
+        let file = self.open_file_mut(path, client)?;
+        let last_id = file.blocks.last().map(|b| b.id);
+        if last_id != Some(block) {
+            return Err(NamespaceError::BlockMismatch {
+                path: path.clone(),
+                expected: last_id,
+                got: block,
+            });
+        }
+        let replication = file.replication;
+        let offset = file.length() - file.blocks.last().map_or(0, |b| b.len);
+        let last = file.blocks.last_mut().expect("checked above");
+        last.gen_stamp = gen_stamp;
+        let block = *last;
+        if let Some(l) = file.lease.as_mut() {
+            l.pipeline = pipeline.to_vec();
+        }
         self.next_gen += 1;
         Ok(Output::Block {
             block,
@@ -270,6 +328,97 @@ impl Namespace {
         let id = self.lookup(path).expect("resolved above");
         self.touch(id, mtime_ms);
         Ok(Output::Done)
+    }
+
+    /// The file at `path` (not a directory), mutably.
+    fn file_mut(&mut self, path: &BPath) -> Result<&mut FileMeta> {
+        let id = self.resolve(path)?.id;
+        match &mut self.inodes.get_mut(&id).expect("resolved").kind {
+            InodeKind::Dir { .. } => Err(NamespaceError::IsADirectory { path: path.clone() }),
+            InodeKind::File(f) => Ok(f),
+        }
+    }
+
+    fn append(&mut self, path: &BPath, client: &str, mtime_ms: u64) -> Result<Output> {
+        let file = self.file_mut(path)?;
+        if let Some(l) = &file.lease {
+            return Err(NamespaceError::AlreadyBeingWritten {
+                path: path.clone(),
+                holder: l.holder.clone(),
+            });
+        }
+        file.lease = Some(Lease {
+            holder: client.to_string(),
+            since_ms: mtime_ms,
+            pipeline: Vec::new(),
+        });
+        let id = self.lookup(path).expect("resolved above");
+        Ok(Output::Created {
+            status: self.status_of(path.clone(), id),
+            replaced_blocks: Vec::new(),
+        })
+    }
+
+    fn recover_lease(&mut self, path: &BPath) -> Result<Output> {
+        let gen_stamp = GenStamp(self.next_gen);
+        let file = self.file_mut(path)?;
+        let Some(lease) = file.lease.as_mut() else {
+            return Err(NamespaceError::NotUnderConstruction { path: path.clone() });
+        };
+        lease.holder = RECOVERY_HOLDER.to_string();
+        let pipeline = lease.pipeline.clone();
+        let last = file.blocks.last_mut().map(|b| {
+            b.gen_stamp = gen_stamp;
+            *b
+        });
+        if last.is_some() {
+            self.next_gen += 1;
+        }
+        Ok(Output::Recovery { last, pipeline })
+    }
+
+    fn commit_recovery(&mut self, path: &BPath, last: Option<&BlockMeta>, mtime_ms: u64) -> Result<Output> {
+        let file = self.file_mut(path)?;
+        match &file.lease {
+            Some(l) if l.holder == RECOVERY_HOLDER => {}
+            Some(l) => {
+                return Err(NamespaceError::NotRecovering {
+                    path: path.clone(),
+                    holder: l.holder.clone(),
+                });
+            }
+            None => return Err(NamespaceError::NotUnderConstruction { path: path.clone() }),
+        }
+        let mut dropped = Vec::new();
+        match (file.blocks.last_mut(), last) {
+            (Some(cur), Some(r)) if cur.id == r.id => {
+                if cur.gen_stamp != r.gen_stamp {
+                    return Err(NamespaceError::StaleGenStamp {
+                        path: path.clone(),
+                        block: r.id,
+                        current: cur.gen_stamp.0,
+                        got: r.gen_stamp.0,
+                    });
+                }
+                cur.len = r.len;
+            }
+            (cur, Some(r)) => {
+                return Err(NamespaceError::BlockMismatch {
+                    path: path.clone(),
+                    expected: cur.map(|b| b.id),
+                    got: r.id,
+                });
+            }
+            (Some(_), None) => dropped.extend(file.blocks.pop()),
+            (None, None) => {}
+        }
+        file.lease = None;
+        for b in &dropped {
+            self.block_owner.remove(&b.id);
+        }
+        let id = self.lookup(path).expect("resolved above");
+        self.touch(id, mtime_ms);
+        Ok(Output::Deleted { blocks: dropped })
     }
 
     fn rename(&mut self, src: &BPath, dst: &BPath, mtime_ms: u64) -> Result<Output> {

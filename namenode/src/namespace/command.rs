@@ -2,8 +2,8 @@
 //! the command, so applying the same log yields the same namespace on every member.
 
 use super::error::NamespaceError;
-use super::types::{BlockMeta, DatanodeRecord, FileStatus, Perm};
-use basalt_common::BPath;
+use super::types::{AdminState, BlockMeta, DatanodeRecord, FileStatus, Perm};
+use basalt_common::{BPath, BlockId, DatanodeId};
 use serde::{Deserialize, Serialize};
 
 /// Version of the command encoding; bumped on incompatible changes.
@@ -59,6 +59,38 @@ pub enum Command {
     AddBlock {
         path: BPath,
         previous: Option<BlockMeta>,
+        /// The datanodes chosen for the block's write pipeline.
+        pipeline: Vec<DatanodeId>,
+    },
+    /// Pipeline recovery: the writer lost pipeline nodes mid-block and goes on with `pipeline`; the last
+    /// block gets a new generation stamp, so replicas left on the lost nodes are recognisably stale.
+    UpdatePipeline {
+        path: BPath,
+        block: BlockId,
+        pipeline: Vec<DatanodeId>,
+    },
+    /// Reopens a closed file for appending (the data goes into new blocks).
+    Append {
+        path: BPath,
+        mtime_ms: u64,
+    },
+    /// Lease recovery, step one: the writer's lease expired. The namenode takes the lease over
+    /// ([`RECOVERY_HOLDER`](super::types::RECOVERY_HOLDER)) and the last block gets a new generation stamp,
+    /// which fences the old writer out of the datanodes.
+    RecoverLease {
+        path: BPath,
+    },
+    /// Lease recovery, step two: the last block as its replicas agreed (`None`: it had no replica left and
+    /// is dropped); the file is closed.
+    CommitRecovery {
+        path: BPath,
+        last: Option<BlockMeta>,
+        mtime_ms: u64,
+    },
+    /// Starts or ends a datanode's decommission.
+    SetAdminState {
+        datanode: DatanodeId,
+        state: AdminState,
     },
     /// Closes a file: records the last block's length and releases the lease.
     Complete {
@@ -89,6 +121,11 @@ impl Command {
             Command::Mkdirs { .. } => "mkdirs",
             Command::Create { .. } => "create",
             Command::AddBlock { .. } => "add_block",
+            Command::UpdatePipeline { .. } => "update_pipeline",
+            Command::Append { .. } => "append",
+            Command::RecoverLease { .. } => "recover_lease",
+            Command::CommitRecovery { .. } => "commit_recovery",
+            Command::SetAdminState { .. } => "set_admin_state",
             Command::Complete { .. } => "complete",
             Command::Rename { .. } => "rename",
             Command::Delete { .. } => "delete",
@@ -113,6 +150,11 @@ pub enum Output {
     },
     Deleted {
         blocks: Vec<BlockMeta>,
+    },
+    /// A lease recovery began: the last block (at its new generation stamp) and where it was written.
+    Recovery {
+        last: Option<BlockMeta>,
+        pipeline: Vec<DatanodeId>,
     },
 }
 

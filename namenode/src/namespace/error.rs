@@ -30,6 +30,17 @@ pub enum NamespaceError {
         holder: String,
         client: String,
     },
+    #[error("{path} is already open for writing by {holder}")]
+    AlreadyBeingWritten { path: BPath, holder: String },
+    #[error("{path}: the lease is being recovered, not held by {holder}")]
+    NotRecovering { path: BPath, holder: String },
+    #[error("{path}: block {block} is at generation stamp {current}, not {got}")]
+    StaleGenStamp {
+        path: BPath,
+        block: BlockId,
+        current: u64,
+        got: u64,
+    },
     #[error("{path} is not open for writing")]
     NotUnderConstruction { path: BPath },
     #[error("{path}: block {got} is not the file's last block (expected {expected:?})")]
@@ -68,7 +79,10 @@ impl NamespaceError {
             | NamespaceError::UnsupportedVersion { .. } => ErrorKind::Invalid,
             NamespaceError::LeaseMismatch { .. }
             | NamespaceError::NotUnderConstruction { .. }
-            | NamespaceError::BlockMismatch { .. } => ErrorKind::Conflict,
+            | NamespaceError::BlockMismatch { .. }
+            | NamespaceError::AlreadyBeingWritten { .. }
+            | NamespaceError::NotRecovering { .. }
+            | NamespaceError::StaleGenStamp { .. } => ErrorKind::Conflict,
         }
     }
 }

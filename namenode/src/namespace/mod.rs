@@ -13,7 +13,10 @@ mod tests;
 
 pub use command::{COMMAND_VERSION, Command, Output, Request, Response};
 pub use error::NamespaceError;
-pub use types::{BlockMeta, ContentSummary, DatanodeRecord, FileMeta, FileStatus, Inode, InodeKind, Lease, Perm};
+pub use types::{
+    AdminState, BlockMeta, ContentSummary, DatanodeRecord, FileMeta, FileStatus, Inode, InodeKind, Lease, OpenFile,
+    Perm, RECOVERY_HOLDER,
+};
 
 use basalt_common::{BPath, BlockId, DatanodeId, InodeId};
 use serde::{Deserialize, Serialize};
@@ -36,6 +39,8 @@ pub struct Namespace {
     /// Which file owns each block.
     block_owner: HashMap<BlockId, InodeId>,
     datanodes: BTreeMap<DatanodeId, DatanodeRecord>,
+    /// Datanodes not in service (being or done being decommissioned).
+    admin_states: BTreeMap<DatanodeId, AdminState>,
     /// Results of recent requests, for idempotent retries, oldest first.
     recent: VecDeque<((String, u64), Response)>,
     recent_index: HashMap<(String, u64), Response>,
@@ -67,6 +72,7 @@ impl Namespace {
             next_gen: 1000,
             block_owner: HashMap::new(),
             datanodes: BTreeMap::new(),
+            admin_states: BTreeMap::new(),
             recent: VecDeque::new(),
             recent_index: HashMap::new(),
         }
@@ -135,6 +141,59 @@ impl Namespace {
     /// The datanodes that have registered, by id.
     pub fn datanodes(&self) -> &BTreeMap<DatanodeId, DatanodeRecord> {
         &self.datanodes
+    }
+
+    /// Datanodes not in service, with their state.
+    pub fn admin_states(&self) -> &BTreeMap<DatanodeId, AdminState> {
+        &self.admin_states
+    }
+
+    /// The current generation stamp of `block` in its file, and whether that file is open; `None` when
+    /// no file owns the block.
+    pub fn block_state(&self, block: BlockId) -> Option<(basalt_common::GenStamp, bool)> {
+        let owner = self.block_owner.get(&block)?;
+        match &self.inodes.get(owner)?.kind {
+            InodeKind::File(f) => f
+                .blocks
+                .iter()
+                .rev()
+                .find(|b| b.id == block)
+                .map(|b| (b.gen_stamp, f.lease.is_some())),
+            InodeKind::Dir { .. } => None,
+        }
+    }
+
+    /// Every file under construction, with its lease and last block (in no particular order).
+    pub fn open_files(&self) -> Vec<OpenFile> {
+        let mut out = Vec::new();
+        for inode in self.inodes.values() {
+            if let InodeKind::File(f) = &inode.kind
+                && let Some(lease) = &f.lease
+                && let Some(path) = self.path_of(inode.id)
+            {
+                out.push(OpenFile {
+                    path,
+                    lease: lease.clone(),
+                    last: f.blocks.last().copied(),
+                });
+            }
+        }
+        out
+    }
+
+    /// The path of an inode, walking up its parents.
+    fn path_of(&self, mut id: InodeId) -> Option<BPath> {
+        let mut names = Vec::new();
+        while id != ROOT {
+            let inode = self.inodes.get(&id)?;
+            names.push(inode.name.as_str());
+            id = inode.parent;
+        }
+        let mut path = BPath::root();
+        for n in names.iter().rev() {
+            path = path.join(n).ok()?;
+        }
+        Some(path)
     }
 
     /// The file owning `block`, if any.

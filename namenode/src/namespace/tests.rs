@@ -54,6 +54,7 @@ fn write_file(ns: &mut Namespace, path: &str, lens: &[u64]) {
             Command::AddBlock {
                 path: p(path),
                 previous: prev,
+                pipeline: Vec::new(),
             },
         )
         .unwrap() else {
@@ -119,6 +120,7 @@ fn files_and_blocks() {
             Command::AddBlock {
                 path: p("/f"),
                 previous: None,
+                pipeline: Vec::new(),
             },
         ))
         .0;
@@ -343,10 +345,12 @@ fn to_commands(op: &Op) -> Vec<Command> {
             let mut cmds = vec![Command::AddBlock {
                 path: path(*i),
                 previous: None,
+                pipeline: Vec::new(),
             }];
             cmds.extend(lens.iter().map(|_| Command::AddBlock {
                 path: path(*i),
                 previous: None,
+                pipeline: Vec::new(),
             }));
             cmds.push(Command::Complete {
                 path: path(*i),
@@ -420,4 +424,175 @@ proptest! {
         let restored: Namespace = bincode::deserialize(&bytes).unwrap();
         prop_assert_eq!(canon(&restored), canon(&b));
     }
+}
+
+fn add_block(ns: &mut Namespace, client: &str, path: &str, previous: Option<BlockMeta>, pipeline: &[u64]) -> BlockMeta {
+    let cmd = Command::AddBlock {
+        path: p(path),
+        previous,
+        pipeline: pipeline.iter().map(|&d| DatanodeId(d)).collect(),
+    };
+    let Output::Block { block, .. } = ns.apply(&Request::new(client, 0, cmd)).0.unwrap() else {
+        panic!()
+    };
+    block
+}
+
+#[test]
+fn pipeline_recovery_restamps_the_last_block() {
+    let mut ns = Namespace::new();
+    create(&mut ns, "/f", false).unwrap();
+    let b0 = add_block(&mut ns, "c1", "/f", None, &[1, 2, 3]);
+    assert_eq!(
+        ns.open_files()[0].lease.pipeline,
+        vec![DatanodeId(1), DatanodeId(2), DatanodeId(3)]
+    );
+    let cmd = |block| Command::UpdatePipeline {
+        path: p("/f"),
+        block,
+        pipeline: vec![DatanodeId(1), DatanodeId(3)],
+    };
+    let Output::Block { block, offset, .. } = run(&mut ns, cmd(b0.id)).unwrap() else {
+        panic!()
+    };
+    assert_eq!((block.id, offset), (b0.id, 0));
+    assert!(block.gen_stamp > b0.gen_stamp, "a new generation stamp");
+    assert_eq!(ns.block_state(b0.id), Some((block.gen_stamp, true)));
+    assert_eq!(ns.open_files()[0].lease.pipeline, vec![DatanodeId(1), DatanodeId(3)]);
+    // Only the holder, and only for the last block.
+    let other = ns.apply(&Request::new("c2", 0, cmd(b0.id))).0;
+    assert!(matches!(other, Err(NamespaceError::LeaseMismatch { .. })));
+    assert!(matches!(
+        run(&mut ns, cmd(BlockId(7))),
+        Err(NamespaceError::BlockMismatch { .. })
+    ));
+    // The writer completes with the new stamp.
+    let last = BlockMeta { len: 100, ..block };
+    run(
+        &mut ns,
+        Command::Complete {
+            path: p("/f"),
+            last: Some(last),
+            mtime_ms: 3,
+        },
+    )
+    .unwrap();
+    assert_eq!(ns.blocks(&p("/f")).unwrap().1, vec![(last, 0)]);
+    assert_eq!(ns.block_state(b0.id), Some((block.gen_stamp, false)));
+}
+
+#[test]
+fn lease_recovery_and_append() {
+    let mut ns = Namespace::new();
+    write_file(&mut ns, "/done", &[10]);
+    // A writer dies with two blocks, the second being written.
+    create(&mut ns, "/f", false).unwrap();
+    let b0 = add_block(&mut ns, "c1", "/f", None, &[1, 2]);
+    let b1 = add_block(&mut ns, "c1", "/f", Some(BlockMeta { len: 1024, ..b0 }), &[2, 3]);
+    assert!(matches!(
+        run(&mut ns, Command::RecoverLease { path: p("/done") }),
+        Err(NamespaceError::NotUnderConstruction { .. })
+    ));
+    let Output::Recovery { last, pipeline } = run(&mut ns, Command::RecoverLease { path: p("/f") }).unwrap() else {
+        panic!()
+    };
+    let last = last.unwrap();
+    assert_eq!(last.id, b1.id);
+    assert!(last.gen_stamp > b1.gen_stamp);
+    assert_eq!(pipeline, vec![DatanodeId(2), DatanodeId(3)]);
+    assert_eq!(ns.open_files()[0].lease.holder, RECOVERY_HOLDER);
+    // The old writer is fenced out.
+    let late = ns
+        .apply(&Request::new(
+            "c1",
+            0,
+            Command::Complete {
+                path: p("/f"),
+                last: Some(b1),
+                mtime_ms: 4,
+            },
+        ))
+        .0;
+    assert!(matches!(late, Err(NamespaceError::LeaseMismatch { .. })));
+    // A commit with the stamp of an older recovery attempt is refused.
+    let commit = |b: BlockMeta| Command::CommitRecovery {
+        path: p("/f"),
+        last: Some(b),
+        mtime_ms: 5,
+    };
+    assert!(matches!(
+        run(&mut ns, commit(BlockMeta { len: 7, ..b1 })),
+        Err(NamespaceError::StaleGenStamp { .. })
+    ));
+    run(&mut ns, commit(BlockMeta { len: 300, ..last })).unwrap();
+    let st = ns.stat(&p("/f")).unwrap();
+    assert!(!st.under_construction);
+    assert_eq!(st.length, 1024 + 300);
+    assert!(matches!(
+        run(&mut ns, commit(BlockMeta { len: 300, ..last })),
+        Err(NamespaceError::NotUnderConstruction { .. })
+    ));
+    // Append reopens it; a second writer is refused while it is open.
+    let append = |client: &str, ns: &mut Namespace| {
+        ns.apply(&Request::new(
+            client,
+            0,
+            Command::Append {
+                path: p("/f"),
+                mtime_ms: 6,
+            },
+        ))
+        .0
+    };
+    let Output::Created { status, .. } = append("c2", &mut ns).unwrap() else {
+        panic!()
+    };
+    assert!(status.under_construction);
+    assert!(matches!(
+        append("c3", &mut ns),
+        Err(NamespaceError::AlreadyBeingWritten { .. })
+    ));
+    let b2 = add_block(&mut ns, "c2", "/f", None, &[1]);
+    let cmd = Command::UpdatePipeline {
+        path: p("/f"),
+        block: b2.id,
+        pipeline: vec![DatanodeId(1)],
+    };
+    let Output::Block { offset, .. } = ns.apply(&Request::new("c2", 0, cmd)).0.unwrap() else {
+        panic!()
+    };
+    assert_eq!(offset, 1324, "the appended block starts at the old end");
+    // A recovery finding no replica of the last block drops it.
+    run(&mut ns, Command::RecoverLease { path: p("/f") }).unwrap();
+    let Output::Deleted { blocks } = run(
+        &mut ns,
+        Command::CommitRecovery {
+            path: p("/f"),
+            last: None,
+            mtime_ms: 7,
+        },
+    )
+    .unwrap() else {
+        panic!()
+    };
+    assert_eq!(blocks.len(), 1);
+    assert_eq!(blocks[0].id, b2.id);
+    assert_eq!(ns.block_state(b2.id), None);
+    assert_eq!(ns.stat(&p("/f")).unwrap().length, 1324);
+}
+
+#[test]
+fn admin_states_are_replicated_state() {
+    let mut ns = Namespace::new();
+    let set = |state| Command::SetAdminState {
+        datanode: DatanodeId(4),
+        state,
+    };
+    run(&mut ns, set(AdminState::Decommissioning)).unwrap();
+    assert_eq!(
+        ns.admin_states().get(&DatanodeId(4)),
+        Some(&AdminState::Decommissioning)
+    );
+    run(&mut ns, set(AdminState::InService)).unwrap();
+    assert!(ns.admin_states().is_empty());
 }

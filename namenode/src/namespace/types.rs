@@ -30,11 +30,45 @@ pub struct BlockMeta {
     pub len: u64,
 }
 
+/// Lease holder of a file whose writer is gone, while the namenode recovers it.
+pub const RECOVERY_HOLDER: &str = "basalt-lease-recovery";
+
 /// The writer holding a file open.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lease {
     pub holder: String,
     pub since_ms: u64,
+    /// Datanodes writing the last block, in pipeline order: where lease recovery finds its replicas.
+    pub pipeline: Vec<DatanodeId>,
+}
+
+/// Whether a datanode takes new replicas, or is being drained before it leaves.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AdminState {
+    #[default]
+    InService,
+    /// Its replicas are being copied elsewhere; it takes no new ones and its replicas do not count.
+    Decommissioning,
+    /// Every block it held has its replication factor on other nodes: it may be shut down.
+    Decommissioned,
+}
+
+impl AdminState {
+    pub fn name(&self) -> &'static str {
+        match self {
+            AdminState::InService => "in service",
+            AdminState::Decommissioning => "decommissioning",
+            AdminState::Decommissioned => "decommissioned",
+        }
+    }
+}
+
+/// A file under construction, as lease recovery sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenFile {
+    pub path: BPath,
+    pub lease: Lease,
+    pub last: Option<BlockMeta>,
 }
 
 /// What a file is beyond its inode header.

@@ -3,6 +3,7 @@
 //! a snapshot, then becomes a voter).
 
 use super::Core;
+use crate::namespace::{AdminState, Command};
 use basalt_common::ErrorKind;
 use basalt_proto::pb::admin_protocol_server::AdminProtocol;
 use basalt_proto::{pb, to_status};
@@ -259,6 +260,52 @@ impl AdminProtocol for AdminService {
     ) -> Result<Response<pb::SetElectionResponse>, Status> {
         self.core.raft.runtime_config().elect(req.into_inner().enabled);
         Ok(Response::new(pb::SetElectionResponse {}))
+    }
+
+    async fn decommission(
+        &self,
+        req: Request<pb::DecommissionRequest>,
+    ) -> Result<Response<pb::DecommissionResponse>, Status> {
+        let r = req.into_inner();
+        self.core.require_leader()?;
+        self.core.read_barrier().await?;
+        let (id, current) = {
+            let state = self.core.state();
+            let ns = &state.namespace;
+            let record = ns
+                .datanodes()
+                .values()
+                .find(|d| d.addr == r.datanode || r.datanode.parse::<u64>().is_ok_and(|n| n == d.id.0))
+                .ok_or_else(|| {
+                    to_status(
+                        ErrorKind::NotFound,
+                        format!(
+                            "no datanode {} (give its id or address, as `cluster status` lists them)",
+                            r.datanode
+                        ),
+                        None,
+                    )
+                })?;
+            (
+                record.id,
+                ns.admin_states().get(&record.id).copied().unwrap_or_default(),
+            )
+        };
+        let state = match (r.cancel, current) {
+            (true, _) => AdminState::InService,
+            (false, AdminState::InService) => AdminState::Decommissioning,
+            (false, s) => s,
+        };
+        if state != current {
+            self.core
+                .write("admin", 0, Command::SetAdminState { datanode: id, state })
+                .await?;
+            tracing::info!(datanode = %id, state = state.name(), "datanode admin state changed");
+        }
+        Ok(Response::new(pb::DecommissionResponse {
+            datanode_id: id.0,
+            state: state.name().to_string(),
+        }))
     }
 
     async fn set_partition(

@@ -86,11 +86,7 @@ impl ClientProtocol for ClientService {
             ));
         };
         self.core.free_blocks(&replaced_blocks);
-        self.core
-            .leases
-            .lock()
-            .expect("lease lock poisoned")
-            .insert(r.client_name, Instant::now());
+        self.core.renew_lease(&r.client_name);
         Ok(Response::new(pb::CreateResponse {
             status: Some(status_to_pb(&status)),
         }))
@@ -126,10 +122,17 @@ impl ClientProtocol for ClientService {
                 .collect();
             (targets, records)
         };
-        debug_assert_eq!(targets.len(), records.len());
+        if records.len() != targets.len() {
+            return Err(to_status(
+                ErrorKind::Unavailable,
+                "a chosen datanode just left; retry",
+                None,
+            ));
+        }
         let cmd = Command::AddBlock {
             path: p,
             previous: r.previous.as_ref().map(block_from_pb),
+            pipeline: targets,
         };
         let Output::Block { block, offset, .. } = self.core.write(&r.client_name, r.request_id, cmd).await? else {
             return Err(to_status(
@@ -138,11 +141,7 @@ impl ClientProtocol for ClientService {
                 None,
             ));
         };
-        self.core
-            .leases
-            .lock()
-            .expect("lease lock poisoned")
-            .insert(r.client_name, Instant::now());
+        self.core.renew_lease(&r.client_name);
         Ok(Response::new(pb::AddBlockResponse {
             block: Some(pb::LocatedBlock {
                 block: Some(block_to_pb(&block)),
@@ -166,6 +165,78 @@ impl ClientProtocol for ClientService {
         };
         self.core.write(&r.client_name, r.request_id, cmd).await?;
         Ok(Response::new(pb::CompleteResponse {}))
+    }
+
+    async fn update_pipeline(
+        &self,
+        req: Request<pb::UpdatePipelineRequest>,
+    ) -> Result<Response<pb::UpdatePipelineResponse>, Status> {
+        let r = req.into_inner();
+        let p = path(&r.path)?;
+        let old = r
+            .block
+            .as_ref()
+            .ok_or_else(|| invalid("update pipeline names no block"))?;
+        if r.pipeline.is_empty() {
+            return Err(invalid("update pipeline needs at least one surviving datanode"));
+        }
+        let pipeline: Vec<DatanodeId> = r.pipeline.iter().map(|&d| DatanodeId(d)).collect();
+        let records: Vec<pb::DatanodeInfo> = {
+            let state = self.core.state();
+            let known = state.namespace.datanodes();
+            pipeline
+                .iter()
+                .map(|id| {
+                    known
+                        .get(id)
+                        .map(datanode_to_pb)
+                        .ok_or_else(|| invalid(format!("unknown datanode {id} in the pipeline")))
+                })
+                .collect::<Result<_, _>>()?
+        };
+        let cmd = Command::UpdatePipeline {
+            path: p.clone(),
+            block: basalt_common::BlockId(old.block_id),
+            pipeline,
+        };
+        let Output::Block { block, offset, .. } = self.core.write(&r.client_name, r.request_id, cmd).await? else {
+            return Err(to_status(
+                ErrorKind::Internal,
+                "update pipeline returned an unexpected result",
+                None,
+            ));
+        };
+        self.core.renew_lease(&r.client_name);
+        tracing::info!(path = %p, block = %block.id, gen_stamp = %block.gen_stamp, nodes = records.len(), "pipeline recovered");
+        Ok(Response::new(pb::UpdatePipelineResponse {
+            block: Some(pb::LocatedBlock {
+                block: Some(block_to_pb(&block)),
+                offset,
+                locations: records,
+            }),
+        }))
+    }
+
+    async fn append(&self, req: Request<pb::AppendRequest>) -> Result<Response<pb::AppendResponse>, Status> {
+        let r = req.into_inner();
+        if r.client_name.is_empty() {
+            return Err(invalid("append needs a client name (the lease holder)"));
+        }
+        let cmd = Command::Append {
+            path: path(&r.path)?,
+            mtime_ms: now_ms(),
+        };
+        let Output::Created { status, .. } = self.core.write(&r.client_name, r.request_id, cmd).await? else {
+            return Err(to_status(
+                ErrorKind::Internal,
+                "append returned an unexpected result",
+                None,
+            ));
+        };
+        self.core.renew_lease(&r.client_name);
+        Ok(Response::new(pb::AppendResponse {
+            status: Some(status_to_pb(&status)),
+        }))
     }
 
     async fn get_block_locations(
@@ -310,11 +381,7 @@ impl ClientProtocol for ClientService {
     ) -> Result<Response<pb::RenewLeaseResponse>, Status> {
         let r = req.into_inner();
         self.core.require_leader()?;
-        self.core
-            .leases
-            .lock()
-            .expect("lease lock poisoned")
-            .insert(r.client_name, Instant::now());
+        self.core.renew_lease(&r.client_name);
         Ok(Response::new(pb::RenewLeaseResponse {}))
     }
 
@@ -352,6 +419,9 @@ impl ClientProtocol for ClientService {
             for b in &f.blocks {
                 let live = bm.locations(b, now).len() as u64;
                 file.live_replicas += live;
+                if bm.corrupt_replicas(b.id) > 0 {
+                    file.corrupt += 1;
+                }
                 // The last block of an open file is still being written: not counted as missing.
                 let writing = f.lease.is_some() && Some(b) == f.blocks.last();
                 match live {
@@ -365,6 +435,7 @@ impl ClientProtocol for ClientService {
             resp.live_replicas += file.live_replicas;
             resp.under_replicated += file.under_replicated;
             resp.missing += file.missing;
+            resp.corrupt += file.corrupt;
             resp.files.push(file);
         }
         Ok(Response::new(resp))

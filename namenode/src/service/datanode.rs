@@ -115,16 +115,16 @@ impl DatanodeProtocol for DatanodeService {
         req: Request<pb::IncrementalBlockReportRequest>,
     ) -> Result<Response<pb::IncrementalBlockReportResponse>, Status> {
         let r = req.into_inner();
-        let res = self
-            .core
-            .blocks
-            .lock()
-            .expect("block manager lock poisoned")
-            .incremental(
-                DatanodeId(r.datanode_id),
-                &blocks_from_pb(&r.received),
-                &blocks_from_pb(&r.deleted),
-            );
+        let id = DatanodeId(r.datanode_id);
+        let corrupt = blocks_from_pb(&r.corrupt);
+        let res = {
+            let mut bm = self.core.blocks.lock().expect("block manager lock poisoned");
+            bm.incremental(id, &blocks_from_pb(&r.received), &blocks_from_pb(&r.deleted))
+                .and_then(|()| bm.report_corrupt(id, &corrupt))
+        };
+        for b in &corrupt {
+            tracing::warn!(datanode = %id, block = %b.id, "corrupt replica reported; a good copy will replace it");
+        }
         res.map_err(|e| basalt_proto::to_status(basalt_common::ErrorKind::NotFound, e.to_string(), None))?;
         self.core.replicas_reported.notify_waiters();
         self.core.refresh_safe_mode();
@@ -172,11 +172,26 @@ pub fn cluster_status(core: &Core) -> pb::ClusterStatusResponse {
             block_count: n.blocks.len() as u64,
             last_heartbeat_ms_ago: now.saturating_duration_since(n.last_heartbeat).as_millis() as u64,
             active_transfers: n.stats.active_transfers,
+            admin_state: bm.admin_state(n.record.id).name().to_string(),
+            blocks_to_drain: bm.blocks_to_drain(n.record.id).unwrap_or(0) as u64,
         })
         .collect();
     let reported_blocks = bm.reported(state.namespace.complete_blocks(), now).0;
+    let (in_flight, done, corrupt) = bm.healing_counts();
+    let open_files = state.namespace.open_files().len() as u64;
     drop(bm);
     drop(state);
+    let last = core.last_round.lock().expect("round lock poisoned").clone();
+    let (_, recovered) = core.leases.lock().expect("lease lock poisoned").counts();
+    let healing = pb::HealingStatus {
+        under_replicated: last.under_replicated as u64,
+        missing: last.missing as u64,
+        corrupt: corrupt as u64,
+        copies_in_flight: in_flight as u64,
+        copies_done: done,
+        open_files,
+        lease_recoveries: recovered,
+    };
     pb::ClusterStatusResponse {
         members,
         datanodes,
@@ -185,5 +200,6 @@ pub fn cluster_status(core: &Core) -> pb::ClusterStatusResponse {
         directories,
         blocks,
         reported_blocks,
+        healing: Some(healing),
     }
 }

@@ -9,6 +9,7 @@ pub mod admin;
 mod client;
 pub mod convert;
 mod datanode;
+pub mod read_index;
 
 pub use admin::AdminService;
 pub use client::ClientService;
@@ -16,14 +17,14 @@ pub use datanode::DatanodeService;
 
 use crate::blocks::{BlockManager, SafeMode};
 use crate::config::NamenodeConfig;
+use crate::leases::Leases;
 use crate::namespace::{BlockMeta, Command, NamespaceError, Output, Request};
 use crate::raft::Raft;
 use crate::raft::state_machine::{SharedState, SmState};
 use basalt_common::ErrorKind;
 use basalt_proto::to_status;
 use openraft::error::{CheckIsLeaderError, ClientWriteError, RaftError};
-use std::collections::HashMap;
-use std::sync::{Mutex, RwLockReadGuard};
+use std::sync::{Arc, Mutex, RwLockReadGuard};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use tonic::Status;
 
@@ -34,12 +35,15 @@ pub struct Core {
     pub state: SharedState,
     pub blocks: Mutex<BlockManager>,
     pub safe_mode: Mutex<SafeMode>,
-    /// Last renewal of each writer's leases (soft state). Recorded only: expiry and lease recovery are
-    /// not built yet (the file-system-under-faults issue).
-    pub leases: Mutex<HashMap<String, Instant>>,
+    /// When each lease holder last renewed, and the recoveries running (leader soft state).
+    pub leases: Mutex<Leases>,
     pub rng: Mutex<fastrand::Rng>,
     /// Signalled whenever a datanode reports received replicas.
     pub replicas_reported: tokio::sync::Notify,
+    /// Batches linearizable reads into shared read-index rounds.
+    pub read_index: Arc<read_index::ReadIndex>,
+    /// The replication monitor's last round.
+    pub last_round: Mutex<crate::blocks::RoundSummary>,
     /// Members the Raft transport must not send to (fault injection).
     pub partition: crate::raft::network::Partition,
 }
@@ -55,6 +59,15 @@ pub fn ns_status(e: &NamespaceError) -> Status {
     to_status(e.kind(), e.to_string(), None)
 }
 
+/// The NotLeader status of member `id`, naming the leader when it is known.
+fn not_leader_status(id: u64, leader: Option<String>) -> Status {
+    let msg = match &leader {
+        Some(l) => format!("member {id} is not the metadata leader; the leader is {l}"),
+        None => format!("member {id} is not the metadata leader and no leader is known yet"),
+    };
+    to_status(ErrorKind::NotLeader, msg, leader.as_deref())
+}
+
 pub fn invalid(message: impl Into<String>) -> Status {
     to_status(ErrorKind::Invalid, message, None)
 }
@@ -66,17 +79,7 @@ impl Core {
     }
 
     fn not_leader(&self, leader: Option<String>) -> Status {
-        let msg = match &leader {
-            Some(l) => format!(
-                "member {} is not the metadata leader; the leader is {l}",
-                self.config.id
-            ),
-            None => format!(
-                "member {} is not the metadata leader and no leader is known yet",
-                self.config.id
-            ),
-        };
-        to_status(ErrorKind::NotLeader, msg, leader.as_deref())
+        not_leader_status(self.config.id, leader)
     }
 
     fn leader_addr(&self) -> Option<String> {
@@ -143,12 +146,17 @@ impl Core {
     }
 
     /// Waits until this member has applied everything committed before the call (read index), so a
-    /// read that follows sees every acknowledged write.
+    /// read that follows sees every acknowledged write. Concurrent reads share rounds ([`read_index`]).
     pub async fn read_barrier(&self) -> Result<(), Status> {
-        match self.raft.ensure_linearizable().await {
+        self.read_index.barrier().await
+    }
+
+    /// One read-index round on member `id`.
+    pub async fn read_index_round(raft: Raft, id: u64) -> Result<(), Status> {
+        match raft.ensure_linearizable().await {
             Ok(_) => Ok(()),
             Err(RaftError::APIError(CheckIsLeaderError::ForwardToLeader(f))) => {
-                Err(self.not_leader(f.leader_node.map(|n| n.addr)))
+                Err(not_leader_status(id, f.leader_node.map(|n| n.addr)))
             }
             Err(RaftError::APIError(CheckIsLeaderError::QuorumNotEnough(e))) => Err(to_status(
                 ErrorKind::Unavailable,
@@ -161,6 +169,14 @@ impl Core {
                 None,
             )),
         }
+    }
+
+    /// Records that a lease holder is alive.
+    pub fn renew_lease(&self, client: &str) {
+        self.leases
+            .lock()
+            .expect("lease lock poisoned")
+            .renew(client, Instant::now());
     }
 
     /// Forgets freed blocks and queues their replicas for deletion.

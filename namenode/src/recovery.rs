@@ -1,0 +1,166 @@
+//! Lease recovery: close a file whose writer is gone, at a length every surviving replica agrees on.
+//!
+//! 1. `RecoverLease` (a log entry) takes the lease over and gives the last block a new generation stamp.
+//! 2. Each datanode that may hold the block (the write pipeline, plus any reported holder) is asked for
+//!    its replica (`RecoverReplica`, step 1). This also stops a writer still attached on that node, and
+//!    fences it: its old generation stamp is refused from then on.
+//! 3. The length: a replica finalized before the recovery has its final length, and that wins;
+//!    otherwise the shortest replica's length (bytes beyond it reached only some nodes, so the writer
+//!    never saw them acknowledged). Replicas shorter than a finalized length are left out.
+//! 4. Each participant cuts its replica to that length and finalizes it under the new stamp (step 2).
+//! 5. `CommitRecovery` records the block's length and closes the file. If no node had a replica, the
+//!    last block is dropped (nothing in it was acknowledged to a writer that is still around to care).
+//!
+//! A recovery that fails part-way leaves the lease with the recovery holder; the monitor starts it
+//! again later, with yet another generation stamp, so a half-done earlier attempt cannot interfere.
+
+use crate::namespace::{BlockMeta, Command, OpenFile, Output};
+use crate::service::{Core, now_ms};
+use basalt_common::DatanodeId;
+use basalt_proto::pb;
+use basalt_proto::pb::data_transfer_client::DataTransferClient;
+use std::sync::Arc;
+use std::time::Duration;
+use tonic::transport::Endpoint;
+
+/// Deadline of each call to a datanode (step 1 may wait for a writer to let go).
+const CALL_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Recovers one file; `Err` describes why it must be tried again.
+pub async fn recover(core: Arc<Core>, file: OpenFile) -> Result<(), String> {
+    let path = file.path.clone();
+    let out = core
+        .propose("namenode", 0, Command::RecoverLease { path: path.clone() })
+        .await
+        .map_err(|s| format!("recover lease: {}", s.message()))?;
+    let Output::Recovery { last, pipeline } = out else {
+        return Err("recover lease returned an unexpected result".into());
+    };
+    tracing::info!(%path, holder = %file.lease.holder, block = ?last.map(|b| b.id), "lease recovery started");
+    let last = match last {
+        None => None,
+        Some(block) => recover_block(&core, block, &pipeline).await?,
+    };
+    let cmd = Command::CommitRecovery {
+        path: path.clone(),
+        last,
+        mtime_ms: now_ms(),
+    };
+    let out = core
+        .propose("namenode", 0, cmd)
+        .await
+        .map_err(|s| format!("commit recovery: {}", s.message()))?;
+    if let Output::Deleted { blocks } = &out {
+        core.free_blocks(blocks);
+    }
+    match last {
+        Some(b) => tracing::info!(%path, block = %b.id, length = b.len, "lease recovered: file closed"),
+        None => tracing::info!(%path, "lease recovered: file closed without its empty last block"),
+    }
+    Ok(())
+}
+
+/// A datanode's answer to step 1.
+struct Found {
+    node: DatanodeId,
+    addr: String,
+    finalized: bool,
+    length: u64,
+}
+
+/// Steps 2–4 for the last block at its new stamp; `None` when no replica was found.
+async fn recover_block(core: &Core, block: BlockMeta, pipeline: &[DatanodeId]) -> Result<Option<BlockMeta>, String> {
+    let mut nodes: Vec<DatanodeId> = pipeline.to_vec();
+    {
+        let bm = core.blocks.lock().expect("block manager lock poisoned");
+        for h in bm.holders(block.id) {
+            if !nodes.contains(&h) {
+                nodes.push(h);
+            }
+        }
+    }
+    let addrs: Vec<(DatanodeId, String)> = {
+        let state = core.state();
+        let records = state.namespace.datanodes();
+        nodes
+            .iter()
+            .filter_map(|id| records.get(id).map(|r| (*id, r.addr.clone())))
+            .collect()
+    };
+    let mut found = Vec::new();
+    let mut unreachable = 0;
+    for (node, addr) in addrs {
+        match call(&addr, block, false, 0).await {
+            Ok(r) if r.found => found.push(Found {
+                node,
+                addr,
+                finalized: r.finalized,
+                length: r.length,
+            }),
+            Ok(_) => {}
+            Err(e) => {
+                unreachable += 1;
+                tracing::warn!(%node, %addr, block = %block.id, error = %e, "replica recovery: datanode did not answer");
+            }
+        }
+    }
+    if found.is_empty() {
+        if unreachable > 0 && core.config.dead_interval > Duration::ZERO {
+            // A node that did not answer may come back with its replica; give up on it only once it is dead.
+            let bm = core.blocks.lock().expect("block manager lock poisoned");
+            let now = std::time::Instant::now();
+            let any_live = nodes.iter().filter_map(|id| bm.node(*id)).any(|n| bm.is_live(n, now));
+            if any_live {
+                return Err(format!(
+                    "{}: no replica found yet and a holder did not answer",
+                    block.id
+                ));
+            }
+        }
+        return Ok(None);
+    }
+    let length = match found.iter().filter(|f| f.finalized).map(|f| f.length).max() {
+        Some(l) => l,
+        None => found.iter().map(|f| f.length).min().expect("not empty"),
+    };
+    let mut done = 0;
+    for f in found.iter().filter(|f| f.length >= length) {
+        match call(&f.addr, block, true, length).await {
+            Ok(_) => done += 1,
+            Err(e) => {
+                tracing::warn!(node = %f.node, block = %block.id, error = %e, "replica recovery: finalize failed")
+            }
+        }
+    }
+    if done == 0 {
+        return Err(format!("{}: no replica could be finalized", block.id));
+    }
+    tracing::info!(block = %block.id, gen_stamp = %block.gen_stamp, length, replicas = done, "block recovered");
+    Ok(Some(BlockMeta {
+        id: block.id,
+        gen_stamp: block.gen_stamp,
+        len: length,
+    }))
+}
+
+async fn call(addr: &str, block: BlockMeta, finalize: bool, length: u64) -> Result<pb::RecoverReplicaResponse, String> {
+    let endpoint = Endpoint::from_shared(format!("http://{addr}"))
+        .map_err(|e| e.to_string())?
+        .connect_timeout(Duration::from_secs(3))
+        .timeout(CALL_TIMEOUT);
+    let channel = endpoint.connect().await.map_err(|e| e.to_string())?;
+    let req = pb::RecoverReplicaRequest {
+        block: Some(pb::ExtendedBlock {
+            block_id: block.id.0,
+            gen_stamp: block.gen_stamp.0,
+            length,
+        }),
+        finalize,
+        length,
+    };
+    DataTransferClient::new(channel)
+        .recover_replica(req)
+        .await
+        .map(|r| r.into_inner())
+        .map_err(|s| basalt_proto::RemoteError::from(s).to_string())
+}

@@ -1,0 +1,356 @@
+//! The file system under faults: pipeline recovery, lease recovery and append, decommission, orphan
+//! replicas, and a chaos run of writers and readers while datanodes die and come back.
+
+use crate::harness::{BIN, DEADLINE, Opts, TestCluster, bytes, ok, stdout, wait_until};
+use basalt_client::{Client, CreateOptions};
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+const MIB: usize = 1 << 20;
+
+/// fsck of `/` reports no under-replicated, corrupt or missing block.
+fn fsck_healthy(c: &TestCluster) -> bool {
+    let o = c.cli(&["fs", "fsck", "/"]);
+    let out = stdout(&o);
+    o.status.success() && out.contains("under-replicated 0") && out.contains("corrupt 0") && out.contains("missing 0")
+}
+
+/// Number of `blk_` data files (replicas) under a datanode's data dir, temp files included.
+fn replica_files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, u64)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.file_name().is_some_and(|n| {
+                let n = n.to_string_lossy();
+                n.starts_with("blk_") && !n.ends_with(".meta")
+            }) {
+                out.push((p.clone(), e.metadata().map(|m| m.len()).unwrap_or(0)));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipeline_recovers_when_a_datanode_dies_mid_block() {
+    let mut c = TestCluster::start(Opts {
+        datanodes: 3,
+        dead_interval_secs: 2.0,
+        ..Opts::default()
+    })
+    .await;
+    let client = c.remote_client();
+    let data = bytes(10 * MIB + 12_345, 21);
+    let opts = CreateOptions {
+        block_size: 4 * MIB as u64,
+        ..Default::default()
+    };
+    let mut w = client.create("/pipeline", opts).await.unwrap();
+    // One whole block and a quarter of the next: every datanode is in the pipeline (3 nodes, RF 3).
+    w.write(&data[..5 * MIB]).await.unwrap();
+    c.kill_datanode(0);
+    // A replacement joins, so later blocks can have 3 replicas again.
+    c.dns.push(Some(crate::harness::spawn_datanode(
+        c.dir.path(),
+        &c.nn_addr(),
+        3,
+        c.opts.scan_pause_ms,
+    )));
+    wait_until("the replacement datanode is live", DEADLINE, || async {
+        client
+            .cluster_status()
+            .await
+            .unwrap()
+            .datanodes
+            .iter()
+            .filter(|d| d.live)
+            .count()
+            >= 3
+    })
+    .await;
+    w.write(&data[5 * MIB..]).await.unwrap();
+    w.close().await.unwrap();
+    assert!(client.read_all("/pipeline").await.unwrap() == data, "read back differs");
+    let logs = c.logs();
+    assert!(
+        logs.contains("pipeline recovered"),
+        "the namenode saw no pipeline recovery:\n{logs}"
+    );
+    // The block written by two survivors is copied back to 3 replicas once the file is closed.
+    wait_until("every block at 3 live replicas", DEADLINE, || async {
+        fsck_healthy(&c)
+    })
+    .await;
+    let fsck = stdout(&ok(c.cli(&["fs", "fsck", "/", "--files"])));
+    assert!(fsck.contains("3 block(s), 9 live replica(s)"), "{fsck}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crashed_writers_file_is_recovered_and_can_be_appended() {
+    let c = TestCluster::start(Opts {
+        lease_hard_limit_secs: 2.0,
+        ..Opts::default()
+    })
+    .await;
+    let client = c.client();
+    let data = bytes(6 * MIB + MIB / 2, 22);
+    // A writer process streams from a pipe and is killed mid-block.
+    let mut writer = Command::new(BIN)
+        .args(["fs", "put", "--block-size", "4MiB", "-", "/crashed"])
+        .env("BASALT_NAMENODE", c.nn_addr())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    writer.stdin.as_mut().unwrap().write_all(&data).unwrap();
+    // Wait until the second block has data on a datanode (bytes of an open block sit in tmp/).
+    wait_until("the second block is being written", DEADLINE, || async {
+        let st = client.stat("/crashed").await;
+        st.is_ok_and(|s| s.block_count == 2)
+            && (0..3).any(|i| {
+                replica_files(&c.dir.path().join(format!("dn{i}")).join("tmp"))
+                    .iter()
+                    .any(|(_, len)| *len >= MIB as u64)
+            })
+    })
+    .await;
+    writer.kill().unwrap();
+    writer.wait().unwrap();
+    assert!(client.stat("/crashed").await.unwrap().under_construction);
+    // After the lease limit the namenode closes the file at a length its replicas agree on.
+    wait_until("the lease is recovered and the file closed", DEADLINE, || async {
+        client.stat("/crashed").await.is_ok_and(|s| !s.under_construction)
+    })
+    .await;
+    let got = client.read_all("/crashed").await.unwrap();
+    assert!(got.len() > 4 * MIB && got.len() <= data.len(), "length {}", got.len());
+    assert!(
+        got[..] == data[..got.len()],
+        "the recovered file is not a prefix of what was written"
+    );
+    assert!(c.logs().contains("lease recovered"));
+    wait_until("fsck healthy", DEADLINE, || async { fsck_healthy(&c) }).await;
+    // A new writer appends.
+    let extra = bytes(300_000, 23);
+    let local = c.dir.path().join("extra.bin");
+    std::fs::write(&local, &extra).unwrap();
+    ok(c.cli(&["fs", "append", local.to_str().unwrap(), "/crashed"]));
+    let mut want = got.clone();
+    want.extend_from_slice(&extra);
+    assert!(
+        client.read_all("/crashed").await.unwrap() == want,
+        "append result differs"
+    );
+    let st = client.stat("/crashed").await.unwrap();
+    assert_eq!(st.length, want.len() as u64);
+    assert!(!st.under_construction);
+    // Appending to a file someone else is writing is refused with a clear error.
+    let mut w = client.append("/crashed").await.unwrap();
+    w.write(b"x").await.unwrap();
+    let o = c.cli(&["fs", "append", local.to_str().unwrap(), "/crashed"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("already open for writing"), "{err}");
+    w.close().await.unwrap();
+    assert_eq!(client.stat("/crashed").await.unwrap().length, want.len() as u64 + 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decommission_drains_a_datanode_before_it_leaves() {
+    let mut c = TestCluster::start(Opts {
+        datanodes: 4,
+        ..Opts::default()
+    })
+    .await;
+    let client = c.client();
+    let files: Vec<(String, Vec<u8>)> = (0..4)
+        .map(|i| (format!("/d/{i}"), bytes(300_000 + i * 70_000, 30 + i as u64)))
+        .collect();
+    let opts = CreateOptions {
+        create_parent: true,
+        ..Default::default()
+    };
+    for (p, d) in &files {
+        client.write_all(p, d, opts.clone()).await.unwrap();
+    }
+    let st = client.cluster_status().await.unwrap();
+    let victim = st
+        .datanodes
+        .iter()
+        .max_by_key(|d| d.block_count)
+        .unwrap()
+        .info
+        .clone()
+        .unwrap();
+    let out = stdout(&ok(c.cli(&["admin", "decommission", &victim.addr])));
+    assert!(out.contains("decommissioning"), "{out}");
+    wait_until("the datanode is decommissioned", DEADLINE, || async {
+        let st = client.cluster_status().await.unwrap();
+        st.datanodes
+            .iter()
+            .any(|d| d.info.as_ref().is_some_and(|i| i.id == victim.id) && d.admin_state == "decommissioned")
+    })
+    .await;
+    let status = stdout(&ok(c.cli(&["cluster", "status"])));
+    assert!(status.contains("decommissioned"), "{status}");
+    // Every block has its 3 replicas elsewhere: the node can go.
+    c.kill_datanode_at(&victim.addr);
+    let remote = c.remote_client();
+    for (p, d) in &files {
+        assert!(remote.read_all(p).await.unwrap() == *d, "{p} differs");
+    }
+    assert!(fsck_healthy(&c));
+    // An unknown node is a clear error.
+    let o = c.cli(&["admin", "decommission", "127.0.0.1:1"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no datanode 127.0.0.1:1"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_no_file_owns_are_deleted_after_the_grace_period() {
+    let mut c = TestCluster::start(Opts {
+        orphan_grace_secs: 1.0,
+        ..Opts::default()
+    })
+    .await;
+    let client = c.client();
+    client
+        .write_all("/orphan", &bytes(200_000, 40), CreateOptions::default())
+        .await
+        .unwrap();
+    let dn0 = c.dir.path().join("dn0");
+    assert_eq!(replica_files(&dn0.join("current")).len(), 2);
+    // Datanode 0 is down while the file is deleted, and the namenode restarts (forgetting the deletes
+    // it had queued): when datanode 0 comes back, its replicas belong to no file.
+    c.kill_datanode(0);
+    client.delete("/orphan", false).await.unwrap();
+    wait_until("the live datanodes deleted their replicas", DEADLINE, || async {
+        (1..3).all(|i| replica_files(&c.dir.path().join(format!("dn{i}")).join("current")).is_empty())
+    })
+    .await;
+    c.restart_namenode();
+    c.restart_datanode(0);
+    wait_until("the orphan replicas are deleted", DEADLINE, || async {
+        replica_files(&dn0.join("current")).is_empty()
+    })
+    .await;
+    assert!(c.logs().contains("replicas no file needs queued for deletion"));
+}
+
+/// Several writers and readers while a datanode at a time is killed and restarted: every file whose
+/// close returned reads back intact, and the cluster heals to full replication.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chaos_writers_and_readers_while_datanodes_die_and_return() {
+    let mut c = TestCluster::start(Opts {
+        datanodes: 4,
+        dead_interval_secs: 2.0,
+        ..Opts::default()
+    })
+    .await;
+    let closed: Arc<Mutex<Vec<(String, u64, usize)>>> = Arc::default();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for w in 0..3u64 {
+        let client = c.client();
+        let (closed, stop) = (closed.clone(), stop.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut failed = 0;
+            let mut i = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let seed = w * 1000 + i;
+                let len = (fastrand::u64(..) % 700_000) as usize;
+                let path = format!("/chaos/w{w}/f{i}");
+                i += 1;
+                let opts = CreateOptions {
+                    create_parent: true,
+                    ..Default::default()
+                };
+                match write_in_pieces(&client, &path, &bytes(len, seed), opts).await {
+                    Ok(()) => closed.lock().unwrap().push((path, seed, len)),
+                    Err(e) => {
+                        failed += 1;
+                        eprintln!("write {path} failed (allowed under faults): {e}");
+                    }
+                }
+            }
+            failed
+        }));
+    }
+    let reader = {
+        let (client, closed, stop) = (c.remote_client(), closed.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut reads = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let pick = {
+                    let v = closed.lock().unwrap();
+                    (!v.is_empty()).then(|| v[fastrand::usize(..v.len())].clone())
+                };
+                let Some((path, seed, len)) = pick else {
+                    tokio::task::yield_now().await;
+                    continue;
+                };
+                let got = client
+                    .read_all(&path)
+                    .await
+                    .unwrap_or_else(|e| panic!("read {path}: {e}"));
+                assert!(got == bytes(len, seed), "{path} differs");
+                reads += 1;
+            }
+            reads
+        })
+    };
+    let progress = |n: usize| {
+        let closed = closed.clone();
+        async move {
+            let start = closed.lock().unwrap().len();
+            wait_until("writers make progress", DEADLINE, || async {
+                closed.lock().unwrap().len() >= start + n
+            })
+            .await;
+        }
+    };
+    for _round in 0..4 {
+        progress(3).await;
+        let victim = fastrand::usize(..4);
+        c.kill_datanode(victim);
+        progress(3).await;
+        c.restart_datanode(victim);
+        c.wait_ready().await;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut failed = 0;
+    for t in tasks {
+        failed += t.await.unwrap();
+    }
+    let reads = reader.await.unwrap();
+    let closed = closed.lock().unwrap().clone();
+    eprintln!(
+        "chaos: {} files closed, {failed} writes failed, {reads} reads",
+        closed.len()
+    );
+    assert!(closed.len() >= 24);
+    let client = c.remote_client();
+    for (path, seed, len) in &closed {
+        assert!(
+            client.read_all(path).await.unwrap() == bytes(*len, *seed),
+            "{path} differs"
+        );
+    }
+    wait_until("fsck healthy after healing", DEADLINE, || async { fsck_healthy(&c) }).await;
+}
+
+/// Writes a file in a few pieces (so faults land mid-file), then closes it.
+async fn write_in_pieces(client: &Client, path: &str, data: &[u8], opts: CreateOptions) -> basalt_client::Result<()> {
+    let mut w = client.create(path, opts).await?;
+    for piece in data.chunks(100_000) {
+        w.write(piece).await?;
+        tokio::task::yield_now().await;
+    }
+    w.close().await
+}
