@@ -7,7 +7,7 @@ use basalt_common::{BlockId, DatanodeId, ErrorKind, GenStamp};
 use std::path::PathBuf;
 
 /// gRPC metadata entry naming the datanode (decimal id) whose failure broke a write pipeline.
-pub const BAD_DATANODE_KEY: &str = "basalt-bad-datanode";
+pub use basalt_proto::status::BAD_DATANODE_KEY;
 
 /// Everything that can go wrong in a datanode.
 #[derive(Debug, thiserror::Error)]
@@ -216,12 +216,5 @@ impl From<DatanodeError> for tonic::Status {
 
 /// Reads the datanode a remote status blames, as set by [`DatanodeError::to_status`].
 pub fn bad_datanode_of(status: &tonic::Status) -> Option<DatanodeId> {
-    status
-        .metadata()
-        .get(BAD_DATANODE_KEY)?
-        .to_str()
-        .ok()?
-        .parse()
-        .ok()
-        .map(DatanodeId)
+    basalt_proto::status::bad_datanode_of(status).map(DatanodeId)
 }

@@ -35,6 +35,14 @@ pub enum BenchCommand {
         #[arg(long, default_value = "/benchmarks/nnbench")]
         dir: String,
     },
+    /// Re-replication after a node loss: run it right after killing a datanode (e.g. `kill -9`); it
+    /// times detection (the node declared dead) and repair (every block back at its replication factor),
+    /// and the repair rate in MB/s of the lost node's data.
+    Heal {
+        /// Give up after this many seconds.
+        #[arg(long, default_value_t = 900)]
+        timeout_secs: u64,
+    },
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
@@ -51,6 +59,7 @@ pub async fn run(namenode: &str, cmd: BenchCommand) -> Result<ExitCode> {
             dir,
         } => dfsio(namenode, files, size, replication, block_size, &dir).await?,
         BenchCommand::Nnbench { ops, concurrency, dir } => nnbench(namenode, ops, concurrency, &dir).await?,
+        BenchCommand::Heal { timeout_secs } => heal(namenode, Duration::from_secs(timeout_secs)).await?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -263,4 +272,57 @@ async fn nnbench(namenode: &str, ops: usize, concurrency: usize, dir: &str) -> R
     report("delete", wall, &lat);
     client.delete(&dir, true).await?;
     Ok(())
+}
+
+/// Polls the cluster status (every 100 ms) from a node's loss to full replication.
+async fn heal(namenode: &str, timeout: Duration) -> Result<()> {
+    let client = super::client(namenode)?;
+    let start = Instant::now();
+    let poll = Duration::from_millis(100);
+    let mut dead_at = None;
+    let mut lost_bytes = 0;
+    // The monitor's counts lag the death by up to a round: wait to see the damage before its repair.
+    let mut seen_under = false;
+    loop {
+        ensure!(start.elapsed() < timeout, "the cluster did not heal within {timeout:?}");
+        let st = match client.cluster_status().await {
+            Ok(st) => st,
+            Err(e) => {
+                eprintln!("cluster status: {e}");
+                tokio::time::sleep(poll).await; // poll interval, deadline above
+                continue;
+            }
+        };
+        let h = st.healing.unwrap_or_default();
+        if dead_at.is_none() {
+            let dead: Vec<_> = st.datanodes.iter().filter(|d| !d.live).collect();
+            if !dead.is_empty() {
+                lost_bytes = dead.iter().map(|d| d.used).sum::<u64>();
+                let t = start.elapsed();
+                println!(
+                    "heal: {} datanode(s) declared dead after {:.1} s, holding {} in {} replicas",
+                    dead.len(),
+                    t.as_secs_f64(),
+                    fmt(lost_bytes),
+                    dead.iter().map(|d| d.block_count).sum::<u64>()
+                );
+                dead_at = Some(t);
+            }
+        } else if h.under_replicated > 0 || h.copies_in_flight > 0 {
+            seen_under = true;
+        } else if seen_under && h.missing == 0 {
+            let done = start.elapsed();
+            let repair = done - dead_at.expect("set above");
+            println!(
+                "heal: every block at its replication factor {:.1} s after the loss ({:.1} s of repair); \
+                 {} copies; {:.1} MiB/s repaired",
+                done.as_secs_f64(),
+                repair.as_secs_f64(),
+                h.copies_done,
+                mib_s(lost_bytes, repair)
+            );
+            return Ok(());
+        }
+        tokio::time::sleep(poll).await; // poll interval, deadline above
+    }
 }
