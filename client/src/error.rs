@@ -40,6 +40,14 @@ pub enum ClientError {
     InvalidArgument(String),
     #[error("the writer was already closed or failed")]
     WriterClosed,
+    /// A reply lacked a field the protocol requires (a version mismatch or a bug on the other side).
+    #[error("malformed reply: no {0}")]
+    MalformedReply(&'static str),
+}
+
+/// A field a reply must carry, or [`ClientError::MalformedReply`].
+pub(crate) fn required<T>(value: Option<T>, what: &'static str) -> Result<T> {
+    value.ok_or(ClientError::MalformedReply(what))
 }
 
 impl From<tonic::Status> for ClientError {
@@ -59,7 +67,7 @@ impl ClientError {
             | ClientError::DeadlineExceeded { .. }
             | ClientError::BlockUnreadable { .. }
             | ClientError::Pipeline { .. } => ErrorKind::Unavailable,
-            ClientError::LocalIo { .. } => ErrorKind::Internal,
+            ClientError::LocalIo { .. } | ClientError::MalformedReply(_) => ErrorKind::Internal,
             ClientError::Corrupt { .. } => ErrorKind::Corrupt,
             ClientError::WriterClosed => ErrorKind::Conflict,
         }

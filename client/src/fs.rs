@@ -1,7 +1,7 @@
 //! The file system API: namespace calls, and creating and opening files.
 
 use crate::datanodes::DatanodePool;
-use crate::error::Result;
+use crate::error::{Result, required};
 use crate::namenode::nn_call;
 use crate::namenode::{NamenodeClient, RetryPolicy};
 use crate::reader::FileReader;
@@ -163,7 +163,7 @@ impl Client {
             path: check(path)?.to_string(),
         };
         let resp = nn_call!(self.inner.nn, get_file_info, req)?;
-        Ok(resp.status.map(FileStatus::from).expect("namenode returns a status"))
+        Ok(FileStatus::from(required(resp.status, "file status")?))
     }
 
     /// Whether `path` exists.
@@ -271,7 +271,7 @@ impl Client {
             create_parent: opts.create_parent,
         };
         let resp = nn_call!(self.inner.nn, create, req)?;
-        let status = FileStatus::from(resp.status.expect("namenode returns a status"));
+        let status = FileStatus::from(required(resp.status, "file status")?);
         Ok(FileWriter::new(self.inner.clone(), status))
     }
 
@@ -284,7 +284,7 @@ impl Client {
             request_id: Inner::request_id(),
         };
         let resp = nn_call!(self.inner.nn, append, req)?;
-        let status = FileStatus::from(resp.status.expect("namenode returns a status"));
+        let status = FileStatus::from(required(resp.status, "file status")?);
         Ok(FileWriter::new(self.inner.clone(), status))
     }
 

@@ -7,7 +7,7 @@
 //! arrive. Any failure (unreachable node, checksum mismatch) marks that replica bad for this reader and
 //! the read continues from the next one; when none is left, the locations are fetched once more.
 
-use crate::error::{ClientError, Result};
+use crate::error::{ClientError, Result, required};
 use crate::fs::Inner;
 use crate::namenode::nn_call;
 use basalt_common::checksum::{self, MetaHeader, decode_sums, verify_chunks};
@@ -299,7 +299,7 @@ impl ReaderCore {
         let mut last_err = String::from("no live replica");
         loop {
             let block = self.blocks[index].clone();
-            let eb = block.block.expect("located block has a block");
+            let eb = required(block.block, "block in a located block")?;
             for dn in &block.locations {
                 if self.bad.contains(&(eb.block_id, dn.id)) {
                     continue;
@@ -384,7 +384,7 @@ async fn locate(inner: &Inner, path: &str) -> Result<(u64, Vec<pb::LocatedBlock>
         reader_host: String::new(),
     };
     let resp = nn_call!(inner.nn, get_block_locations, req)?;
-    let status = resp.status.expect("namenode returns a status");
+    let status = required(resp.status, "file status")?;
     if status.is_dir {
         return Err(ClientError::IsADirectory(path.to_string()));
     }

@@ -19,7 +19,7 @@
 //! packet. The write fails only when no pipeline node is left. The namenode restores the replication
 //! factor once the file is closed; later blocks avoid the nodes that failed.
 
-use crate::error::{ClientError, Result};
+use crate::error::{ClientError, Result, required};
 use crate::fs::{FileStatus, Inner};
 use crate::namenode::nn_call;
 use basalt_common::checksum::{DEFAULT_CHUNK_SIZE, chunk_checksums};
@@ -33,8 +33,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, ready};
+use std::time::Duration;
 use tokio::io::AsyncWrite;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::ReceiverStream;
 
@@ -42,6 +43,10 @@ use tokio_stream::wrappers::ReceiverStream;
 pub const WINDOW: usize = 16;
 /// Target packet payload.
 pub const PACKET_BYTES: usize = 1 << 20;
+/// Packets sent and not yet acknowledged (kept for a recovery) before the writer waits for acks.
+const MAX_UNACKED: usize = 2 * WINDOW;
+/// How long the pipeline may leave a sent packet unacknowledged before its first node is blamed.
+const ACK_TIMEOUT: Duration = Duration::from_secs(60);
 
 struct OpenBlock {
     block: pb::ExtendedBlock,
@@ -49,8 +54,8 @@ struct OpenBlock {
     pipeline: Vec<pb::DatanodeInfo>,
     tx: mpsc::Sender<pb::WritePacket>,
     acks: JoinHandle<AckOutcome>,
-    /// One past the highest sequence number the whole pipeline acknowledged on the current stream.
-    acked: Arc<AtomicU64>,
+    /// Acknowledgement progress of the current stream.
+    progress: Arc<Progress>,
     /// Packets sent and not known to be acknowledged, oldest first: what a recovery resends.
     unacked: VecDeque<pb::WritePacket>,
     /// The next packet opens a stream: it carries the header (with the resume offset after a recovery).
@@ -58,6 +63,17 @@ struct OpenBlock {
     next_seqno: u64,
     /// Bytes sent for this block.
     sent: u64,
+}
+
+/// What the ack task shares with the writer.
+#[derive(Default)]
+struct Progress {
+    /// One past the highest sequence number the whole pipeline acknowledged.
+    acked: AtomicU64,
+    /// One past the highest sequence number handed to the stream.
+    sent: AtomicU64,
+    /// Signalled on every acknowledgement and when the stream ends.
+    changed: Notify,
 }
 
 /// How a pipeline's ack stream ended.
@@ -78,7 +94,7 @@ struct Failure {
 impl OpenBlock {
     /// Forgets packets the pipeline acknowledged.
     fn prune(&mut self) {
-        let acked = self.acked.load(Ordering::Acquire);
+        let acked = self.progress.acked.load(Ordering::Acquire);
         while self.unacked.front().is_some_and(|p| p.seqno < acked) {
             self.unacked.pop_front();
         }
@@ -87,7 +103,23 @@ impl OpenBlock {
     /// Queues a packet on the stream (with the header if it opens it); false when the stream ended.
     async fn push(&mut self, mut packet: pb::WritePacket) -> bool {
         packet.header = self.header.take();
-        self.tx.send(packet).await.is_ok()
+        let seqno = packet.seqno;
+        let ok = self.tx.send(packet).await.is_ok();
+        self.progress.sent.fetch_max(seqno + 1, Ordering::AcqRel);
+        ok
+    }
+
+    /// Waits until fewer than [`MAX_UNACKED`] packets await acknowledgement (or the stream ended).
+    async fn wait_for_room(&mut self) {
+        loop {
+            let progress = self.progress.clone();
+            let changed = progress.changed.notified();
+            self.prune();
+            if self.unacked.len() < MAX_UNACKED || self.acks.is_finished() {
+                return;
+            }
+            changed.await;
+        }
     }
 
     /// Ends the stream and waits for its ack task (once per stream).
@@ -326,7 +358,7 @@ impl WriterCore {
         };
         b.next_seqno += 1;
         b.sent += len;
-        b.prune();
+        b.wait_for_room().await;
         b.unacked.push_back(packet.clone());
         if !b.push(packet).await {
             // The stream ended early: its ack task has the reason.
@@ -408,13 +440,17 @@ impl WriterCore {
                 reason: "the namenode returned no block".into(),
             })?;
             block.length = 0;
+            if located.locations.is_empty() {
+                return Err(ClientError::MalformedReply("datanodes of the recovered pipeline"));
+            }
+            b.prune();
             let resume_offset = b.unacked.front().map_or(b.sent, |p| p.offset);
-            let (tx, acks, acked) = self.start_stream(block, &located.locations)?;
+            let (tx, acks, progress) = self.start_stream(block, &located.locations)?;
             b.block = block;
             b.pipeline = located.locations;
             b.tx = tx;
             b.acks = acks;
-            b.acked = acked;
+            b.progress = progress;
             // Nothing acknowledged yet: the survivors may hold nothing either, so start the block afresh.
             b.header = Some(pb::WriteHeader {
                 block: Some(block),
@@ -467,15 +503,15 @@ impl WriterCore {
             }
             other => other?,
         };
-        let located = resp.block.expect("namenode returns a block");
-        let block = located.block.expect("located block has a block");
+        let located = required(resp.block, "located block")?;
+        let block = required(located.block, "block in a located block")?;
         if located.locations.is_empty() {
             return Err(ClientError::Pipeline {
                 block: BlockId(block.block_id),
                 reason: "the namenode returned no datanodes".into(),
             });
         }
-        let (tx, acks, acked) = self.start_stream(block, &located.locations)?;
+        let (tx, acks, progress) = self.start_stream(block, &located.locations)?;
         self.block = Some(OpenBlock {
             block,
             header: Some(pb::WriteHeader {
@@ -488,7 +524,7 @@ impl WriterCore {
             pipeline: located.locations,
             tx,
             acks,
-            acked,
+            progress,
             unacked: VecDeque::new(),
             next_seqno: 0,
             sent: 0,
@@ -502,59 +538,87 @@ impl WriterCore {
         &self,
         block: pb::ExtendedBlock,
         pipeline: &[pb::DatanodeInfo],
-    ) -> Result<(mpsc::Sender<pb::WritePacket>, JoinHandle<AckOutcome>, Arc<AtomicU64>)> {
-        let first = &pipeline[0];
+    ) -> Result<(mpsc::Sender<pb::WritePacket>, JoinHandle<AckOutcome>, Arc<Progress>)> {
+        let first = pipeline
+            .first()
+            .ok_or(ClientError::MalformedReply("pipeline datanodes"))?;
         let (tx, rx) = mpsc::channel::<pb::WritePacket>(WINDOW);
         let nodes: Vec<u64> = pipeline.iter().map(|d| d.id).collect();
         let mut dn = self.inner.dns.client(&first.addr)?;
         let first_addr = first.addr.clone();
-        let acked = Arc::new(AtomicU64::new(0));
-        let acked_in_task = acked.clone();
+        let progress = Arc::new(Progress::default());
+        let shared = progress.clone();
         let block_id = BlockId(block.block_id);
         // The call runs in its own task: the request stream must flow while we wait for the response.
         let acks = tokio::spawn(async move {
-            let mut last_acked = None;
-            let fail = |last_acked, reason: String, bad: Option<u64>, fatal| AckOutcome {
-                last_acked,
-                failure: Some(Failure { reason, bad, fatal }),
-            };
-            let from_status = |last_acked, s: tonic::Status| {
-                let bad = bad_datanode_of(&s);
-                let e = RemoteError::from(s);
-                let fatal = bad.is_none() && matches!(e.kind, ErrorKind::Invalid | ErrorKind::Corrupt);
-                fail(last_acked, format!("{first_addr}: {e}"), bad, fatal)
-            };
-            let mut stream = match dn.write_block(ReceiverStream::new(rx)).await {
-                Ok(r) => r.into_inner(),
-                Err(s) => return from_status(None, s),
-            };
-            loop {
-                match stream.message().await {
-                    Ok(Some(ack)) => {
-                        if ack.acked_by.len() != nodes.len() {
-                            let bad = nodes.get(ack.acked_by.len()).copied();
-                            let reason = format!(
-                                "{block_id}: packet {} acknowledged by {} of {} datanodes",
-                                ack.seqno,
-                                ack.acked_by.len(),
-                                nodes.len()
-                            );
-                            return fail(last_acked, reason, bad, false);
-                        }
-                        last_acked = Some(ack.seqno);
-                        acked_in_task.store(ack.seqno + 1, Ordering::Release);
-                    }
-                    Ok(None) => {
-                        return AckOutcome {
-                            last_acked,
-                            failure: None,
-                        };
-                    }
-                    Err(s) => return from_status(last_acked, s),
-                }
-            }
+            let outcome = ack_loop(&mut dn, rx, &nodes, &first_addr, block_id, &shared).await;
+            shared.changed.notify_waiters();
+            outcome
         });
-        Ok((tx, acks, acked))
+        Ok((tx, acks, progress))
+    }
+}
+
+/// Reads a pipeline's acknowledgements until the stream ends or fails.
+async fn ack_loop(
+    dn: &mut crate::datanodes::DnClient,
+    rx: mpsc::Receiver<pb::WritePacket>,
+    nodes: &[u64],
+    first_addr: &str,
+    block_id: BlockId,
+    progress: &Progress,
+) -> AckOutcome {
+    let mut last_acked = None;
+    let fail = |last_acked, reason: String, bad: Option<u64>, fatal| AckOutcome {
+        last_acked,
+        failure: Some(Failure { reason, bad, fatal }),
+    };
+    let from_status = |last_acked, s: tonic::Status| {
+        let bad = bad_datanode_of(&s);
+        let e = RemoteError::from(s);
+        // The first node refused the data itself: a bad request, which no recovery would cure.
+        let fatal = bad.is_none() && matches!(e.kind, ErrorKind::Invalid | ErrorKind::Corrupt);
+        fail(last_acked, format!("{first_addr}: {e}"), bad, fatal)
+    };
+    let mut stream = match tokio::time::timeout(ACK_TIMEOUT, dn.write_block(ReceiverStream::new(rx))).await {
+        Ok(Ok(r)) => r.into_inner(),
+        Ok(Err(s)) => return from_status(None, s),
+        Err(_) => return fail(None, format!("{first_addr}: no answer in {ACK_TIMEOUT:?}"), None, false),
+    };
+    loop {
+        let msg = match tokio::time::timeout(ACK_TIMEOUT, stream.message()).await {
+            Ok(m) => m,
+            // Silence is fine while nothing awaits an ack; a packet left unacknowledged that long is not.
+            Err(_) if progress.sent.load(Ordering::Acquire) > progress.acked.load(Ordering::Acquire) => {
+                let reason = format!("{first_addr}: no acknowledgement in {ACK_TIMEOUT:?}");
+                return fail(last_acked, reason, None, false);
+            }
+            Err(_) => continue,
+        };
+        match msg {
+            Ok(Some(ack)) => {
+                if ack.acked_by.len() != nodes.len() {
+                    let bad = nodes.get(ack.acked_by.len()).copied();
+                    let reason = format!(
+                        "{block_id}: packet {} acknowledged by {} of {} datanodes",
+                        ack.seqno,
+                        ack.acked_by.len(),
+                        nodes.len()
+                    );
+                    return fail(last_acked, reason, bad, false);
+                }
+                last_acked = Some(ack.seqno);
+                progress.acked.store(ack.seqno + 1, Ordering::Release);
+                progress.changed.notify_waiters();
+            }
+            Ok(None) => {
+                return AckOutcome {
+                    last_acked,
+                    failure: None,
+                };
+            }
+            Err(s) => return from_status(last_acked, s),
+        }
     }
 }
 

@@ -183,11 +183,8 @@ impl DatanodeError {
             DatanodeError::DownstreamUnreachable { node, .. }
             | DatanodeError::DownstreamTimeout { node, .. }
             | DatanodeError::DownstreamAckOrder { node, .. } => Some(*node),
-            DatanodeError::DownstreamFailed {
-                node,
-                kind: ErrorKind::Unavailable | ErrorKind::Internal,
-                ..
-            } => Some(*node),
+            // Whatever the downstream node answered, the pipeline cannot go on through it.
+            DatanodeError::DownstreamFailed { node, .. } => Some(*node),
             _ => None,
         }
     }

@@ -8,14 +8,16 @@
 
 use crate::namespace::{OpenFile, RECOVERY_HOLDER};
 use basalt_common::BPath;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Default)]
 pub struct Leases {
     renewals: HashMap<String, Instant>,
-    /// Recoveries started here, and when (a failed one is retried once `retry` has passed).
-    recovering: HashMap<BPath, Instant>,
+    /// Recoveries running now (one per file at a time).
+    running: HashSet<BPath>,
+    /// Failed recoveries, retried from this time on.
+    retry_at: HashMap<BPath, Instant>,
     /// Files recovered since this member became leader.
     recovered: u64,
     /// When this member became leader; `None` while it follows.
@@ -37,16 +39,17 @@ impl Leases {
         }
     }
 
-    /// The open files whose recovery should start now, marked as recovering.
-    pub fn due(&mut self, open: Vec<OpenFile>, now: Instant, hard_limit: Duration, retry: Duration) -> Vec<OpenFile> {
+    /// The open files whose recovery should start now, marked as running.
+    pub fn due(&mut self, open: Vec<OpenFile>, now: Instant, hard_limit: Duration) -> Vec<OpenFile> {
         let Some(leading_since) = self.leading_since else {
             return Vec::new();
         };
+        // Files closed meanwhile (by their writer, or another recovery) need no retry.
+        let open_paths: HashSet<&BPath> = open.iter().map(|f| &f.path).collect();
+        self.retry_at.retain(|p, _| open_paths.contains(p));
         let mut due = Vec::new();
         for f in open {
-            if let Some(started) = self.recovering.get(&f.path)
-                && now.saturating_duration_since(*started) < retry
-            {
+            if self.running.contains(&f.path) || self.retry_at.get(&f.path).is_some_and(|t| now < *t) {
                 continue;
             }
             let expired = f.lease.holder == RECOVERY_HOLDER || {
@@ -57,24 +60,27 @@ impl Leases {
                 now.saturating_duration_since(last) >= hard_limit
             };
             if expired {
-                self.recovering.insert(f.path.clone(), now);
+                self.running.insert(f.path.clone());
                 due.push(f);
             }
         }
         due
     }
 
-    /// A recovery ended; a failed one stays marked so it is retried only after the retry interval.
-    pub fn finished(&mut self, path: &BPath, ok: bool) {
+    /// A recovery ended; a failed one is retried once `retry` has passed.
+    pub fn finished(&mut self, path: &BPath, ok: bool, now: Instant, retry: Duration) {
+        self.running.remove(path);
         if ok {
-            self.recovering.remove(path);
+            self.retry_at.remove(path);
             self.recovered += 1;
+        } else {
+            self.retry_at.insert(path.clone(), now + retry);
         }
     }
 
-    /// (files in recovery here, files recovered since this member leads).
+    /// (recoveries running, files recovered since this member leads).
     pub fn counts(&self) -> (usize, u64) {
-        (self.recovering.len(), self.recovered)
+        (self.running.len(), self.recovered)
     }
 }
 
@@ -90,6 +96,7 @@ mod tests {
                 holder: holder.into(),
                 since_ms: 0,
                 pipeline: Vec::new(),
+                last_block_open: false,
             },
             last: None,
         }
@@ -99,29 +106,34 @@ mod tests {
     fn expiry_follows_renewals_and_leadership() {
         let t0 = Instant::now();
         let s = Duration::from_secs;
+        let paths = |v: &[OpenFile]| v.iter().map(|f| f.path.as_str().to_string()).collect::<Vec<_>>();
         let mut l = Leases::default();
         // A follower recovers nothing.
-        assert!(l.due(vec![open("/a", "c1")], t0 + s(100), s(10), s(30)).is_empty());
+        assert!(l.due(vec![open("/a", "c1")], t0 + s(100), s(10)).is_empty());
         l.set_leading(true, t0);
         l.renew("c1", t0 + s(5));
         let files = || vec![open("/a", "c1"), open("/b", "c2"), open("/r", RECOVERY_HOLDER)];
         // Holders unknown to a new leader get a full hard limit from its start; recovery leftovers go now.
-        let due = l.due(files(), t0 + s(9), s(10), s(30));
-        assert_eq!(due.len(), 1);
-        assert_eq!(due[0].path.as_str(), "/r");
-        let due = l.due(files(), t0 + s(11), s(10), s(30));
-        assert_eq!(due.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(), ["/b"]);
-        let due = l.due(files(), t0 + s(15), s(10), s(30));
-        assert_eq!(due.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(), ["/a"]);
-        // A failed recovery is retried after the retry interval; a finished one is counted.
-        l.finished(&BPath::parse("/b").unwrap(), false);
-        l.finished(&BPath::parse("/a").unwrap(), true);
-        let rest = || vec![open("/b", "c2"), open("/r", RECOVERY_HOLDER)];
-        assert!(l.due(rest(), t0 + s(20), s(10), s(30)).is_empty());
-        assert_eq!(l.due(rest(), t0 + s(42), s(10), s(30)).len(), 2, "both retried");
-        assert_eq!(l.counts().1, 1);
+        assert_eq!(paths(&l.due(files(), t0 + s(9), s(10))), ["/r"]);
+        assert_eq!(paths(&l.due(files(), t0 + s(11), s(10))), ["/b"]);
+        assert_eq!(paths(&l.due(files(), t0 + s(15), s(10))), ["/a"]);
+        // Running recoveries are not started twice, however long they take.
+        assert!(l.due(files(), t0 + s(100), s(10)).is_empty());
+        assert_eq!(l.counts().0, 3);
+        // A failed one is retried after the retry interval from its end; a finished one is counted.
+        l.finished(&BPath::parse("/b").unwrap(), false, t0 + s(100), s(5));
+        l.finished(&BPath::parse("/a").unwrap(), true, t0 + s(100), s(5));
+        l.finished(&BPath::parse("/r").unwrap(), true, t0 + s(100), s(5));
+        let rest = || vec![open("/b", "c2")];
+        assert!(l.due(rest(), t0 + s(104), s(10)).is_empty());
+        assert_eq!(paths(&l.due(rest(), t0 + s(105), s(10))), ["/b"]);
+        assert_eq!(l.counts(), (1, 2));
+        // A failed recovery of a file closed meanwhile is forgotten.
+        l.finished(&BPath::parse("/b").unwrap(), false, t0 + s(106), s(5));
+        assert!(l.due(Vec::new(), t0 + s(107), s(10)).is_empty());
+        assert!(l.retry_at.is_empty());
         // Losing leadership forgets everything.
-        l.set_leading(false, t0 + s(50));
+        l.set_leading(false, t0 + s(108));
         assert_eq!(l.counts(), (0, 0));
     }
 }

@@ -30,7 +30,14 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(15);
 pub async fn recover(core: Arc<Core>, file: OpenFile) -> Result<(), String> {
     let path = file.path.clone();
     let out = core
-        .propose("namenode", 0, Command::RecoverLease { path: path.clone() })
+        .propose(
+            "namenode",
+            0,
+            Command::RecoverLease {
+                path: path.clone(),
+                holder: file.lease.holder.clone(),
+            },
+        )
         .await
         .map_err(|s| format!("recover lease: {}", s.message()))?;
     let Output::Recovery { last, pipeline } = out else {
@@ -79,18 +86,25 @@ async fn recover_block(core: &Core, block: BlockMeta, pipeline: &[DatanodeId]) -
             }
         }
     }
-    let addrs: Vec<(DatanodeId, String)> = {
+    let (addrs, mut unreachable) = {
         let state = core.state();
         let records = state.namespace.datanodes();
-        nodes
+        let addrs: Vec<(DatanodeId, String)> = nodes
             .iter()
             .filter_map(|id| records.get(id).map(|r| (*id, r.addr.clone())))
-            .collect()
+            .collect();
+        let unknown = nodes.len() - addrs.len();
+        (addrs, unknown)
     };
+    // Step 1 on every node at once: a slow node costs one timeout, not one per node.
+    let answers = futures::future::join_all(addrs.into_iter().map(|(node, addr)| async move {
+        let r = call(&addr, block, false, 0).await;
+        (node, addr, r)
+    }))
+    .await;
     let mut found = Vec::new();
-    let mut unreachable = 0;
-    for (node, addr) in addrs {
-        match call(&addr, block, false, 0).await {
+    for (node, addr, r) in answers {
+        match r {
             Ok(r) if r.found => found.push(Found {
                 node,
                 addr,
@@ -105,7 +119,7 @@ async fn recover_block(core: &Core, block: BlockMeta, pipeline: &[DatanodeId]) -
         }
     }
     if found.is_empty() {
-        if unreachable > 0 && core.config.dead_interval > Duration::ZERO {
+        if unreachable > 0 {
             // A node that did not answer may come back with its replica; give up on it only once it is dead.
             let bm = core.blocks.lock().expect("block manager lock poisoned");
             let now = std::time::Instant::now();
@@ -123,15 +137,15 @@ async fn recover_block(core: &Core, block: BlockMeta, pipeline: &[DatanodeId]) -
         Some(l) => l,
         None => found.iter().map(|f| f.length).min().expect("not empty"),
     };
-    let mut done = 0;
-    for f in found.iter().filter(|f| f.length >= length) {
-        match call(&f.addr, block, true, length).await {
-            Ok(_) => done += 1,
-            Err(e) => {
-                tracing::warn!(node = %f.node, block = %block.id, error = %e, "replica recovery: finalize failed")
-            }
+    let finals = futures::future::join_all(found.iter().filter(|f| f.length >= length).map(|f| async move {
+        let r = call(&f.addr, block, true, length).await;
+        if let Err(e) = &r {
+            tracing::warn!(node = %f.node, block = %block.id, error = %e, "replica recovery: finalize failed");
         }
-    }
+        r.is_ok()
+    }))
+    .await;
+    let done = finals.into_iter().filter(|ok| *ok).count();
     if done == 0 {
         return Err(format!("{}: no replica could be finalized", block.id));
     }

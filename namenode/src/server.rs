@@ -88,6 +88,7 @@ impl Namenode {
             rng: Mutex::new(fastrand::Rng::new()),
             replicas_reported: tokio::sync::Notify::new(),
             last_round: Mutex::new(Default::default()),
+            proposer: crate::service::proposer::Proposer::start(raft.clone(), config.id),
             read_index: {
                 let (raft, id) = (raft.clone(), config.id);
                 crate::service::read_index::ReadIndex::new(move || Box::pin(Core::read_index_round(raft.clone(), id)))
@@ -245,43 +246,58 @@ async fn monitor(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
             );
         }
         last_garbage = garbage;
-        for node in &summary.drained {
+        for node in summary.drained.iter().copied() {
+            let core = core.clone();
+            // Only if it is still decommissioning: an operator's cancel meanwhile wins.
             let cmd = Command::SetAdminState {
-                datanode: *node,
+                datanode: node,
                 state: AdminState::Decommissioned,
+                from: Some(AdminState::Decommissioning),
             };
-            match core.propose("namenode", 0, cmd).await {
-                Ok(_) => {
-                    tracing::info!(datanode = %node, "decommissioned: every block it held has its replication elsewhere")
+            tokio::spawn(async move {
+                match tokio::time::timeout(PROPOSAL_TIMEOUT, core.propose("namenode", 0, cmd)).await {
+                    Ok(Ok(_)) => {
+                        tracing::info!(datanode = %node, "decommissioned: every block it held has its replication elsewhere")
+                    }
+                    Ok(Err(e)) => {
+                        tracing::warn!(datanode = %node, error = %e.message(), "could not mark decommissioned")
+                    }
+                    Err(_) => tracing::warn!(datanode = %node, "marking decommissioned timed out"),
                 }
-                Err(e) => tracing::warn!(datanode = %node, error = %e.message(), "could not mark decommissioned"),
-            }
+            });
         }
         *core.last_round.lock().expect("round lock poisoned") = summary.clone();
         last = summary;
-        let due = core.leases.lock().expect("lease lock poisoned").due(
-            open,
-            now,
-            core.config.lease_hard_limit,
-            LEASE_RECOVERY_RETRY,
-        );
+        let due = core
+            .leases
+            .lock()
+            .expect("lease lock poisoned")
+            .due(open, now, core.config.lease_hard_limit);
         for file in due {
             let core = core.clone();
             tokio::spawn(async move {
                 let path = file.path.clone();
-                let res = crate::recovery::recover(core.clone(), file).await;
+                let res = tokio::time::timeout(RECOVERY_TIMEOUT, crate::recovery::recover(core.clone(), file))
+                    .await
+                    .unwrap_or_else(|_| Err(format!("gave up after {RECOVERY_TIMEOUT:?}")));
                 if let Err(e) = &res {
                     tracing::warn!(%path, error = %e, "lease recovery failed; it will be retried");
                 }
-                core.leases
-                    .lock()
-                    .expect("lease lock poisoned")
-                    .finished(&path, res.is_ok());
+                core.leases.lock().expect("lease lock poisoned").finished(
+                    &path,
+                    res.is_ok(),
+                    Instant::now(),
+                    LEASE_RECOVERY_RETRY,
+                );
             });
         }
     }
 }
 
+/// Deadline of a proposal the monitor makes.
+const PROPOSAL_TIMEOUT: Duration = Duration::from_secs(10);
+/// Deadline of one lease recovery attempt.
+const RECOVERY_TIMEOUT: Duration = Duration::from_secs(60);
 /// A failed lease recovery is tried again after this long.
 const LEASE_RECOVERY_RETRY: Duration = Duration::from_secs(5);
 /// Copies queued per source datanode per round (one round a second).

@@ -294,7 +294,7 @@ async fn heal(namenode: &str, timeout: Duration) -> Result<()> {
             }
         };
         let h = st.healing.unwrap_or_default();
-        if dead_at.is_none() {
+        let Some(dead) = dead_at else {
             let dead: Vec<_> = st.datanodes.iter().filter(|d| !d.live).collect();
             if !dead.is_empty() {
                 lost_bytes = dead.iter().map(|d| d.used).sum::<u64>();
@@ -308,11 +308,14 @@ async fn heal(namenode: &str, timeout: Duration) -> Result<()> {
                 );
                 dead_at = Some(t);
             }
-        } else if h.under_replicated > 0 || h.copies_in_flight > 0 {
+            tokio::time::sleep(poll).await; // poll interval, deadline above
+            continue;
+        };
+        if h.under_replicated > 0 || h.copies_in_flight > 0 {
             seen_under = true;
         } else if seen_under && h.missing == 0 {
             let done = start.elapsed();
-            let repair = done - dead_at.expect("set above");
+            let repair = done - dead;
             println!(
                 "heal: every block at its replication factor {:.1} s after the loss ({:.1} s of repair); \
                  {} copies; {:.1} MiB/s repaired",

@@ -36,6 +36,8 @@ use tonic::{Status, Streaming};
 const MAX_PACKET_DATA: usize = 1024 * 1024;
 /// Packets accepted but not yet acknowledged.
 const ACK_WINDOW: usize = 64;
+/// How long opening the stream to the downstream datanode may take.
+const OPEN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 /// Packets queued for the disk writer.
 const DISK_WINDOW: usize = 8;
 
@@ -98,7 +100,16 @@ async fn pipeline(
                 chunk_size,
                 ..header.clone()
             });
-            match Downstream::open(next, fwd).await {
+            let opened = tokio::time::timeout(OPEN_TIMEOUT, Downstream::open(next, fwd))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(DatanodeError::DownstreamTimeout {
+                        node: basalt_common::DatanodeId(next.id),
+                        seqno: first.seqno,
+                        secs: OPEN_TIMEOUT.as_secs(),
+                    })
+                });
+            match opened {
                 Ok((d, a)) => (Some(d), Some(a)),
                 Err(e) => {
                     release(writer, true).await;
@@ -147,10 +158,25 @@ async fn open_replica(
 ) -> Result<ReplicaWriter, DatanodeError> {
     if header.resume {
         let (offset, chunk_size) = (header.resume_offset, header.chunk_size);
-        let resumed = super::recover::after_older_writer(ctx, block, genstamp, move |s| {
+        let held = ctx.store.get(block);
+        let resumed = match super::recover::after_older_writer(ctx, block, genstamp, move |s| {
             s.begin_resume(block, genstamp, offset, chunk_size)
         })
-        .await?;
+        .await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                // A finalized replica taken back for the resume and lost on the way is reported gone.
+                if let Some(r) = held.filter(|_| ctx.store.get(block).is_none()) {
+                    ctx.reports.deleted(ReportedBlock {
+                        block,
+                        genstamp: r.genstamp,
+                        length: r.length,
+                    });
+                }
+                return Err(e);
+            }
+        };
         if let Some(r) = resumed.unfinalized {
             ctx.reports.deleted(ReportedBlock {
                 block,
@@ -170,10 +196,12 @@ async fn open_replica(
         }
         c => c,
     };
-    let store = ctx.store.clone();
-    tokio::task::spawn_blocking(move || store.begin_write(block, genstamp, chunk_size))
-        .await
-        .map_err(|source| DatanodeError::Task { source })?
+    // A writer restarting a block afresh under a newer stamp (pipeline recovery before anything was
+    // acknowledged) supersedes a stream of the older stamp still attached here.
+    super::recover::after_older_writer(ctx, block, genstamp, move |s| {
+        s.begin_write(block, genstamp, chunk_size)
+    })
+    .await
 }
 
 /// Settles the replica of a stream that ended before its last packet: parked if `keep`, else removed.

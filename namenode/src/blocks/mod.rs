@@ -30,6 +30,8 @@ pub struct DatanodeState {
     pub stats: NodeStats,
     pub last_heartbeat: Instant,
     pub blocks: HashSet<BlockId>,
+    /// A full block report arrived since the node (re-)registered: `blocks` is complete.
+    pub reported: bool,
     /// Replicas this node should delete, sent with the next heartbeat reply.
     pub pending_deletes: Vec<BlockMeta>,
     /// Copies this node should make (it holds a live replica), sent with the next heartbeat reply.
@@ -148,6 +150,7 @@ impl BlockManager {
                 n.record = record;
                 n.stats = stats;
                 n.last_heartbeat = now;
+                n.reported = false;
             }
             None => {
                 self.nodes.insert(
@@ -157,6 +160,7 @@ impl BlockManager {
                         stats,
                         last_heartbeat: now,
                         blocks: HashSet::new(),
+                        reported: false,
                         pending_deletes: Vec::new(),
                         pending_replications: Vec::new(),
                     },
@@ -179,6 +183,7 @@ impl BlockManager {
     /// Replaces everything known about the node's replicas with a full report.
     pub fn full_report(&mut self, id: DatanodeId, blocks: &[BlockMeta]) -> Result<(), UnknownDatanode> {
         let node = self.nodes.get_mut(&id).ok_or(UnknownDatanode(id))?;
+        node.reported = true;
         let old = std::mem::take(&mut node.blocks);
         for b in old {
             if let Some(holders) = self.replicas.get_mut(&b) {

@@ -120,7 +120,9 @@ impl BlockManager {
             }
         }
         for (id, left) in &drain {
-            if *left == 0 {
+            // Only a live node whose full report arrived is known to hold nothing more than it reported.
+            let known = self.nodes.get(id).is_some_and(|n| n.reported && self.is_live(n, now));
+            if *left == 0 && known {
                 summary.drained.push(*id);
             }
         }
@@ -204,8 +206,15 @@ impl BlockManager {
                     }
                 }
                 BlockOwner::File { gen_stamp, open: false } => {
+                    // Stale replicas go only once a current one is live: never delete the last copy.
+                    let current = holders
+                        .iter()
+                        .filter(|(h, r)| {
+                            r.gen_stamp >= gen_stamp && self.nodes.get(h).is_some_and(|n| self.is_live(n, now))
+                        })
+                        .count();
                     for (h, r) in holders {
-                        if r.gen_stamp < gen_stamp {
+                        if r.gen_stamp < gen_stamp && current > 0 {
                             drops.push((*block, *h));
                             summary.stale += 1;
                         }
@@ -330,7 +339,7 @@ mod tests {
             bm.register(rec(id), stats(), t0);
         }
         for id in 1..=3 {
-            bm.incremental(DatanodeId(id), &[blk(1)], &[]).unwrap();
+            bm.full_report(DatanodeId(id), &[blk(1)]).unwrap();
         }
         bm.set_admin_states(&[(DatanodeId(3), AdminState::Decommissioning)].into_iter().collect());
         assert!(

@@ -46,15 +46,9 @@ impl Namespace {
             } => self.add_block(path, client, previous.as_ref(), pipeline),
             Command::UpdatePipeline { path, block, pipeline } => self.update_pipeline(path, client, *block, pipeline),
             Command::Append { path, mtime_ms } => self.append(path, client, *mtime_ms),
-            Command::RecoverLease { path } => self.recover_lease(path),
+            Command::RecoverLease { path, holder } => self.recover_lease(path, holder),
             Command::CommitRecovery { path, last, mtime_ms } => self.commit_recovery(path, last.as_ref(), *mtime_ms),
-            Command::SetAdminState { datanode, state } => {
-                match state {
-                    AdminState::InService => self.admin_states.remove(datanode),
-                    s => self.admin_states.insert(*datanode, *s),
-                };
-                Ok(Output::Done)
-            }
+            Command::SetAdminState { datanode, state, from } => self.set_admin_state(*datanode, *state, *from),
             Command::Complete { path, last, mtime_ms } => self.complete(path, client, last.as_ref(), *mtime_ms),
             Command::Rename { src, dst, mtime_ms } => self.rename(src, dst, *mtime_ms),
             Command::Delete {
@@ -229,6 +223,7 @@ impl Namespace {
                 holder: client.to_string(),
                 since_ms: mtime_ms,
                 pipeline: Vec::new(),
+                last_block_open: false,
             }),
         };
         let name = path.file_name().expect("not root");
@@ -275,6 +270,7 @@ impl Namespace {
         file.blocks.push(block);
         if let Some(l) = file.lease.as_mut() {
             l.pipeline = pipeline.to_vec();
+            l.last_block_open = true;
         }
         let replication = file.replication;
         let inode = self.lookup(path).expect("resolved above");
@@ -312,6 +308,7 @@ impl Namespace {
         let block = *last;
         if let Some(l) = file.lease.as_mut() {
             l.pipeline = pipeline.to_vec();
+            l.last_block_open = true;
         }
         self.next_gen += 1;
         Ok(Output::Block {
@@ -351,6 +348,7 @@ impl Namespace {
             holder: client.to_string(),
             since_ms: mtime_ms,
             pipeline: Vec::new(),
+            last_block_open: false,
         });
         let id = self.lookup(path).expect("resolved above");
         Ok(Output::Created {
@@ -359,26 +357,56 @@ impl Namespace {
         })
     }
 
-    fn recover_lease(&mut self, path: &BPath) -> Result<Output> {
+    fn recover_lease(&mut self, path: &BPath, holder: &str) -> Result<Output> {
         let gen_stamp = GenStamp(self.next_gen);
         let file = self.file_mut(path)?;
         let Some(lease) = file.lease.as_mut() else {
             return Err(NamespaceError::NotUnderConstruction { path: path.clone() });
         };
+        if lease.holder != holder && lease.holder != RECOVERY_HOLDER {
+            return Err(NamespaceError::LeaseMismatch {
+                path: path.clone(),
+                holder: lease.holder.clone(),
+                client: holder.to_string(),
+            });
+        }
         lease.holder = RECOVERY_HOLDER.to_string();
         let pipeline = lease.pipeline.clone();
-        let last = file.blocks.last_mut().map(|b| {
-            b.gen_stamp = gen_stamp;
-            *b
-        });
+        // Only a block being written is recovered (and re-stamped); a finished one stays as it is.
+        let last = match file.blocks.last_mut() {
+            Some(b) if lease.last_block_open => {
+                b.gen_stamp = gen_stamp;
+                Some(*b)
+            }
+            _ => None,
+        };
         if last.is_some() {
             self.next_gen += 1;
         }
         Ok(Output::Recovery { last, pipeline })
     }
 
+    fn set_admin_state(&mut self, datanode: DatanodeId, state: AdminState, from: Option<AdminState>) -> Result<Output> {
+        let current = self.admin_states.get(&datanode).copied().unwrap_or_default();
+        if let Some(from) = from
+            && from != current
+        {
+            return Err(NamespaceError::AdminStateChanged {
+                datanode,
+                current: current.name().into(),
+                expected: from.name().into(),
+            });
+        }
+        match state {
+            AdminState::InService => self.admin_states.remove(&datanode),
+            s => self.admin_states.insert(datanode, s),
+        };
+        Ok(Output::Done)
+    }
+
     fn commit_recovery(&mut self, path: &BPath, last: Option<&BlockMeta>, mtime_ms: u64) -> Result<Output> {
         let file = self.file_mut(path)?;
+        let last_block_open = file.lease.as_ref().is_some_and(|l| l.last_block_open);
         match &file.lease {
             Some(l) if l.holder == RECOVERY_HOLDER => {}
             Some(l) => {
@@ -391,7 +419,7 @@ impl Namespace {
         }
         let mut dropped = Vec::new();
         match (file.blocks.last_mut(), last) {
-            (Some(cur), Some(r)) if cur.id == r.id => {
+            (Some(cur), Some(r)) if cur.id == r.id && last_block_open => {
                 if cur.gen_stamp != r.gen_stamp {
                     return Err(NamespaceError::StaleGenStamp {
                         path: path.clone(),
@@ -409,8 +437,9 @@ impl Namespace {
                     got: r.id,
                 });
             }
-            (Some(_), None) => dropped.extend(file.blocks.pop()),
-            (None, None) => {}
+            // The block being written has no replica left: nothing in it was acknowledged as closed.
+            (Some(_), None) if last_block_open => dropped.extend(file.blocks.pop()),
+            (_, None) => {}
         }
         file.lease = None;
         for b in &dropped {

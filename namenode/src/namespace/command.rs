@@ -7,9 +7,13 @@ use basalt_common::{BPath, BlockId, DatanodeId};
 use serde::{Deserialize, Serialize};
 
 /// Version of the command encoding; bumped on incompatible changes.
-pub const COMMAND_VERSION: u16 = 1;
+pub const COMMAND_VERSION: u16 = 2;
 
-/// One entry of the metadata log.
+/// One entry of the metadata log: client requests proposed together (group commit), applied in order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Batch(pub Vec<Request>);
+
+/// One client request in the metadata log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Request {
     pub version: u16,
@@ -79,6 +83,8 @@ pub enum Command {
     /// which fences the old writer out of the datanodes.
     RecoverLease {
         path: BPath,
+        /// The holder whose lease expired: a file meanwhile reopened by another writer is left alone.
+        holder: String,
     },
     /// Lease recovery, step two: the last block as its replicas agreed (`None`: it had no replica left and
     /// is dropped); the file is closed.
@@ -87,10 +93,11 @@ pub enum Command {
         last: Option<BlockMeta>,
         mtime_ms: u64,
     },
-    /// Starts or ends a datanode's decommission.
+    /// Starts or ends a datanode's decommission. With `from`, only if the node is still in that state.
     SetAdminState {
         datanode: DatanodeId,
         state: AdminState,
+        from: Option<AdminState>,
     },
     /// Closes a file: records the last block's length and releases the lease.
     Complete {

@@ -41,6 +41,12 @@ pub enum NamespaceError {
         current: u64,
         got: u64,
     },
+    #[error("datanode {datanode} is {current}, not {expected}")]
+    AdminStateChanged {
+        datanode: basalt_common::DatanodeId,
+        current: String,
+        expected: String,
+    },
     #[error("{path} is not open for writing")]
     NotUnderConstruction { path: BPath },
     #[error("{path}: block {got} is not the file's last block (expected {expected:?})")]
@@ -82,7 +88,8 @@ impl NamespaceError {
             | NamespaceError::BlockMismatch { .. }
             | NamespaceError::AlreadyBeingWritten { .. }
             | NamespaceError::NotRecovering { .. }
-            | NamespaceError::StaleGenStamp { .. } => ErrorKind::Conflict,
+            | NamespaceError::StaleGenStamp { .. }
+            | NamespaceError::AdminStateChanged { .. } => ErrorKind::Conflict,
         }
     }
 }

@@ -11,7 +11,7 @@ pub mod types;
 #[cfg(test)]
 mod tests;
 
-pub use command::{COMMAND_VERSION, Command, Output, Request, Response};
+pub use command::{Batch, COMMAND_VERSION, Command, Output, Request, Response};
 pub use error::NamespaceError;
 pub use types::{
     AdminState, BlockMeta, ContentSummary, DatanodeRecord, FileMeta, FileStatus, Inode, InodeKind, Lease, OpenFile,
@@ -148,17 +148,20 @@ impl Namespace {
         &self.admin_states
     }
 
-    /// The current generation stamp of `block` in its file, and whether that file is open; `None` when
-    /// no file owns the block.
+    /// The current generation stamp of `block` in its file, and whether it is the block being written;
+    /// `None` when no file owns the block.
     pub fn block_state(&self, block: BlockId) -> Option<(basalt_common::GenStamp, bool)> {
         let owner = self.block_owner.get(&block)?;
         match &self.inodes.get(owner)?.kind {
-            InodeKind::File(f) => f
-                .blocks
-                .iter()
-                .rev()
-                .find(|b| b.id == block)
-                .map(|b| (b.gen_stamp, f.lease.is_some())),
+            InodeKind::File(f) => {
+                let writing = f.lease.as_ref().is_some_and(|l| l.last_block_open);
+                let last = f.blocks.last().map(|b| b.id);
+                f.blocks
+                    .iter()
+                    .rev()
+                    .find(|b| b.id == block)
+                    .map(|b| (b.gen_stamp, writing && last == Some(block)))
+            }
             InodeKind::Dir { .. } => None,
         }
     }
@@ -201,14 +204,16 @@ impl Namespace {
         self.block_owner.get(&block).copied()
     }
 
-    /// Every block of every closed file with the replication factor its file wants.
+    /// Every finished block (all but the one being written) with the replication factor its file wants.
     pub fn complete_blocks_with_replication(&self) -> impl Iterator<Item = (&BlockMeta, u32)> {
-        self.files()
-            .filter(|f| f.lease.is_none())
-            .flat_map(|f| f.blocks.iter().map(move |b| (b, f.replication)))
+        self.files().flat_map(|f| {
+            let writing = f.lease.as_ref().is_some_and(|l| l.last_block_open);
+            let done = f.blocks.len() - usize::from(writing && !f.blocks.is_empty());
+            f.blocks[..done].iter().map(move |b| (b, f.replication))
+        })
     }
 
-    /// Every block of every closed file (those a restart must find replicas of).
+    /// Every finished block (those a restart must find replicas of).
     pub fn complete_blocks(&self) -> impl Iterator<Item = &BlockMeta> {
         self.complete_blocks_with_replication().map(|(b, _)| b)
     }

@@ -490,10 +490,25 @@ fn lease_recovery_and_append() {
     let b0 = add_block(&mut ns, "c1", "/f", None, &[1, 2]);
     let b1 = add_block(&mut ns, "c1", "/f", Some(BlockMeta { len: 1024, ..b0 }), &[2, 3]);
     assert!(matches!(
-        run(&mut ns, Command::RecoverLease { path: p("/done") }),
+        run(
+            &mut ns,
+            Command::RecoverLease {
+                path: p("/done"),
+                holder: "c1".into()
+            }
+        ),
         Err(NamespaceError::NotUnderConstruction { .. })
     ));
-    let Output::Recovery { last, pipeline } = run(&mut ns, Command::RecoverLease { path: p("/f") }).unwrap() else {
+    let recover = |holder: &str| Command::RecoverLease {
+        path: p("/f"),
+        holder: holder.into(),
+    };
+    // A recovery planned for another holder (the file changed hands meanwhile) is refused.
+    assert!(matches!(
+        run(&mut ns, recover("someone-else")),
+        Err(NamespaceError::LeaseMismatch { .. })
+    ));
+    let Output::Recovery { last, pipeline } = run(&mut ns, recover("c1")).unwrap() else {
         panic!()
     };
     let last = last.unwrap();
@@ -562,8 +577,8 @@ fn lease_recovery_and_append() {
         panic!()
     };
     assert_eq!(offset, 1324, "the appended block starts at the old end");
-    // A recovery finding no replica of the last block drops it.
-    run(&mut ns, Command::RecoverLease { path: p("/f") }).unwrap();
+    // A recovery finding no replica of the block being written drops it.
+    run(&mut ns, recover("c2")).unwrap();
     let Output::Deleted { blocks } = run(
         &mut ns,
         Command::CommitRecovery {
@@ -584,15 +599,74 @@ fn lease_recovery_and_append() {
 #[test]
 fn admin_states_are_replicated_state() {
     let mut ns = Namespace::new();
-    let set = |state| Command::SetAdminState {
+    let set = |state, from| Command::SetAdminState {
         datanode: DatanodeId(4),
         state,
+        from,
     };
-    run(&mut ns, set(AdminState::Decommissioning)).unwrap();
+    run(&mut ns, set(AdminState::Decommissioning, None)).unwrap();
     assert_eq!(
         ns.admin_states().get(&DatanodeId(4)),
         Some(&AdminState::Decommissioning)
     );
-    run(&mut ns, set(AdminState::InService)).unwrap();
+    run(&mut ns, set(AdminState::InService, Some(AdminState::Decommissioning))).unwrap();
     assert!(ns.admin_states().is_empty());
+    // The monitor's "drained" does not undo an operator's cancel.
+    assert!(matches!(
+        run(
+            &mut ns,
+            set(AdminState::Decommissioned, Some(AdminState::Decommissioning))
+        ),
+        Err(NamespaceError::AdminStateChanged { .. })
+    ));
+    assert!(ns.admin_states().is_empty());
+}
+
+#[test]
+fn recovering_an_appended_file_keeps_its_finished_last_block() {
+    let mut ns = Namespace::new();
+    write_file(&mut ns, "/f", &[1024, 300]);
+    let (_, before) = ns.blocks(&p("/f")).unwrap();
+    // c2 appends and dies before adding a block: its last block is c1's finished one.
+    ns.apply(&Request::new(
+        "c2",
+        0,
+        Command::Append {
+            path: p("/f"),
+            mtime_ms: 3,
+        },
+    ))
+    .0
+    .unwrap();
+    assert_eq!(
+        ns.complete_blocks().count(),
+        2,
+        "finished blocks of an open file still count"
+    );
+    let Output::Recovery { last, .. } = run(
+        &mut ns,
+        Command::RecoverLease {
+            path: p("/f"),
+            holder: "c2".into(),
+        },
+    )
+    .unwrap() else {
+        panic!()
+    };
+    assert_eq!(last, None, "nothing to recover");
+    let Output::Deleted { blocks } = run(
+        &mut ns,
+        Command::CommitRecovery {
+            path: p("/f"),
+            last: None,
+            mtime_ms: 4,
+        },
+    )
+    .unwrap() else {
+        panic!()
+    };
+    assert!(blocks.is_empty(), "no block dropped");
+    let (st, after) = ns.blocks(&p("/f")).unwrap();
+    assert_eq!(after, before, "blocks and stamps unchanged");
+    assert!(!st.under_construction);
 }

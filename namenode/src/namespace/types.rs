@@ -40,6 +40,9 @@ pub struct Lease {
     pub since_ms: u64,
     /// Datanodes writing the last block, in pipeline order: where lease recovery finds its replicas.
     pub pipeline: Vec<DatanodeId>,
+    /// The last block is being written (added since the file was opened). False right after an append:
+    /// the last block is then a finished one and must be left as it is.
+    pub last_block_open: bool,
 }
 
 /// Whether a datanode takes new replicas, or is being drained before it leaves.

@@ -11,14 +11,14 @@ pub mod network;
 pub mod state_machine;
 pub mod transport;
 
-use crate::namespace::{Request, Response};
+use crate::namespace::{Batch, Response};
 use std::io::Cursor;
 
 openraft::declare_raft_types!(
     /// Raft type configuration of the metadata group.
     pub TypeConfig:
-        D = Request,
-        R = Response,
+        D = Batch,
+        R = Vec<Response>,
 );
 
 /// Id of a metadata group member.

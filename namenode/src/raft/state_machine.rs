@@ -7,7 +7,7 @@
 //! never a torn one. At start the state is the snapshot; openraft replays the log tail on top of it.
 
 use super::{LogId, MemberId, Membership, TypeConfig, decode, encode};
-use crate::namespace::{Namespace, Output, Response};
+use crate::namespace::{Namespace, Response};
 use openraft::storage::{RaftStateMachine, Snapshot};
 use openraft::{
     EntryPayload, ErrorSubject, ErrorVerb, OptionalSend, RaftSnapshotBuilder, SnapshotMeta, StorageError,
@@ -169,7 +169,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         Ok((s.last_applied, s.membership.clone()))
     }
 
-    async fn apply<I>(&mut self, entries: I) -> StorageResult<Vec<Response>>
+    async fn apply<I>(&mut self, entries: I) -> StorageResult<Vec<Vec<Response>>>
     where
         I: IntoIterator<Item = openraft::Entry<TypeConfig>> + OptionalSend,
         I::IntoIter: OptionalSend,
@@ -179,11 +179,11 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         for entry in entries {
             s.last_applied = Some(entry.log_id);
             out.push(match entry.payload {
-                EntryPayload::Blank => Response(Ok(Output::Done)),
-                EntryPayload::Normal(req) => s.namespace.apply(&req),
+                EntryPayload::Blank => Vec::new(),
+                EntryPayload::Normal(batch) => batch.0.iter().map(|req| s.namespace.apply(req)).collect(),
                 EntryPayload::Membership(m) => {
                     s.membership = Membership::new(Some(entry.log_id), m);
-                    Response(Ok(Output::Done))
+                    Vec::new()
                 }
             });
         }

@@ -298,7 +298,15 @@ impl AdminProtocol for AdminService {
         };
         if state != current {
             self.core
-                .write("admin", 0, Command::SetAdminState { datanode: id, state })
+                .write(
+                    "admin",
+                    0,
+                    Command::SetAdminState {
+                        datanode: id,
+                        state,
+                        from: Some(current),
+                    },
+                )
                 .await?;
             tracing::info!(datanode = %id, state = state.name(), "datanode admin state changed");
         }

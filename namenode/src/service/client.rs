@@ -422,8 +422,8 @@ impl ClientProtocol for ClientService {
                 if bm.corrupt_replicas(b.id) > 0 {
                     file.corrupt += 1;
                 }
-                // The last block of an open file is still being written: not counted as missing.
-                let writing = f.lease.is_some() && Some(b) == f.blocks.last();
+                // The block being written is not counted as missing or under-replicated.
+                let writing = f.lease.as_ref().is_some_and(|l| l.last_block_open) && Some(b) == f.blocks.last();
                 match live {
                     0 if !writing => file.missing += 1,
                     n if n < f.replication as u64 && !writing => file.under_replicated += 1,

@@ -9,6 +9,7 @@ pub mod admin;
 mod client;
 pub mod convert;
 mod datanode;
+pub mod proposer;
 pub mod read_index;
 
 pub use admin::AdminService;
@@ -23,7 +24,7 @@ use crate::raft::Raft;
 use crate::raft::state_machine::{SharedState, SmState};
 use basalt_common::ErrorKind;
 use basalt_proto::to_status;
-use openraft::error::{CheckIsLeaderError, ClientWriteError, RaftError};
+use openraft::error::{CheckIsLeaderError, RaftError};
 use std::sync::{Arc, Mutex, RwLockReadGuard};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use tonic::Status;
@@ -40,6 +41,8 @@ pub struct Core {
     pub rng: Mutex<fastrand::Rng>,
     /// Signalled whenever a datanode reports received replicas.
     pub replicas_reported: tokio::sync::Notify,
+    /// Batches proposals into log entries (group commit).
+    pub proposer: proposer::Proposer,
     /// Batches linearizable reads into shared read-index rounds.
     pub read_index: Arc<read_index::ReadIndex>,
     /// The replication monitor's last round.
@@ -60,7 +63,7 @@ pub fn ns_status(e: &NamespaceError) -> Status {
 }
 
 /// The NotLeader status of member `id`, naming the leader when it is known.
-fn not_leader_status(id: u64, leader: Option<String>) -> Status {
+pub(crate) fn not_leader_status(id: u64, leader: Option<String>) -> Status {
     let msg = match &leader {
         Some(l) => format!("member {id} is not the metadata leader; the leader is {l}"),
         None => format!("member {id} is not the metadata leader and no leader is known yet"),
@@ -129,20 +132,8 @@ impl Core {
 
     /// Proposes without the safe mode check (datanode registration must work in safe mode).
     pub async fn propose(&self, client: &str, request_id: u64, command: Command) -> Result<Output, Status> {
-        match self.raft.client_write(Request::new(client, request_id, command)).await {
-            Ok(resp) => resp.data.0.map_err(|e| ns_status(&e)),
-            Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f))) => {
-                Err(self.not_leader(f.leader_node.map(|n| n.addr)))
-            }
-            Err(RaftError::APIError(ClientWriteError::ChangeMembershipError(e))) => {
-                Err(to_status(ErrorKind::Conflict, e.to_string(), None))
-            }
-            Err(RaftError::Fatal(e)) => Err(to_status(
-                ErrorKind::Unavailable,
-                format!("metadata log stopped: {e}"),
-                None,
-            )),
-        }
+        let resp = self.proposer.propose(Request::new(client, request_id, command)).await?;
+        resp.0.map_err(|e| ns_status(&e))
     }
 
     /// Waits until this member has applied everything committed before the call (read index), so a

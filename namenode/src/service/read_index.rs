@@ -4,11 +4,17 @@
 //! arrive while a round is in flight wait for the next one. So at most one round is in flight, and under
 //! load each round serves many reads instead of one quorum round trip per read.
 
+use basalt_common::ErrorKind;
+use basalt_proto::to_status;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::sync::oneshot;
 use tonic::Status;
+
+/// A round that takes longer fails its reads (Unavailable: the client retries, perhaps elsewhere).
+const ROUND_TIMEOUT: Duration = Duration::from_secs(10);
 
 type Round = Pin<Box<dyn Future<Output = Result<(), Status>> + Send>>;
 type StartRound = dyn Fn() -> Round + Send + Sync;
@@ -51,16 +57,34 @@ impl ReadIndex {
 
     /// Runs rounds while reads wait; each round answers the reads that were waiting when it started.
     async fn drive(self: Arc<Self>) {
+        // If this task ends abnormally (a panic), the next read starts a new driver. A normal end clears
+        // `running` under the same lock that saw no read waiting, so no read is left without a driver.
+        struct Running<'a>(&'a Mutex<State>);
+        impl Drop for Running<'_> {
+            fn drop(&mut self) {
+                self.0.lock().unwrap_or_else(|e| e.into_inner()).running = false;
+            }
+        }
+        let running = Running(&self.state);
         loop {
             let batch = {
                 let mut st = self.state.lock().expect("read index lock poisoned");
                 if st.waiting.is_empty() {
                     st.running = false;
+                    std::mem::forget(running);
                     return;
                 }
                 std::mem::take(&mut st.waiting)
             };
-            let res = (self.start_round)().await;
+            let res = tokio::time::timeout(ROUND_TIMEOUT, (self.start_round)())
+                .await
+                .unwrap_or_else(|_| {
+                    Err(to_status(
+                        ErrorKind::Unavailable,
+                        format!("no read-index quorum within {ROUND_TIMEOUT:?}"),
+                        None,
+                    ))
+                });
             for w in batch {
                 let _ = w.send(res.clone());
             }
