@@ -28,9 +28,13 @@ run "$BIN" fs cat /demo/data/hello.txt
 run "$BIN" fs get /demo/data/big.bin "$WORK/big.back"
 cmp "$WORK/big.bin" "$WORK/big.back" && echo "big.bin read back byte-identical (10 MiB, 3 blocks, 3 replicas each)"
 run "$BIN" fs mv /demo/data/hello.txt /demo/hello.txt
+printf 'and again\n' > "$WORK/more.txt"
+run "$BIN" fs append "$WORK/more.txt" /demo/hello.txt
+run "$BIN" fs cat /demo/hello.txt
 run "$BIN" fs ls -R /demo
 run "$BIN" fs stat /demo/data/big.bin
 run "$BIN" fs du -h /demo
+run "$BIN" fs fsck /demo
 run "$BIN" cluster status
 echo
 echo "Demo done; stopping the cluster (data stays in $DATA)."
