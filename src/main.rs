@@ -6,7 +6,14 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args = cli::Cli::parse();
+    let argv = match cli::config::expand(std::env::args_os().collect()) {
+        Ok(argv) => argv,
+        Err(e) => {
+            eprintln!("basalt: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let args = cli::Cli::parse_from(argv);
     if args.command.is_client() {
         // Like any Unix filter, a client command piped into `head` ends quietly when the reader goes
         // away (Rust ignores SIGPIPE, which turns every later print into a panic). Server roles keep

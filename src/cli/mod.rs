@@ -3,6 +3,7 @@
 mod admin;
 mod bench;
 mod cluster;
+pub mod config;
 mod format;
 mod fs;
 mod local;
@@ -16,7 +17,8 @@ use std::process::ExitCode;
     name = "basalt",
     version,
     about = "Basalt: distributed files, tables and jobs",
-    propagate_version = true
+    propagate_version = true,
+    args_override_self = true
 )]
 pub struct Cli {
     /// Namenode (metadata member) addresses, comma-separated.

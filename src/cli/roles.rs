@@ -51,6 +51,9 @@ pub struct NamenodeArgs {
     /// Seconds a replica of a block no file owns is kept before it is deleted.
     #[arg(long, default_value_t = 300.0)]
     pub orphan_grace_secs: f64,
+    /// A TOML file of `flag-name = value` lines; flags given on the command line win over it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -76,6 +79,9 @@ pub struct DatanodeArgs {
     /// Milliseconds between block scanner passes.
     #[arg(long, default_value_t = 60_000)]
     pub scan_pause_ms: u64,
+    /// A TOML file of `flag-name = value` lines; flags given on the command line win over it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {

@@ -60,3 +60,64 @@ async fn local_cluster_restarts_with_its_files() {
     assert_eq!(stdout(&cat), "kept across restarts\n");
     interrupt(child);
 }
+
+/// Roles read their settings from a TOML file; a flag on the command line wins over the file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_start_from_config_files() {
+    use crate::harness::Proc;
+    let dir = tempfile::tempdir().unwrap();
+    let nn_toml = dir.path().join("namenode.toml");
+    std::fs::write(
+        &nn_toml,
+        format!(
+            "listen = \"127.0.0.1:0\"\ndata-dir = \"{}\"\nreplication = 3\nblock-size = \"1MiB\"\n",
+            dir.path().join("nn").display()
+        ),
+    )
+    .unwrap();
+    // The file says replication 3; the command line says 1 and wins.
+    let nn_args: Vec<String> = ["namenode", "--config", nn_toml.to_str().unwrap(), "--replication", "1"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let _nn = Proc::spawn(&nn_args, &dir.path().join("namenode.log"));
+    let addr = _nn.addr.clone();
+    let dn_toml = dir.path().join("datanode.toml");
+    std::fs::write(
+        &dn_toml,
+        format!(
+            "namenode = \"{addr}\"\nlisten = \"127.0.0.1:0\"\ndata-dir = \"{}\"\nheartbeat-ms = 200\n",
+            dir.path().join("dn").display()
+        ),
+    )
+    .unwrap();
+    let dn_args: Vec<String> = ["datanode", "--config", dn_toml.to_str().unwrap()]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let _dn = Proc::spawn(&dn_args, &dir.path().join("datanode.log"));
+    let client = basalt_client::Client::connect(basalt_client::ClientConfig::new(addr.clone())).unwrap();
+    crate::harness::wait_until("the datanode is live", crate::harness::DEADLINE, || async {
+        client
+            .cluster_status()
+            .await
+            .is_ok_and(|s| !s.safe_mode && s.datanodes.iter().any(|d| d.live))
+    })
+    .await;
+    client
+        .write_all("/from-config", b"configured", Default::default())
+        .await
+        .unwrap();
+    let st = client.stat("/from-config").await.unwrap();
+    assert_eq!(
+        (st.replication, st.block_size),
+        (1, 1 << 20),
+        "flag over file, file over default"
+    );
+    // A bad file is one clear line and a failing exit.
+    std::fs::write(&nn_toml, "[namenode]\nid = 1\n").unwrap();
+    let o = crate::harness::cli_with(&addr, &["namenode", "--config", nn_toml.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("sections are not supported"), "{err}");
+}
