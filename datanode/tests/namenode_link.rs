@@ -61,8 +61,12 @@ impl DatanodeProtocol for FakeNamenode {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn datanode_registers_reports_and_obeys_delete_commands() {
+/// Serves a [`FakeNamenode`] on an ephemeral port: the fake, its address and the server task.
+async fn start_fake_namenode() -> (
+    FakeNamenode,
+    String,
+    tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
+) {
     let nn = FakeNamenode::default();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let nn_addr = listener.local_addr().unwrap().to_string();
@@ -71,6 +75,12 @@ async fn datanode_registers_reports_and_obeys_delete_commands() {
             .add_service(DatanodeProtocolServer::new(nn.clone()))
             .serve_with_incoming(TcpListenerStream::new(listener)),
     );
+    (nn, nn_addr, server)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn datanode_registers_reports_and_obeys_delete_commands() {
+    let (nn, nn_addr, server) = start_fake_namenode().await;
     let seen = || nn.0.lock().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let dn = start_node(dir.path(), vec![nn_addr]).await;
@@ -135,14 +145,7 @@ async fn datanode_registers_reports_and_obeys_delete_commands() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resumes_and_recoveries_are_reported_and_delete_removes_parked_replicas() {
-    let nn = FakeNamenode::default();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let nn_addr = listener.local_addr().unwrap().to_string();
-    let server = tokio::spawn(
-        tonic::transport::Server::builder()
-            .add_service(DatanodeProtocolServer::new(nn.clone()))
-            .serve_with_incoming(TcpListenerStream::new(listener)),
-    );
+    let (nn, nn_addr, server) = start_fake_namenode().await;
     let seen = || nn.0.lock().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let dn = start_node(dir.path(), vec![nn_addr]).await;

@@ -1,29 +1,8 @@
 //! A corrupt replica on disk is never served: readers fail over to a good replica.
 
-use crate::harness::{DEADLINE, Opts, TestCluster, bytes, ok, stdout, wait_until};
+use crate::harness::{DEADLINE, Opts, TestCluster, bytes, ok, replica_files, stdout, wait_until};
 use basalt_client::CreateOptions;
-use std::path::{Path, PathBuf};
-
-/// Every finalized replica data file (`blk_<id>`, not `.meta`) under `dir`.
-fn replica_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.join("current")];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p
-                .file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("blk_") && !n.ends_with(".meta"))
-            {
-                out.push(p);
-            }
-        }
-    }
-    out
-}
+use std::path::Path;
 
 /// Corrupts a replica on disk: XORs the byte at `at` with `mask`.
 fn flip_byte(file: &Path, at: usize, mask: u8) {
@@ -43,7 +22,7 @@ async fn reads_fail_over_from_a_corrupt_replica() {
     c.client().write_all("/victim", &data, opts).await.unwrap();
     // Flip one byte in the first replica of every block on datanode 0 and datanode 1.
     for dn in ["dn0", "dn1"] {
-        let files = replica_files(&c.dir.path().join(dn));
+        let files = replica_files(&c.dir.path().join(dn).join("current"));
         assert_eq!(files.len(), 2, "{dn}: {files:?}");
         for f in files {
             flip_byte(&f, 100, 0x5a);
@@ -96,7 +75,7 @@ async fn scanner_moves_a_corrupt_replica_aside_and_it_is_replaced() {
     };
     c.client().write_all("/scanned", &data, opts).await.unwrap();
     let dn0 = c.dir.path().join("dn0");
-    let victim = replica_files(&dn0).into_iter().next().unwrap();
+    let victim = replica_files(&dn0.join("current")).into_iter().next().unwrap();
     flip_byte(&victim, 10, 0x01);
     // The scanner finds it without any reader: moved aside, reported, and a good copy replaces it.
     wait_until("the corrupt replica moved aside", DEADLINE, || async {
@@ -126,7 +105,7 @@ async fn short_circuit_reader_gets_a_corrupt_replica_replaced() {
     };
     c.client().write_all("/local-victim", &data, opts).await.unwrap();
     let dn0 = c.dir.path().join("dn0");
-    let victim = replica_files(&dn0).into_iter().next().unwrap();
+    let victim = replica_files(&dn0.join("current")).into_iter().next().unwrap();
     flip_byte(&victim, 5, 0x80);
     // Short-circuit readers try replicas in random order; once one hits the bad replica on dn0 it
     // reports it (through the datanode), and every read still returns the right bytes.

@@ -1,7 +1,7 @@
 //! The file system under faults: pipeline recovery, lease recovery and append, decommission, orphan
 //! replicas, and a chaos run of writers and readers while datanodes die and come back.
 
-use crate::harness::{BIN, DEADLINE, Opts, TestCluster, bytes, ok, stdout, wait_until};
+use crate::harness::{BIN, DEADLINE, Opts, TestCluster, bytes, ok, replica_files, stdout, wait_until};
 use basalt_client::{Client, CreateOptions};
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -14,26 +14,6 @@ fn fsck_healthy(c: &TestCluster) -> bool {
     let o = c.cli(&["fs", "fsck", "/"]);
     let out = stdout(&o);
     o.status.success() && out.contains("under-replicated 0") && out.contains("corrupt 0") && out.contains("missing 0")
-}
-
-/// Number of `blk_` data files (replicas) under a datanode's data dir, temp files included.
-fn replica_files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, u64)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.file_name().is_some_and(|n| {
-                let n = n.to_string_lossy();
-                n.starts_with("blk_") && !n.ends_with(".meta")
-            }) {
-                out.push((p.clone(), e.metadata().map(|m| m.len()).unwrap_or(0)));
-            }
-        }
-    }
-    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -116,7 +96,7 @@ async fn a_crashed_writers_file_is_recovered_and_can_be_appended() {
             && (0..3).any(|i| {
                 replica_files(&c.dir.path().join(format!("dn{i}")).join("tmp"))
                     .iter()
-                    .any(|(_, len)| *len >= MIB as u64)
+                    .any(|f| f.metadata().is_ok_and(|m| m.len() >= MIB as u64))
             })
     })
     .await;

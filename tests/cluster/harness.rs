@@ -347,3 +347,24 @@ pub fn bytes(len: usize, seed: u64) -> Vec<u8> {
     let mut rng = fastrand::Rng::with_seed(seed);
     (0..len).map(|_| rng.u8(..)).collect()
 }
+
+/// Every replica data file (`blk_<id>`, not `.meta`) below `dir` (a datanode's `current/` or `tmp/`).
+pub fn replica_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("blk_") && !n.ends_with(".meta"))
+            {
+                out.push(p);
+            }
+        }
+    }
+    out
+}

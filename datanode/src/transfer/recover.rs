@@ -46,25 +46,10 @@ pub(super) async fn recover_replica(
         );
     }
     let length = req.length;
-    let held = ctx.store.get(block);
-    let done = match after_older_writer(ctx, block, genstamp, move |s| {
+    let done = taking_back(ctx, block, genstamp, move |s| {
         s.finalize_recovery(block, genstamp, length)
     })
-    .await
-    {
-        Ok(done) => done,
-        Err(e) => {
-            // A finalized replica taken back for the cut and lost on the way (an IO error) is reported gone.
-            if let Some(r) = held.filter(|_| ctx.store.get(block).is_none()) {
-                ctx.reports.deleted(ReportedBlock {
-                    block,
-                    genstamp: r.genstamp,
-                    length: r.length,
-                });
-            }
-            return Err(e);
-        }
-    };
+    .await?;
     if done.changed {
         ctx.reports.received(ReportedBlock {
             block,
@@ -78,6 +63,32 @@ pub(super) async fn recover_replica(
         length: done.replica.length,
         gen_stamp: done.before.genstamp.0,
     })
+}
+
+/// [`after_older_writer`] for an `op` that may take the block's finalized replica back out of the store
+/// (a cut, a resume): if `op` fails after the replica left (an IO error on the way), it is reported gone.
+pub(super) async fn taking_back<T, F>(
+    ctx: &Context,
+    block: BlockId,
+    genstamp: GenStamp,
+    op: F,
+) -> Result<T, DatanodeError>
+where
+    T: Send + 'static,
+    F: Fn(&BlockStore) -> Result<T, DatanodeError> + Send + Sync + 'static,
+{
+    let held = ctx.store.get(block);
+    let res = after_older_writer(ctx, block, genstamp, op).await;
+    if res.is_err()
+        && let Some(r) = held.filter(|_| ctx.store.get(block).is_none())
+    {
+        ctx.reports.deleted(ReportedBlock {
+            block,
+            genstamp: r.genstamp,
+            length: r.length,
+        });
+    }
+    res
 }
 
 /// Runs `op` on a blocking thread once no writer of `block` older than `genstamp` is active: such a writer is

@@ -158,25 +158,10 @@ async fn open_replica(
 ) -> Result<ReplicaWriter, DatanodeError> {
     if header.resume {
         let (offset, chunk_size) = (header.resume_offset, header.chunk_size);
-        let held = ctx.store.get(block);
-        let resumed = match super::recover::after_older_writer(ctx, block, genstamp, move |s| {
+        let resumed = super::recover::taking_back(ctx, block, genstamp, move |s| {
             s.begin_resume(block, genstamp, offset, chunk_size)
         })
-        .await
-        {
-            Ok(r) => r,
-            Err(e) => {
-                // A finalized replica taken back for the resume and lost on the way is reported gone.
-                if let Some(r) = held.filter(|_| ctx.store.get(block).is_none()) {
-                    ctx.reports.deleted(ReportedBlock {
-                        block,
-                        genstamp: r.genstamp,
-                        length: r.length,
-                    });
-                }
-                return Err(e);
-            }
-        };
+        .await?;
         if let Some(r) = resumed.unfinalized {
             ctx.reports.deleted(ReportedBlock {
                 block,
