@@ -31,7 +31,7 @@ use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 use tokio::io::AsyncWrite;
@@ -45,8 +45,13 @@ pub const WINDOW: usize = 16;
 pub const PACKET_BYTES: usize = 1 << 20;
 /// Packets sent and not yet acknowledged (kept for a recovery) before the writer waits for acks.
 const MAX_UNACKED: usize = 2 * WINDOW;
-/// How long the pipeline may leave a sent packet unacknowledged before its first node is blamed.
+/// How long the pipeline may leave a sent packet unacknowledged before its first node is blamed: the
+/// datanodes' own deadline per hop (60 s), plus a margin per node so a node deeper in the pipeline is
+/// blamed by its upstream neighbour first.
 const ACK_TIMEOUT: Duration = Duration::from_secs(60);
+const ACK_TIMEOUT_PER_NODE: Duration = Duration::from_secs(10);
+/// How often the ack task checks for a stalled pipeline.
+const ACK_CHECK: Duration = Duration::from_secs(1);
 
 struct OpenBlock {
     block: pb::ExtendedBlock,
@@ -72,6 +77,8 @@ struct Progress {
     acked: AtomicU64,
     /// One past the highest sequence number handed to the stream.
     sent: AtomicU64,
+    /// Set (before `changed` is signalled) when the stream has ended.
+    ended: AtomicBool,
     /// Signalled on every acknowledgement and when the stream ends.
     changed: Notify,
 }
@@ -115,7 +122,7 @@ impl OpenBlock {
             let progress = self.progress.clone();
             let changed = progress.changed.notified();
             self.prune();
-            if self.unacked.len() < MAX_UNACKED || self.acks.is_finished() {
+            if self.unacked.len() < MAX_UNACKED || progress.ended.load(Ordering::Acquire) {
                 return;
             }
             changed.await;
@@ -552,6 +559,7 @@ impl WriterCore {
         // The call runs in its own task: the request stream must flow while we wait for the response.
         let acks = tokio::spawn(async move {
             let outcome = ack_loop(&mut dn, rx, &nodes, &first_addr, block_id, &shared).await;
+            shared.ended.store(true, Ordering::Release);
             shared.changed.notify_waiters();
             outcome
         });
@@ -580,21 +588,35 @@ async fn ack_loop(
         let fatal = bad.is_none() && matches!(e.kind, ErrorKind::Invalid | ErrorKind::Corrupt);
         fail(last_acked, format!("{first_addr}: {e}"), bad, fatal)
     };
-    let mut stream = match tokio::time::timeout(ACK_TIMEOUT, dn.write_block(ReceiverStream::new(rx))).await {
+    let deadline = ACK_TIMEOUT + ACK_TIMEOUT_PER_NODE * nodes.len() as u32;
+    let mut stream = match tokio::time::timeout(deadline, dn.write_block(ReceiverStream::new(rx))).await {
         Ok(Ok(r)) => r.into_inner(),
         Ok(Err(s)) => return from_status(None, s),
-        Err(_) => return fail(None, format!("{first_addr}: no answer in {ACK_TIMEOUT:?}"), None, false),
+        Err(_) => return fail(None, format!("{first_addr}: no answer in {deadline:?}"), None, false),
     };
+    // Since when a sent packet has been waiting for its ack with no ack arriving (checked every second).
+    let mut waiting_since: Option<tokio::time::Instant> = None;
+    let mut check = tokio::time::interval(ACK_CHECK);
     loop {
-        let msg = match tokio::time::timeout(ACK_TIMEOUT, stream.message()).await {
-            Ok(m) => m,
-            // Silence is fine while nothing awaits an ack; a packet left unacknowledged that long is not.
-            Err(_) if progress.sent.load(Ordering::Acquire) > progress.acked.load(Ordering::Acquire) => {
-                let reason = format!("{first_addr}: no acknowledgement in {ACK_TIMEOUT:?}");
-                return fail(last_acked, reason, None, false);
+        let msg = tokio::select! {
+            m = stream.message() => m,
+            _ = check.tick() => {
+                let outstanding = progress.sent.load(Ordering::Acquire) > progress.acked.load(Ordering::Acquire);
+                match (outstanding, waiting_since) {
+                    (false, _) => waiting_since = None,
+                    (true, None) => waiting_since = Some(tokio::time::Instant::now()),
+                    (true, Some(t)) if t.elapsed() > deadline => {
+                        let reason = format!("{first_addr}: no acknowledgement in {deadline:?}");
+                        return fail(last_acked, reason, None, false);
+                    }
+                    (true, Some(_)) => {}
+                }
+                continue;
             }
-            Err(_) => continue,
         };
+        if msg.as_ref().is_ok_and(Option::is_some) {
+            waiting_since = None;
+        }
         match msg {
             Ok(Some(ack)) => {
                 if ack.acked_by.len() != nodes.len() {

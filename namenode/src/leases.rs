@@ -22,6 +22,8 @@ pub struct Leases {
     recovered: u64,
     /// When this member became leader; `None` while it follows.
     leading_since: Option<Instant>,
+    /// Counts leaderships: a recovery started in an earlier one reports into nothing.
+    term: u64,
 }
 
 impl Leases {
@@ -34,15 +36,21 @@ impl Leases {
     pub fn set_leading(&mut self, leading: bool, now: Instant) {
         match (leading, self.leading_since) {
             (true, None) => self.leading_since = Some(now),
-            (false, Some(_)) => *self = Leases::default(),
+            (false, Some(_)) => {
+                *self = Leases {
+                    term: self.term + 1,
+                    ..Leases::default()
+                }
+            }
             _ => {}
         }
     }
 
-    /// The open files whose recovery should start now, marked as running.
-    pub fn due(&mut self, open: Vec<OpenFile>, now: Instant, hard_limit: Duration) -> Vec<OpenFile> {
+    /// The open files whose recovery should start now, marked as running, and the leadership they
+    /// start in (to hand back to [`Leases::finished`]).
+    pub fn due(&mut self, open: Vec<OpenFile>, now: Instant, hard_limit: Duration) -> (Vec<OpenFile>, u64) {
         let Some(leading_since) = self.leading_since else {
-            return Vec::new();
+            return (Vec::new(), self.term);
         };
         // Files closed meanwhile (by their writer, or another recovery) need no retry.
         let open_paths: HashSet<&BPath> = open.iter().map(|f| &f.path).collect();
@@ -64,11 +72,15 @@ impl Leases {
                 due.push(f);
             }
         }
-        due
+        (due, self.term)
     }
 
-    /// A recovery ended; a failed one is retried once `retry` has passed.
-    pub fn finished(&mut self, path: &BPath, ok: bool, now: Instant, retry: Duration) {
+    /// A recovery started in leadership `term` ended; a failed one is retried once `retry` has passed.
+    /// One from an earlier leadership is ignored: this leadership tracks its own recoveries.
+    pub fn finished(&mut self, path: &BPath, term: u64, ok: bool, now: Instant, retry: Duration) {
+        if term != self.term {
+            return;
+        }
         self.running.remove(path);
         if ok {
             self.retry_at.remove(path);
@@ -106,10 +118,10 @@ mod tests {
     fn expiry_follows_renewals_and_leadership() {
         let t0 = Instant::now();
         let s = Duration::from_secs;
-        let paths = |v: &[OpenFile]| v.iter().map(|f| f.path.as_str().to_string()).collect::<Vec<_>>();
+        let paths = |v: &(Vec<OpenFile>, u64)| v.0.iter().map(|f| f.path.as_str().to_string()).collect::<Vec<_>>();
         let mut l = Leases::default();
         // A follower recovers nothing.
-        assert!(l.due(vec![open("/a", "c1")], t0 + s(100), s(10)).is_empty());
+        assert!(l.due(vec![open("/a", "c1")], t0 + s(100), s(10)).0.is_empty());
         l.set_leading(true, t0);
         l.renew("c1", t0 + s(5));
         let files = || vec![open("/a", "c1"), open("/b", "c2"), open("/r", RECOVERY_HOLDER)];
@@ -118,22 +130,33 @@ mod tests {
         assert_eq!(paths(&l.due(files(), t0 + s(11), s(10))), ["/b"]);
         assert_eq!(paths(&l.due(files(), t0 + s(15), s(10))), ["/a"]);
         // Running recoveries are not started twice, however long they take.
-        assert!(l.due(files(), t0 + s(100), s(10)).is_empty());
+        assert!(l.due(files(), t0 + s(100), s(10)).0.is_empty());
         assert_eq!(l.counts().0, 3);
         // A failed one is retried after the retry interval from its end; a finished one is counted.
-        l.finished(&BPath::parse("/b").unwrap(), false, t0 + s(100), s(5));
-        l.finished(&BPath::parse("/a").unwrap(), true, t0 + s(100), s(5));
-        l.finished(&BPath::parse("/r").unwrap(), true, t0 + s(100), s(5));
+        let p = |s: &str| BPath::parse(s).unwrap();
+        l.finished(&p("/b"), 0, false, t0 + s(100), s(5));
+        l.finished(&p("/a"), 0, true, t0 + s(100), s(5));
+        l.finished(&p("/r"), 0, true, t0 + s(100), s(5));
         let rest = || vec![open("/b", "c2")];
-        assert!(l.due(rest(), t0 + s(104), s(10)).is_empty());
+        assert!(l.due(rest(), t0 + s(104), s(10)).0.is_empty());
         assert_eq!(paths(&l.due(rest(), t0 + s(105), s(10))), ["/b"]);
         assert_eq!(l.counts(), (1, 2));
         // A failed recovery of a file closed meanwhile is forgotten.
-        l.finished(&BPath::parse("/b").unwrap(), false, t0 + s(106), s(5));
-        assert!(l.due(Vec::new(), t0 + s(107), s(10)).is_empty());
+        l.finished(&p("/b"), 0, false, t0 + s(106), s(5));
+        assert!(l.due(Vec::new(), t0 + s(107), s(10)).0.is_empty());
         assert!(l.retry_at.is_empty());
-        // Losing leadership forgets everything.
+        // Losing leadership forgets everything; a recovery of the old leadership reports into nothing.
+        assert_eq!(paths(&l.due(rest(), t0 + s(108), s(10))), ["/b"]);
         l.set_leading(false, t0 + s(108));
         assert_eq!(l.counts(), (0, 0));
+        l.set_leading(true, t0 + s(109));
+        let (due, term) = l.due(rest(), t0 + s(120), s(10));
+        assert_eq!((due.len(), term), (1, 1));
+        l.finished(&p("/b"), 0, true, t0 + s(121), s(5));
+        assert_eq!(
+            l.counts(),
+            (1, 0),
+            "the old leadership's recovery did not end this one's"
+        );
     }
 }

@@ -185,6 +185,8 @@ async fn monitor(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
     let mut ticks = 0u64;
     let mut last = crate::blocks::RoundSummary::default();
     let mut last_garbage = crate::blocks::GarbageSummary::default();
+    // Decommissioned marks being proposed.
+    let marking: Arc<Mutex<std::collections::HashSet<basalt_common::DatanodeId>>> = Arc::default();
     loop {
         tokio::select! {
             _ = tick.tick() => {}
@@ -215,7 +217,7 @@ async fn monitor(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
             let mut bm = core.blocks.lock().expect("block manager lock poisoned");
             let mut rng = core.rng.lock().expect("rng lock poisoned");
             bm.set_admin_states(ns.admin_states());
-            let summary = bm.schedule_replication(
+            let mut summary = bm.schedule_replication(
                 ns.complete_blocks_with_replication(),
                 now,
                 REPLICATION_PER_NODE,
@@ -227,7 +229,15 @@ async fn monitor(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
                 Some((gen_stamp, open)) => BlockOwner::File { gen_stamp, open },
             };
             let garbage = bm.collect_garbage(owner, now, core.config.orphan_grace);
-            (summary, garbage, ns.open_files())
+            let open = ns.open_files();
+            // A node still in the pipeline of a block being written (or recovered) holds data no other
+            // node may have yet: it is not drained until that block is finished.
+            summary.drained.retain(|n| {
+                !open
+                    .iter()
+                    .any(|f| f.lease.last_block_open && f.lease.pipeline.contains(n))
+            });
+            (summary, garbage, open)
         };
         if summary != last {
             tracing::info!(
@@ -247,7 +257,10 @@ async fn monitor(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
         }
         last_garbage = garbage;
         for node in summary.drained.iter().copied() {
-            let core = core.clone();
+            if !marking.lock().expect("marking lock poisoned").insert(node) {
+                continue; // a proposal for it is in flight
+            }
+            let (core, marking) = (core.clone(), marking.clone());
             // Only if it is still decommissioning: an operator's cancel meanwhile wins.
             let cmd = Command::SetAdminState {
                 datanode: node,
@@ -264,11 +277,12 @@ async fn monitor(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
                     }
                     Err(_) => tracing::warn!(datanode = %node, "marking decommissioned timed out"),
                 }
+                marking.lock().expect("marking lock poisoned").remove(&node);
             });
         }
         *core.last_round.lock().expect("round lock poisoned") = summary.clone();
         last = summary;
-        let due = core
+        let (due, term) = core
             .leases
             .lock()
             .expect("lease lock poisoned")
@@ -285,6 +299,7 @@ async fn monitor(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
                 }
                 core.leases.lock().expect("lease lock poisoned").finished(
                     &path,
+                    term,
                     res.is_ok(),
                     Instant::now(),
                     LEASE_RECOVERY_RETRY,

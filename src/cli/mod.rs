@@ -17,8 +17,7 @@ use std::process::ExitCode;
     name = "basalt",
     version,
     about = "Basalt: distributed files, tables and jobs",
-    propagate_version = true,
-    args_override_self = true
+    propagate_version = true
 )]
 pub struct Cli {
     /// Namenode (metadata member) addresses, comma-separated.

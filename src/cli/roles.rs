@@ -42,7 +42,7 @@ pub struct NamenodeArgs {
     /// Seconds without a heartbeat after which a datanode is dead.
     #[arg(long, default_value_t = 30.0)]
     pub dead_interval_secs: f64,
-    /// Log entries between state machine snapshots.
+    /// Log entries between state machine snapshots (each entry holds up to 256 client requests).
     #[arg(long, default_value_t = 10_000)]
     pub snapshot_interval: u64,
     /// Seconds a writer may go without renewing its lease before its files are recovered and closed.

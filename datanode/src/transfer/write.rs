@@ -100,15 +100,17 @@ async fn pipeline(
                 chunk_size,
                 ..header.clone()
             });
-            let opened = tokio::time::timeout(OPEN_TIMEOUT, Downstream::open(next, fwd))
-                .await
-                .unwrap_or_else(|_| {
+            // Bounded, and given up at once for a newer stamp (a recovery waits only STOP_WAIT for us).
+            let opened = tokio::select! {
+                r = tokio::time::timeout(OPEN_TIMEOUT, Downstream::open(next, fwd)) => r.unwrap_or_else(|_| {
                     Err(DatanodeError::DownstreamTimeout {
                         node: basalt_common::DatanodeId(next.id),
                         seqno: first.seqno,
                         secs: OPEN_TIMEOUT.as_secs(),
                     })
-                });
+                }),
+                by = superseded_by(superseded.clone()) => Err(DatanodeError::Superseded { block, genstamp, by }),
+            };
             match opened {
                 Ok((d, a)) => (Some(d), Some(a)),
                 Err(e) => {

@@ -293,7 +293,8 @@ impl Namespace {
     ) -> Result<Output> {
         let gen_stamp = GenStamp(self.next_gen);
         let file = self.open_file_mut(path, client)?;
-        let last_id = file.blocks.last().map(|b| b.id);
+        let writing = file.lease.as_ref().is_some_and(|l| l.last_block_open);
+        let last_id = file.blocks.last().map(|b| b.id).filter(|_| writing);
         if last_id != Some(block) {
             return Err(NamespaceError::BlockMismatch {
                 path: path.clone(),

@@ -11,7 +11,12 @@ pub const COMMAND_VERSION: u16 = 2;
 
 /// One entry of the metadata log: client requests proposed together (group commit), applied in order.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Batch(pub Vec<Request>);
+pub struct Batch {
+    /// The leader's wall clock when it proposed the batch: how long retries are remembered is measured
+    /// with it (every member applies the same time, so the namespace stays deterministic).
+    pub time_ms: u64,
+    pub requests: Vec<Request>,
+}
 
 /// One client request in the metadata log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

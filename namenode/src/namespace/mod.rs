@@ -26,8 +26,11 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 pub const ROOT: InodeId = InodeId(1);
 /// Largest replication factor a file may ask for.
 pub const MAX_REPLICATION: u32 = 32;
-/// How many applied (client, request id) results are remembered for retries.
-const DEDUP_WINDOW: usize = 65_536;
+/// Applied (client, request id) results are remembered for retries for at least this long (batch time)…
+const DEDUP_MIN_AGE_MS: u64 = 120_000;
+/// …and at least this many, but never more than [`DEDUP_MAX`].
+const DEDUP_MIN: usize = 65_536;
+const DEDUP_MAX: usize = 1 << 20;
 
 /// The whole replicated namespace.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -41,8 +44,11 @@ pub struct Namespace {
     datanodes: BTreeMap<DatanodeId, DatanodeRecord>,
     /// Datanodes not in service (being or done being decommissioned).
     admin_states: BTreeMap<DatanodeId, AdminState>,
-    /// Results of recent requests, for idempotent retries, oldest first.
-    recent: VecDeque<((String, u64), Response)>,
+    /// Results of recent requests with the batch time they were applied at, for idempotent retries,
+    /// oldest first.
+    recent: VecDeque<((String, u64), Response, u64)>,
+    /// Time of the batch being applied.
+    clock_ms: u64,
     recent_index: HashMap<(String, u64), Response>,
 }
 
@@ -74,6 +80,7 @@ impl Namespace {
             datanodes: BTreeMap::new(),
             admin_states: BTreeMap::new(),
             recent: VecDeque::new(),
+            clock_ms: 0,
             recent_index: HashMap::new(),
         }
     }
@@ -92,15 +99,24 @@ impl Namespace {
         }
         let resp = Response(self.apply_command(&req.client, &req.command));
         if req.request_id != 0 {
-            self.recent.push_back((key.clone(), resp.clone()));
+            self.recent.push_back((key.clone(), resp.clone(), self.clock_ms));
             self.recent_index.insert(key, resp.clone());
-            while self.recent.len() > DEDUP_WINDOW {
-                if let Some((old, _)) = self.recent.pop_front() {
+            let horizon = self.clock_ms.saturating_sub(DEDUP_MIN_AGE_MS);
+            while let Some((_, _, at)) = self.recent.front()
+                && (self.recent.len() > DEDUP_MAX || (self.recent.len() > DEDUP_MIN && *at < horizon))
+            {
+                if let Some((old, _, _)) = self.recent.pop_front() {
                     self.recent_index.remove(&old);
                 }
             }
         }
         resp
+    }
+
+    /// Applies one log entry's batch of requests, in order, at the batch's time.
+    pub fn apply_batch(&mut self, batch: &Batch) -> Vec<Response> {
+        self.clock_ms = self.clock_ms.max(batch.time_ms);
+        batch.requests.iter().map(|r| self.apply(r)).collect()
     }
 
     /// Resolves a path to its inode id.

@@ -643,6 +643,16 @@ fn recovering_an_appended_file_keeps_its_finished_last_block() {
         2,
         "finished blocks of an open file still count"
     );
+    // The finished block cannot be taken over as if it were being written.
+    let cmd = Command::UpdatePipeline {
+        path: p("/f"),
+        block: before.last().unwrap().0.id,
+        pipeline: vec![DatanodeId(1)],
+    };
+    assert!(matches!(
+        ns.apply(&Request::new("c2", 0, cmd)).0,
+        Err(NamespaceError::BlockMismatch { .. })
+    ));
     let Output::Recovery { last, .. } = run(
         &mut ns,
         Command::RecoverLease {
@@ -669,4 +679,41 @@ fn recovering_an_appended_file_keeps_its_finished_last_block() {
     let (st, after) = ns.blocks(&p("/f")).unwrap();
     assert_eq!(after, before, "blocks and stamps unchanged");
     assert!(!st.under_construction);
+}
+
+#[test]
+fn retries_are_remembered_for_a_while_however_many_requests_pass() {
+    let mut ns = Namespace::new();
+    let mkdir = |name: String, id: u64| {
+        Request::new(
+            "c1",
+            id,
+            Command::Mkdirs {
+                path: p(&name),
+                parents: false,
+                perm: perm(),
+                mtime_ms: 1,
+            },
+        )
+    };
+    let batch = |time_ms, requests| Batch { time_ms, requests };
+    let first = mkdir("/first".into(), 1);
+    assert!(ns.apply_batch(&batch(1_000, vec![first.clone()]))[0].0.is_ok());
+    // 100,000 other requests within a minute: the first is still recognised when retried.
+    for chunk in 0..100u64 {
+        let reqs = (0..1000)
+            .map(|i| mkdir(format!("/d{chunk}-{i}"), 2 + chunk * 1000 + i))
+            .collect();
+        ns.apply_batch(&batch(1_000 + chunk * 600, reqs));
+    }
+    assert!(
+        ns.apply_batch(&batch(61_000, vec![first.clone()]))[0].0.is_ok(),
+        "a retry is not applied again"
+    );
+    // Long after, with enough requests since, it is forgotten (and would be applied as new).
+    ns.apply_batch(&batch(200_000, vec![mkdir("/late".into(), 999_999_999)]));
+    assert!(matches!(
+        ns.apply_batch(&batch(200_001, vec![first]))[0].0,
+        Err(NamespaceError::AlreadyExists { .. })
+    ));
 }

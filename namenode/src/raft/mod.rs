@@ -28,7 +28,7 @@ pub type LogId = openraft::LogId<MemberId>;
 pub type Membership = openraft::StoredMembership<MemberId, openraft::BasicNode>;
 
 /// Version byte in front of every value this crate persists with bincode.
-pub(crate) const FORMAT_VERSION: u8 = 1;
+pub(crate) const FORMAT_VERSION: u8 = 2;
 
 /// Encodes `v` with a leading format version byte.
 pub(crate) fn encode<T: serde::Serialize>(v: &T) -> Vec<u8> {

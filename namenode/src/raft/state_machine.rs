@@ -180,7 +180,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
             s.last_applied = Some(entry.log_id);
             out.push(match entry.payload {
                 EntryPayload::Blank => Vec::new(),
-                EntryPayload::Normal(batch) => batch.0.iter().map(|req| s.namespace.apply(req)).collect(),
+                EntryPayload::Normal(batch) => s.namespace.apply_batch(&batch),
                 EntryPayload::Membership(m) => {
                     s.membership = Membership::new(Some(entry.log_id), m);
                     Vec::new()

@@ -12,6 +12,7 @@ use basalt_common::ErrorKind;
 use basalt_proto::to_status;
 use openraft::error::{ClientWriteError, RaftError};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tonic::Status;
 
@@ -19,6 +20,12 @@ use tonic::Status;
 pub const IN_FLIGHT: usize = 4;
 /// Most requests in one log entry (keeps entries and AppendEntries messages small).
 pub const MAX_BATCH: usize = 256;
+/// Requests queued before callers wait (backpressure).
+const QUEUE: usize = 16 * 1024;
+/// A batch not committed within this long is answered Unavailable (openraft may never answer a
+/// proposal, e.g. one a deposed leader appended); the outcome is then unknown, and a retry with the same
+/// request id is safe (the state machine applies a request id once).
+const COMMIT_TIMEOUT: Duration = Duration::from_secs(30);
 
 struct Pending {
     req: Request,
@@ -26,13 +33,13 @@ struct Pending {
 }
 
 pub struct Proposer {
-    tx: mpsc::UnboundedSender<Pending>,
+    tx: mpsc::Sender<Pending>,
 }
 
 impl Proposer {
     /// Starts the batching task for member `id`; it ends when the proposer is dropped.
     pub fn start(raft: Raft, id: u64) -> Self {
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::channel(QUEUE);
         tokio::spawn(run(raft, id, rx));
         Proposer { tx }
     }
@@ -42,38 +49,58 @@ impl Proposer {
         let (done, rx) = oneshot::channel();
         self.tx
             .send(Pending { req, done })
+            .await
             .map_err(|_| to_status(ErrorKind::Unavailable, "the namenode is shutting down", None))?;
         rx.await
             .unwrap_or_else(|_| Err(to_status(ErrorKind::Unavailable, "the proposal was dropped", None)))
     }
 }
 
-async fn run(raft: Raft, id: u64, mut rx: mpsc::UnboundedReceiver<Pending>) {
+async fn run(raft: Raft, id: u64, mut rx: mpsc::Receiver<Pending>) {
     let slots = Arc::new(Semaphore::new(IN_FLIGHT));
     while let Some(first) = rx.recv().await {
         let Ok(permit) = slots.clone().acquire_owned().await else {
             return;
         };
-        // Everything that queued while the slots were busy goes into this batch.
-        let mut batch = vec![first];
+        // Everything that queued while the slots were busy goes into this batch; requests whose caller
+        // gave up meanwhile are left out.
+        let mut batch: Vec<Pending> = vec![first];
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
                 Ok(p) => batch.push(p),
                 Err(_) => break,
             }
         }
+        batch.retain(|p| !p.done.is_closed());
+        if batch.is_empty() {
+            continue;
+        }
         let raft = raft.clone();
         tokio::spawn(async move {
             let _slot = permit;
-            let (reqs, dones): (Vec<Request>, Vec<_>) = batch.into_iter().map(|p| (p.req, p.done)).unzip();
-            match raft.client_write(Batch(reqs)).await {
-                Ok(resp) => {
+            let (requests, dones): (Vec<Request>, Vec<_>) = batch.into_iter().map(|p| (p.req, p.done)).unzip();
+            let entry = Batch {
+                time_ms: super::now_ms(),
+                requests,
+            };
+            match tokio::time::timeout(COMMIT_TIMEOUT, raft.client_write(entry)).await {
+                Ok(Ok(resp)) => {
                     for (done, r) in dones.into_iter().zip(resp.data) {
                         let _ = done.send(Ok(r));
                     }
                 }
-                Err(e) => {
+                Ok(Err(e)) => {
                     let status = write_error(id, e);
+                    for done in dones {
+                        let _ = done.send(Err(status.clone()));
+                    }
+                }
+                Err(_) => {
+                    let status = to_status(
+                        ErrorKind::Unavailable,
+                        format!("not committed within {COMMIT_TIMEOUT:?} (outcome unknown; a retry is safe)"),
+                        None,
+                    );
                     for done in dones {
                         let _ = done.send(Err(status.clone()));
                     }

@@ -57,12 +57,16 @@ impl ReadIndex {
 
     /// Runs rounds while reads wait; each round answers the reads that were waiting when it started.
     async fn drive(self: Arc<Self>) {
-        // If this task ends abnormally (a panic), the next read starts a new driver. A normal end clears
+        // If this task ends abnormally (a panic), its waiting reads fail and the next read starts a new
+        // driver. A normal end clears
         // `running` under the same lock that saw no read waiting, so no read is left without a driver.
         struct Running<'a>(&'a Mutex<State>);
         impl Drop for Running<'_> {
             fn drop(&mut self) {
-                self.0.lock().unwrap_or_else(|e| e.into_inner()).running = false;
+                let mut st = self.0.lock().unwrap_or_else(|e| e.into_inner());
+                st.running = false;
+                // Reads queued meanwhile fail (dropped senders) rather than wait for a driver.
+                st.waiting.clear();
             }
         }
         let running = Running(&self.state);
