@@ -22,6 +22,9 @@ pub struct ClientConfig {
     pub short_circuit: bool,
     /// User name recorded as the owner of created files and directories.
     pub user: String,
+    /// How long a write pipeline may leave a packet unacknowledged before its first datanode is blamed
+    /// (plus a sixth of it per pipeline node, so deeper nodes are blamed by their neighbours first).
+    pub ack_timeout: Duration,
 }
 
 impl ClientConfig {
@@ -31,6 +34,7 @@ impl ClientConfig {
             retry: RetryPolicy::default(),
             short_circuit: true,
             user: std::env::var("USER").unwrap_or_else(|_| "basalt".into()),
+            ack_timeout: Duration::from_secs(60),
         }
     }
 }

@@ -45,11 +45,6 @@ pub const WINDOW: usize = 16;
 pub const PACKET_BYTES: usize = 1 << 20;
 /// Packets sent and not yet acknowledged (kept for a recovery) before the writer waits for acks.
 const MAX_UNACKED: usize = 2 * WINDOW;
-/// How long the pipeline may leave a sent packet unacknowledged before its first node is blamed: the
-/// datanodes' own deadline per hop (60 s), plus a margin per node so a node deeper in the pipeline is
-/// blamed by its upstream neighbour first.
-const ACK_TIMEOUT: Duration = Duration::from_secs(60);
-const ACK_TIMEOUT_PER_NODE: Duration = Duration::from_secs(10);
 /// How often the ack task checks for a stalled pipeline.
 const ACK_CHECK: Duration = Duration::from_secs(1);
 
@@ -556,9 +551,13 @@ impl WriterCore {
         let progress = Arc::new(Progress::default());
         let shared = progress.clone();
         let block_id = BlockId(block.block_id);
+        // The configured deadline (the datanodes' own per hop), plus a margin per node so a node deeper in
+        // the pipeline is blamed by its upstream neighbour first.
+        let base = self.inner.config.ack_timeout;
+        let deadline = base + base / 6 * nodes.len() as u32;
         // The call runs in its own task: the request stream must flow while we wait for the response.
         let acks = tokio::spawn(async move {
-            let outcome = ack_loop(&mut dn, rx, &nodes, &first_addr, block_id, &shared).await;
+            let outcome = ack_loop(&mut dn, rx, &nodes, &first_addr, block_id, &shared, deadline).await;
             shared.ended.store(true, Ordering::Release);
             shared.changed.notify_waiters();
             outcome
@@ -575,6 +574,7 @@ async fn ack_loop(
     first_addr: &str,
     block_id: BlockId,
     progress: &Progress,
+    deadline: Duration,
 ) -> AckOutcome {
     let mut last_acked = None;
     let fail = |last_acked, reason: String, bad: Option<u64>, fatal| AckOutcome {
@@ -588,7 +588,6 @@ async fn ack_loop(
         let fatal = bad.is_none() && matches!(e.kind, ErrorKind::Invalid | ErrorKind::Corrupt);
         fail(last_acked, format!("{first_addr}: {e}"), bad, fatal)
     };
-    let deadline = ACK_TIMEOUT + ACK_TIMEOUT_PER_NODE * nodes.len() as u32;
     let mut stream = match tokio::time::timeout(deadline, dn.write_block(ReceiverStream::new(rx))).await {
         Ok(Ok(r)) => r.into_inner(),
         Ok(Err(s)) => return from_status(None, s),

@@ -31,6 +31,9 @@ pub struct DatanodeConfig {
     /// How long a replica kept after a broken write ("parked", awaiting a resume or a recovery) is kept
     /// before it is removed. Default 1 hour.
     pub rbw_expiry: Duration,
+    /// How long a downstream pipeline node may take to acknowledge a packet (or to accept the stream)
+    /// before it is blamed and the pipeline broken. Default 60 s.
+    pub ack_timeout: Duration,
 }
 
 impl DatanodeConfig {
@@ -49,6 +52,7 @@ impl DatanodeConfig {
             chunk_size: DEFAULT_CHUNK_SIZE,
             scan: crate::scanner::ScanConfig::default(),
             rbw_expiry: Duration::from_secs(3600),
+            ack_timeout: Duration::from_secs(60),
         }
     }
 
@@ -77,6 +81,9 @@ impl DatanodeConfig {
                 "chunk_size",
                 format!("{} is outside 1..={MAX_CHUNK_SIZE}", self.chunk_size),
             );
+        }
+        if self.ack_timeout.is_zero() {
+            return bad("ack_timeout", "must not be zero".into());
         }
         if self.rbw_expiry.is_zero() {
             return bad("rbw_expiry", "must not be zero".into());

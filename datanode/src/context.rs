@@ -18,6 +18,8 @@ pub(crate) struct Context {
     pub reports: Reports,
     /// Chunk size used when a writer does not name one.
     pub default_chunk_size: u32,
+    /// Deadline of a downstream pipeline node's acknowledgements.
+    pub ack_timeout: std::time::Duration,
     transfers: AtomicU32,
     /// The namenode links: who they tell about this node, and the running ones by address.
     links: Mutex<Links>,
@@ -30,13 +32,21 @@ struct Links {
 }
 
 impl Context {
-    pub fn new(id: DatanodeId, host_id: String, store: BlockStore, reports: Reports, chunk_size: u32) -> Arc<Self> {
+    pub fn new(
+        id: DatanodeId,
+        host_id: String,
+        store: BlockStore,
+        reports: Reports,
+        chunk_size: u32,
+        ack_timeout: std::time::Duration,
+    ) -> Arc<Self> {
         Arc::new(Context {
             id,
             host_id,
             store,
             reports,
             default_chunk_size: chunk_size,
+            ack_timeout,
             transfers: AtomicU32::new(0),
             links: Mutex::new(Links::default()),
         })

@@ -77,7 +77,14 @@ impl Datanode {
             .unwrap_or_else(|| default_advertise(local_addr));
 
         let reports = Reports::default();
-        let ctx = Context::new(id, host_id.clone(), store.clone(), reports, config.chunk_size);
+        let ctx = Context::new(
+            id,
+            host_id.clone(),
+            store.clone(),
+            reports,
+            config.chunk_size,
+            config.ack_timeout,
+        );
         let (shutdown, shutdown_rx) = watch::channel(false);
         let server = tokio::spawn(serve(ctx.clone(), listener, shutdown_rx.clone()));
         let scanner = tokio::spawn(crate::scanner::run_scanner(

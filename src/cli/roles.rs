@@ -79,6 +79,9 @@ pub struct DatanodeArgs {
     /// Milliseconds between block scanner passes.
     #[arg(long, default_value_t = 60_000)]
     pub scan_pause_ms: u64,
+    /// Seconds a downstream pipeline datanode may take to acknowledge a packet before it is blamed.
+    #[arg(long, default_value_t = 60.0)]
+    pub ack_timeout_secs: f64,
     /// A TOML file of `flag-name = value` lines; flags given on the command line win over it.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -127,6 +130,7 @@ pub async fn datanode(namenode: &str, args: DatanodeArgs) -> Result<ExitCode> {
         bytes_per_sec: args.scan_rate,
         pause: Duration::from_millis(args.scan_pause_ms),
     };
+    config.ack_timeout = Duration::from_secs_f64(args.ack_timeout_secs);
     let dn = Datanode::start(config).await.context("starting the datanode")?;
     println!("datanode {} listening on {}", dn.id(), dn.local_addr());
     stop.wait().await;

@@ -6,6 +6,7 @@ use basalt_client::{Client, CreateOptions};
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 const MIB: usize = 1 << 20;
 
@@ -35,12 +36,7 @@ async fn pipeline_recovers_when_a_datanode_dies_mid_block() {
     w.write(&data[..5 * MIB]).await.unwrap();
     c.kill_datanode(0);
     // A replacement joins, so later blocks can have 3 replicas again.
-    c.dns.push(Some(crate::harness::spawn_datanode(
-        c.dir.path(),
-        &c.nn_addr(),
-        3,
-        c.opts.scan_pause_ms,
-    )));
+    c.dns.push(Some(c.spawn_datanode(3)));
     wait_until("the replacement datanode is live", DEADLINE, || async {
         client
             .cluster_status()
@@ -68,6 +64,47 @@ async fn pipeline_recovers_when_a_datanode_dies_mid_block() {
     .await;
     let fsck = stdout(&ok(c.cli(&["fs", "fsck", "/", "--files"])));
     assert!(fsck.contains("3 block(s), 9 live replica(s)"), "{fsck}");
+}
+
+/// A pipeline node that hangs (SIGSTOP: its sockets stay open, nothing answers) is blamed after the
+/// acknowledgement deadline, by its upstream neighbour or (when it is the first) by the writer, and the
+/// write completes on the others. Which node is stopped varies from run to run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_pipeline_datanode_is_bypassed() {
+    let mut c = TestCluster::start(Opts {
+        datanodes: 3,
+        dead_interval_secs: 2.0,
+        ack_timeout_secs: 2.0,
+        ..Opts::default()
+    })
+    .await;
+    let mut cfg = basalt_client::ClientConfig::new(c.nn_addr());
+    cfg.short_circuit = false;
+    cfg.ack_timeout = Duration::from_secs(2);
+    let client = Client::connect(cfg).unwrap();
+    let data = bytes(9 * MIB + 777, 24);
+    let opts = CreateOptions {
+        block_size: 4 * MIB as u64,
+        ..Default::default()
+    };
+    let mut w = client.create("/hung", opts).await.unwrap();
+    w.write(&data[..5 * MIB]).await.unwrap();
+    let victim = fastrand::usize(..3);
+    c.dns[victim].as_ref().unwrap().signal(libc::SIGSTOP);
+    c.dns.push(Some(c.spawn_datanode(3)));
+    let started = std::time::Instant::now();
+    w.write(&data[5 * MIB..]).await.unwrap();
+    w.close().await.unwrap();
+    eprintln!(
+        "datanode {victim} stopped; the write finished {:?} later",
+        started.elapsed()
+    );
+    assert!(client.read_all("/hung").await.unwrap() == data, "read back differs");
+    c.dns[victim].as_ref().unwrap().signal(libc::SIGCONT);
+    wait_until("every block at 3 live replicas", DEADLINE, || async {
+        fsck_healthy(&c)
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -82,6 +82,12 @@ impl Proc {
         let _ = self.child.wait();
     }
 
+    /// Sends `sig` (e.g. SIGSTOP, SIGCONT) without waiting.
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: kill(2) on our own child.
+        unsafe { libc::kill(self.child.id() as i32, sig) };
+    }
+
     /// SIGTERM and wait for a clean exit.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
         // SAFETY: kill(2) on our own child.
@@ -110,6 +116,8 @@ pub struct Opts {
     pub lease_hard_limit_secs: f64,
     /// Seconds before replicas of blocks no file owns are deleted.
     pub orphan_grace_secs: f64,
+    /// Seconds a datanode waits for a downstream pipeline node's acknowledgement.
+    pub ack_timeout_secs: f64,
 }
 
 impl Default for Opts {
@@ -122,6 +130,7 @@ impl Default for Opts {
             scan_pause_ms: 60_000,
             lease_hard_limit_secs: 60.0,
             orphan_grace_secs: 300.0,
+            ack_timeout_secs: 60.0,
         }
     }
 }
@@ -177,8 +186,18 @@ impl TestCluster {
         Proc::spawn(&args, &dir.join("namenode.log"))
     }
 
-    fn spawn_datanode(&self, i: usize) -> Proc {
-        spawn_datanode(self.dir.path(), &self.nn.addr, i, self.opts.scan_pause_ms)
+    pub fn spawn_datanode(&self, i: usize) -> Proc {
+        spawn_datanode_with(
+            self.dir.path(),
+            &self.nn.addr,
+            i,
+            &[
+                "--scan-pause-ms",
+                &self.opts.scan_pause_ms.to_string(),
+                "--ack-timeout-secs",
+                &self.opts.ack_timeout_secs.to_string(),
+            ],
+        )
     }
 
     pub fn nn_addr(&self) -> String {
@@ -274,9 +293,13 @@ impl TestCluster {
 
 /// Starts datanode `i` with its data and log under `dir`, reporting to `namenodes` (comma-separated).
 pub fn spawn_datanode(dir: &Path, namenodes: &str, i: usize, scan_pause_ms: u64) -> Proc {
+    spawn_datanode_with(dir, namenodes, i, &["--scan-pause-ms", &scan_pause_ms.to_string()])
+}
+
+/// [`spawn_datanode`] with extra datanode flags.
+pub fn spawn_datanode_with(dir: &Path, namenodes: &str, i: usize, extra: &[&str]) -> Proc {
     let data = dir.join(format!("dn{i}")).display().to_string();
-    let scan_pause = scan_pause_ms.to_string();
-    let args: Vec<String> = [
+    let mut args: Vec<String> = [
         "--namenode",
         namenodes,
         "datanode",
@@ -286,12 +309,11 @@ pub fn spawn_datanode(dir: &Path, namenodes: &str, i: usize, scan_pause_ms: u64)
         "127.0.0.1:0",
         "--heartbeat-ms",
         "200",
-        "--scan-pause-ms",
-        &scan_pause,
     ]
     .iter()
     .map(|s| s.to_string())
     .collect();
+    args.extend(extra.iter().map(|s| s.to_string()));
     Proc::spawn(&args, &dir.join(format!("datanode-{i}.log")))
 }
 

@@ -13,8 +13,6 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::Streaming;
 use tonic::transport::{Channel, Endpoint};
 
-/// How long a downstream datanode may take to acknowledge a packet before it is declared failed.
-pub const ACK_TIMEOUT: Duration = Duration::from_secs(60);
 /// Packets buffered towards the downstream datanode.
 const FORWARD_WINDOW: usize = 16;
 /// HTTP/2 flow-control windows for bulk data streams.
@@ -50,11 +48,18 @@ pub struct Downstream {
 pub struct DownstreamAcks {
     pub node: DatanodeId,
     acks: Streaming<WriteAck>,
+    /// How long the node may take to acknowledge a packet before it is declared failed.
+    timeout: Duration,
 }
 
 impl Downstream {
-    /// Opens a write stream to `target` whose first packet is `first` (it must carry the header).
-    pub async fn open(target: &DatanodeInfo, first: WritePacket) -> Result<(Self, DownstreamAcks), DatanodeError> {
+    /// Opens a write stream to `target` whose first packet is `first` (it must carry the header); each
+    /// acknowledgement must come within `timeout`.
+    pub async fn open(
+        target: &DatanodeInfo,
+        first: WritePacket,
+        timeout: Duration,
+    ) -> Result<(Self, DownstreamAcks), DatanodeError> {
         let node = DatanodeId(target.id);
         let mut client = connect(&target.addr)
             .await
@@ -71,7 +76,7 @@ impl Downstream {
             .await
             .map_err(|status| failed(node, &status))?
             .into_inner();
-        Ok((Downstream { node, tx }, DownstreamAcks { node, acks }))
+        Ok((Downstream { node, tx }, DownstreamAcks { node, acks, timeout }))
     }
 
     /// Forwards a packet; `false` if the downstream stream is gone (its ack stream says why).
@@ -84,12 +89,12 @@ impl DownstreamAcks {
     /// Waits for the acknowledgement of `seqno`, which must be the next one.
     pub async fn next(&mut self, seqno: u64) -> Result<WriteAck, DatanodeError> {
         let node = self.node;
-        let msg = tokio::time::timeout(ACK_TIMEOUT, self.acks.message())
+        let msg = tokio::time::timeout(self.timeout, self.acks.message())
             .await
             .map_err(|_| DatanodeError::DownstreamTimeout {
                 node,
                 seqno,
-                secs: ACK_TIMEOUT.as_secs(),
+                secs: self.timeout.as_secs(),
             })?;
         match msg {
             Ok(Some(ack)) if ack.seqno == seqno => Ok(ack),
@@ -105,8 +110,8 @@ impl DownstreamAcks {
 
     /// Why the downstream stopped accepting packets: its final status, or a timeout.
     pub async fn failure(mut self) -> DatanodeError {
-        let node = self.node;
-        match tokio::time::timeout(ACK_TIMEOUT, async {
+        let (node, timeout) = (self.node, self.timeout);
+        match tokio::time::timeout(timeout, async {
             loop {
                 match self.acks.message().await {
                     Ok(Some(_)) => continue,
@@ -121,7 +126,7 @@ impl DownstreamAcks {
             Err(_) => DatanodeError::DownstreamTimeout {
                 node,
                 seqno: u64::MAX,
-                secs: ACK_TIMEOUT.as_secs(),
+                secs: timeout.as_secs(),
             },
         }
     }

@@ -36,7 +36,7 @@ use tonic::{Status, Streaming};
 const MAX_PACKET_DATA: usize = 1024 * 1024;
 /// Packets accepted but not yet acknowledged.
 const ACK_WINDOW: usize = 64;
-/// How long opening the stream to the downstream datanode may take.
+/// How long opening the stream to the downstream datanode may take (at most; less when acks are due sooner).
 const OPEN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 /// Packets queued for the disk writer.
 const DISK_WINDOW: usize = 8;
@@ -101,12 +101,13 @@ async fn pipeline(
                 ..header.clone()
             });
             // Bounded, and given up at once for a newer stamp (a recovery waits only STOP_WAIT for us).
+            let open_timeout = ctx.ack_timeout.min(OPEN_TIMEOUT);
             let opened = tokio::select! {
-                r = tokio::time::timeout(OPEN_TIMEOUT, Downstream::open(next, fwd)) => r.unwrap_or_else(|_| {
+                r = tokio::time::timeout(open_timeout, Downstream::open(next, fwd, ctx.ack_timeout)) => r.unwrap_or_else(|_| {
                     Err(DatanodeError::DownstreamTimeout {
                         node: basalt_common::DatanodeId(next.id),
                         seqno: first.seqno,
-                        secs: OPEN_TIMEOUT.as_secs(),
+                        secs: open_timeout.as_secs(),
                     })
                 }),
                 by = superseded_by(superseded.clone()) => Err(DatanodeError::Superseded { block, genstamp, by }),
