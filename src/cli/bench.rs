@@ -25,6 +25,9 @@ pub enum BenchCommand {
         block_size: u64,
         #[arg(long, default_value = "/benchmarks/dfsio")]
         dir: String,
+        /// Read the files this many times (each read phase is reported).
+        #[arg(long, default_value_t = 1)]
+        read_rounds: usize,
     },
     /// Create+close, stat and delete of empty files by C concurrent clients; ops/s and latency.
     Nnbench {
@@ -57,7 +60,8 @@ pub async fn run(namenode: &str, cmd: BenchCommand) -> Result<ExitCode> {
             replication,
             block_size,
             dir,
-        } => dfsio(namenode, files, size, replication, block_size, &dir).await?,
+            read_rounds,
+        } => dfsio(namenode, files, size, replication, block_size, &dir, read_rounds).await?,
         BenchCommand::Nnbench { ops, concurrency, dir } => nnbench(namenode, ops, concurrency, &dir).await?,
         BenchCommand::Heal { timeout_secs } => heal(namenode, Duration::from_secs(timeout_secs)).await?,
     }
@@ -74,7 +78,15 @@ fn pattern(i: usize) -> Vec<u8> {
     (0..1 << 20).map(|_| rng.u8(..)).collect()
 }
 
-async fn dfsio(namenode: &str, files: usize, size: u64, replication: u32, block_size: u64, dir: &str) -> Result<()> {
+async fn dfsio(
+    namenode: &str,
+    files: usize,
+    size: u64,
+    replication: u32,
+    block_size: u64,
+    dir: &str,
+    read_rounds: usize,
+) -> Result<()> {
     let client = super::client(namenode)?;
     if client.exists(dir).await? {
         client.delete(dir, true).await?;
@@ -121,7 +133,8 @@ async fn dfsio(namenode: &str, files: usize, size: u64, replication: u32, block_
         mib_s(total, write)
     );
 
-    for (label, short_circuit) in [("read (short-circuit)", true), ("read (remote, over TCP)", false)] {
+    let phases = [("read (short-circuit)", true), ("read (remote, over TCP)", false)];
+    for (label, short_circuit) in (0..read_rounds.max(1)).flat_map(|_| phases) {
         let mut config = ClientConfig::new(namenode);
         config.short_circuit = short_circuit;
         let reader = Client::connect(config)?;
