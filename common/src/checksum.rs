@@ -67,6 +67,16 @@ pub const META_VERSION: u16 = 1;
 /// Size of the encoded [`MetaHeader`].
 pub const META_HEADER_LEN: usize = 16;
 
+/// Length of the metadata file of a replica of `len` bytes checksummed in chunks of `chunk_size`.
+pub fn meta_len(len: u64, chunk_size: u32) -> u64 {
+    META_HEADER_LEN as u64 + len.div_ceil(chunk_size as u64) * 4
+}
+
+/// Offset in a metadata file of the checksum of the chunk holding data offset `offset`.
+pub fn sum_offset(offset: u64, chunk_size: u32) -> u64 {
+    META_HEADER_LEN as u64 + offset / chunk_size as u64 * 4
+}
+
 /// Header of a replica metadata file: format version and chunk size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MetaHeader {

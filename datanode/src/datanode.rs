@@ -37,7 +37,6 @@ pub struct Datanode {
     id: DatanodeId,
     local_addr: SocketAddr,
     advertise: String,
-    store: BlockStore,
     shutdown: watch::Sender<bool>,
     server: JoinHandle<Result<(), tonic::transport::Error>>,
     scanner: JoinHandle<()>,
@@ -80,7 +79,7 @@ impl Datanode {
         let ctx = Context::new(
             id,
             host_id.clone(),
-            store.clone(),
+            store,
             reports,
             config.chunk_size,
             config.ack_timeout,
@@ -93,7 +92,7 @@ impl Datanode {
             shutdown_rx.clone(),
         ));
 
-        let expiry = tokio::spawn(expire_parked(store.clone(), config.rbw_expiry, shutdown_rx.clone()));
+        let expiry = tokio::spawn(expire_parked(ctx.store.clone(), config.rbw_expiry, shutdown_rx.clone()));
 
         let host = advertise.rsplit_once(':').map_or(advertise.as_str(), |(h, _)| h);
         let info = Arc::new(LinkInfo {
@@ -112,7 +111,6 @@ impl Datanode {
             id,
             local_addr,
             advertise,
-            store,
             shutdown,
             server,
             scanner,
@@ -146,7 +144,7 @@ impl Datanode {
 
     /// The block store (for tests and tools).
     pub fn store(&self) -> &BlockStore {
-        &self.store
+        &self.ctx.store
     }
 
     /// Stops the namenode links and the server; in-flight streams get [`SHUTDOWN_GRACE`] to finish.

@@ -8,7 +8,7 @@
 //! picked up or skipped by the next pass.
 
 use crate::context::Context;
-use crate::store::Replica;
+use crate::store::{Replica, ReplicaReader};
 use basalt_common::ErrorKind;
 use std::sync::Arc;
 use std::time::Duration;
@@ -61,11 +61,12 @@ async fn scan_pass(ctx: &Arc<Context>, config: ScanConfig, shutdown: &mut watch:
     let replicas = ctx.store.replicas();
     for replica in &replicas {
         let mut offset = 0;
+        let mut reader = None;
         loop {
             if *shutdown.borrow() {
                 return (replicas.len(), found);
             }
-            match verify_piece(ctx, replica, offset).await {
+            match verify_piece(ctx, replica, &mut reader, offset).await {
                 Ok(None) => break,
                 Ok(Some(next)) => {
                     bytes += next - offset;
@@ -92,21 +93,39 @@ async fn scan_pass(ctx: &Arc<Context>, config: ScanConfig, shutdown: &mut watch:
     (replicas.len(), found)
 }
 
-/// Verifies the piece at `offset`; the next offset, `None` at the end, or the error's kind.
-async fn verify_piece(ctx: &Arc<Context>, replica: &Replica, offset: u64) -> Result<Option<u64>, ErrorKind> {
+/// Verifies the piece at `offset` through `reader` (opened on the first piece and kept for the next);
+/// the next offset, `None` at the end, or the error's kind.
+async fn verify_piece(
+    ctx: &Arc<Context>,
+    replica: &Replica,
+    reader: &mut Option<ReplicaReader>,
+    offset: u64,
+) -> Result<Option<u64>, ErrorKind> {
     if offset >= replica.length {
         return Ok(None);
     }
     let store = ctx.store.clone();
     let (block, genstamp) = (replica.block, replica.genstamp);
-    tokio::task::spawn_blocking(move || {
-        let reader = store.open_reader(block, genstamp).map_err(|e| e.kind())?;
-        let chunks = reader.read(offset, PIECE).map_err(|e| {
+    let held = reader.take();
+    let (kept, result) = tokio::task::spawn_blocking(move || {
+        let r = match held {
+            Some(r) => r,
+            None => match store.open_reader(block, genstamp) {
+                Ok(r) => r,
+                Err(e) => return (None, Err(e.kind())),
+            },
+        };
+        let result = r.read(offset, PIECE).map_err(|e| {
             tracing::warn!(%block, %genstamp, error = %e, "scanner found a bad replica");
             e.kind()
-        })?;
-        Ok(Some(chunks.offset + chunks.data.len() as u64))
+        });
+        (
+            Some(r),
+            result.map(|chunks| Some(chunks.offset + chunks.data.len() as u64)),
+        )
     })
     .await
-    .map_err(|_| ErrorKind::Internal)?
+    .map_err(|_| ErrorKind::Internal)?;
+    *reader = kept;
+    result
 }

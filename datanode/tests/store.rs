@@ -242,7 +242,7 @@ fn a_parked_replica_resumes_from_an_acknowledged_offset_under_a_newer_stamp() {
     assert!(store.parked(block).is_some(), "refused resumes leave it parked");
 
     // Bytes past the offset are dropped and rewritten (here: different ones).
-    let mut w = store.begin_resume(block, GenStamp(2), 640, 0).unwrap().writer;
+    let mut w = store.begin_resume(block, GenStamp(2), 640, 0).unwrap();
     assert_eq!(w.length(), 640);
     assert!(store.parked(block).is_none());
     let tail = data(500, 21);
@@ -255,7 +255,7 @@ fn a_parked_replica_resumes_from_an_acknowledged_offset_under_a_newer_stamp() {
 
     // A resume at the exact (unaligned) length only closes the block.
     park_replica(&store, BlockId(22), GenStamp(1), &bytes);
-    let w = store.begin_resume(BlockId(22), GenStamp(2), 1000, 0).unwrap().writer;
+    let w = store.begin_resume(BlockId(22), GenStamp(2), 1000, 0).unwrap();
     let r = w.finalize().unwrap();
     assert_eq!((r.genstamp, r.length), (GenStamp(2), 1000));
     assert_eq!(read_all(&store, BlockId(22), GenStamp(2)), bytes);

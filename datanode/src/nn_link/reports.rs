@@ -88,13 +88,6 @@ pub struct Reports {
 }
 
 impl Reports {
-    /// One queue per namenode; the links own the other ends.
-    pub fn new(links: usize) -> (Self, Vec<Arc<ReportQueue>>) {
-        let reports = Reports::default();
-        let queues = (0..links).map(|_| reports.add()).collect();
-        (reports, queues)
-    }
-
     /// A queue for one more link (a metadata member added at run time).
     pub fn add(&self) -> Arc<ReportQueue> {
         let q = Arc::new(ReportQueue::default());
@@ -130,7 +123,8 @@ mod tests {
 
     #[test]
     fn events_reach_every_queue_and_overflow_asks_for_a_full_report() {
-        let (reports, queues) = Reports::new(2);
+        let reports = Reports::default();
+        let queues = [reports.add(), reports.add()];
         let ev = ReportedBlock {
             block: BlockId(1),
             genstamp: GenStamp(1),

@@ -60,8 +60,7 @@ pub struct Replica {
 impl Replica {
     /// Bytes on disk: data plus metadata.
     pub fn disk_bytes(&self) -> u64 {
-        let sums = self.length.div_ceil(self.chunk_size as u64) * 4;
-        self.length + basalt_common::checksum::META_HEADER_LEN as u64 + sums
+        self.length + basalt_common::checksum::meta_len(self.length, self.chunk_size)
     }
 }
 
@@ -80,13 +79,6 @@ pub struct ReplicaState {
     pub length: u64,
     /// Finalized (its length is final), rather than parked.
     pub finalized: bool,
-}
-
-/// A resumed write: the writer, and the finalized replica it took back (to be reported deleted), if any.
-#[derive(Debug)]
-pub struct Resumed {
-    pub writer: ReplicaWriter,
-    pub unfinalized: Option<Replica>,
 }
 
 /// The outcome of [`BlockStore::finalize_recovery`].
@@ -311,8 +303,8 @@ impl BlockStore {
         genstamp: GenStamp,
         offset: u64,
         chunk_size: u32,
-    ) -> Result<Resumed, DatanodeError> {
-        let (from, unfinalized, reservation) = {
+    ) -> Result<ReplicaWriter, DatanodeError> {
+        let (from, finalized, reservation) = {
             let mut state = self.state();
             check_fence(&state, block, genstamp)?;
             if state.writing.contains_key(&block) {
@@ -345,19 +337,18 @@ impl BlockStore {
                     reason: "resume names a chunk size other than the replica's",
                 });
             }
-            let (from, unfinalized) = if finalized {
-                (self.unfinalize(&mut state, &current, genstamp)?, Some(current))
+            let from = if finalized {
+                self.unfinalize(&mut state, &current, genstamp)?
             } else {
-                let p = state.parked.remove(&block).map(|p| p.replica);
-                (p.unwrap_or(current), None)
+                state.parked.remove(&block).map_or(current, |p| p.replica)
             };
-            (from, unfinalized, self.reserve(&mut state, block, genstamp))
+            (from, finalized, self.reserve(&mut state, block, genstamp))
         };
         let writer = ReplicaWriter::reopen(from, genstamp, offset, reservation)?;
-        if unfinalized.is_some() {
+        if finalized {
             fsync_dir(&self.layout().block_dir(block))?;
         }
-        Ok(Resumed { writer, unfinalized })
+        Ok(writer)
     }
 
     /// Recovery step 1: reports the replica of `block` and fences it with the recovery's `genstamp`.
@@ -476,19 +467,15 @@ impl BlockStore {
         let now = Instant::now();
         let expired: Vec<Replica> = {
             let mut state = self.state();
-            let old: Vec<BlockId> = state
+            let expired: Vec<Replica> = state
                 .parked
-                .values()
-                .filter(|p| now.saturating_duration_since(p.parked_at) >= max_age)
-                .map(|p| p.replica.block)
+                .extract_if(|_, p| now.saturating_duration_since(p.parked_at) >= max_age)
+                .map(|(_, p)| p.replica)
                 .collect();
-            old.into_iter()
-                .filter_map(|b| {
-                    let p = state.parked.remove(&b)?;
-                    settle_fence(&mut state, b);
-                    Some(p.replica)
-                })
-                .collect()
+            for r in &expired {
+                settle_fence(&mut state, r.block);
+            }
+            expired
         };
         for r in &expired {
             tracing::info!(block = %r.block, genstamp = %r.genstamp, length = r.length, "parked replica expired");
@@ -588,10 +575,9 @@ impl BlockStore {
                 }
             }
             state.used += replica.disk_bytes();
-            settle_fence(&mut state, block);
         }
+        // The destination directory's fsync makes the renames durable; `tmp/` is emptied at start anyway.
         fsync_dir(&dir)?;
-        fsync_dir(&layout.tmp())?;
         tracing::debug!(%block, %genstamp, length, "replica finalized");
         Ok(replica)
     }

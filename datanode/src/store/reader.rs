@@ -73,7 +73,7 @@ impl ReplicaReader {
         read_exact_at(&self.data, &r.data_path, &mut data, start, r.block)?;
         let n_sums = data.len().div_ceil(chunk as usize);
         let mut raw = vec![0u8; n_sums * 4];
-        let sums_at = META_HEADER_LEN as u64 + (start / chunk) * 4;
+        let sums_at = checksum::sum_offset(start, r.chunk_size);
         read_exact_at(&self.meta, &r.meta_path, &mut raw, sums_at, r.block)?;
         let sums = checksum::decode_sums(&raw);
         checksum::verify_chunks(&data, &sums, r.chunk_size, start)

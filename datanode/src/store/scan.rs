@@ -103,7 +103,7 @@ fn check(block: BlockId, data_path: &Path, meta_path: &Path) -> Result<(u64, u32
         source,
     })?;
     let sums = meta_len.saturating_sub(META_HEADER_LEN as u64) / 4;
-    let expected_len = META_HEADER_LEN as u64 + length.div_ceil(header.chunk_size as u64) * 4;
+    let expected_len = basalt_common::checksum::meta_len(length, header.chunk_size);
     if meta_len != expected_len {
         return Err(DatanodeError::MetaLength {
             block,

@@ -9,9 +9,9 @@
 //! map. [`park`](ReplicaWriter::park) keeps an unfinished replica as parked. Dropping a writer otherwise
 //! removes its temp files; either way the block is released for another writer.
 
-use super::{Replica, Reservation};
+use super::{Replica, ReplicaReader, Reservation};
 use crate::error::DatanodeError;
-use basalt_common::checksum::{self, META_HEADER_LEN, MetaHeader};
+use basalt_common::checksum::{self, MetaHeader};
 use basalt_common::{BlockId, GenStamp};
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Seek, SeekFrom, Write};
@@ -70,16 +70,16 @@ impl ReplicaWriter {
         length: u64,
         reservation: Reservation,
     ) -> Result<Self, DatanodeError> {
-        let (block, chunk_size, old_length) = (from.block, from.chunk_size, from.length);
-        let mut writer = Self::new(block, genstamp, chunk_size, from.data_path, from.meta_path, reservation);
-        let (data, meta) = cut(
-            &writer.data_path,
-            &writer.meta_path,
+        let (block, chunk_size) = (from.block, from.chunk_size);
+        let mut writer = Self::new(
             block,
+            genstamp,
             chunk_size,
-            old_length,
-            length,
-        )?;
+            from.data_path.clone(),
+            from.meta_path.clone(),
+            reservation,
+        );
+        let (data, meta) = cut(&from, length)?;
         writer.data = Some(data);
         writer.meta = Some(BufWriter::with_capacity(META_BUFFER, meta));
         writer.length = length;
@@ -243,17 +243,13 @@ impl Drop for ReplicaWriter {
     }
 }
 
-/// Cuts a kept replica's files from `old_len` to `new_len` bytes and returns them (data, meta) positioned
-/// for appending. A cut inside a chunk verifies that chunk against its stored checksum, then stores the
+/// Cuts a kept replica's files to `new_len` bytes (at most its length; callers check) and returns them
+/// (data, meta) positioned for appending. A cut inside a chunk reads that chunk verified, then stores the
 /// checksum of the bytes kept.
-fn cut(
-    data_path: &Path,
-    meta_path: &Path,
-    block: BlockId,
-    chunk_size: u32,
-    old_len: u64,
-    new_len: u64,
-) -> Result<(File, File), DatanodeError> {
+fn cut(from: &Replica, new_len: u64) -> Result<(File, File), DatanodeError> {
+    let (block, chunk_size, old_len) = (from.block, from.chunk_size, from.length);
+    let (data_path, meta_path) = (from.data_path.as_path(), from.meta_path.as_path());
+    debug_assert!(new_len <= old_len, "callers check the cut is within the replica");
     let open = |path: &Path| {
         OpenOptions::new()
             .read(true)
@@ -262,17 +258,11 @@ fn cut(
             .map_err(DatanodeError::io(path))
     };
     let (mut data, mut meta) = (open(data_path)?, open(meta_path)?);
-    let chunk = chunk_size as u64;
-    let meta_len = |len: u64| META_HEADER_LEN as u64 + len.div_ceil(chunk) * 4;
     let file_len = |f: &File, path: &Path| f.metadata().map(|m| m.len()).map_err(DatanodeError::io(path));
-    if new_len > old_len {
-        return Err(DatanodeError::ReplicaTooShort {
-            block,
-            wanted: new_len,
-            length: old_len,
-        });
-    }
-    for (f, path, want) in [(&data, data_path, old_len), (&meta, meta_path, meta_len(old_len))] {
+    for (f, path, want) in [
+        (&data, data_path, old_len),
+        (&meta, meta_path, checksum::meta_len(old_len, chunk_size)),
+    ] {
         if file_len(f, path)? < want {
             return Err(DatanodeError::Truncated {
                 block,
@@ -280,24 +270,17 @@ fn cut(
             });
         }
     }
-    let tail = new_len % chunk;
+    let tail = new_len % chunk_size as u64;
     if tail != 0 && new_len < old_len {
         let start = new_len - tail;
-        let mut buf = vec![0u8; ((start + chunk).min(old_len) - start) as usize];
-        data.read_exact_at(&mut buf, start)
-            .map_err(DatanodeError::io(data_path))?;
-        let sum_at = META_HEADER_LEN as u64 + start / chunk * 4;
-        let mut stored = [0u8; 4];
-        meta.read_exact_at(&mut stored, sum_at)
-            .map_err(DatanodeError::io(meta_path))?;
-        checksum::verify_chunks(&buf, &[u32::from_le_bytes(stored)], chunk_size, start)
-            .map_err(|source| DatanodeError::Checksum { block, source })?;
-        let kept = crc32c::crc32c(&buf[..tail as usize]);
-        meta.write_all_at(&kept.to_le_bytes(), sum_at)
+        let chunk = ReplicaReader::open(from.clone())?.read(start, 1)?;
+        let kept = crc32c::crc32c(&chunk.data[..tail as usize]);
+        meta.write_all_at(&kept.to_le_bytes(), checksum::sum_offset(start, chunk_size))
             .map_err(DatanodeError::io(meta_path))?;
     }
     data.set_len(new_len).map_err(DatanodeError::io(data_path))?;
-    meta.set_len(meta_len(new_len)).map_err(DatanodeError::io(meta_path))?;
+    meta.set_len(checksum::meta_len(new_len, chunk_size))
+        .map_err(DatanodeError::io(meta_path))?;
     data.seek(SeekFrom::End(0)).map_err(DatanodeError::io(data_path))?;
     meta.seek(SeekFrom::End(0)).map_err(DatanodeError::io(meta_path))?;
     Ok((data, meta))

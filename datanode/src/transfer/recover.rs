@@ -46,7 +46,7 @@ pub(super) async fn recover_replica(
         );
     }
     let length = req.length;
-    let done = taking_back(ctx, block, genstamp, move |s| {
+    let done = after_older_writer(ctx, block, genstamp, move |s| {
         s.finalize_recovery(block, genstamp, length)
     })
     .await?;
@@ -65,34 +65,11 @@ pub(super) async fn recover_replica(
     })
 }
 
-/// [`after_older_writer`] for an `op` that may take the block's finalized replica back out of the store
-/// (a cut, a resume): if `op` fails after the replica left (an IO error on the way), it is reported gone.
-pub(super) async fn taking_back<T, F>(
-    ctx: &Context,
-    block: BlockId,
-    genstamp: GenStamp,
-    op: F,
-) -> Result<T, DatanodeError>
-where
-    T: Send + 'static,
-    F: Fn(&BlockStore) -> Result<T, DatanodeError> + Send + Sync + 'static,
-{
-    let held = ctx.store.get(block);
-    let res = after_older_writer(ctx, block, genstamp, op).await;
-    if res.is_err()
-        && let Some(r) = held.filter(|_| ctx.store.get(block).is_none())
-    {
-        ctx.reports.deleted(ReportedBlock {
-            block,
-            genstamp: r.genstamp,
-            length: r.length,
-        });
-    }
-    res
-}
-
 /// Runs `op` on a blocking thread once no writer of `block` older than `genstamp` is active: such a writer is
 /// cancelled and awaited first (all within [`STOP_WAIT`]). A writer of the same or a newer stamp is an error.
+///
+/// An `op` may take the block's finalized replica back out of the store (a resume, a cut): if the replica
+/// is no longer listed afterwards, whether `op` succeeded or lost it on the way, it is reported deleted.
 pub(super) async fn after_older_writer<T, F>(
     ctx: &Context,
     block: BlockId,
@@ -117,10 +94,18 @@ where
             }
         }
         let (store, op) = (ctx.store.clone(), op.clone());
-        match tokio::task::spawn_blocking(move || op(&store))
+        let held = ctx.store.get(block);
+        let result = tokio::task::spawn_blocking(move || op(&store))
             .await
-            .map_err(|source| DatanodeError::Task { source })?
-        {
+            .map_err(|source| DatanodeError::Task { source })?;
+        if let Some(r) = held.filter(|_| ctx.store.get(block).is_none()) {
+            ctx.reports.deleted(ReportedBlock {
+                block,
+                genstamp: r.genstamp,
+                length: r.length,
+            });
+        }
+        match result {
             // Another older writer started meanwhile: stop it too.
             Err(DatanodeError::WriteInProgress { .. }) if Instant::now() < deadline => continue,
             result => return result,

@@ -91,49 +91,41 @@ async fn pipeline(
     let writer = open_replica(ctx, &header, block, genstamp).await?;
     let (chunk_size, start, superseded) = (writer.chunk_size(), writer.length(), writer.superseded());
 
-    let (downstream, ds_acks) = match header.downstream.split_first() {
-        None => (None, None),
-        Some((next, rest)) => {
-            let mut fwd = first.clone();
-            fwd.header = Some(WriteHeader {
-                downstream: rest.to_vec(),
-                chunk_size,
-                ..header.clone()
-            });
-            // Bounded, and given up at once for a newer stamp (a recovery waits only STOP_WAIT for us).
-            let open_timeout = ctx.ack_timeout.min(OPEN_TIMEOUT);
-            let opened = tokio::select! {
-                r = tokio::time::timeout(open_timeout, Downstream::open(next, fwd, ctx.ack_timeout)) => r.unwrap_or_else(|_| {
-                    Err(DatanodeError::DownstreamTimeout {
-                        node: basalt_common::DatanodeId(next.id),
-                        seqno: first.seqno,
-                        secs: open_timeout.as_secs(),
-                    })
-                }),
-                by = superseded_by(superseded.clone()) => Err(DatanodeError::Superseded { block, genstamp, by }),
-            };
-            match opened {
-                Ok((d, a)) => (Some(d), Some(a)),
-                Err(e) => {
-                    release(writer, true).await;
-                    return Err(e);
-                }
-            }
-        }
-    };
-
     let (disk_tx, disk_rx) = mpsc::channel(DISK_WINDOW);
     let disk = tokio::task::spawn_blocking(move || disk_writer(writer, disk_rx));
-    let (pending_tx, pending_rx) = mpsc::channel(ACK_WINDOW);
-    let mut rx = Receiver {
-        block,
-        chunk_size,
-        next_offset: start,
-        last_seqno: None,
-        partial: !start.is_multiple_of(chunk_size as u64),
-        malformed: false,
-    };
-    let run = async {
+    // Opening the downstream and the whole stream are given up at once for a newer stamp (a recovery waits
+    // only STOP_WAIT for us); dropping `disk_tx` then hands the replica back for parking.
+    let work = async {
+        let (downstream, ds_acks) = match header.downstream.split_first() {
+            None => (None, None),
+            Some((next, rest)) => {
+                let mut fwd = first.clone();
+                fwd.header = Some(WriteHeader {
+                    downstream: rest.to_vec(),
+                    chunk_size,
+                    ..header.clone()
+                });
+                let open_timeout = ctx.ack_timeout.min(OPEN_TIMEOUT);
+                let (d, a) = tokio::time::timeout(open_timeout, Downstream::open(next, fwd, ctx.ack_timeout))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(DatanodeError::DownstreamTimeout {
+                            node: basalt_common::DatanodeId(next.id),
+                            seqno: first.seqno,
+                            secs: open_timeout.as_secs(),
+                        })
+                    })?;
+                (Some(d), Some(a))
+            }
+        };
+        let (pending_tx, pending_rx) = mpsc::channel(ACK_WINDOW);
+        let rx = Receiver {
+            block,
+            chunk_size,
+            next_offset: start,
+            last_seqno: None,
+            partial: !start.is_multiple_of(chunk_size as u64),
+        };
         tokio::try_join!(
             rx.run(first, inbound, downstream, disk_tx, pending_tx),
             respond(ctx, block, ds_acks, pending_rx, acks),
@@ -141,18 +133,22 @@ async fn pipeline(
         .map(|_| ())
     };
     let result = tokio::select! {
-        r = run => r,
+        r = work => r,
         by = superseded_by(superseded) => Err(DatanodeError::Superseded { block, genstamp, by }),
     };
-    // The disk writer stops once its queue closes; settle its replica before answering.
+    // The disk writer stops once its queue closes; settle its replica before answering. A stream that
+    // failed on a malformed packet is not worth keeping.
+    let malformed = matches!(
+        result,
+        Err(DatanodeError::BadPacket { .. } | DatanodeError::OutOfOrder { .. })
+    );
     if let Ok(Some(writer)) = disk.await {
-        release(writer, !rx.malformed).await;
+        release(writer, !malformed).await;
     }
     result
 }
 
-/// The writer of this stream's replica: a new one, or the resumed replica (the finalized replica it took
-/// back, if any, is reported deleted).
+/// The writer of this stream's replica: a new one, or the resumed replica.
 async fn open_replica(
     ctx: &Arc<Context>,
     header: &WriteHeader,
@@ -161,19 +157,13 @@ async fn open_replica(
 ) -> Result<ReplicaWriter, DatanodeError> {
     if header.resume {
         let (offset, chunk_size) = (header.resume_offset, header.chunk_size);
-        let resumed = super::recover::taking_back(ctx, block, genstamp, move |s| {
+        // A finalized replica taken back for the resume is reported deleted by `after_older_writer`.
+        let writer = super::recover::after_older_writer(ctx, block, genstamp, move |s| {
             s.begin_resume(block, genstamp, offset, chunk_size)
         })
         .await?;
-        if let Some(r) = resumed.unfinalized {
-            ctx.reports.deleted(ReportedBlock {
-                block,
-                genstamp: r.genstamp,
-                length: r.length,
-            });
-        }
         tracing::info!(%block, %genstamp, offset, "write resumed");
-        return Ok(resumed.writer);
+        return Ok(writer);
     }
     let chunk_size = match header.chunk_size {
         0 => ctx.default_chunk_size,
@@ -224,13 +214,11 @@ struct Receiver {
     last_seqno: Option<u64>,
     /// A packet with a partial chunk was seen: only an empty `last` packet may follow.
     partial: bool,
-    /// The stream failed on a malformed packet: its replica is not worth keeping.
-    malformed: bool,
 }
 
 impl Receiver {
     async fn run(
-        &mut self,
+        mut self,
         first: WritePacket,
         inbound: &mut Streaming<WritePacket>,
         downstream: Option<Downstream>,
@@ -240,10 +228,7 @@ impl Receiver {
         let mut packet = first;
         let mut is_first = true;
         loop {
-            if let Err(e) = self.check(&packet) {
-                self.malformed = true;
-                return Err(e);
-            }
+            self.check(&packet)?;
             if let Some(d) = &downstream {
                 let mut fwd = packet.clone();
                 if !is_first {
@@ -279,7 +264,6 @@ impl Receiver {
                     reason: "stream ended before the last packet",
                 })?;
             if packet.header.is_some() {
-                self.malformed = true;
                 return Err(DatanodeError::BadPacket {
                     block: self.block,
                     seqno: packet.seqno,
