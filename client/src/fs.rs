@@ -398,17 +398,14 @@ impl Client {
         Ok(())
     }
 
-    /// Starts (or with `cancel`, ends) the decommission of a datanode, named by id (decimal or the hex
-    /// `cluster status` prints) or address.
+    /// Starts (or with `cancel`, ends) the decommission of a datanode, named by id (as `cluster status`
+    /// prints it, or decimal) or address.
     pub async fn decommission(&self, datanode: &str, cancel: bool) -> Result<pb::DecommissionResponse> {
-        // `cluster status` prints ids as 16 hex digits; the namenode takes decimal ids or addresses.
-        let datanode = match u64::from_str_radix(datanode, 16) {
-            Ok(id) if datanode.len() == 16 => id.to_string(),
-            _ => datanode.to_string(),
+        let req = pb::DecommissionRequest {
+            datanode: datanode.to_string(),
+            cancel,
         };
-        let req = pb::DecommissionRequest { datanode, cancel };
-        let r = nn_call!(self.inner.nn, admin_client => decommission, req)?;
-        Ok(r)
+        Ok(nn_call!(self.inner.nn, admin_client => decommission, req)?)
     }
 
     /// Fault injection (members started with `--fault-injection`): the member at `addr` stops sending

@@ -488,7 +488,7 @@ impl WriterCore {
     }
 
     async fn open_block(&mut self) -> Result<()> {
-        let mut req = pb::AddBlockRequest {
+        let req = pb::AddBlockRequest {
             path: self.path.clone(),
             client_name: self.inner.name.clone(),
             previous: self.previous,
@@ -496,15 +496,7 @@ impl WriterCore {
             writer_host: String::new(),
             request_id: Inner::request_id(),
         };
-        let resp = match nn_call!(self.inner.nn, add_block, req.clone()) {
-            // Too few datanodes once the failed ones are avoided: they may be back; ask without them.
-            Err(e) if e.kind() == ErrorKind::Capacity && !req.exclude.is_empty() => {
-                req.exclude.clear();
-                req.request_id = Inner::request_id();
-                nn_call!(self.inner.nn, add_block, req)?
-            }
-            other => other?,
-        };
+        let resp = nn_call!(self.inner.nn, add_block, req)?;
         let located = required(resp.block, "located block")?;
         let block = required(located.block, "block in a located block")?;
         if located.locations.is_empty() {

@@ -29,7 +29,12 @@ pub struct Leases {
 impl Leases {
     /// Records that `client` is alive (it renewed, or it just created, appended or added a block).
     pub fn renew(&mut self, client: &str, now: Instant) {
-        self.renewals.insert(client.to_string(), now);
+        match self.renewals.get_mut(client) {
+            Some(t) => *t = now,
+            None => {
+                self.renewals.insert(client.to_string(), now);
+            }
+        }
     }
 
     /// Follows this member's leadership: a new leader gives every holder a full hard limit from now.
@@ -110,7 +115,6 @@ mod tests {
                 pipeline: Vec::new(),
                 last_block_open: false,
             },
-            last: None,
         }
     }
 

@@ -21,7 +21,7 @@ use basalt_proto::pb;
 use basalt_proto::pb::data_transfer_client::DataTransferClient;
 use std::sync::Arc;
 use std::time::Duration;
-use tonic::transport::Endpoint;
+use tonic::transport::{Channel, Endpoint};
 
 /// Deadline of each call to a datanode (step 1 may wait for a writer to let go).
 const CALL_TIMEOUT: Duration = Duration::from_secs(15);
@@ -67,10 +67,10 @@ pub async fn recover(core: Arc<Core>, file: OpenFile) -> Result<(), String> {
     Ok(())
 }
 
-/// A datanode's answer to step 1.
+/// A datanode's answer to step 1, and the connection step 2 goes over.
 struct Found {
     node: DatanodeId,
-    addr: String,
+    client: DataTransferClient<Channel>,
     finalized: bool,
     length: u64,
 }
@@ -98,16 +98,19 @@ async fn recover_block(core: &Core, block: BlockMeta, pipeline: &[DatanodeId]) -
     };
     // Step 1 on every node at once: a slow node costs one timeout, not one per node.
     let answers = futures::future::join_all(addrs.into_iter().map(|(node, addr)| async move {
-        let r = call(&addr, block, false, 0).await;
+        let r = match connect(&addr).await {
+            Ok(mut client) => call(&mut client, block, false, 0).await.map(|r| (client, r)),
+            Err(e) => Err(e),
+        };
         (node, addr, r)
     }))
     .await;
     let mut found = Vec::new();
     for (node, addr, r) in answers {
         match r {
-            Ok(r) if r.found => found.push(Found {
+            Ok((client, r)) if r.found => found.push(Found {
                 node,
-                addr,
+                client,
                 finalized: r.finalized,
                 length: r.length,
             }),
@@ -137,13 +140,18 @@ async fn recover_block(core: &Core, block: BlockMeta, pipeline: &[DatanodeId]) -
         Some(l) => l,
         None => found.iter().map(|f| f.length).min().expect("not empty"),
     };
-    let finals = futures::future::join_all(found.iter().filter(|f| f.length >= length).map(|f| async move {
-        let r = call(&f.addr, block, true, length).await;
-        if let Err(e) = &r {
-            tracing::warn!(node = %f.node, block = %block.id, error = %e, "replica recovery: finalize failed");
-        }
-        r.is_ok()
-    }))
+    let finals = futures::future::join_all(
+        found
+            .into_iter()
+            .filter(|f| f.length >= length)
+            .map(|mut f| async move {
+                let r = call(&mut f.client, block, true, length).await;
+                if let Err(e) = &r {
+                    tracing::warn!(node = %f.node, block = %block.id, error = %e, "replica recovery: finalize failed");
+                }
+                r.is_ok()
+            }),
+    )
     .await;
     let done = finals.into_iter().filter(|ok| *ok).count();
     if done == 0 {
@@ -157,22 +165,34 @@ async fn recover_block(core: &Core, block: BlockMeta, pipeline: &[DatanodeId]) -
     }))
 }
 
-async fn call(addr: &str, block: BlockMeta, finalize: bool, length: u64) -> Result<pb::RecoverReplicaResponse, String> {
+/// A connection to the datanode at `addr` for the recovery calls.
+async fn connect(addr: &str) -> Result<DataTransferClient<Channel>, String> {
     let endpoint = Endpoint::from_shared(format!("http://{addr}"))
         .map_err(|e| e.to_string())?
         .connect_timeout(Duration::from_secs(3))
         .timeout(CALL_TIMEOUT);
-    let channel = endpoint.connect().await.map_err(|e| e.to_string())?;
+    Ok(DataTransferClient::new(
+        endpoint.connect().await.map_err(|e| e.to_string())?,
+    ))
+}
+
+/// One RecoverReplica step (`finalize`: step 2, at `length`).
+async fn call(
+    client: &mut DataTransferClient<Channel>,
+    block: BlockMeta,
+    finalize: bool,
+    length: u64,
+) -> Result<pb::RecoverReplicaResponse, String> {
     let req = pb::RecoverReplicaRequest {
         block: Some(pb::ExtendedBlock {
             block_id: block.id.0,
             gen_stamp: block.gen_stamp.0,
-            length,
+            length: 0,
         }),
         finalize,
         length,
     };
-    DataTransferClient::new(channel)
+    client
         .recover_replica(req)
         .await
         .map(|r| r.into_inner())

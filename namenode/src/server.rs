@@ -13,13 +13,14 @@ use crate::raft::network::NetworkFactory;
 use crate::raft::state_machine::StateMachineStore;
 use crate::raft::transport::RaftTransportService;
 use crate::service::{AdminService, ClientService, Core, DatanodeService};
+use basalt_common::DatanodeId;
 use basalt_common::MAX_RPC_MESSAGE;
 use basalt_proto::pb::admin_protocol_server::AdminProtocolServer;
 use basalt_proto::pb::client_protocol_server::ClientProtocolServer;
 use basalt_proto::pb::datanode_protocol_server::DatanodeProtocolServer;
 use basalt_proto::pb::raft_transport_server::RaftTransportServer;
 use openraft::{BasicNode, SnapshotPolicy};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -183,10 +184,9 @@ async fn bootstrap(raft: &Raft, config: &NamenodeConfig, advertise: &str) -> Res
 async fn monitor(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     let mut ticks = 0u64;
-    let mut last = crate::blocks::RoundSummary::default();
     let mut last_garbage = crate::blocks::GarbageSummary::default();
     // Decommissioned marks being proposed.
-    let marking: Arc<Mutex<std::collections::HashSet<basalt_common::DatanodeId>>> = Arc::default();
+    let marking: Arc<Mutex<HashSet<DatanodeId>>> = Arc::default();
     loop {
         tokio::select! {
             _ = tick.tick() => {}
@@ -214,11 +214,20 @@ async fn monitor(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
         let (summary, garbage, open) = {
             let state = core.state();
             let ns = &state.namespace;
+            let open = ns.open_files();
+            // A node still in the pipeline of a block being written (or recovered) holds data no other
+            // node may have yet: it is not drained until that block is finished.
+            let busy: HashSet<DatanodeId> = open
+                .iter()
+                .filter(|f| f.lease.last_block_open)
+                .flat_map(|f| f.lease.pipeline.iter().copied())
+                .collect();
             let mut bm = core.blocks.lock().expect("block manager lock poisoned");
             let mut rng = core.rng.lock().expect("rng lock poisoned");
-            bm.set_admin_states(ns.admin_states());
-            let mut summary = bm.schedule_replication(
+            let summary = bm.schedule_replication(
                 ns.complete_blocks_with_replication(),
+                ns.admin_states(),
+                &busy,
                 now,
                 REPLICATION_PER_NODE,
                 REPLICATION_RETRY,
@@ -229,16 +238,12 @@ async fn monitor(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
                 Some((gen_stamp, open)) => BlockOwner::File { gen_stamp, open },
             };
             let garbage = bm.collect_garbage(owner, now, core.config.orphan_grace);
-            let open = ns.open_files();
-            // A node still in the pipeline of a block being written (or recovered) holds data no other
-            // node may have yet: it is not drained until that block is finished.
-            summary.drained.retain(|n| {
-                !open
-                    .iter()
-                    .any(|f| f.lease.last_block_open && f.lease.pipeline.contains(n))
-            });
             (summary, garbage, open)
         };
+        let last = std::mem::replace(
+            &mut *core.last_round.lock().expect("round lock poisoned"),
+            summary.clone(),
+        );
         if summary != last {
             tracing::info!(
                 under_replicated = summary.under_replicated,
@@ -280,8 +285,6 @@ async fn monitor(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
                 marking.lock().expect("marking lock poisoned").remove(&node);
             });
         }
-        *core.last_round.lock().expect("round lock poisoned") = summary.clone();
-        last = summary;
         let (due, term) = core
             .leases
             .lock()

@@ -43,7 +43,11 @@ pub async fn run(namenode: &str, cmd: AdminCommand) -> Result<ExitCode> {
                 .decommission(&datanode, cancel)
                 .await
                 .with_context(|| format!("decommissioning datanode {datanode}"))?;
-            println!("Datanode {:016x}: {}.", r.datanode_id, r.state);
+            println!(
+                "Datanode {}: {}.",
+                basalt_common::DatanodeId(r.datanode_id).short(),
+                r.state
+            );
             return Ok(ExitCode::SUCCESS);
         }
     };

@@ -52,7 +52,7 @@ pub async fn run(namenode: &str, cmd: ClusterCommand) -> Result<ExitCode> {
         };
         println!(
             "  {:<18} {:<22} {:<8} {:<6} {:>12} {:>12} {:>12} {:>8} {:>8}ms  {admin}",
-            format!("{:016x}", info.id),
+            basalt_common::DatanodeId(info.id).short(),
             info.addr,
             if info.rack.is_empty() { "-" } else { &info.rack },
             if d.live { "live" } else { "dead" },

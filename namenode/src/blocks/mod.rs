@@ -12,6 +12,9 @@ use crate::namespace::{AdminState, BlockMeta, DatanodeRecord};
 use basalt_common::placement::Candidate;
 use basalt_common::{BlockId, DatanodeId, GenStamp};
 use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Datanodes not in service, from the replicated namespace (absent: in service).
+pub type AdminStates = BTreeMap<DatanodeId, AdminState>;
 use std::time::{Duration, Instant};
 
 /// Load figures a datanode sends with each heartbeat.
@@ -75,8 +78,6 @@ pub struct BlockManager {
     copies_done: u64,
     /// Replicas reported corrupt (moved aside by their datanode), until the block is whole again.
     corrupt: HashMap<BlockId, HashSet<DatanodeId>>,
-    /// Datanodes not in service (from the replicated namespace).
-    admin: BTreeMap<DatanodeId, AdminState>,
     /// Decommissioning nodes: how many of their blocks still lack their replication factor elsewhere.
     drain_remaining: HashMap<DatanodeId, usize>,
     /// Blocks no file owns, since when (deleted after a grace period).
@@ -92,28 +93,9 @@ impl BlockManager {
             scheduled: HashMap::new(),
             copies_done: 0,
             corrupt: HashMap::new(),
-            admin: BTreeMap::new(),
             drain_remaining: HashMap::new(),
             orphans: HashMap::new(),
         }
-    }
-
-    /// Takes the replicated admin states (decommissions) into account.
-    pub fn set_admin_states(&mut self, states: &BTreeMap<DatanodeId, AdminState>) {
-        if &self.admin != states {
-            self.admin = states.clone();
-            self.drain_remaining
-                .retain(|id, _| states.get(id) == Some(&AdminState::Decommissioning));
-        }
-    }
-
-    /// A node's admin state.
-    pub fn admin_state(&self, id: DatanodeId) -> AdminState {
-        self.admin.get(&id).copied().unwrap_or_default()
-    }
-
-    fn in_service(&self, id: DatanodeId) -> bool {
-        self.admin_state(id) == AdminState::InService
     }
 
     /// While `id` is decommissioning: how many of its blocks are not yet at RF elsewhere (as of the last
@@ -237,11 +219,11 @@ impl BlockManager {
         now.saturating_duration_since(node.last_heartbeat) < self.dead_after
     }
 
-    /// Live datanodes as placement candidates.
-    pub fn live_candidates(&self, now: Instant) -> Vec<Candidate> {
+    /// Live datanodes in service (per the replicated `admin` states) as placement candidates.
+    pub fn live_candidates(&self, admin: &AdminStates, now: Instant) -> Vec<Candidate> {
         self.nodes
             .values()
-            .filter(|n| self.is_live(n, now) && self.in_service(n.record.id))
+            .filter(|n| self.is_live(n, now) && !admin.contains_key(&n.record.id))
             .map(|n| Candidate {
                 id: n.record.id,
                 host: n.record.host.clone(),
@@ -256,17 +238,20 @@ impl BlockManager {
     }
 
     /// Live datanodes holding a replica of `block` at its generation stamp or newer.
-    pub fn locations(&self, block: &BlockMeta, now: Instant) -> Vec<&DatanodeRecord> {
-        let Some(holders) = self.replicas.get(&block.id) else {
-            return Vec::new();
-        };
-        holders
-            .iter()
-            .filter(|(_, r)| r.gen_stamp >= block.gen_stamp)
+    pub fn live_holders<'a>(&'a self, block: &BlockMeta, now: Instant) -> impl Iterator<Item = &'a DatanodeState> + 'a {
+        let gen_stamp = block.gen_stamp;
+        self.replicas
+            .get(&block.id)
+            .into_iter()
+            .flatten()
+            .filter(move |(_, r)| r.gen_stamp >= gen_stamp)
             .filter_map(|(id, _)| self.nodes.get(id))
-            .filter(|n| self.is_live(n, now))
-            .map(|n| &n.record)
-            .collect()
+            .filter(move |n| self.is_live(n, now))
+    }
+
+    /// [`live_holders`](Self::live_holders)' records.
+    pub fn locations(&self, block: &BlockMeta, now: Instant) -> Vec<&DatanodeRecord> {
+        self.live_holders(block, now).map(|n| &n.record).collect()
     }
 
     /// Every node that reported a replica of `block` (any generation stamp, live or not).
@@ -282,18 +267,8 @@ impl BlockManager {
         for b in blocks {
             self.corrupt.remove(&b.id);
             self.scheduled.remove(&b.id);
-            let Some(holders) = self.replicas.remove(&b.id) else {
-                continue;
-            };
-            for (dn, r) in holders {
-                if let Some(node) = self.nodes.get_mut(&dn) {
-                    node.blocks.remove(&b.id);
-                    node.pending_deletes.push(BlockMeta {
-                        id: b.id,
-                        gen_stamp: r.gen_stamp,
-                        len: r.len,
-                    });
-                }
+            for node in self.holders(b.id) {
+                self.drop_replica(b.id, node);
             }
         }
     }
@@ -304,7 +279,7 @@ impl BlockManager {
         let mut reported = 0;
         for b in expected {
             total += 1;
-            if !self.locations(b, now).is_empty() {
+            if self.live_holders(b, now).next().is_some() {
                 reported += 1;
             }
         }
@@ -349,11 +324,22 @@ mod tests {
         let t0 = Instant::now();
         let mut bm = BlockManager::new(Duration::from_secs(10));
         bm.register(rec(1), NodeStats::default(), t0);
-        assert_eq!(bm.live_candidates(t0 + Duration::from_secs(5)).len(), 1);
-        assert!(bm.live_candidates(t0 + Duration::from_secs(11)).is_empty());
+        assert_eq!(
+            bm.live_candidates(&AdminStates::new(), t0 + Duration::from_secs(5))
+                .len(),
+            1
+        );
+        assert!(
+            bm.live_candidates(&AdminStates::new(), t0 + Duration::from_secs(11))
+                .is_empty()
+        );
         bm.heartbeat(DatanodeId(1), NodeStats::default(), t0 + Duration::from_secs(11))
             .unwrap();
-        assert_eq!(bm.live_candidates(t0 + Duration::from_secs(12)).len(), 1);
+        assert_eq!(
+            bm.live_candidates(&AdminStates::new(), t0 + Duration::from_secs(12))
+                .len(),
+            1
+        );
         assert_eq!(
             bm.heartbeat(DatanodeId(9), NodeStats::default(), t0),
             Err(UnknownDatanode(DatanodeId(9)))

@@ -10,10 +10,10 @@
 //!
 //! A copy that arrives is reported by its target like any write, which ends the under-replication.
 
-use super::{BlockManager, ReplicationTask};
+use super::{AdminStates, BlockManager, ReplicationTask};
 use crate::namespace::AdminState;
 use crate::namespace::BlockMeta;
-use basalt_common::placement::{self, Candidate};
+use basalt_common::placement;
 use basalt_common::{BlockId, DatanodeId, GenStamp};
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -58,16 +58,21 @@ struct Under {
     need: usize,
     /// Live holders (copy sources), decommissioning ones included.
     sources: Vec<DatanodeId>,
-    /// Holders that count towards the factor (in service).
-    counted: Vec<DatanodeId>,
+    /// How many of them count towards the factor (in service).
+    counted: usize,
 }
 
 impl BlockManager {
-    /// One replication round over every closed file's blocks (with the replication each wants).
-    /// Replicas on decommissioning nodes do not count towards the factor but serve as copy sources.
+    /// One replication round over every finished block (with the replication each wants). Replicas on
+    /// decommissioning nodes (`admin`) do not count towards the factor but serve as copy sources; a
+    /// decommissioning node is drained once none of its blocks lacks the factor elsewhere and it is in no
+    /// pipeline of a block being written (`busy`).
+    #[allow(clippy::too_many_arguments)]
     pub fn schedule_replication<'a>(
         &mut self,
         blocks: impl Iterator<Item = (&'a BlockMeta, u32)>,
+        admin: &AdminStates,
+        busy: &HashSet<DatanodeId>,
         now: Instant,
         per_node: usize,
         retry_after: Duration,
@@ -76,66 +81,68 @@ impl BlockManager {
         let mut summary = RoundSummary::default();
         let mut under: Vec<Under> = Vec::new();
         let mut surplus: Vec<(BlockMeta, Vec<DatanodeId>, usize)> = Vec::new();
-        let mut drain: HashMap<DatanodeId, usize> = self
-            .admin
+        let mut drain: HashMap<DatanodeId, usize> = admin
             .iter()
             .filter(|(_, s)| **s == AdminState::Decommissioning)
             .map(|(id, _)| (*id, 0))
             .collect();
         for (b, rf) in blocks {
-            let holders: Vec<DatanodeId> = self.locations(b, now).iter().map(|r| r.id).collect();
-            let counted: Vec<DatanodeId> = holders.iter().copied().filter(|h| self.in_service(*h)).collect();
+            let holders: Vec<DatanodeId> = self.live_holders(b, now).map(|n| n.record.id).collect();
+            let counted = holders.iter().filter(|h| !admin.contains_key(h)).count();
             let rf = rf as usize;
-            if counted.len() < rf {
-                for h in &holders {
-                    if let Some(n) = drain.get_mut(h) {
-                        *n += 1;
-                    }
-                }
-            } else if self.scheduled.remove(&b.id).is_some() {
-                self.copies_done += 1;
+            if holders.is_empty() {
+                summary.missing += 1;
             }
-            if counted.len() >= rf {
+            if counted >= rf {
+                if self.scheduled.remove(&b.id).is_some() {
+                    self.copies_done += 1;
+                }
                 self.corrupt.remove(&b.id);
-            }
-            match counted.len() {
-                _ if holders.is_empty() => summary.missing += 1,
-                n if n < rf => {
-                    summary.under_replicated += 1;
-                    let recent = self
-                        .scheduled
-                        .get(&b.id)
-                        .is_some_and(|t| now.duration_since(*t) < retry_after);
-                    if !recent {
-                        under.push(Under {
-                            block: *b,
-                            need: rf - n,
-                            sources: holders,
-                            counted,
-                        });
-                    }
+                if counted > rf {
+                    let in_service = holders.into_iter().filter(|h| !admin.contains_key(h)).collect();
+                    surplus.push((*b, in_service, counted - rf));
                 }
-                n if n > rf => surplus.push((*b, counted, n - rf)),
-                _ => {}
+                continue;
+            }
+            for h in &holders {
+                if let Some(n) = drain.get_mut(h) {
+                    *n += 1;
+                }
+            }
+            if holders.is_empty() {
+                continue;
+            }
+            summary.under_replicated += 1;
+            let recent = self
+                .scheduled
+                .get(&b.id)
+                .is_some_and(|t| now.duration_since(*t) < retry_after);
+            if !recent {
+                under.push(Under {
+                    block: *b,
+                    need: rf - counted,
+                    sources: holders,
+                    counted,
+                });
             }
         }
         for (id, left) in &drain {
             // Only a live node whose full report arrived is known to hold nothing more than it reported.
             let known = self.nodes.get(id).is_some_and(|n| n.reported && self.is_live(n, now));
-            if *left == 0 && known {
+            if *left == 0 && known && !busy.contains(id) {
                 summary.drained.push(*id);
             }
         }
         summary.drained.sort();
         self.drain_remaining = drain;
-        under.sort_by_key(|u| u.counted.len());
-        let candidates = self.live_candidates(now);
+        under.sort_by_key(|u| u.counted);
+        let candidates = self.live_candidates(admin, now);
         let mut queued: HashMap<DatanodeId, usize> = HashMap::new();
         for Under {
             block,
             need,
             mut sources,
-            counted,
+            ..
         } in under
         {
             // Spread the copying over the holders; a retry after a failed copy likely picks another one.
@@ -147,16 +154,15 @@ impl BlockManager {
             else {
                 continue;
             };
-            let pool: Vec<Candidate> = candidates
+            let room = candidates
                 .iter()
-                .filter(|c| !sources.contains(&c.id) && !counted.contains(&c.id) && c.remaining >= block.len)
-                .cloned()
-                .collect();
-            let need = need.min(pool.len());
+                .filter(|c| !sources.contains(&c.id) && c.remaining >= block.len)
+                .count();
+            let need = need.min(room);
             if need == 0 {
                 continue;
             }
-            let Ok(targets) = placement::choose_targets(&pool, need, None, &[], block.len, rng) else {
+            let Ok(targets) = placement::choose_targets(&candidates, need, None, &sources, block.len, rng) else {
                 continue;
             };
             let targets = targets
@@ -231,7 +237,7 @@ impl BlockManager {
     }
 
     /// Forgets `node`'s replica of `block` and queues it for deletion there.
-    fn drop_replica(&mut self, block: BlockId, node: DatanodeId) {
+    pub(super) fn drop_replica(&mut self, block: BlockId, node: DatanodeId) {
         let Some(holders) = self.replicas.get_mut(&block) else {
             return;
         };
@@ -287,6 +293,8 @@ mod tests {
         // One copy per source per round: node 1 is the only source of block 1, so it goes first.
         let s = bm.schedule_replication(
             blocks.iter().map(|(b, r)| (b, *r)),
+            &AdminStates::new(),
+            &HashSet::new(),
             t0,
             1,
             Duration::from_secs(30),
@@ -301,6 +309,8 @@ mod tests {
         // Copies in flight are not scheduled again before the retry interval.
         let s = bm.schedule_replication(
             blocks.iter().map(|(b, r)| (b, *r)),
+            &AdminStates::new(),
+            &HashSet::new(),
             t0,
             1,
             Duration::from_secs(30),
@@ -314,6 +324,8 @@ mod tests {
         }
         let s = bm.schedule_replication(
             blocks.iter().map(|(b, r)| (b, *r)),
+            &AdminStates::new(),
+            &HashSet::new(),
             later,
             1,
             Duration::from_secs(30),
@@ -341,15 +353,17 @@ mod tests {
         for id in 1..=3 {
             bm.full_report(DatanodeId(id), &[blk(1)]).unwrap();
         }
-        bm.set_admin_states(&[(DatanodeId(3), AdminState::Decommissioning)].into_iter().collect());
+        let draining: AdminStates = [(DatanodeId(3), AdminState::Decommissioning)].into_iter().collect();
         assert!(
-            bm.live_candidates(t0).iter().all(|c| c.id != DatanodeId(3)),
+            bm.live_candidates(&draining, t0).iter().all(|c| c.id != DatanodeId(3)),
             "no new replicas on a draining node"
         );
         let mut rng = fastrand::Rng::with_seed(2);
         let blocks = [(blk(1), 3)];
         let s = bm.schedule_replication(
             blocks.iter().map(|(b, r)| (b, *r)),
+            &draining,
+            &HashSet::new(),
             t0,
             4,
             Duration::from_secs(30),
@@ -362,6 +376,8 @@ mod tests {
         bm.incremental(DatanodeId(4), &[blk(1)], &[]).unwrap();
         let s = bm.schedule_replication(
             blocks.iter().map(|(b, r)| (b, *r)),
+            &draining,
+            &HashSet::new(),
             t0,
             4,
             Duration::from_secs(30),
@@ -428,6 +444,8 @@ mod tests {
         let blocks = [(blk(1), 3)];
         bm.schedule_replication(
             blocks.iter().map(|(b, r)| (b, *r)),
+            &AdminStates::new(),
+            &HashSet::new(),
             t0,
             4,
             Duration::from_secs(30),
@@ -441,6 +459,8 @@ mod tests {
         bm.incremental(DatanodeId(2), &[blk(1)], &[]).unwrap();
         bm.schedule_replication(
             blocks.iter().map(|(b, r)| (b, *r)),
+            &AdminStates::new(),
+            &HashSet::new(),
             t0,
             4,
             Duration::from_secs(30),

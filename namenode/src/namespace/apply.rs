@@ -219,12 +219,7 @@ impl Namespace {
             replication,
             block_size,
             blocks: Vec::new(),
-            lease: Some(Lease {
-                holder: client.to_string(),
-                since_ms: mtime_ms,
-                pipeline: Vec::new(),
-                last_block_open: false,
-            }),
+            lease: Some(Lease::new(client, mtime_ms)),
         };
         let name = path.file_name().expect("not root");
         let id = self.insert_child(parent, name, InodeKind::File(meta), perm, mtime_ms);
@@ -235,22 +230,26 @@ impl Namespace {
         })
     }
 
-    /// The file at `path`, which must be open for writing.
-    fn open_file_mut(&mut self, path: &BPath, client: &str) -> Result<&mut FileMeta> {
+    /// The file at `path` (not a directory) and its inode, mutably.
+    fn file_mut(&mut self, path: &BPath) -> Result<(InodeId, &mut FileMeta)> {
         let id = self.resolve(path)?.id;
         match &mut self.inodes.get_mut(&id).expect("resolved").kind {
             InodeKind::Dir { .. } => Err(NamespaceError::IsADirectory { path: path.clone() }),
-            InodeKind::File(FileMeta { lease: None, .. }) => {
-                Err(NamespaceError::NotUnderConstruction { path: path.clone() })
-            }
-            InodeKind::File(FileMeta { lease: Some(l), .. }) if l.holder != client => {
-                Err(NamespaceError::LeaseMismatch {
-                    path: path.clone(),
-                    holder: l.holder.clone(),
-                    client: client.to_string(),
-                })
-            }
-            InodeKind::File(f) => Ok(f),
+            InodeKind::File(f) => Ok((id, f)),
+        }
+    }
+
+    /// The file at `path` and its inode, which must be open for writing by `client`.
+    fn open_file_mut(&mut self, path: &BPath, client: &str) -> Result<(InodeId, &mut FileMeta)> {
+        let (id, file) = self.file_mut(path)?;
+        match &file.lease {
+            None => Err(NamespaceError::NotUnderConstruction { path: path.clone() }),
+            Some(l) if l.holder != client => Err(NamespaceError::LeaseMismatch {
+                path: path.clone(),
+                holder: l.holder.clone(),
+                client: client.to_string(),
+            }),
+            Some(_) => Ok((id, file)),
         }
     }
 
@@ -263,17 +262,15 @@ impl Namespace {
     ) -> Result<Output> {
         let id = BlockId(self.next_block);
         let gen_stamp = GenStamp(self.next_gen);
-        let file = self.open_file_mut(path, client)?;
+        let (inode, file) = self.open_file_mut(path, client)?;
         set_last_length(path, file, previous)?;
         let offset = file.length();
         let block = BlockMeta { id, gen_stamp, len: 0 };
         file.blocks.push(block);
         if let Some(l) = file.lease.as_mut() {
-            l.pipeline = pipeline.to_vec();
-            l.last_block_open = true;
+            l.start_block(pipeline);
         }
         let replication = file.replication;
-        let inode = self.lookup(path).expect("resolved above");
         self.block_owner.insert(id, inode);
         self.next_block += 1;
         self.next_gen += 1;
@@ -292,9 +289,8 @@ impl Namespace {
         pipeline: &[DatanodeId],
     ) -> Result<Output> {
         let gen_stamp = GenStamp(self.next_gen);
-        let file = self.open_file_mut(path, client)?;
-        let writing = file.lease.as_ref().is_some_and(|l| l.last_block_open);
-        let last_id = file.blocks.last().map(|b| b.id).filter(|_| writing);
+        let (_, file) = self.open_file_mut(path, client)?;
+        let last_id = file.writing_block().map(|b| b.id);
         if last_id != Some(block) {
             return Err(NamespaceError::BlockMismatch {
                 path: path.clone(),
@@ -308,8 +304,7 @@ impl Namespace {
         last.gen_stamp = gen_stamp;
         let block = *last;
         if let Some(l) = file.lease.as_mut() {
-            l.pipeline = pipeline.to_vec();
-            l.last_block_open = true;
+            l.start_block(pipeline);
         }
         self.next_gen += 1;
         Ok(Output::Block {
@@ -320,38 +315,22 @@ impl Namespace {
     }
 
     fn complete(&mut self, path: &BPath, client: &str, last: Option<&BlockMeta>, mtime_ms: u64) -> Result<Output> {
-        let file = self.open_file_mut(path, client)?;
+        let (id, file) = self.open_file_mut(path, client)?;
         set_last_length(path, file, last)?;
         file.lease = None;
-        let id = self.lookup(path).expect("resolved above");
         self.touch(id, mtime_ms);
         Ok(Output::Done)
     }
 
-    /// The file at `path` (not a directory), mutably.
-    fn file_mut(&mut self, path: &BPath) -> Result<&mut FileMeta> {
-        let id = self.resolve(path)?.id;
-        match &mut self.inodes.get_mut(&id).expect("resolved").kind {
-            InodeKind::Dir { .. } => Err(NamespaceError::IsADirectory { path: path.clone() }),
-            InodeKind::File(f) => Ok(f),
-        }
-    }
-
     fn append(&mut self, path: &BPath, client: &str, mtime_ms: u64) -> Result<Output> {
-        let file = self.file_mut(path)?;
+        let (id, file) = self.file_mut(path)?;
         if let Some(l) = &file.lease {
             return Err(NamespaceError::AlreadyBeingWritten {
                 path: path.clone(),
                 holder: l.holder.clone(),
             });
         }
-        file.lease = Some(Lease {
-            holder: client.to_string(),
-            since_ms: mtime_ms,
-            pipeline: Vec::new(),
-            last_block_open: false,
-        });
-        let id = self.lookup(path).expect("resolved above");
+        file.lease = Some(Lease::new(client, mtime_ms));
         Ok(Output::Created {
             status: self.status_of(path.clone(), id),
             replaced_blocks: Vec::new(),
@@ -360,7 +339,7 @@ impl Namespace {
 
     fn recover_lease(&mut self, path: &BPath, holder: &str) -> Result<Output> {
         let gen_stamp = GenStamp(self.next_gen);
-        let file = self.file_mut(path)?;
+        let (_, file) = self.file_mut(path)?;
         let Some(lease) = file.lease.as_mut() else {
             return Err(NamespaceError::NotUnderConstruction { path: path.clone() });
         };
@@ -406,8 +385,8 @@ impl Namespace {
     }
 
     fn commit_recovery(&mut self, path: &BPath, last: Option<&BlockMeta>, mtime_ms: u64) -> Result<Output> {
-        let file = self.file_mut(path)?;
-        let last_block_open = file.lease.as_ref().is_some_and(|l| l.last_block_open);
+        let (id, file) = self.file_mut(path)?;
+        let last_block_open = file.writing_block().is_some();
         match &file.lease {
             Some(l) if l.holder == RECOVERY_HOLDER => {}
             Some(l) => {
@@ -446,7 +425,6 @@ impl Namespace {
         for b in &dropped {
             self.block_owner.remove(&b.id);
         }
-        let id = self.lookup(path).expect("resolved above");
         self.touch(id, mtime_ms);
         Ok(Output::Deleted { blocks: dropped })
     }

@@ -44,9 +44,9 @@ pub struct Namespace {
     datanodes: BTreeMap<DatanodeId, DatanodeRecord>,
     /// Datanodes not in service (being or done being decommissioned).
     admin_states: BTreeMap<DatanodeId, AdminState>,
-    /// Results of recent requests with the batch time they were applied at, for idempotent retries,
-    /// oldest first.
-    recent: VecDeque<((String, u64), Response, u64)>,
+    /// Recent requests with the batch time they were applied at, oldest first: the eviction order of
+    /// `recent_index`, which holds their results for idempotent retries.
+    recent: VecDeque<((String, u64), u64)>,
     /// Time of the batch being applied.
     clock_ms: u64,
     recent_index: HashMap<(String, u64), Response>,
@@ -99,13 +99,13 @@ impl Namespace {
         }
         let resp = Response(self.apply_command(&req.client, &req.command));
         if req.request_id != 0 {
-            self.recent.push_back((key.clone(), resp.clone(), self.clock_ms));
+            self.recent.push_back((key.clone(), self.clock_ms));
             self.recent_index.insert(key, resp.clone());
             let horizon = self.clock_ms.saturating_sub(DEDUP_MIN_AGE_MS);
-            while let Some((_, _, at)) = self.recent.front()
+            while let Some((_, at)) = self.recent.front()
                 && (self.recent.len() > DEDUP_MAX || (self.recent.len() > DEDUP_MIN && *at < horizon))
             {
-                if let Some((old, _, _)) = self.recent.pop_front() {
+                if let Some((old, _)) = self.recent.pop_front() {
                     self.recent_index.remove(&old);
                 }
             }
@@ -170,34 +170,34 @@ impl Namespace {
         let owner = self.block_owner.get(&block)?;
         match &self.inodes.get(owner)?.kind {
             InodeKind::File(f) => {
-                let writing = f.lease.as_ref().is_some_and(|l| l.last_block_open);
-                let last = f.blocks.last().map(|b| b.id);
+                let writing = f.writing_block().map(|b| b.id);
                 f.blocks
                     .iter()
                     .rev()
                     .find(|b| b.id == block)
-                    .map(|b| (b.gen_stamp, writing && last == Some(block)))
+                    .map(|b| (b.gen_stamp, writing == Some(block)))
             }
             InodeKind::Dir { .. } => None,
         }
     }
 
-    /// Every file under construction, with its lease and last block (in no particular order).
+    /// Every file under construction, with its lease (in no particular order).
     pub fn open_files(&self) -> Vec<OpenFile> {
-        let mut out = Vec::new();
-        for inode in self.inodes.values() {
-            if let InodeKind::File(f) = &inode.kind
-                && let Some(lease) = &f.lease
-                && let Some(path) = self.path_of(inode.id)
-            {
-                out.push(OpenFile {
-                    path,
+        self.inodes
+            .values()
+            .filter_map(|inode| match &inode.kind {
+                InodeKind::File(FileMeta { lease: Some(lease), .. }) => Some(OpenFile {
+                    path: self.path_of(inode.id)?,
                     lease: lease.clone(),
-                    last: f.blocks.last().copied(),
-                });
-            }
-        }
-        out
+                }),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// How many files are under construction.
+    pub fn open_file_count(&self) -> usize {
+        self.files().filter(|f| f.lease.is_some()).count()
     }
 
     /// The path of an inode, walking up its parents.
@@ -222,11 +222,8 @@ impl Namespace {
 
     /// Every finished block (all but the one being written) with the replication factor its file wants.
     pub fn complete_blocks_with_replication(&self) -> impl Iterator<Item = (&BlockMeta, u32)> {
-        self.files().flat_map(|f| {
-            let writing = f.lease.as_ref().is_some_and(|l| l.last_block_open);
-            let done = f.blocks.len() - usize::from(writing && !f.blocks.is_empty());
-            f.blocks[..done].iter().map(move |b| (b, f.replication))
-        })
+        self.files()
+            .flat_map(|f| f.finished_blocks().iter().map(move |b| (b, f.replication)))
     }
 
     /// Every finished block (those a restart must find replicas of).

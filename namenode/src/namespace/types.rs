@@ -45,6 +45,24 @@ pub struct Lease {
     pub last_block_open: bool,
 }
 
+impl Lease {
+    /// A lease just taken by `holder` (no block being written yet).
+    pub fn new(holder: &str, since_ms: u64) -> Self {
+        Lease {
+            holder: holder.to_string(),
+            since_ms,
+            pipeline: Vec::new(),
+            last_block_open: false,
+        }
+    }
+
+    /// The last block is now being written by `pipeline`.
+    pub fn start_block(&mut self, pipeline: &[DatanodeId]) {
+        self.pipeline = pipeline.to_vec();
+        self.last_block_open = true;
+    }
+}
+
 /// Whether a datanode takes new replicas, or is being drained before it leaves.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AdminState {
@@ -71,7 +89,6 @@ impl AdminState {
 pub struct OpenFile {
     pub path: BPath,
     pub lease: Lease,
-    pub last: Option<BlockMeta>,
 }
 
 /// What a file is beyond its inode header.
@@ -87,6 +104,19 @@ pub struct FileMeta {
 impl FileMeta {
     pub fn length(&self) -> u64 {
         self.blocks.iter().map(|b| b.len).sum()
+    }
+
+    /// The last block, if it is being written (the file is open and a block was added since).
+    pub fn writing_block(&self) -> Option<&BlockMeta> {
+        self.blocks
+            .last()
+            .filter(|_| self.lease.as_ref().is_some_and(|l| l.last_block_open))
+    }
+
+    /// Every block but the one being written.
+    pub fn finished_blocks(&self) -> &[BlockMeta] {
+        let writing = usize::from(self.writing_block().is_some());
+        &self.blocks[..self.blocks.len() - writing]
     }
 }
 

@@ -275,7 +275,7 @@ impl AdminProtocol for AdminService {
             let record = ns
                 .datanodes()
                 .values()
-                .find(|d| d.addr == r.datanode || r.datanode.parse::<u64>().is_ok_and(|n| n == d.id.0))
+                .find(|d| d.addr == r.datanode || d.id.short() == r.datanode || d.id.0.to_string() == r.datanode)
                 .ok_or_else(|| {
                     to_status(
                         ErrorKind::NotFound,

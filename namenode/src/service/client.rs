@@ -103,17 +103,21 @@ impl ClientProtocol for ClientService {
         }
         let exclude: Vec<DatanodeId> = r.exclude.iter().map(|&d| DatanodeId(d)).collect();
         let (targets, records) = {
+            // Lock order everywhere: replicated state, then block manager.
+            let state = self.core.state();
             let blocks = self.core.blocks.lock().expect("block manager lock poisoned");
-            let candidates = blocks.live_candidates(Instant::now());
+            let candidates = blocks.live_candidates(state.namespace.admin_states(), Instant::now());
             let mut rng = self.core.rng.lock().expect("rng lock poisoned");
-            let targets = placement::choose_targets(
-                &candidates,
-                st.replication as usize,
-                Some(&writer_host),
-                &exclude,
-                st.block_size,
-                &mut rng,
-            )
+            let mut choose = |exclude: &[DatanodeId]| {
+                let (rf, size) = (st.replication as usize, st.block_size);
+                placement::choose_targets(&candidates, rf, Some(&writer_host), exclude, size, &mut rng)
+            };
+            // Too few datanodes once those the writer saw fail are avoided: they may be back, so place
+            // without avoiding them rather than fail the write.
+            let targets = match choose(&exclude) {
+                Err(PlacementError::NotEnoughDatanodes { .. }) if !exclude.is_empty() => choose(&[]),
+                placed => placed,
+            }
             .map_err(placement_status)?;
             let records: Vec<pb::DatanodeInfo> = targets
                 .iter()
@@ -258,7 +262,7 @@ impl ClientProtocol for ClientService {
         // Right after a start or a failover the block map is still being rebuilt from reports: a block
         // without a known replica is "not yet reported", not "missing", so the client should retry.
         if let Some(status) = self.core.safe_mode_status()
-            && blocks.iter().any(|(b, _)| bm.locations(b, now).is_empty())
+            && blocks.iter().any(|(b, _)| bm.live_holders(b, now).next().is_none())
         {
             return Err(status);
         }
@@ -416,14 +420,15 @@ impl ClientProtocol for ClientService {
                 open: f.lease.is_some(),
                 ..Default::default()
             };
+            // The block being written is not counted as missing or under-replicated.
+            let writing_block = f.writing_block().map(|b| b.id);
             for b in &f.blocks {
-                let live = bm.locations(b, now).len() as u64;
+                let live = bm.live_holders(b, now).count() as u64;
                 file.live_replicas += live;
                 if bm.corrupt_replicas(b.id) > 0 {
                     file.corrupt += 1;
                 }
-                // The block being written is not counted as missing or under-replicated.
-                let writing = f.lease.as_ref().is_some_and(|l| l.last_block_open) && Some(b) == f.blocks.last();
+                let writing = writing_block == Some(b.id);
                 match live {
                     0 if !writing => file.missing += 1,
                     n if n < f.replication as u64 && !writing => file.under_replicated += 1,

@@ -70,14 +70,16 @@ impl DatanodeProtocol for DatanodeService {
             active_transfers: r.active_transfers,
         };
         let is_leader = self.core.is_leader();
-        let members: Vec<String> = {
-            let m = self.core.raft.metrics().borrow().clone();
-            m.membership_config
-                .membership()
-                .nodes()
-                .map(|(_, n)| n.addr.clone())
-                .collect()
-        };
+        let members: Vec<String> = self
+            .core
+            .raft
+            .metrics()
+            .borrow()
+            .membership_config
+            .membership()
+            .nodes()
+            .map(|(_, n)| n.addr.clone())
+            .collect();
         let mut bm = self.core.blocks.lock().expect("block manager lock poisoned");
         let (commands, reregister) = match bm.heartbeat(DatanodeId(r.datanode_id), stats, Instant::now()) {
             Err(_) => (Vec::new(), true),
@@ -159,6 +161,7 @@ pub fn cluster_status(core: &Core) -> pb::ClusterStatusResponse {
     // Lock order everywhere: replicated state, then block manager.
     let state = core.state();
     let (files, directories, blocks) = state.namespace.counts();
+    let admin = state.namespace.admin_states();
     let bm = core.blocks.lock().expect("block manager lock poisoned");
     let datanodes: Vec<pb::DatanodeStatus> = bm
         .nodes(now)
@@ -172,13 +175,13 @@ pub fn cluster_status(core: &Core) -> pb::ClusterStatusResponse {
             block_count: n.blocks.len() as u64,
             last_heartbeat_ms_ago: now.saturating_duration_since(n.last_heartbeat).as_millis() as u64,
             active_transfers: n.stats.active_transfers,
-            admin_state: bm.admin_state(n.record.id).name().to_string(),
+            admin_state: admin.get(&n.record.id).copied().unwrap_or_default().name().to_string(),
             blocks_to_drain: bm.blocks_to_drain(n.record.id).unwrap_or(0) as u64,
         })
         .collect();
     let reported_blocks = bm.reported(state.namespace.complete_blocks(), now).0;
     let (in_flight, done, corrupt) = bm.healing_counts();
-    let open_files = state.namespace.open_files().len() as u64;
+    let open_files = state.namespace.open_file_count() as u64;
     drop(bm);
     drop(state);
     let last = core.last_round.lock().expect("round lock poisoned").clone();

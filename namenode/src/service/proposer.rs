@@ -83,24 +83,22 @@ async fn run(raft: Raft, id: u64, mut rx: mpsc::Receiver<Pending>) {
                 time_ms: super::now_ms(),
                 requests,
             };
-            match tokio::time::timeout(COMMIT_TIMEOUT, raft.client_write(entry)).await {
-                Ok(Ok(resp)) => {
-                    for (done, r) in dones.into_iter().zip(resp.data) {
+            let answers = match tokio::time::timeout(COMMIT_TIMEOUT, raft.client_write(entry)).await {
+                Ok(Ok(resp)) => Ok(resp.data),
+                Ok(Err(e)) => Err(write_error(id, e)),
+                Err(_) => Err(to_status(
+                    ErrorKind::Unavailable,
+                    format!("not committed within {COMMIT_TIMEOUT:?} (outcome unknown; a retry is safe)"),
+                    None,
+                )),
+            };
+            match answers {
+                Ok(responses) => {
+                    for (done, r) in dones.into_iter().zip(responses) {
                         let _ = done.send(Ok(r));
                     }
                 }
-                Ok(Err(e)) => {
-                    let status = write_error(id, e);
-                    for done in dones {
-                        let _ = done.send(Err(status.clone()));
-                    }
-                }
-                Err(_) => {
-                    let status = to_status(
-                        ErrorKind::Unavailable,
-                        format!("not committed within {COMMIT_TIMEOUT:?} (outcome unknown; a retry is safe)"),
-                        None,
-                    );
+                Err(status) => {
                     for done in dones {
                         let _ = done.send(Err(status.clone()));
                     }
