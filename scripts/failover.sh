@@ -5,15 +5,10 @@
 # reads back (the new leader must know its block locations: datanodes report to every member); restart
 # the killed member before the next round.
 set -euo pipefail
-BIN=${BASALT_BIN:-basalt}
+source "$(dirname "$0")/lib.sh"
 ROUNDS=${ROUNDS:-10}
-PORT=${PORT:-19300}
-DATA=$(mktemp -d /tmp/basalt-failover.XXXXXX)
-export BASALT_NAMENODE=127.0.0.1:$PORT,127.0.0.1:$((PORT+1)),127.0.0.1:$((PORT+2))
-"$BIN" local --data-dir "$DATA" --namenodes 3 --listen 127.0.0.1:$PORT >/dev/null 2>&1 &
-LOCAL=$!
-trap 'kill -INT $LOCAL 2>/dev/null; wait $LOCAL 2>/dev/null; pkill -f "$DATA" 2>/dev/null; rm -rf "$DATA"' EXIT
-for _ in $(seq 1 300); do "$BIN" cluster status 2>/dev/null | grep -q "Safe mode: off" && break; sleep 0.1; done
+start_local ${PORT:-19300} 3 3
+trap stop_local EXIT
 "$BIN" fs mkdir -p /failover
 head -c 1000000 /dev/urandom > "$DATA/probe"
 "$BIN" fs put "$DATA/probe" /failover/probe

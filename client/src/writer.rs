@@ -52,17 +52,23 @@ struct OpenBlock {
     block: pb::ExtendedBlock,
     /// Every node of the current pipeline; the stream goes to the first.
     pipeline: Vec<pb::DatanodeInfo>,
-    tx: mpsc::Sender<pb::WritePacket>,
-    acks: JoinHandle<AckOutcome>,
-    /// Acknowledgement progress of the current stream.
-    progress: Arc<Progress>,
+    stream: Stream,
     /// Packets sent and not known to be acknowledged, oldest first: what a recovery resends.
     unacked: VecDeque<pb::WritePacket>,
-    /// The next packet opens a stream: it carries the header (with the resume offset after a recovery).
-    header: Option<pb::WriteHeader>,
     next_seqno: u64,
     /// Bytes sent for this block.
     sent: u64,
+}
+
+/// One WriteBlock stream of a block (a recovery opens another).
+struct Stream {
+    /// `None` once the stream was ended.
+    tx: Option<mpsc::Sender<pb::WritePacket>>,
+    /// The ack task: why the pipeline failed, if it did.
+    acks: JoinHandle<Option<Failure>>,
+    progress: Arc<Progress>,
+    /// The header the stream's first packet carries (with the resume offset after a recovery).
+    header: Option<pb::WriteHeader>,
 }
 
 /// What the ack task shares with the writer.
@@ -78,12 +84,6 @@ struct Progress {
     changed: Notify,
 }
 
-/// How a pipeline's ack stream ended.
-struct AckOutcome {
-    last_acked: Option<u64>,
-    failure: Option<Failure>,
-}
-
 /// Why a pipeline failed, and the node to blame (`None`: the first node, or its connection).
 #[derive(Debug)]
 struct Failure {
@@ -93,10 +93,21 @@ struct Failure {
     fatal: bool,
 }
 
+impl Failure {
+    /// A stream that stopped taking packets without saying why.
+    fn closed() -> Self {
+        Failure {
+            reason: "the pipeline closed the stream".into(),
+            bad: None,
+            fatal: false,
+        }
+    }
+}
+
 impl OpenBlock {
     /// Forgets packets the pipeline acknowledged.
     fn prune(&mut self) {
-        let acked = self.progress.acked.load(Ordering::Acquire);
+        let acked = self.stream.progress.acked.load(Ordering::Acquire);
         while self.unacked.front().is_some_and(|p| p.seqno < acked) {
             self.unacked.pop_front();
         }
@@ -104,17 +115,18 @@ impl OpenBlock {
 
     /// Queues a packet on the stream (with the header if it opens it); false when the stream ended.
     async fn push(&mut self, mut packet: pb::WritePacket) -> bool {
-        packet.header = self.header.take();
+        let Some(tx) = &self.stream.tx else { return false };
+        packet.header = self.stream.header.take();
         let seqno = packet.seqno;
-        let ok = self.tx.send(packet).await.is_ok();
-        self.progress.sent.fetch_max(seqno + 1, Ordering::AcqRel);
+        let ok = tx.send(packet).await.is_ok();
+        self.stream.progress.sent.fetch_max(seqno + 1, Ordering::AcqRel);
         ok
     }
 
     /// Waits until fewer than [`MAX_UNACKED`] packets await acknowledgement (or the stream ended).
     async fn wait_for_room(&mut self) {
         loop {
-            let progress = self.progress.clone();
+            let progress = self.stream.progress.clone();
             let changed = progress.changed.notified();
             self.prune();
             if self.unacked.len() < MAX_UNACKED || progress.ended.load(Ordering::Acquire) {
@@ -124,17 +136,28 @@ impl OpenBlock {
         }
     }
 
-    /// Ends the stream and waits for its ack task (once per stream).
-    async fn outcome(&mut self) -> AckOutcome {
-        let (closed, _) = mpsc::channel(1);
-        drop(std::mem::replace(&mut self.tx, closed));
-        (&mut self.acks).await.unwrap_or_else(|e| AckOutcome {
-            last_acked: None,
-            failure: Some(Failure {
+    /// Ends the stream and waits for its ack task (once per stream); `None` when every packet sent was
+    /// acknowledged.
+    async fn outcome(&mut self) -> Option<Failure> {
+        drop(self.stream.tx.take());
+        let failure = (&mut self.stream.acks).await.unwrap_or_else(|e| {
+            Some(Failure {
                 reason: e.to_string(),
                 bad: None,
                 fatal: false,
-            }),
+            })
+        });
+        let acked = self.stream.progress.acked.load(Ordering::Acquire);
+        failure.or_else(|| {
+            (acked != self.next_seqno).then(|| Failure {
+                reason: format!(
+                    "the pipeline acknowledged packets up to {:?} of {:?}",
+                    acked.checked_sub(1),
+                    self.next_seqno.checked_sub(1)
+                ),
+                bad: None,
+                fatal: false,
+            })
         })
     }
 }
@@ -365,40 +388,29 @@ impl WriterCore {
         if !b.push(packet).await {
             // The stream ended early: its ack task has the reason.
             let mut b = self.block.take().expect("open");
-            let outcome = b.outcome().await;
-            self.recover(b, outcome).await?;
+            let failure = b.outcome().await.unwrap_or_else(Failure::closed);
+            self.recover(b, failure).await?;
         }
         if !last {
             return Ok(());
         }
         loop {
             let mut b = self.block.take().expect("open");
-            let expected = b.next_seqno.checked_sub(1);
-            let outcome = b.outcome().await;
-            if outcome.failure.is_none() && outcome.last_acked == expected {
+            let Some(failure) = b.outcome().await else {
                 let mut finished = b.block;
                 finished.length = b.sent;
                 self.previous = Some(finished);
                 return Ok(());
-            }
-            self.recover(b, outcome).await?;
+            };
+            self.recover(b, failure).await?;
         }
     }
 
     /// Pipeline recovery (see the module docs): on return, `self.block` is a stream to the surviving
     /// nodes that has been handed every unacknowledged packet again.
-    async fn recover(&mut self, mut b: OpenBlock, mut outcome: AckOutcome) -> Result<()> {
+    async fn recover(&mut self, mut b: OpenBlock, mut failure: Failure) -> Result<()> {
         let block_id = BlockId(b.block.block_id);
         loop {
-            let failure = outcome.failure.take().unwrap_or(Failure {
-                reason: format!(
-                    "the pipeline acknowledged packets up to {:?} of {:?}",
-                    outcome.last_acked,
-                    b.next_seqno.checked_sub(1)
-                ),
-                bad: None,
-                fatal: false,
-            });
             if failure.fatal {
                 return Err(ClientError::Pipeline {
                     block: block_id,
@@ -430,38 +442,15 @@ impl WriterCore {
                 pipeline: survivors.iter().map(|d| d.id).collect(),
                 request_id: Inner::request_id(),
             };
-            let located =
-                nn_call!(self.inner.nn, update_pipeline, req)?
-                    .block
-                    .ok_or_else(|| ClientError::Pipeline {
-                        block: block_id,
-                        reason: "the namenode returned no block".into(),
-                    })?;
-            let mut block = located.block.ok_or_else(|| ClientError::Pipeline {
-                block: block_id,
-                reason: "the namenode returned no block".into(),
-            })?;
+            let located = required(nn_call!(self.inner.nn, update_pipeline, req)?.block, "located block")?;
+            let mut block = required(located.block, "block in a located block")?;
             block.length = 0;
-            if located.locations.is_empty() {
-                return Err(ClientError::MalformedReply("datanodes of the recovered pipeline"));
-            }
             b.prune();
+            // Nothing acknowledged yet: the survivors may hold nothing either, so the block starts afresh.
             let resume_offset = b.unacked.front().map_or(b.sent, |p| p.offset);
-            let (tx, acks, progress) = self.start_stream(block, &located.locations)?;
+            b.stream = self.start_stream(block, &located.locations, resume_offset)?;
             b.block = block;
             b.pipeline = located.locations;
-            b.tx = tx;
-            b.acks = acks;
-            b.progress = progress;
-            // Nothing acknowledged yet: the survivors may hold nothing either, so start the block afresh.
-            b.header = Some(pb::WriteHeader {
-                block: Some(block),
-                downstream: b.pipeline[1..].to_vec(),
-                chunk_size: self.chunk_size,
-                client_name: self.inner.name.clone(),
-                resume: resume_offset > 0,
-                resume_offset,
-            });
             let mut resend: Vec<pb::WritePacket> = b.unacked.iter().cloned().collect();
             if resend.is_empty() {
                 // Everything was acknowledged: a header-only packet opens the resumed stream.
@@ -483,7 +472,7 @@ impl WriterCore {
                 self.block = Some(b);
                 return Ok(());
             }
-            outcome = b.outcome().await;
+            failure = b.outcome().await.unwrap_or_else(Failure::closed);
         }
     }
 
@@ -499,26 +488,10 @@ impl WriterCore {
         let resp = nn_call!(self.inner.nn, add_block, req)?;
         let located = required(resp.block, "located block")?;
         let block = required(located.block, "block in a located block")?;
-        if located.locations.is_empty() {
-            return Err(ClientError::Pipeline {
-                block: BlockId(block.block_id),
-                reason: "the namenode returned no datanodes".into(),
-            });
-        }
-        let (tx, acks, progress) = self.start_stream(block, &located.locations)?;
         self.block = Some(OpenBlock {
             block,
-            header: Some(pb::WriteHeader {
-                block: Some(block),
-                downstream: located.locations[1..].to_vec(),
-                chunk_size: self.chunk_size,
-                client_name: self.inner.name.clone(),
-                ..Default::default()
-            }),
+            stream: self.start_stream(block, &located.locations, 0)?,
             pipeline: located.locations,
-            tx,
-            acks,
-            progress,
             unacked: VecDeque::new(),
             next_seqno: 0,
             sent: 0,
@@ -526,39 +499,54 @@ impl WriterCore {
         Ok(())
     }
 
-    /// Opens a WriteBlock stream to `pipeline[0]`; the ack task records acknowledgements as they come.
-    #[allow(clippy::type_complexity)]
+    /// Opens a WriteBlock stream of `block` to `pipeline[0]` (resuming the replicas at `resume_offset`
+    /// when it is not 0); the ack task records acknowledgements as they come.
     fn start_stream(
         &self,
         block: pb::ExtendedBlock,
         pipeline: &[pb::DatanodeInfo],
-    ) -> Result<(mpsc::Sender<pb::WritePacket>, JoinHandle<AckOutcome>, Arc<Progress>)> {
-        let first = pipeline
-            .first()
-            .ok_or(ClientError::MalformedReply("pipeline datanodes"))?;
+        resume_offset: u64,
+    ) -> Result<Stream> {
+        let block_id = BlockId(block.block_id);
+        let first = pipeline.first().ok_or_else(|| ClientError::Pipeline {
+            block: block_id,
+            reason: "the namenode returned no datanodes".into(),
+        })?;
+        let header = pb::WriteHeader {
+            block: Some(block),
+            downstream: pipeline[1..].to_vec(),
+            chunk_size: self.chunk_size,
+            client_name: self.inner.name.clone(),
+            resume: resume_offset > 0,
+            resume_offset,
+        };
         let (tx, rx) = mpsc::channel::<pb::WritePacket>(WINDOW);
         let nodes: Vec<u64> = pipeline.iter().map(|d| d.id).collect();
         let mut dn = self.inner.dns.client(&first.addr)?;
         let first_addr = first.addr.clone();
         let progress = Arc::new(Progress::default());
         let shared = progress.clone();
-        let block_id = BlockId(block.block_id);
         // The configured deadline (the datanodes' own per hop), plus a margin per node so a node deeper in
         // the pipeline is blamed by its upstream neighbour first.
         let base = self.inner.config.ack_timeout;
         let deadline = base + base / 6 * nodes.len() as u32;
         // The call runs in its own task: the request stream must flow while we wait for the response.
         let acks = tokio::spawn(async move {
-            let outcome = ack_loop(&mut dn, rx, &nodes, &first_addr, block_id, &shared, deadline).await;
+            let failure = ack_loop(&mut dn, rx, &nodes, &first_addr, block_id, &shared, deadline).await;
             shared.ended.store(true, Ordering::Release);
             shared.changed.notify_waiters();
-            outcome
+            failure
         });
-        Ok((tx, acks, progress))
+        Ok(Stream {
+            tx: Some(tx),
+            acks,
+            progress,
+            header: Some(header),
+        })
     }
 }
 
-/// Reads a pipeline's acknowledgements until the stream ends or fails.
+/// Reads a pipeline's acknowledgements until the stream ends (`None`) or fails.
 async fn ack_loop(
     dn: &mut crate::datanodes::DnClient,
     rx: mpsc::Receiver<pb::WritePacket>,
@@ -567,23 +555,19 @@ async fn ack_loop(
     block_id: BlockId,
     progress: &Progress,
     deadline: Duration,
-) -> AckOutcome {
-    let mut last_acked = None;
-    let fail = |last_acked, reason: String, bad: Option<u64>, fatal| AckOutcome {
-        last_acked,
-        failure: Some(Failure { reason, bad, fatal }),
-    };
-    let from_status = |last_acked, s: tonic::Status| {
+) -> Option<Failure> {
+    let fail = |reason: String, bad: Option<u64>, fatal| Some(Failure { reason, bad, fatal });
+    let from_status = |s: tonic::Status| {
         let bad = bad_datanode_of(&s);
         let e = RemoteError::from(s);
         // The first node refused the data itself: a bad request, which no recovery would cure.
         let fatal = bad.is_none() && matches!(e.kind, ErrorKind::Invalid | ErrorKind::Corrupt);
-        fail(last_acked, format!("{first_addr}: {e}"), bad, fatal)
+        fail(format!("{first_addr}: {e}"), bad, fatal)
     };
     let mut stream = match tokio::time::timeout(deadline, dn.write_block(ReceiverStream::new(rx))).await {
         Ok(Ok(r)) => r.into_inner(),
-        Ok(Err(s)) => return from_status(None, s),
-        Err(_) => return fail(None, format!("{first_addr}: no answer in {deadline:?}"), None, false),
+        Ok(Err(s)) => return from_status(s),
+        Err(_) => return fail(format!("{first_addr}: no answer in {deadline:?}"), None, false),
     };
     // Since when a sent packet has been waiting for its ack with no ack arriving (checked every second).
     let mut waiting_since: Option<tokio::time::Instant> = None;
@@ -597,17 +581,13 @@ async fn ack_loop(
                     (false, _) => waiting_since = None,
                     (true, None) => waiting_since = Some(tokio::time::Instant::now()),
                     (true, Some(t)) if t.elapsed() > deadline => {
-                        let reason = format!("{first_addr}: no acknowledgement in {deadline:?}");
-                        return fail(last_acked, reason, None, false);
+                        return fail(format!("{first_addr}: no acknowledgement in {deadline:?}"), None, false);
                     }
                     (true, Some(_)) => {}
                 }
                 continue;
             }
         };
-        if msg.as_ref().is_ok_and(Option::is_some) {
-            waiting_since = None;
-        }
         match msg {
             Ok(Some(ack)) => {
                 if ack.acked_by.len() != nodes.len() {
@@ -618,19 +598,14 @@ async fn ack_loop(
                         ack.acked_by.len(),
                         nodes.len()
                     );
-                    return fail(last_acked, reason, bad, false);
+                    return fail(reason, bad, false);
                 }
-                last_acked = Some(ack.seqno);
+                waiting_since = None;
                 progress.acked.store(ack.seqno + 1, Ordering::Release);
                 progress.changed.notify_waiters();
             }
-            Ok(None) => {
-                return AckOutcome {
-                    last_acked,
-                    failure: None,
-                };
-            }
-            Err(s) => return from_status(last_acked, s),
+            Ok(None) => return None,
+            Err(s) => return from_status(s),
         }
     }
 }

@@ -291,18 +291,18 @@ async fn nnbench(namenode: &str, ops: usize, concurrency: usize, dir: &str) -> R
 async fn heal(namenode: &str, timeout: Duration) -> Result<()> {
     let client = super::client(namenode)?;
     let start = Instant::now();
-    let poll = Duration::from_millis(100);
+    let mut poll = tokio::time::interval(Duration::from_millis(100));
     let mut dead_at = None;
     let mut lost_bytes = 0;
     // The monitor's counts lag the death by up to a round: wait to see the damage before its repair.
     let mut seen_under = false;
     loop {
+        poll.tick().await; // poll interval, deadline below
         ensure!(start.elapsed() < timeout, "the cluster did not heal within {timeout:?}");
         let st = match client.cluster_status().await {
             Ok(st) => st,
             Err(e) => {
                 eprintln!("cluster status: {e}");
-                tokio::time::sleep(poll).await; // poll interval, deadline above
                 continue;
             }
         };
@@ -321,7 +321,6 @@ async fn heal(namenode: &str, timeout: Duration) -> Result<()> {
                 );
                 dead_at = Some(t);
             }
-            tokio::time::sleep(poll).await; // poll interval, deadline above
             continue;
         };
         if h.under_replicated > 0 || h.copies_in_flight > 0 {
@@ -339,6 +338,5 @@ async fn heal(namenode: &str, timeout: Duration) -> Result<()> {
             );
             return Ok(());
         }
-        tokio::time::sleep(poll).await; // poll interval, deadline above
     }
 }

@@ -32,6 +32,8 @@ pub struct LocalArgs {
 struct Role {
     name: String,
     child: Child,
+    /// Its exit was reported already.
+    exited: bool,
 }
 
 fn spawn(name: &str, args: &[String], log: &Path) -> Result<Role> {
@@ -64,6 +66,7 @@ fn spawn(name: &str, args: &[String], log: &Path) -> Result<Role> {
     Ok(Role {
         name: name.to_string(),
         child,
+        exited: false,
     })
 }
 
@@ -95,11 +98,12 @@ pub async fn run(args: LocalArgs) -> Result<ExitCode> {
     let replication = args.datanodes.min(3).to_string();
     let mut roles = Vec::new();
     for (i, member) in members.iter().enumerate() {
-        let (name, data) = if args.namenodes == 1 {
-            ("namenode".to_string(), dir.join("namenode"))
+        let name = if args.namenodes == 1 {
+            "namenode".to_string()
         } else {
-            (format!("namenode-{}", i + 1), dir.join(format!("namenode-{}", i + 1)))
+            format!("namenode-{}", i + 1)
         };
+        let data = dir.join(&name);
         roles.push(spawn(
             &name,
             &[
@@ -154,15 +158,16 @@ pub async fn run(args: LocalArgs) -> Result<ExitCode> {
     println!("Press Ctrl-C to stop.");
     // A role that dies is reported, not restarted, and the rest keep running: killing a process is how
     // one tries out failover (`--namenodes 3`) and re-replication.
-    let mut exited = vec![false; roles.len()];
     loop {
         tokio::select! {
             _ = stop.wait() => break,
             _ = tokio::time::sleep(Duration::from_millis(250)) => {}
         }
-        for (r, gone) in roles.iter_mut().zip(exited.iter_mut()) {
-            if !*gone && let Ok(Some(status)) = r.child.try_wait() {
-                *gone = true;
+        for r in roles.iter_mut() {
+            if !r.exited
+                && let Ok(Some(status)) = r.child.try_wait()
+            {
+                r.exited = true;
                 eprintln!(
                     "basalt local: {} exited ({status}); the others keep running (logs in {})",
                     r.name,
@@ -171,10 +176,9 @@ pub async fn run(args: LocalArgs) -> Result<ExitCode> {
             }
         }
     }
-    let code = ExitCode::SUCCESS;
     stop_all(&mut roles).await;
     println!("Basalt local cluster stopped.");
-    Ok(code)
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Waits until the namenode answers with every datanode live and safe mode off.

@@ -4,6 +4,11 @@ use crate::harness::{DEADLINE, Opts, TestCluster, bytes, ok, replica_files, stdo
 use basalt_client::CreateOptions;
 use std::path::Path;
 
+/// How many files a datanode (its data dir) has moved to `corrupt/`.
+fn moved_aside(dn: &Path) -> usize {
+    std::fs::read_dir(dn.join("corrupt")).map_or(0, |d| d.count())
+}
+
 /// Corrupts a replica on disk: XORs the byte at `at` with `mask`.
 fn flip_byte(file: &Path, at: usize, mask: u8) {
     let mut b = std::fs::read(file).unwrap();
@@ -48,10 +53,10 @@ async fn reads_fail_over_from_a_corrupt_replica() {
     })
     .await;
     for dn in ["dn0", "dn1"] {
-        let moved = std::fs::read_dir(c.dir.path().join(dn).join("corrupt"))
-            .unwrap()
-            .count();
-        assert!(moved > 0, "{dn} kept its corrupt replica in place");
+        assert!(
+            moved_aside(&c.dir.path().join(dn)) > 0,
+            "{dn} kept its corrupt replica in place"
+        );
     }
     wait_until("fsck healthy with 3 good replicas per block", DEADLINE, || async {
         let o = c.cli(&["fs", "fsck", "/"]);
@@ -79,14 +84,13 @@ async fn scanner_moves_a_corrupt_replica_aside_and_it_is_replaced() {
     flip_byte(&victim, 10, 0x01);
     // The scanner finds it without any reader: moved aside, reported, and a good copy replaces it.
     wait_until("the corrupt replica moved aside", DEADLINE, || async {
-        std::fs::read_dir(dn0.join("corrupt"))
-            .map(|d| d.count() > 0)
-            .unwrap_or(false)
+        moved_aside(&dn0) > 0
     })
     .await;
     wait_until("every block back to 3 replicas", DEADLINE, || async {
         let o = c.cli(&["fs", "fsck", "/"]);
-        stdout(&o).contains("9 live replicas") && stdout(&o).contains("under-replicated 0")
+        let out = stdout(&o);
+        out.contains("9 live replicas") && out.contains("under-replicated 0")
     })
     .await;
     let restored = std::fs::read(&victim).unwrap();
@@ -111,14 +115,13 @@ async fn short_circuit_reader_gets_a_corrupt_replica_replaced() {
     // reports it (through the datanode), and every read still returns the right bytes.
     wait_until("the bad replica reported and moved aside", DEADLINE, || async {
         assert!(c.client().read_all("/local-victim").await.unwrap() == data);
-        std::fs::read_dir(dn0.join("corrupt"))
-            .map(|d| d.count() > 0)
-            .unwrap_or(false)
+        moved_aside(&dn0) > 0
     })
     .await;
     wait_until("3 good replicas again", DEADLINE, || async {
         let o = c.cli(&["fs", "fsck", "/"]);
-        stdout(&o).contains("3 live replicas") && stdout(&o).contains("under-replicated 0")
+        let out = stdout(&o);
+        out.contains("3 live replicas") && out.contains("under-replicated 0")
     })
     .await;
 }

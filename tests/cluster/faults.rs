@@ -1,7 +1,7 @@
 //! The file system under faults: pipeline recovery, lease recovery and append, decommission, orphan
 //! replicas, and a chaos run of writers and readers while datanodes die and come back.
 
-use crate::harness::{BIN, DEADLINE, Opts, TestCluster, bytes, ok, replica_files, stdout, wait_until};
+use crate::harness::{BIN, DEADLINE, Opts, TestCluster, bytes, fails_with, ok, replica_files, stdout, wait_until};
 use basalt_client::{Client, CreateOptions};
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -9,13 +9,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const MIB: usize = 1 << 20;
-
-/// fsck of `/` reports no under-replicated, corrupt or missing block.
-fn fsck_healthy(c: &TestCluster) -> bool {
-    let o = c.cli(&["fs", "fsck", "/"]);
-    let out = stdout(&o);
-    o.status.success() && out.contains("under-replicated 0") && out.contains("corrupt 0") && out.contains("missing 0")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pipeline_recovers_when_a_datanode_dies_mid_block() {
@@ -36,19 +29,8 @@ async fn pipeline_recovers_when_a_datanode_dies_mid_block() {
     w.write(&data[..5 * MIB]).await.unwrap();
     c.kill_datanode(0);
     // A replacement joins, so later blocks can have 3 replicas again.
-    c.dns.push(Some(c.spawn_datanode(3)));
-    wait_until("the replacement datanode is live", DEADLINE, || async {
-        client
-            .cluster_status()
-            .await
-            .unwrap()
-            .datanodes
-            .iter()
-            .filter(|d| d.live)
-            .count()
-            >= 3
-    })
-    .await;
+    c.add_datanode();
+    c.wait_ready().await;
     w.write(&data[5 * MIB..]).await.unwrap();
     w.close().await.unwrap();
     assert!(client.read_all("/pipeline").await.unwrap() == data, "read back differs");
@@ -59,7 +41,7 @@ async fn pipeline_recovers_when_a_datanode_dies_mid_block() {
     );
     // The block written by two survivors is copied back to 3 replicas once the file is closed.
     wait_until("every block at 3 live replicas", DEADLINE, || async {
-        fsck_healthy(&c)
+        c.fsck_healthy()
     })
     .await;
     let fsck = stdout(&ok(c.cli(&["fs", "fsck", "/", "--files"])));
@@ -91,7 +73,7 @@ async fn a_hung_pipeline_datanode_is_bypassed() {
     w.write(&data[..5 * MIB]).await.unwrap();
     let victim = fastrand::usize(..3);
     c.dns[victim].as_ref().unwrap().signal(libc::SIGSTOP);
-    c.dns.push(Some(c.spawn_datanode(3)));
+    c.add_datanode();
     let started = std::time::Instant::now();
     w.write(&data[5 * MIB..]).await.unwrap();
     w.close().await.unwrap();
@@ -102,7 +84,7 @@ async fn a_hung_pipeline_datanode_is_bypassed() {
     assert!(client.read_all("/hung").await.unwrap() == data, "read back differs");
     c.dns[victim].as_ref().unwrap().signal(libc::SIGCONT);
     wait_until("every block at 3 live replicas", DEADLINE, || async {
-        fsck_healthy(&c)
+        c.fsck_healthy()
     })
     .await;
 }
@@ -152,7 +134,7 @@ async fn a_crashed_writers_file_is_recovered_and_can_be_appended() {
         "the recovered file is not a prefix of what was written"
     );
     assert!(c.logs().contains("lease recovered"));
-    wait_until("fsck healthy", DEADLINE, || async { fsck_healthy(&c) }).await;
+    wait_until("fsck healthy", DEADLINE, || async { c.fsck_healthy() }).await;
     // A new writer appends.
     let extra = bytes(300_000, 23);
     let local = c.dir.path().join("extra.bin");
@@ -170,10 +152,10 @@ async fn a_crashed_writers_file_is_recovered_and_can_be_appended() {
     // Appending to a file someone else is writing is refused with a clear error.
     let mut w = client.append("/crashed").await.unwrap();
     w.write(b"x").await.unwrap();
-    let o = c.cli(&["fs", "append", local.to_str().unwrap(), "/crashed"]);
-    assert!(!o.status.success());
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("already open for writing"), "{err}");
+    fails_with(
+        c.cli(&["fs", "append", local.to_str().unwrap(), "/crashed"]),
+        "already open for writing",
+    );
     w.close().await.unwrap();
     assert_eq!(client.stat("/crashed").await.unwrap().length, want.len() as u64 + 1);
 }
@@ -222,11 +204,12 @@ async fn decommission_drains_a_datanode_before_it_leaves() {
     for (p, d) in &files {
         assert!(remote.read_all(p).await.unwrap() == *d, "{p} differs");
     }
-    assert!(fsck_healthy(&c));
+    assert!(c.fsck_healthy());
     // An unknown node is a clear error.
-    let o = c.cli(&["admin", "decommission", "127.0.0.1:1"]);
-    assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("no datanode 127.0.0.1:1"));
+    fails_with(
+        c.cli(&["admin", "decommission", "127.0.0.1:1"]),
+        "no datanode 127.0.0.1:1",
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -359,7 +342,7 @@ async fn chaos_writers_and_readers_while_datanodes_die_and_return() {
             "{path} differs"
         );
     }
-    wait_until("fsck healthy after healing", DEADLINE, || async { fsck_healthy(&c) }).await;
+    wait_until("fsck healthy after healing", DEADLINE, || async { c.fsck_healthy() }).await;
 }
 
 /// Writes a file in a few pieces (so faults land mid-file), then closes it.

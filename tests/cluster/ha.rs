@@ -1,16 +1,8 @@
 //! A 3-member metadata group of real processes: failover under load, full restart.
 
-use crate::harness::{DEADLINE, Proc, bytes, cli_with, ok, spawn_datanode, stdout, wait_until};
+use crate::harness::{DEADLINE, Proc, bytes, cli_with, free_ports, ok, spawn_datanode, stdout, wait_until};
 use basalt_client::{Client, ClientConfig, CreateOptions};
 use std::path::Path;
-
-fn free_ports(n: usize) -> Vec<u16> {
-    // Hold all listeners until every port is chosen so they differ.
-    let ls: Vec<_> = (0..n)
-        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
-        .collect();
-    ls.iter().map(|l| l.local_addr().unwrap().port()).collect()
-}
 
 struct HaCluster {
     dir: tempfile::TempDir,
@@ -37,8 +29,7 @@ impl HaCluster {
             c.nns.push(Some(p));
         }
         for i in 0..datanodes {
-            c._dns
-                .push(spawn_datanode(c.dir.path(), &c.members.join(","), i, 60_000));
+            c._dns.push(spawn_datanode(c.dir.path(), &c.addrs(), i, &[]));
         }
         let addrs = c.addrs();
         wait_until("3 live datanodes and a writable leader", DEADLINE, || async {
@@ -320,13 +311,13 @@ async fn history_across_failovers_is_linearizable() {
     }
     // Two failovers while the clients run: kill the leader, let the group settle, bring it back.
     for _ in 0..2 {
-        let before = history.events().len();
-        wait_until("progress", DEADLINE, || async { history.events().len() > before + 40 }).await;
+        let before = history.len();
+        wait_until("progress", DEADLINE, || async { history.len() > before + 40 }).await;
         let leader = c.leader().await;
         c.nns[leader].take().unwrap().kill();
-        let after_kill = history.events().len();
+        let after_kill = history.len();
         wait_until("progress after the failover", DEADLINE, || async {
-            history.events().len() > after_kill + 40
+            history.len() > after_kill + 40
         })
         .await;
         c.nns[leader] = Some(c.spawn_member(leader));

@@ -186,8 +186,24 @@ impl TestCluster {
         Proc::spawn(&args, &dir.join("namenode.log"))
     }
 
+    /// Starts one more datanode (a new data dir) and adds it to the cluster.
+    pub fn add_datanode(&mut self) {
+        let dn = self.spawn_datanode(self.dns.len());
+        self.dns.push(Some(dn));
+    }
+
+    /// Whether `fsck /` succeeds with no under-replicated, corrupt or missing block.
+    pub fn fsck_healthy(&self) -> bool {
+        let o = self.cli(&["fs", "fsck", "/"]);
+        let out = stdout(&o);
+        o.status.success()
+            && out.contains("under-replicated 0")
+            && out.contains("corrupt 0")
+            && out.contains("missing 0")
+    }
+
     pub fn spawn_datanode(&self, i: usize) -> Proc {
-        spawn_datanode_with(
+        spawn_datanode(
             self.dir.path(),
             &self.nn.addr,
             i,
@@ -291,13 +307,9 @@ impl TestCluster {
     }
 }
 
-/// Starts datanode `i` with its data and log under `dir`, reporting to `namenodes` (comma-separated).
-pub fn spawn_datanode(dir: &Path, namenodes: &str, i: usize, scan_pause_ms: u64) -> Proc {
-    spawn_datanode_with(dir, namenodes, i, &["--scan-pause-ms", &scan_pause_ms.to_string()])
-}
-
-/// [`spawn_datanode`] with extra datanode flags.
-pub fn spawn_datanode_with(dir: &Path, namenodes: &str, i: usize, extra: &[&str]) -> Proc {
+/// Starts datanode `i` with its data and log under `dir`, reporting to `namenodes` (comma-separated),
+/// with `extra` datanode flags.
+pub fn spawn_datanode(dir: &Path, namenodes: &str, i: usize, extra: &[&str]) -> Proc {
     let data = dir.join(format!("dn{i}")).display().to_string();
     let mut args: Vec<String> = [
         "--namenode",
@@ -389,4 +401,12 @@ pub fn replica_files(dir: &Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+/// `n` distinct free ports on loopback (all listeners are held until every port is chosen).
+pub fn free_ports(n: usize) -> Vec<u16> {
+    let ls: Vec<_> = (0..n)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    ls.iter().map(|l| l.local_addr().unwrap().port()).collect()
 }

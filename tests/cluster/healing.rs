@@ -89,7 +89,8 @@ async fn fsck_reports_missing_blocks_with_a_failing_exit() {
     c.kill_datanode_at(&holder);
     wait_until("fsck fails with the block missing", DEADLINE, || async {
         let o = c.cli(&["fs", "fsck", "/"]);
-        !o.status.success() && stdout(&o).contains("/single") && stdout(&o).contains("Status: MISSING BLOCKS")
+        let out = stdout(&o);
+        !o.status.success() && out.contains("/single") && out.contains("Status: MISSING BLOCKS")
     })
     .await;
 }

@@ -62,6 +62,11 @@ impl History {
         self.events.lock().unwrap().push(event);
     }
 
+    /// How many operations were recorded so far.
+    pub fn len(&self) -> usize {
+        self.events.lock().unwrap().len()
+    }
+
     pub fn events(&self) -> Vec<Event> {
         self.events.lock().unwrap().clone()
     }

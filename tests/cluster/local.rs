@@ -1,16 +1,8 @@
 //! `basalt local`: a whole cluster in one command; stopped with Ctrl-C and started again on the same
 //! folder, the same files are there.
 
-use crate::harness::{BIN, DEADLINE, cli_with, ok, stdout, wait_until};
+use crate::harness::{BIN, DEADLINE, Proc, cli_with, fails_with, free_ports, ok, stdout, wait_until};
 use std::process::{Command, Stdio};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 async fn start_local(dir: &std::path::Path, addr: &str) -> std::process::Child {
     let child = Command::new(BIN)
@@ -47,7 +39,7 @@ fn interrupt(mut child: std::process::Child) {
 async fn local_cluster_restarts_with_its_files() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let addr = format!("127.0.0.1:{}", free_port());
+    let addr = format!("127.0.0.1:{}", free_ports(1)[0]);
     let local = dir.path().join("hello.txt");
     std::fs::write(&local, b"kept across restarts\n").unwrap();
 
@@ -64,7 +56,7 @@ async fn local_cluster_restarts_with_its_files() {
 /// Roles read their settings from a TOML file; a flag on the command line wins over the file.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn roles_start_from_config_files() {
-    use crate::harness::Proc;
+    use Proc;
     let dir = tempfile::tempdir().unwrap();
     let nn_toml = dir.path().join("namenode.toml");
     std::fs::write(
@@ -97,7 +89,7 @@ async fn roles_start_from_config_files() {
         .collect();
     let _dn = Proc::spawn(&dn_args, &dir.path().join("datanode.log"));
     let client = basalt_client::Client::connect(basalt_client::ClientConfig::new(addr.clone())).unwrap();
-    crate::harness::wait_until("the datanode is live", crate::harness::DEADLINE, || async {
+    wait_until("the datanode is live", DEADLINE, || async {
         client
             .cluster_status()
             .await
@@ -116,8 +108,8 @@ async fn roles_start_from_config_files() {
     );
     // A bad file is one clear line and a failing exit.
     std::fs::write(&nn_toml, "[namenode]\nid = 1\n").unwrap();
-    let o = crate::harness::cli_with(&addr, &["namenode", "--config", nn_toml.to_str().unwrap()]);
-    assert!(!o.status.success());
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("sections are not supported"), "{err}");
+    fails_with(
+        cli_with(&addr, &["namenode", "--config", nn_toml.to_str().unwrap()]),
+        "sections are not supported",
+    );
 }

@@ -1,0 +1,36 @@
+# Shared by the benchmark scripts (sourced): the machine's limits, and a `basalt local` cluster.
+BIN=${BASALT_BIN:-basalt}
+LIMITS=${LIMITS_SH:-$(dirname "${BASH_SOURCE[0]}")/../../shared/tools/limits/limits.sh}
+
+# limits.sh (disk with fsync, loopback TCP, ...) when present: figures to compare the benchmarks with.
+run_limits() {
+  if [ -f "$LIMITS" ]; then
+    echo "== machine limits (limits.sh)"; bash "$LIMITS" || echo "limits.sh failed (needs fio, iperf3)"
+  fi
+}
+
+# start_local PORT NAMENODES DATANODES: starts `basalt local`, sets LOCAL and DATA, exports
+# BASALT_NAMENODE (every member), and waits until every datanode is live and safe mode is off.
+start_local() {
+  local port=$1 namenodes=$2 datanodes=$3
+  DATA=$(mktemp -d /tmp/basalt-bench.XXXXXX)
+  BASALT_NAMENODE=127.0.0.1:$port
+  for i in $(seq 1 $((namenodes - 1))); do BASALT_NAMENODE=$BASALT_NAMENODE,127.0.0.1:$((port + i)); done
+  export BASALT_NAMENODE
+  "$BIN" local --data-dir "$DATA" --namenodes "$namenodes" --datanodes "$datanodes" \
+    --listen 127.0.0.1:$port >/dev/null 2>&1 &
+  LOCAL=$!
+  for _ in $(seq 1 600); do
+    "$BIN" cluster status 2>/dev/null | grep -q "Datanodes: $datanodes live" \
+      && "$BIN" cluster status 2>/dev/null | grep -q "Safe mode: off" && return
+    sleep 0.1
+  done
+  echo "the local cluster did not start (logs in $DATA/logs)" >&2; exit 1
+}
+
+# Stops the cluster (and any member a script restarted by hand) and removes its data.
+stop_local() {
+  kill -INT "$LOCAL" 2>/dev/null; wait "$LOCAL" 2>/dev/null || true
+  pkill -f "$DATA" 2>/dev/null || true
+  rm -rf "$DATA"
+}
