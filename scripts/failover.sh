@@ -18,6 +18,7 @@ for r in $(seq 1 "$ROUNDS"); do
   leader=$("$BIN" admin raft status | awk '$3=="leader"{print $1}')
   pid=$(pgrep -f "namenode --id $leader .*$DATA" | head -1)
   mapfile -d '' cmd < /proc/$pid/cmdline
+  echo "round $r: leader $leader pid $pid: $(tr "\0" " " < /proc/$pid/cmdline)" >&2
   t0=$(date +%s%N)
   kill -9 "$pid"
   ( "$BIN" fs cat /failover/probe | cmp -s - "$DATA/probe" && date +%s%N > "$DATA/read-done" ) &

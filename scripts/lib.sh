@@ -10,19 +10,24 @@ run_limits() {
 }
 
 # start_local PORT NAMENODES DATANODES: starts `basalt local`, sets LOCAL and DATA, exports
-# BASALT_NAMENODE (every member), and waits until every datanode is live and safe mode is off.
+# BASALT_NAMENODE (every member), and waits until it reports the cluster up (every datanode live, safe
+# mode off).
 start_local() {
   local port=$1 namenodes=$2 datanodes=$3
+  if BASALT_NAMENODE=127.0.0.1:$port "$BIN" cluster status >/dev/null 2>&1; then
+    echo "a metadata member already answers on 127.0.0.1:$port (a cluster left running?)" >&2; exit 1
+  fi
   DATA=$(mktemp -d /tmp/basalt-bench.XXXXXX)
   BASALT_NAMENODE=127.0.0.1:$port
   for i in $(seq 1 $((namenodes - 1))); do BASALT_NAMENODE=$BASALT_NAMENODE,127.0.0.1:$((port + i)); done
   export BASALT_NAMENODE
   "$BIN" local --data-dir "$DATA" --namenodes "$namenodes" --datanodes "$datanodes" \
-    --listen 127.0.0.1:$port >/dev/null 2>&1 &
+    --listen 127.0.0.1:$port >"$DATA/local.out" 2>&1 &
   LOCAL=$!
+  # `basalt local` says so once every datanode is live and safe mode is off; until then it treats a role
+  # that exits as a failed start and stops them all, so nothing may be killed before this line.
   for _ in $(seq 1 600); do
-    "$BIN" cluster status 2>/dev/null | grep -q "Datanodes: $datanodes live" \
-      && "$BIN" cluster status 2>/dev/null | grep -q "Safe mode: off" && return
+    grep -q "cluster is up" "$DATA/local.out" && return
     sleep 0.1
   done
   echo "the local cluster did not start (logs in $DATA/logs)" >&2; exit 1
@@ -32,5 +37,7 @@ start_local() {
 stop_local() {
   kill -INT "$LOCAL" 2>/dev/null; wait "$LOCAL" 2>/dev/null || true
   pkill -f "$DATA" 2>/dev/null || true
+  for _ in $(seq 1 100); do pgrep -f "$DATA" >/dev/null || break; sleep 0.1; done
+  pkill -9 -f "$DATA" 2>/dev/null || true
   rm -rf "$DATA"
 }
