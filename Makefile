@@ -14,10 +14,13 @@ deps:
 build: deps
 	$(CARGO) build --locked
 
-demo: build
+demo: deps
+	@test -x $(CARGO_TARGET_DIR)/debug/basalt || echo "basalt: first build: about 10 minutes on 2 cores (RocksDB's C++ is most of it); later builds take seconds"
+	$(CARGO) build --locked
 	BASALT_BIN=$(CARGO_TARGET_DIR)/debug/basalt scripts/demo.sh
 
 test: deps
+	@test -d $(CARGO_TARGET_DIR)/debug/deps || echo "basalt: first build: about 10 minutes on 2 cores (RocksDB's C++ is most of it); later builds take seconds"
 	$(CARGO) test --workspace --locked
 
 bench: deps

@@ -6,7 +6,7 @@
 //! ([`crate::recovery`]), which finalizes each file's last block at the length its replicas agree on
 //! and closes the file. A file left in recovery by a previous leader is recovered again.
 
-use crate::namespace::{OpenFile, RECOVERY_HOLDER};
+use crate::state::namespace::{OpenFile, RECOVERY_HOLDER};
 use basalt_common::BPath;
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -104,7 +104,7 @@ impl Leases {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::namespace::Lease;
+    use crate::state::namespace::Lease;
 
     fn open(path: &str, holder: &str) -> OpenFile {
         OpenFile {

@@ -5,7 +5,8 @@
 //! state rebuilt from heartbeats and block reports, where every replica lives and which datanodes are
 //! alive.
 //!
-//! - [`namespace`]: the pure state machine (commands, apply, queries).
+//! - [`state`]: the pure replicated state machine, one sub-machine per feature (file namespace,
+//!   cluster, catalog, jobs) under one batch, dedup and encoding layer.
 //! - [`raft`]: log store, state machine adapter, snapshots and the Raft transport.
 //! - [`blocks`]: replica locations, datanode liveness and safe mode (soft state).
 //! - [`leases`], [`recovery`]: lease expiry (soft state) and the recovery of files whose writer is gone.
@@ -16,11 +17,11 @@ pub mod blocks;
 pub mod config;
 pub mod error;
 pub mod leases;
-pub mod namespace;
 pub mod raft;
 pub mod recovery;
 pub mod server;
 pub mod service;
+pub mod state;
 
 pub use config::{NamenodeConfig, parse_peers};
 pub use error::NamenodeError;

@@ -14,8 +14,8 @@
 //! A recovery that fails part-way leaves the lease with the recovery holder; the monitor starts it
 //! again later, with yet another generation stamp, so a half-done earlier attempt cannot interfere.
 
-use crate::namespace::{BlockMeta, Command, OpenFile, Output};
 use crate::service::{Core, now_ms};
+use crate::state::namespace::{BlockMeta, FsCommand, FsOutput, OpenFile};
 use basalt_common::DatanodeId;
 use basalt_proto::pb;
 use basalt_proto::pb::data_transfer_client::DataTransferClient;
@@ -33,14 +33,14 @@ pub async fn recover(core: Arc<Core>, file: OpenFile) -> Result<(), String> {
         .propose(
             "namenode",
             0,
-            Command::RecoverLease {
+            FsCommand::RecoverLease {
                 path: path.clone(),
                 holder: file.lease.holder.clone(),
             },
         )
         .await
         .map_err(|s| format!("recover lease: {}", s.message()))?;
-    let Output::Recovery { last, pipeline } = out else {
+    let FsOutput::Recovery { last, pipeline } = out else {
         return Err("recover lease returned an unexpected result".into());
     };
     tracing::info!(%path, holder = %file.lease.holder, block = ?last.map(|b| b.id), "lease recovery started");
@@ -48,7 +48,7 @@ pub async fn recover(core: Arc<Core>, file: OpenFile) -> Result<(), String> {
         None => None,
         Some(block) => recover_block(&core, block, &pipeline).await?,
     };
-    let cmd = Command::CommitRecovery {
+    let cmd = FsCommand::CommitRecovery {
         path: path.clone(),
         last,
         mtime_ms: now_ms(),
@@ -57,7 +57,7 @@ pub async fn recover(core: Arc<Core>, file: OpenFile) -> Result<(), String> {
         .propose("namenode", 0, cmd)
         .await
         .map_err(|s| format!("commit recovery: {}", s.message()))?;
-    if let Output::Deleted { blocks } = &out {
+    if let FsOutput::Deleted { blocks } = &out {
         core.free_blocks(blocks);
     }
     match last {
@@ -88,7 +88,7 @@ async fn recover_block(core: &Core, block: BlockMeta, pipeline: &[DatanodeId]) -
     }
     let (addrs, mut unreachable) = {
         let state = core.state();
-        let records = state.namespace.datanodes();
+        let records = state.cluster.datanodes();
         let addrs: Vec<(DatanodeId, String)> = nodes
             .iter()
             .filter_map(|id| records.get(id).map(|r| (*id, r.addr.clone())))

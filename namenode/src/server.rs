@@ -6,13 +6,13 @@ use crate::blocks::{BlockManager, BlockOwner, SafeMode};
 use crate::config::NamenodeConfig;
 use crate::error::NamenodeError;
 use crate::leases::Leases;
-use crate::namespace::{AdminState, Command};
 use crate::raft::Raft;
 use crate::raft::log_store::LogStore;
 use crate::raft::network::NetworkFactory;
 use crate::raft::state_machine::StateMachineStore;
 use crate::raft::transport::RaftTransportService;
 use crate::service::{AdminService, ClientService, Core, DatanodeService};
+use crate::state::cluster::{AdminState, ClusterCommand};
 use basalt_common::DatanodeId;
 use basalt_common::MAX_RPC_MESSAGE;
 use basalt_proto::pb::admin_protocol_server::AdminProtocolServer;
@@ -226,7 +226,7 @@ async fn monitor(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
             let mut rng = core.rng.lock().expect("rng lock poisoned");
             let summary = bm.schedule_replication(
                 ns.complete_blocks_with_replication(),
-                ns.admin_states(),
+                state.cluster.admin_states(),
                 &busy,
                 now,
                 REPLICATION_PER_NODE,
@@ -267,7 +267,7 @@ async fn monitor(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
             }
             let (core, marking) = (core.clone(), marking.clone());
             // Only if it is still decommissioning: an operator's cancel meanwhile wins.
-            let cmd = Command::SetAdminState {
+            let cmd = ClusterCommand::SetAdminState {
                 datanode: node,
                 state: AdminState::Decommissioned,
                 from: Some(AdminState::Decommissioning),

@@ -144,7 +144,11 @@ pub struct TestCluster {
 
 impl TestCluster {
     pub async fn start(opts: Opts) -> TestCluster {
-        let dir = tempfile::tempdir().expect("temp dir");
+        Self::start_in(tempfile::tempdir().expect("temp dir"), opts).await
+    }
+
+    /// Starts a cluster on data dirs already in `dir` (`nn`, `dn0`, `dn1`…), e.g. an upgrade fixture.
+    pub async fn start_in(dir: tempfile::TempDir, opts: Opts) -> TestCluster {
         let nn = Self::spawn_namenode(dir.path(), &opts, "127.0.0.1:0");
         let mut c = TestCluster {
             dir,

@@ -11,3 +11,4 @@ mod linearizability;
 mod local;
 mod restart;
 mod shell;
+mod upgrade;

@@ -8,7 +8,8 @@ mod safe_mode;
 pub use replication::{BlockOwner, GarbageSummary, RoundSummary};
 pub use safe_mode::SafeMode;
 
-use crate::namespace::{AdminState, BlockMeta, DatanodeRecord};
+use crate::state::cluster::{AdminState, DatanodeRecord};
+use crate::state::namespace::BlockMeta;
 use basalt_common::placement::Candidate;
 use basalt_common::{BlockId, DatanodeId, GenStamp};
 use std::collections::{BTreeMap, HashMap, HashSet};

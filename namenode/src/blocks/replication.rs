@@ -11,8 +11,8 @@
 //! A copy that arrives is reported by its target like any write, which ends the under-replication.
 
 use super::{AdminStates, BlockManager, ReplicationTask};
-use crate::namespace::AdminState;
-use crate::namespace::BlockMeta;
+use crate::state::cluster::AdminState;
+use crate::state::namespace::BlockMeta;
 use basalt_common::placement;
 use basalt_common::{BlockId, DatanodeId, GenStamp};
 use std::collections::{HashMap, HashSet};

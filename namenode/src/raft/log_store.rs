@@ -11,7 +11,9 @@
 // openraft's StorageError is large; it is their type, returned by every storage trait method.
 #![allow(clippy::result_large_err)]
 
-use super::{MemberId, TypeConfig, decode, encode};
+use super::{MemberId, TypeConfig, encode};
+use crate::state::codec::{DecodeError, decode_or_upgrade};
+use crate::state::legacy;
 use openraft::storage::{LogFlushed, LogState, RaftLogReader, RaftLogStorage};
 use openraft::{Entry, ErrorSubject, ErrorVerb, LogId, OptionalSend, StorageError, StorageIOError, Vote};
 use rocksdb::{ColumnFamilyDescriptor, DB, Direction, IteratorMode, Options, WriteBatch, WriteOptions};
@@ -62,6 +64,11 @@ fn run_syncer(db: Arc<DB>, rx: std::sync::mpsc::Receiver<LogFlushed<TypeConfig>>
             cb.log_io_completed(res.clone().map_err(|e| std::io::Error::other(e.to_string())));
         }
     }
+}
+
+/// A log entry of this or the previous format.
+fn decode_entry(bytes: &[u8]) -> Result<Entry<TypeConfig>, DecodeError> {
+    decode_or_upgrade(bytes, legacy::upgrade_entry)
 }
 
 fn io_err(
@@ -120,7 +127,8 @@ impl LogStore {
     fn get_meta<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> StorageResult<Option<T>> {
         match self.db.get_cf(self.cf(CF_META), key).map_err(read_err)? {
             None => Ok(None),
-            Some(bytes) => decode(&bytes).map(Some).map_err(read_err),
+            // Votes and log ids are openraft's types, the same in format 2.
+            Some(bytes) => decode_or_upgrade::<T, T>(&bytes, |v| v).map(Some).map_err(read_err),
         }
     }
 
@@ -148,10 +156,7 @@ impl LogStore {
         match it.next() {
             None => Ok(None),
             Some(Err(e)) => Err(read_err(e)),
-            Some(Ok((_, v))) => {
-                let entry: Entry<TypeConfig> = decode(&v).map_err(read_err)?;
-                Ok(Some(entry.log_id))
-            }
+            Some(Ok((_, v))) => Ok(Some(decode_entry(&v).map_err(read_err)?.log_id)),
         }
     }
 }
@@ -177,7 +182,7 @@ impl RaftLogReader<TypeConfig> for LogStore {
             if !range.contains(&idx) {
                 break;
             }
-            out.push(decode(&v).map_err(read_err)?);
+            out.push(decode_entry(&v).map_err(read_err)?);
         }
         Ok(out)
     }

@@ -1,4 +1,4 @@
-//! The namespace as an openraft state machine, with snapshots in files.
+//! The metadata state as an openraft state machine, with snapshots in files.
 //!
 //! The state (namespace, last applied log id, membership) lives in memory behind an `RwLock` shared with
 //! the RPC services, which read it directly. A snapshot is the encoded state in one file,
@@ -6,8 +6,9 @@
 //! temp name, fsynced, renamed and the directory fsynced, so a crash leaves the old or the new snapshot,
 //! never a torn one. At start the state is the snapshot; openraft replays the log tail on top of it.
 
-use super::{LogId, MemberId, Membership, TypeConfig, decode, encode};
-use crate::namespace::{Namespace, Response};
+use super::{LogId, MemberId, Membership, TypeConfig, encode};
+use crate::state::codec::decode_or_upgrade;
+use crate::state::{MetaState, Response, legacy};
 use openraft::storage::{RaftStateMachine, Snapshot};
 use openraft::{
     EntryPayload, ErrorSubject, ErrorVerb, OptionalSend, RaftSnapshotBuilder, SnapshotMeta, StorageError,
@@ -23,14 +24,32 @@ const SNAPSHOT_FILE: &str = "snapshot.bin";
 
 type StorageResult<T> = Result<T, StorageError<MemberId>>;
 
-/// The replicated state: what a snapshot holds.
+/// The replicated state and what Raft knows of it: what a snapshot holds. Derefs to the
+/// [`MetaState`] its readers query.
 #[derive(Default, Clone, Serialize, Deserialize)]
 pub struct SmState {
     pub last_applied: Option<LogId>,
     pub membership: Membership,
-    pub namespace: Namespace,
+    pub meta: MetaState,
     /// Id of the snapshot this state was last saved as (informational).
     pub snapshot_id: String,
+}
+
+impl std::ops::Deref for SmState {
+    type Target = MetaState;
+    fn deref(&self) -> &MetaState {
+        &self.meta
+    }
+}
+
+/// A snapshot body of this or the previous format.
+fn decode_state(body: &[u8]) -> Result<SmState, crate::state::codec::DecodeError> {
+    decode_or_upgrade(body, |v2: legacy::V2SmState| SmState {
+        last_applied: v2.last_applied,
+        membership: v2.membership,
+        meta: legacy::upgrade_state(v2.namespace),
+        snapshot_id: String::new(),
+    })
 }
 
 /// Shared handle to the state for readers.
@@ -81,7 +100,7 @@ fn unframe(path: &Path, bytes: &[u8]) -> Result<SmState, SnapshotError> {
     if crc32c::crc32c(body) != crc {
         return Err(corrupt("checksum mismatch".into()));
     }
-    decode(body).map_err(|e| corrupt(e.to_string()))
+    decode_state(body).map_err(|e| corrupt(e.to_string()))
 }
 
 /// Writes `bytes` to `dir/name` atomically and durably.
@@ -180,7 +199,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
             s.last_applied = Some(entry.log_id);
             out.push(match entry.payload {
                 EntryPayload::Blank => Vec::new(),
-                EntryPayload::Normal(batch) => s.namespace.apply_batch(&batch),
+                EntryPayload::Normal(batch) => s.meta.apply_batch(&batch),
                 EntryPayload::Membership(m) => {
                     s.membership = Membership::new(Some(entry.log_id), m);
                     Vec::new()

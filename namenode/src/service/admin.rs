@@ -3,7 +3,7 @@
 //! a snapshot, then becomes a voter).
 
 use super::Core;
-use crate::namespace::{AdminState, Command};
+use crate::state::cluster::{AdminState, ClusterCommand};
 use basalt_common::ErrorKind;
 use basalt_proto::pb::admin_protocol_server::AdminProtocol;
 use basalt_proto::{pb, to_status};
@@ -271,8 +271,8 @@ impl AdminProtocol for AdminService {
         self.core.read_barrier().await?;
         let (id, current) = {
             let state = self.core.state();
-            let ns = &state.namespace;
-            let record = ns
+            let cluster = &state.cluster;
+            let record = cluster
                 .datanodes()
                 .values()
                 .find(|d| d.addr == r.datanode || d.id.short() == r.datanode || d.id.0.to_string() == r.datanode)
@@ -288,7 +288,7 @@ impl AdminProtocol for AdminService {
                 })?;
             (
                 record.id,
-                ns.admin_states().get(&record.id).copied().unwrap_or_default(),
+                cluster.admin_states().get(&record.id).copied().unwrap_or_default(),
             )
         };
         let state = match (r.cancel, current) {
@@ -301,7 +301,7 @@ impl AdminProtocol for AdminService {
                 .write(
                     "admin",
                     0,
-                    Command::SetAdminState {
+                    ClusterCommand::SetAdminState {
                         datanode: id,
                         state,
                         from: Some(current),

@@ -2,7 +2,7 @@
 
 use super::convert::{block_from_pb, block_to_pb, datanode_to_pb, perm_from_pb, status_to_pb};
 use super::{Core, invalid, now_ms, ns_status};
-use crate::namespace::{Command, Output};
+use crate::state::namespace::{FsCommand, FsOutput};
 use basalt_common::placement::{self, PlacementError};
 use basalt_common::{BPath, DatanodeId, ErrorKind};
 use basalt_proto::pb::client_protocol_server::ClientProtocol;
@@ -41,7 +41,7 @@ fn placement_status(e: PlacementError) -> Status {
 impl ClientProtocol for ClientService {
     async fn mkdirs(&self, req: Request<pb::MkdirsRequest>) -> Result<Response<pb::MkdirsResponse>, Status> {
         let r = req.into_inner();
-        let cmd = Command::Mkdirs {
+        let cmd = FsCommand::Mkdirs {
             path: path(&r.path)?,
             parents: r.parents,
             perm: perm_from_pb(r.perm.as_ref(), true),
@@ -57,7 +57,7 @@ impl ClientProtocol for ClientService {
             return Err(invalid("create needs a client name (the lease holder)"));
         }
         let cfg = &self.core.config;
-        let cmd = Command::Create {
+        let cmd = FsCommand::Create {
             path: path(&r.path)?,
             overwrite: r.overwrite,
             create_parent: r.create_parent,
@@ -74,7 +74,7 @@ impl ClientProtocol for ClientService {
             perm: perm_from_pb(r.perm.as_ref(), false),
             mtime_ms: now_ms(),
         };
-        let Output::Created {
+        let FsOutput::Created {
             status,
             replaced_blocks,
         } = self.core.write(&r.client_name, r.request_id, cmd).await?
@@ -106,7 +106,7 @@ impl ClientProtocol for ClientService {
             // Lock order everywhere: replicated state, then block manager.
             let state = self.core.state();
             let blocks = self.core.blocks.lock().expect("block manager lock poisoned");
-            let candidates = blocks.live_candidates(state.namespace.admin_states(), Instant::now());
+            let candidates = blocks.live_candidates(state.cluster.admin_states(), Instant::now());
             let mut rng = self.core.rng.lock().expect("rng lock poisoned");
             let mut choose = |exclude: &[DatanodeId]| {
                 let (rf, size) = (st.replication as usize, st.block_size);
@@ -133,12 +133,12 @@ impl ClientProtocol for ClientService {
                 None,
             ));
         }
-        let cmd = Command::AddBlock {
+        let cmd = FsCommand::AddBlock {
             path: p,
             previous: r.previous.as_ref().map(block_from_pb),
             pipeline: targets,
         };
-        let Output::Block { block, offset, .. } = self.core.write(&r.client_name, r.request_id, cmd).await? else {
+        let FsOutput::Block { block, offset, .. } = self.core.write(&r.client_name, r.request_id, cmd).await? else {
             return Err(to_status(
                 ErrorKind::Internal,
                 "add block returned an unexpected result",
@@ -162,7 +162,7 @@ impl ClientProtocol for ClientService {
         if let Some(last) = &last {
             self.core.wait_reported(last).await?;
         }
-        let cmd = Command::Complete {
+        let cmd = FsCommand::Complete {
             path: p,
             last,
             mtime_ms: now_ms(),
@@ -187,7 +187,7 @@ impl ClientProtocol for ClientService {
         let pipeline: Vec<DatanodeId> = r.pipeline.iter().map(|&d| DatanodeId(d)).collect();
         let records: Vec<pb::DatanodeInfo> = {
             let state = self.core.state();
-            let known = state.namespace.datanodes();
+            let known = state.cluster.datanodes();
             pipeline
                 .iter()
                 .map(|id| {
@@ -198,12 +198,12 @@ impl ClientProtocol for ClientService {
                 })
                 .collect::<Result<_, _>>()?
         };
-        let cmd = Command::UpdatePipeline {
+        let cmd = FsCommand::UpdatePipeline {
             path: p.clone(),
             block: basalt_common::BlockId(old.block_id),
             pipeline,
         };
-        let Output::Block { block, offset, .. } = self.core.write(&r.client_name, r.request_id, cmd).await? else {
+        let FsOutput::Block { block, offset, .. } = self.core.write(&r.client_name, r.request_id, cmd).await? else {
             return Err(to_status(
                 ErrorKind::Internal,
                 "update pipeline returned an unexpected result",
@@ -226,11 +226,11 @@ impl ClientProtocol for ClientService {
         if r.client_name.is_empty() {
             return Err(invalid("append needs a client name (the lease holder)"));
         }
-        let cmd = Command::Append {
+        let cmd = FsCommand::Append {
             path: path(&r.path)?,
             mtime_ms: now_ms(),
         };
-        let Output::Created { status, .. } = self.core.write(&r.client_name, r.request_id, cmd).await? else {
+        let FsOutput::Created { status, .. } = self.core.write(&r.client_name, r.request_id, cmd).await? else {
             return Err(to_status(
                 ErrorKind::Internal,
                 "append returned an unexpected result",
@@ -324,7 +324,7 @@ impl ClientProtocol for ClientService {
 
     async fn rename(&self, req: Request<pb::RenameRequest>) -> Result<Response<pb::RenameResponse>, Status> {
         let r = req.into_inner();
-        let cmd = Command::Rename {
+        let cmd = FsCommand::Rename {
             src: path(&r.src)?,
             dst: path(&r.dst)?,
             mtime_ms: now_ms(),
@@ -335,12 +335,12 @@ impl ClientProtocol for ClientService {
 
     async fn delete(&self, req: Request<pb::DeleteRequest>) -> Result<Response<pb::DeleteResponse>, Status> {
         let r = req.into_inner();
-        let cmd = Command::Delete {
+        let cmd = FsCommand::Delete {
             path: path(&r.path)?,
             recursive: r.recursive,
             mtime_ms: now_ms(),
         };
-        if let Output::Deleted { blocks } = self.core.write(&r.client_name, r.request_id, cmd).await? {
+        if let FsOutput::Deleted { blocks } = self.core.write(&r.client_name, r.request_id, cmd).await? {
             self.core.free_blocks(&blocks);
         }
         Ok(Response::new(pb::DeleteResponse { deleted: true }))
@@ -351,7 +351,7 @@ impl ClientProtocol for ClientService {
         req: Request<pb::SetReplicationRequest>,
     ) -> Result<Response<pb::SetReplicationResponse>, Status> {
         let r = req.into_inner();
-        let cmd = Command::SetReplication {
+        let cmd = FsCommand::SetReplication {
             path: path(&r.path)?,
             replication: r.replication,
         };

@@ -1,6 +1,7 @@
 //! Conversions between namespace values and protobuf messages: the only place both meet.
 
-use crate::namespace::{BlockMeta, DatanodeRecord, FileStatus, Perm};
+use crate::state::cluster::DatanodeRecord;
+use crate::state::namespace::{BlockMeta, FileStatus, Perm};
 use basalt_common::{BlockId, GenStamp};
 use basalt_proto::pb;
 

@@ -3,7 +3,8 @@
 use super::Core;
 use super::convert::{block_from_pb, block_to_pb, datanode_from_pb, datanode_to_pb};
 use crate::blocks::{NodeStats, NodeWork};
-use crate::namespace::{BlockMeta, Command};
+use crate::state::cluster::ClusterCommand;
+use crate::state::namespace::BlockMeta;
 use basalt_common::DatanodeId;
 use basalt_proto::pb;
 use basalt_proto::pb::datanode_protocol_server::DatanodeProtocol;
@@ -48,12 +49,12 @@ impl DatanodeProtocol for DatanodeService {
             .register(record.clone(), stats, Instant::now());
         tracing::info!(datanode = %record.id, addr = %record.addr, rack = %record.rack, "datanode registered");
         // The leader records the identity in the replicated log (once per change).
-        let known = self.core.state().namespace.datanodes().get(&record.id) == Some(&record);
+        let known = self.core.state().cluster.datanodes().get(&record.id) == Some(&record);
         if !known
             && self.core.is_leader()
             && let Err(e) = self
                 .core
-                .propose("datanode", 0, Command::RegisterDatanode(record))
+                .propose("datanode", 0, ClusterCommand::RegisterDatanode(record))
                 .await
         {
             tracing::warn!(error = %e.message(), "could not record the datanode identity");
@@ -161,7 +162,7 @@ pub fn cluster_status(core: &Core) -> pb::ClusterStatusResponse {
     // Lock order everywhere: replicated state, then block manager.
     let state = core.state();
     let (files, directories, blocks) = state.namespace.counts();
-    let admin = state.namespace.admin_states();
+    let admin = state.cluster.admin_states();
     let bm = core.blocks.lock().expect("block manager lock poisoned");
     let datanodes: Vec<pb::DatanodeStatus> = bm
         .nodes(now)

@@ -19,9 +19,10 @@ pub use datanode::DatanodeService;
 use crate::blocks::{BlockManager, SafeMode};
 use crate::config::NamenodeConfig;
 use crate::leases::Leases;
-use crate::namespace::{BlockMeta, Command, NamespaceError, Output, Request};
 use crate::raft::Raft;
 use crate::raft::state_machine::{SharedState, SmState};
+use crate::state::namespace::BlockMeta;
+use crate::state::{Gate, Request, StateError, SubCommand};
 use basalt_common::ErrorKind;
 use basalt_proto::to_status;
 use openraft::error::{CheckIsLeaderError, RaftError};
@@ -58,7 +59,13 @@ pub fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-pub fn ns_status(e: &NamespaceError) -> Status {
+/// The status answering a refused command.
+pub fn state_status(e: &StateError) -> Status {
+    to_status(e.kind(), e.to_string(), None)
+}
+
+/// The status answering a failed namespace query.
+pub fn ns_status(e: &crate::state::namespace::NamespaceError) -> Status {
     to_status(e.kind(), e.to_string(), None)
 }
 
@@ -111,7 +118,7 @@ impl Core {
         }
     }
 
-    /// Fails unless this member leads and has left safe mode.
+    /// Fails unless this member leads and has left safe mode (what a namespace write needs).
     pub fn check_writable(&self) -> Result<(), Status> {
         self.require_leader()?;
         self.safe_mode_status().map_or(Ok(()), Err)
@@ -124,16 +131,41 @@ impl Core {
             .then(|| to_status(ErrorKind::Unavailable, sm.describe(), None))
     }
 
-    /// Proposes a command and waits until it is committed and applied.
-    pub async fn write(&self, client: &str, request_id: u64, command: Command) -> Result<Output, Status> {
-        self.check_writable()?;
-        self.propose(client, request_id, command).await
+    /// Proposes a command of one sub-machine, after the checks its gate asks for
+    /// ([`crate::state::Command::gate`]), and waits until it is committed and applied.
+    pub async fn write<C: SubCommand>(&self, client: &str, request_id: u64, command: C) -> Result<C::Output, Status> {
+        let command: crate::state::Command = command.into();
+        match command.gate() {
+            Gate::SafeMode => self.check_writable()?,
+            Gate::Leader => self.require_leader()?,
+        }
+        self.propose_command(client, request_id, command, C::output).await
     }
 
-    /// Proposes without the safe mode check (datanode registration must work in safe mode).
-    pub async fn propose(&self, client: &str, request_id: u64, command: Command) -> Result<Output, Status> {
+    /// Proposes without the gate: the namenode's own follow-up work (lease recovery, decommission
+    /// progress) and datanode registration, which must go on in safe mode.
+    pub async fn propose<C: SubCommand>(&self, client: &str, request_id: u64, command: C) -> Result<C::Output, Status> {
+        self.propose_command(client, request_id, command.into(), C::output)
+            .await
+    }
+
+    async fn propose_command<O>(
+        &self,
+        client: &str,
+        request_id: u64,
+        command: crate::state::Command,
+        output: fn(crate::state::Output) -> Option<O>,
+    ) -> Result<O, Status> {
+        let name = command.name();
         let resp = self.proposer.propose(Request::new(client, request_id, command)).await?;
-        resp.0.map_err(|e| ns_status(&e))
+        let out = resp.0.map_err(|e| state_status(&e))?;
+        output(out).ok_or_else(|| {
+            to_status(
+                ErrorKind::Internal,
+                format!("{name} returned the output of another sub-machine"),
+                None,
+            )
+        })
     }
 
     /// Waits until this member has applied everything committed before the call (read index), so a

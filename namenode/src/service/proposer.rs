@@ -6,8 +6,8 @@
 //! answered on its own; a lone request is proposed at once, so light load pays no extra latency.
 
 use super::not_leader_status;
-use crate::namespace::{Batch, Request, Response};
 use crate::raft::Raft;
+use crate::state::{Batch, Request, Response};
 use basalt_common::ErrorKind;
 use basalt_proto::to_status;
 use openraft::error::{ClientWriteError, RaftError};

@@ -1,8 +1,8 @@
 //! Applying commands to the namespace. Each handler validates first and mutates only once nothing can
 //! fail any more, so a rejected command leaves the namespace untouched.
 
-use super::types::{AdminState, BlockMeta, DatanodeRecord, FileMeta, Inode, InodeKind, Lease, Perm, RECOVERY_HOLDER};
-use super::{Command, MAX_REPLICATION, Namespace, NamespaceError, Output, ROOT};
+use super::types::{BlockMeta, FileMeta, Inode, InodeKind, Lease, MODE_MASK, Name, Perm, RECOVERY_HOLDER, StoredPerm};
+use super::{FsCommand, FsOutput, MAX_REPLICATION, Namespace, NamespaceError, ROOT};
 use basalt_common::{BPath, BlockId, DatanodeId, GenStamp, InodeId};
 use std::collections::BTreeMap;
 
@@ -13,15 +13,16 @@ const MAX_BLOCK_SIZE: u64 = 1 << 40;
 type Result<T> = std::result::Result<T, NamespaceError>;
 
 impl Namespace {
-    pub(super) fn apply_command(&mut self, client: &str, cmd: &Command) -> Result<Output> {
+    /// Applies one command on behalf of `client` (the lease holder of files it writes).
+    pub fn apply(&mut self, client: &str, cmd: &FsCommand) -> Result<FsOutput> {
         match cmd {
-            Command::Mkdirs {
+            FsCommand::Mkdirs {
                 path,
                 parents,
                 perm,
                 mtime_ms,
             } => self.mkdirs(path, *parents, perm, *mtime_ms),
-            Command::Create {
+            FsCommand::Create {
                 path,
                 overwrite,
                 create_parent,
@@ -39,28 +40,23 @@ impl Namespace {
                 client,
                 *mtime_ms,
             ),
-            Command::AddBlock {
+            FsCommand::AddBlock {
                 path,
                 previous,
                 pipeline,
             } => self.add_block(path, client, previous.as_ref(), pipeline),
-            Command::UpdatePipeline { path, block, pipeline } => self.update_pipeline(path, client, *block, pipeline),
-            Command::Append { path, mtime_ms } => self.append(path, client, *mtime_ms),
-            Command::RecoverLease { path, holder } => self.recover_lease(path, holder),
-            Command::CommitRecovery { path, last, mtime_ms } => self.commit_recovery(path, last.as_ref(), *mtime_ms),
-            Command::SetAdminState { datanode, state, from } => self.set_admin_state(*datanode, *state, *from),
-            Command::Complete { path, last, mtime_ms } => self.complete(path, client, last.as_ref(), *mtime_ms),
-            Command::Rename { src, dst, mtime_ms } => self.rename(src, dst, *mtime_ms),
-            Command::Delete {
+            FsCommand::UpdatePipeline { path, block, pipeline } => self.update_pipeline(path, client, *block, pipeline),
+            FsCommand::Append { path, mtime_ms } => self.append(path, client, *mtime_ms),
+            FsCommand::RecoverLease { path, holder } => self.recover_lease(path, holder),
+            FsCommand::CommitRecovery { path, last, mtime_ms } => self.commit_recovery(path, last.as_ref(), *mtime_ms),
+            FsCommand::Complete { path, last, mtime_ms } => self.complete(path, client, last.as_ref(), *mtime_ms),
+            FsCommand::Rename { src, dst, mtime_ms } => self.rename(src, dst, *mtime_ms),
+            FsCommand::Delete {
                 path,
                 recursive,
                 mtime_ms,
             } => self.delete(path, *recursive, *mtime_ms),
-            Command::SetReplication { path, replication } => self.set_replication(path, *replication),
-            Command::RegisterDatanode(rec) => {
-                self.register_datanode(rec.clone());
-                Ok(Output::Done)
-            }
+            FsCommand::SetReplication { path, replication } => self.set_replication(path, *replication),
         }
     }
 
@@ -70,7 +66,7 @@ impl Namespace {
         id
     }
 
-    fn children_mut(&mut self, dir: InodeId) -> &mut BTreeMap<String, InodeId> {
+    fn children_mut(&mut self, dir: InodeId) -> &mut BTreeMap<Name, InodeId> {
         match &mut self.inodes.get_mut(&dir).expect("directory exists").kind {
             InodeKind::Dir { children } => children,
             InodeKind::File(_) => unreachable!("checked to be a directory"),
@@ -79,18 +75,30 @@ impl Namespace {
 
     fn insert_child(&mut self, parent: InodeId, name: &str, kind: InodeKind, perm: &Perm, mtime_ms: u64) -> InodeId {
         let id = self.alloc_inode();
+        let name: Name = name.into();
+        let perm = self.store_perm(perm);
+        if matches!(&kind, InodeKind::File(f) if f.lease.is_some()) {
+            self.open.insert(id);
+        }
         let inode = Inode {
-            id,
             parent,
-            name: name.to_string(),
-            perm: perm.clone(),
+            name: name.clone(),
+            perm,
             mtime_ms,
             kind,
         };
         self.inodes.insert(id, inode);
-        self.children_mut(parent).insert(name.to_string(), id);
+        self.children_mut(parent).insert(name, id);
         self.touch(parent, mtime_ms);
         id
+    }
+
+    fn store_perm(&mut self, perm: &Perm) -> StoredPerm {
+        StoredPerm {
+            owner: self.symbols.intern(&perm.owner),
+            group: self.symbols.intern(&perm.group),
+            mode: (perm.mode & MODE_MASK) as u16,
+        }
     }
 
     fn touch(&mut self, id: InodeId, mtime_ms: u64) {
@@ -105,14 +113,14 @@ impl Namespace {
             .parent()
             .ok_or_else(|| NamespaceError::AlreadyExists { path: path.clone() })?;
         match self.resolve(&parent) {
-            Ok(p) if p.is_dir() => Ok(p.id),
+            Ok(p) if self.inode(p).is_dir() => Ok(p),
             Ok(_) => Err(NamespaceError::NotADirectory { path: parent }),
             Err(NamespaceError::NotFound { .. }) => Err(NamespaceError::ParentNotFound { path: parent }),
             Err(e) => Err(e),
         }
     }
 
-    fn mkdirs(&mut self, path: &BPath, parents: bool, perm: &Perm, mtime_ms: u64) -> Result<Output> {
+    fn mkdirs(&mut self, path: &BPath, parents: bool, perm: &Perm, mtime_ms: u64) -> Result<FsOutput> {
         if !parents {
             if self.lookup(path).is_some() {
                 return Err(NamespaceError::AlreadyExists { path: path.clone() });
@@ -128,7 +136,7 @@ impl Namespace {
                 perm,
                 mtime_ms,
             );
-            return Ok(Output::Done);
+            return Ok(FsOutput::Done);
         }
         // -p: check the whole chain first so nothing is created when a file is in the way.
         let mut cur = ROOT;
@@ -161,7 +169,7 @@ impl Namespace {
                 );
             }
         }
-        Ok(Output::Done)
+        Ok(FsOutput::Done)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -175,7 +183,7 @@ impl Namespace {
         perm: &Perm,
         client: &str,
         mtime_ms: u64,
-    ) -> Result<Output> {
+    ) -> Result<FsOutput> {
         if path.is_root() {
             return Err(NamespaceError::IsADirectory { path: path.clone() });
         }
@@ -189,13 +197,13 @@ impl Namespace {
         }
         let mut replaced_blocks = Vec::new();
         if let Ok(existing) = self.resolve(path) {
-            if existing.is_dir() {
+            if self.inode(existing).is_dir() {
                 return Err(NamespaceError::IsADirectory { path: path.clone() });
             }
             if !overwrite {
                 return Err(NamespaceError::AlreadyExists { path: path.clone() });
             }
-            let Output::Deleted { blocks } = self.delete(path, false, mtime_ms)? else {
+            let FsOutput::Deleted { blocks } = self.delete(path, false, mtime_ms)? else {
                 unreachable!()
             };
             replaced_blocks = blocks;
@@ -219,12 +227,12 @@ impl Namespace {
             replication,
             block_size,
             blocks: Vec::new(),
-            lease: Some(Lease::new(client, mtime_ms)),
+            lease: Some(Box::new(Lease::new(client, mtime_ms))),
         };
         let name = path.file_name().expect("not root");
         let id = self.insert_child(parent, name, InodeKind::File(meta), perm, mtime_ms);
         let status = self.status_of(path.clone(), id);
-        Ok(Output::Created {
+        Ok(FsOutput::Created {
             status,
             replaced_blocks,
         })
@@ -232,7 +240,7 @@ impl Namespace {
 
     /// The file at `path` (not a directory) and its inode, mutably.
     fn file_mut(&mut self, path: &BPath) -> Result<(InodeId, &mut FileMeta)> {
-        let id = self.resolve(path)?.id;
+        let id = self.resolve(path)?;
         match &mut self.inodes.get_mut(&id).expect("resolved").kind {
             InodeKind::Dir { .. } => Err(NamespaceError::IsADirectory { path: path.clone() }),
             InodeKind::File(f) => Ok((id, f)),
@@ -259,7 +267,7 @@ impl Namespace {
         client: &str,
         previous: Option<&BlockMeta>,
         pipeline: &[DatanodeId],
-    ) -> Result<Output> {
+    ) -> Result<FsOutput> {
         let id = BlockId(self.next_block);
         let gen_stamp = GenStamp(self.next_gen);
         let (inode, file) = self.open_file_mut(path, client)?;
@@ -274,7 +282,7 @@ impl Namespace {
         self.block_owner.insert(id, inode);
         self.next_block += 1;
         self.next_gen += 1;
-        Ok(Output::Block {
+        Ok(FsOutput::Block {
             block,
             offset,
             replication,
@@ -287,7 +295,7 @@ impl Namespace {
         client: &str,
         block: BlockId,
         pipeline: &[DatanodeId],
-    ) -> Result<Output> {
+    ) -> Result<FsOutput> {
         let gen_stamp = GenStamp(self.next_gen);
         let (_, file) = self.open_file_mut(path, client)?;
         let last_id = file.writing_block().map(|b| b.id);
@@ -307,22 +315,23 @@ impl Namespace {
             l.start_block(pipeline);
         }
         self.next_gen += 1;
-        Ok(Output::Block {
+        Ok(FsOutput::Block {
             block,
             offset,
             replication,
         })
     }
 
-    fn complete(&mut self, path: &BPath, client: &str, last: Option<&BlockMeta>, mtime_ms: u64) -> Result<Output> {
+    fn complete(&mut self, path: &BPath, client: &str, last: Option<&BlockMeta>, mtime_ms: u64) -> Result<FsOutput> {
         let (id, file) = self.open_file_mut(path, client)?;
         set_last_length(path, file, last)?;
         file.lease = None;
+        self.open.remove(&id);
         self.touch(id, mtime_ms);
-        Ok(Output::Done)
+        Ok(FsOutput::Done)
     }
 
-    fn append(&mut self, path: &BPath, client: &str, mtime_ms: u64) -> Result<Output> {
+    fn append(&mut self, path: &BPath, client: &str, mtime_ms: u64) -> Result<FsOutput> {
         let (id, file) = self.file_mut(path)?;
         if let Some(l) = &file.lease {
             return Err(NamespaceError::AlreadyBeingWritten {
@@ -330,14 +339,15 @@ impl Namespace {
                 holder: l.holder.clone(),
             });
         }
-        file.lease = Some(Lease::new(client, mtime_ms));
-        Ok(Output::Created {
+        file.lease = Some(Box::new(Lease::new(client, mtime_ms)));
+        self.open.insert(id);
+        Ok(FsOutput::Created {
             status: self.status_of(path.clone(), id),
             replaced_blocks: Vec::new(),
         })
     }
 
-    fn recover_lease(&mut self, path: &BPath, holder: &str) -> Result<Output> {
+    fn recover_lease(&mut self, path: &BPath, holder: &str) -> Result<FsOutput> {
         let gen_stamp = GenStamp(self.next_gen);
         let (_, file) = self.file_mut(path)?;
         let Some(lease) = file.lease.as_mut() else {
@@ -363,28 +373,10 @@ impl Namespace {
         if last.is_some() {
             self.next_gen += 1;
         }
-        Ok(Output::Recovery { last, pipeline })
+        Ok(FsOutput::Recovery { last, pipeline })
     }
 
-    fn set_admin_state(&mut self, datanode: DatanodeId, state: AdminState, from: Option<AdminState>) -> Result<Output> {
-        let current = self.admin_states.get(&datanode).copied().unwrap_or_default();
-        if let Some(from) = from
-            && from != current
-        {
-            return Err(NamespaceError::AdminStateChanged {
-                datanode,
-                current: current.name().into(),
-                expected: from.name().into(),
-            });
-        }
-        match state {
-            AdminState::InService => self.admin_states.remove(&datanode),
-            s => self.admin_states.insert(datanode, s),
-        };
-        Ok(Output::Done)
-    }
-
-    fn commit_recovery(&mut self, path: &BPath, last: Option<&BlockMeta>, mtime_ms: u64) -> Result<Output> {
+    fn commit_recovery(&mut self, path: &BPath, last: Option<&BlockMeta>, mtime_ms: u64) -> Result<FsOutput> {
         let (id, file) = self.file_mut(path)?;
         let last_block_open = file.writing_block().is_some();
         match &file.lease {
@@ -422,25 +414,26 @@ impl Namespace {
             (_, None) => {}
         }
         file.lease = None;
+        self.open.remove(&id);
         for b in &dropped {
             self.block_owner.remove(&b.id);
         }
         self.touch(id, mtime_ms);
-        Ok(Output::Deleted { blocks: dropped })
+        Ok(FsOutput::Deleted { blocks: dropped })
     }
 
-    fn rename(&mut self, src: &BPath, dst: &BPath, mtime_ms: u64) -> Result<Output> {
+    fn rename(&mut self, src: &BPath, dst: &BPath, mtime_ms: u64) -> Result<FsOutput> {
         if src.is_root() {
             return Err(NamespaceError::RootOperation { op: "renamed".into() });
         }
-        let src_id = self.resolve(src)?.id;
+        let src_id = self.resolve(src)?;
         // Into an existing directory: keep the source's name (HDFS and `mv` semantics).
         let dst = match self.resolve(dst) {
-            Ok(d) if d.is_dir() => dst.join(src.file_name().expect("not root"))?,
+            Ok(d) if self.inode(d).is_dir() => dst.join(src.file_name().expect("not root"))?,
             _ => dst.clone(),
         };
         if &dst == src {
-            return Ok(Output::Done);
+            return Ok(FsOutput::Done);
         }
         if dst.starts_with(src) {
             return Err(NamespaceError::RenameIntoSelf { src: src.clone(), dst });
@@ -451,7 +444,7 @@ impl Namespace {
         let new_parent = self.parent_dir(&dst)?;
         let old_parent = self.inodes[&src_id].parent;
         let old_name = self.inodes[&src_id].name.clone();
-        let new_name = dst.file_name().expect("not root").to_string();
+        let new_name: Name = dst.file_name().expect("not root").into();
         self.children_mut(old_parent).remove(&old_name);
         self.children_mut(new_parent).insert(new_name.clone(), src_id);
         let node = self.inodes.get_mut(&src_id).expect("exists");
@@ -459,27 +452,29 @@ impl Namespace {
         node.name = new_name;
         self.touch(old_parent, mtime_ms);
         self.touch(new_parent, mtime_ms);
-        Ok(Output::Done)
+        Ok(FsOutput::Done)
     }
 
-    fn delete(&mut self, path: &BPath, recursive: bool, mtime_ms: u64) -> Result<Output> {
+    fn delete(&mut self, path: &BPath, recursive: bool, mtime_ms: u64) -> Result<FsOutput> {
         if path.is_root() {
             return Err(NamespaceError::RootOperation { op: "deleted".into() });
         }
-        let node = self.resolve(path)?;
+        let id = self.resolve(path)?;
+        let node = self.inode(id);
         if let InodeKind::Dir { children } = &node.kind
             && !recursive
             && !children.is_empty()
         {
             return Err(NamespaceError::DirectoryNotEmpty { path: path.clone() });
         }
-        let (id, parent, name) = (node.id, node.parent, node.name.clone());
+        let (parent, name) = (node.parent, node.name.clone());
         self.children_mut(parent).remove(&name);
         self.touch(parent, mtime_ms);
         let mut blocks = Vec::new();
         let mut stack = vec![id];
         while let Some(cur) = stack.pop() {
             let inode = self.inodes.remove(&cur).expect("child exists");
+            self.open.remove(&cur);
             match inode.kind {
                 InodeKind::Dir { children } => stack.extend(children.into_values()),
                 InodeKind::File(f) => {
@@ -490,23 +485,19 @@ impl Namespace {
                 }
             }
         }
-        Ok(Output::Deleted { blocks })
+        Ok(FsOutput::Deleted { blocks })
     }
 
-    fn set_replication(&mut self, path: &BPath, replication: u32) -> Result<Output> {
+    fn set_replication(&mut self, path: &BPath, replication: u32) -> Result<FsOutput> {
         check_replication(replication)?;
-        let id = self.resolve(path)?.id;
+        let id = self.resolve(path)?;
         match &mut self.inodes.get_mut(&id).expect("resolved").kind {
             InodeKind::Dir { .. } => Err(NamespaceError::IsADirectory { path: path.clone() }),
             InodeKind::File(f) => {
                 f.replication = replication;
-                Ok(Output::Done)
+                Ok(FsOutput::Done)
             }
         }
-    }
-
-    fn register_datanode(&mut self, rec: DatanodeRecord) {
-        self.datanodes.insert(rec.id, rec);
     }
 }
 

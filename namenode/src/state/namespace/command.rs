@@ -1,53 +1,15 @@
-//! Commands of the replicated log and their results. Every field the apply needs (times included) is in
+//! Commands of the file namespace and their results. Every field the apply needs (times included) is in
 //! the command, so applying the same log yields the same namespace on every member.
+//!
+//! Evolving: a new field gets `#[serde(default)]`, a new command is a new variant at the end; nothing is
+//! renamed or removed (the log and snapshots name fields and variants, see `state::codec`).
 
-use super::error::NamespaceError;
-use super::types::{AdminState, BlockMeta, DatanodeRecord, FileStatus, Perm};
+use super::types::{BlockMeta, FileStatus, Perm};
 use basalt_common::{BPath, BlockId, DatanodeId};
 use serde::{Deserialize, Serialize};
 
-/// Version of the command encoding; bumped on incompatible changes.
-pub const COMMAND_VERSION: u16 = 2;
-
-/// One entry of the metadata log: client requests proposed together (group commit), applied in order.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Batch {
-    /// The leader's wall clock when it proposed the batch: how long retries are remembered is measured
-    /// with it (every member applies the same time, so the namespace stays deterministic).
-    pub time_ms: u64,
-    pub requests: Vec<Request>,
-}
-
-/// One client request in the metadata log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Request {
-    pub version: u16,
-    /// Client that sent the request and its request id: a retried request with the same pair returns
-    /// the first result instead of being applied twice. `request_id == 0` disables the check.
-    pub client: String,
-    pub request_id: u64,
-    pub command: Command,
-}
-
-impl Request {
-    pub fn new(client: impl Into<String>, request_id: u64, command: Command) -> Self {
-        Request {
-            version: COMMAND_VERSION,
-            client: client.into(),
-            request_id,
-            command,
-        }
-    }
-}
-
-impl std::fmt::Display for Request {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}#{} {}", self.client, self.request_id, self.command.name())
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Command {
+pub enum FsCommand {
     Mkdirs {
         path: BPath,
         parents: bool,
@@ -98,12 +60,6 @@ pub enum Command {
         last: Option<BlockMeta>,
         mtime_ms: u64,
     },
-    /// Starts or ends a datanode's decommission. With `from`, only if the node is still in that state.
-    SetAdminState {
-        datanode: DatanodeId,
-        state: AdminState,
-        from: Option<AdminState>,
-    },
     /// Closes a file: records the last block's length and releases the lease.
     Complete {
         path: BPath,
@@ -124,32 +80,29 @@ pub enum Command {
         path: BPath,
         replication: u32,
     },
-    RegisterDatanode(DatanodeRecord),
 }
 
-impl Command {
+impl FsCommand {
     pub fn name(&self) -> &'static str {
         match self {
-            Command::Mkdirs { .. } => "mkdirs",
-            Command::Create { .. } => "create",
-            Command::AddBlock { .. } => "add_block",
-            Command::UpdatePipeline { .. } => "update_pipeline",
-            Command::Append { .. } => "append",
-            Command::RecoverLease { .. } => "recover_lease",
-            Command::CommitRecovery { .. } => "commit_recovery",
-            Command::SetAdminState { .. } => "set_admin_state",
-            Command::Complete { .. } => "complete",
-            Command::Rename { .. } => "rename",
-            Command::Delete { .. } => "delete",
-            Command::SetReplication { .. } => "set_replication",
-            Command::RegisterDatanode(_) => "register_datanode",
+            FsCommand::Mkdirs { .. } => "mkdirs",
+            FsCommand::Create { .. } => "create",
+            FsCommand::AddBlock { .. } => "add_block",
+            FsCommand::UpdatePipeline { .. } => "update_pipeline",
+            FsCommand::Append { .. } => "append",
+            FsCommand::RecoverLease { .. } => "recover_lease",
+            FsCommand::CommitRecovery { .. } => "commit_recovery",
+            FsCommand::Complete { .. } => "complete",
+            FsCommand::Rename { .. } => "rename",
+            FsCommand::Delete { .. } => "delete",
+            FsCommand::SetReplication { .. } => "set_replication",
         }
     }
 }
 
-/// What a successfully applied command returns.
+/// What a successfully applied namespace command returns.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Output {
+pub enum FsOutput {
     Done,
     Created {
         status: FileStatus,
@@ -169,7 +122,3 @@ pub enum Output {
         pipeline: Vec<DatanodeId>,
     },
 }
-
-/// The result of applying one log entry (what the Raft client receives).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Response(pub Result<Output, NamespaceError>);

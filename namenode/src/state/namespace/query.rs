@@ -21,7 +21,7 @@ impl Namespace {
                 replication: 0,
                 block_size: 0,
                 mtime_ms: inode.mtime_ms,
-                perm: inode.perm.clone(),
+                perm: self.perm_of(&inode.perm),
                 under_construction: false,
                 block_count: 0,
             },
@@ -33,7 +33,7 @@ impl Namespace {
                 replication: f.replication,
                 block_size: f.block_size,
                 mtime_ms: inode.mtime_ms,
-                perm: inode.perm.clone(),
+                perm: self.perm_of(&inode.perm),
                 under_construction: f.lease.is_some(),
                 block_count: f.blocks.len() as u64,
             },
@@ -42,16 +42,16 @@ impl Namespace {
 
     /// Status of one path.
     pub fn stat(&self, path: &BPath) -> Result<FileStatus> {
-        let id = self.resolve(path)?.id;
+        let id = self.resolve(path)?;
         Ok(self.status_of(path.clone(), id))
     }
 
     /// Entries of a directory in name order after `start_after` (at most `limit`, capped at
     /// [`LIST_PAGE`]), and whether more follow. Listing a file returns the file itself.
     pub fn list(&self, path: &BPath, start_after: &str, limit: usize) -> Result<(Vec<FileStatus>, bool)> {
-        let node = self.resolve(path)?;
-        let InodeKind::Dir { children } = &node.kind else {
-            return Ok((vec![self.status_of(path.clone(), node.id)], false));
+        let id = self.resolve(path)?;
+        let InodeKind::Dir { children } = &self.inode(id).kind else {
+            return Ok((vec![self.status_of(path.clone(), id)], false));
         };
         let limit = limit.clamp(1, LIST_PAGE);
         let from = if start_after.is_empty() {
@@ -70,8 +70,8 @@ impl Namespace {
 
     /// A file's status and its blocks, each with its offset in the file.
     pub fn blocks(&self, path: &BPath) -> Result<(FileStatus, Vec<(BlockMeta, u64)>)> {
-        let node = self.resolve(path)?;
-        let InodeKind::File(f) = &node.kind else {
+        let id = self.resolve(path)?;
+        let InodeKind::File(f) = &self.inode(id).kind else {
             return Err(NamespaceError::IsADirectory { path: path.clone() });
         };
         let mut offset = 0;
@@ -84,13 +84,13 @@ impl Namespace {
                 (*b, at)
             })
             .collect();
-        Ok((self.status_of(path.clone(), node.id), blocks))
+        Ok((self.status_of(path.clone(), id), blocks))
     }
 
     /// Totals below `path` (the path itself included).
     pub fn content_summary(&self, path: &BPath) -> Result<ContentSummary> {
         let mut sum = ContentSummary::default();
-        let mut stack = vec![self.resolve(path)?.id];
+        let mut stack = vec![self.resolve(path)?];
         while let Some(id) = stack.pop() {
             match &self.inode(id).kind {
                 InodeKind::Dir { children } => {
@@ -113,7 +113,7 @@ impl Namespace {
     /// Every file at or below `path` with its metadata, in path order.
     pub fn files_under(&self, path: &BPath) -> Result<Vec<(BPath, &super::types::FileMeta)>> {
         let mut out = Vec::new();
-        let mut stack = vec![(path.clone(), self.resolve(path)?.id)];
+        let mut stack = vec![(path.clone(), self.resolve(path)?)];
         while let Some((p, id)) = stack.pop() {
             match &self.inode(id).kind {
                 InodeKind::File(f) => out.push((p, f)),

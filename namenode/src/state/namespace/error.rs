@@ -41,12 +41,6 @@ pub enum NamespaceError {
         current: u64,
         got: u64,
     },
-    #[error("datanode {datanode} is {current}, not {expected}")]
-    AdminStateChanged {
-        datanode: basalt_common::DatanodeId,
-        current: String,
-        expected: String,
-    },
     #[error("{path} is not open for writing")]
     NotUnderConstruction { path: BPath },
     #[error("{path}: block {got} is not the file's last block (expected {expected:?})")]
@@ -59,8 +53,6 @@ pub enum NamespaceError {
     InvalidReplication { value: u32, max: u32 },
     #[error("invalid block size {value}: must be a positive multiple of {multiple} bytes, at most {max}")]
     InvalidBlockSize { value: u64, multiple: u64, max: u64 },
-    #[error("unsupported command version {version}")]
-    UnsupportedVersion { version: u16 },
 }
 
 impl From<PathError> for NamespaceError {
@@ -81,15 +73,13 @@ impl NamespaceError {
             | NamespaceError::RenameIntoSelf { .. }
             | NamespaceError::RootOperation { .. }
             | NamespaceError::InvalidReplication { .. }
-            | NamespaceError::InvalidBlockSize { .. }
-            | NamespaceError::UnsupportedVersion { .. } => ErrorKind::Invalid,
+            | NamespaceError::InvalidBlockSize { .. } => ErrorKind::Invalid,
             NamespaceError::LeaseMismatch { .. }
             | NamespaceError::NotUnderConstruction { .. }
             | NamespaceError::BlockMismatch { .. }
             | NamespaceError::AlreadyBeingWritten { .. }
             | NamespaceError::NotRecovering { .. }
-            | NamespaceError::StaleGenStamp { .. }
-            | NamespaceError::AdminStateChanged { .. } => ErrorKind::Conflict,
+            | NamespaceError::StaleGenStamp { .. } => ErrorKind::Conflict,
         }
     }
 }

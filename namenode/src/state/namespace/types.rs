@@ -1,10 +1,22 @@
 //! Values of the replicated namespace: inodes, blocks, permissions and the file status answered to clients.
+//!
+//! Inodes are kept small, as they are the namenode's memory: a name is stored once (shared by the inode
+//! and its parent's child map), owner and group are interned symbols, and the lease of a file being
+//! written is boxed (most files are closed).
 
+use super::symbols::Sym;
 use basalt_common::{BPath, BlockId, DatanodeId, GenStamp, InodeId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-/// Owner, group and POSIX-style mode bits of an inode.
+/// The name of an inode within its directory, shared by the inode and its parent's child map.
+pub type Name = Arc<str>;
+
+/// Permission bits kept per inode: `rwx` for owner, group, other, plus setuid/setgid/sticky.
+pub const MODE_MASK: u32 = 0o7777;
+
+/// Owner, group and POSIX-style mode bits of an inode, as commands carry them and clients see them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Perm {
     pub owner: String,
@@ -20,6 +32,14 @@ impl Perm {
             mode: 0o755,
         }
     }
+}
+
+/// [`Perm`] as an inode stores it: interned owner and group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredPerm {
+    pub owner: Sym,
+    pub group: Sym,
+    pub mode: u16,
 }
 
 /// A block of a file as the namespace records it.
@@ -63,27 +83,6 @@ impl Lease {
     }
 }
 
-/// Whether a datanode takes new replicas, or is being drained before it leaves.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum AdminState {
-    #[default]
-    InService,
-    /// Its replicas are being copied elsewhere; it takes no new ones and its replicas do not count.
-    Decommissioning,
-    /// Every block it held has its replication factor on other nodes: it may be shut down.
-    Decommissioned,
-}
-
-impl AdminState {
-    pub fn name(&self) -> &'static str {
-        match self {
-            AdminState::InService => "in service",
-            AdminState::Decommissioning => "decommissioning",
-            AdminState::Decommissioned => "decommissioned",
-        }
-    }
-}
-
 /// A file under construction, as lease recovery sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OpenFile {
@@ -98,7 +97,7 @@ pub struct FileMeta {
     pub block_size: u64,
     pub blocks: Vec<BlockMeta>,
     /// `Some` while the file is under construction.
-    pub lease: Option<Lease>,
+    pub lease: Option<Box<Lease>>,
 }
 
 impl FileMeta {
@@ -122,17 +121,16 @@ impl FileMeta {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum InodeKind {
-    Dir { children: BTreeMap<String, InodeId> },
+    Dir { children: BTreeMap<Name, InodeId> },
     File(FileMeta),
 }
 
-/// A directory or a file.
+/// A directory or a file (its id is its key in the inode table).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Inode {
-    pub id: InodeId,
     pub parent: InodeId,
-    pub name: String,
-    pub perm: Perm,
+    pub name: Name,
+    pub perm: StoredPerm,
     pub mtime_ms: u64,
     pub kind: InodeKind,
 }
@@ -166,14 +164,4 @@ pub struct ContentSummary {
     pub directories: u64,
     /// Bytes including replication.
     pub space_consumed: u64,
-}
-
-/// A datanode's replicated identity.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DatanodeRecord {
-    pub id: DatanodeId,
-    pub addr: String,
-    pub host: String,
-    pub host_id: String,
-    pub rack: String,
 }

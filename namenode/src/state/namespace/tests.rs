@@ -1,5 +1,7 @@
+use super::FsCommand as Command;
+use super::FsOutput as Output;
 use super::*;
-use basalt_common::ErrorKind;
+use basalt_common::{DatanodeId, ErrorKind};
 use proptest::prelude::*;
 
 fn p(s: &str) -> BPath {
@@ -15,7 +17,7 @@ fn perm() -> Perm {
 }
 
 fn run(ns: &mut Namespace, cmd: Command) -> Result<Output, NamespaceError> {
-    ns.apply(&Request::new("c1", 0, cmd)).0
+    ns.apply("c1", &cmd)
 }
 
 fn mkdir(ns: &mut Namespace, path: &str, parents: bool) -> Result<Output, NamespaceError> {
@@ -113,17 +115,14 @@ fn files_and_blocks() {
     assert_eq!(replaced_blocks.len(), 3);
     assert_eq!(ns.counts().2, 0);
     // Only the lease holder may add blocks.
-    let other = ns
-        .apply(&Request::new(
-            "c2",
-            0,
-            Command::AddBlock {
-                path: p("/f"),
-                previous: None,
-                pipeline: Vec::new(),
-            },
-        ))
-        .0;
+    let other = ns.apply(
+        "c2",
+        &Command::AddBlock {
+            path: p("/f"),
+            previous: None,
+            pipeline: Vec::new(),
+        },
+    );
     assert!(matches!(other, Err(NamespaceError::LeaseMismatch { .. })));
     assert_eq!(other.unwrap_err().kind(), ErrorKind::Conflict);
 }
@@ -258,28 +257,6 @@ fn delete_recursive_frees_blocks() {
 }
 
 #[test]
-fn retried_request_applies_once() {
-    let mut ns = Namespace::new();
-    let req = Request::new(
-        "writer-1",
-        42,
-        Command::Create {
-            path: p("/once"),
-            overwrite: false,
-            create_parent: false,
-            replication: 1,
-            block_size: 1024,
-            perm: perm(),
-            mtime_ms: 1,
-        },
-    );
-    let first = ns.apply(&req);
-    assert!(first.0.is_ok());
-    assert_eq!(ns.apply(&req), first, "a retry returns the first result");
-    assert_eq!(ns.counts().0, 1);
-}
-
-#[test]
 fn list_pages_in_name_order() {
     let mut ns = Namespace::new();
     for name in ["c", "a", "b", "d"] {
@@ -396,12 +373,20 @@ fn check_invariants(ns: &Namespace) {
     }
     let owned: usize = ns.files().map(|f| f.blocks.len()).sum();
     assert_eq!(owned, ns.block_owner.len());
+    // The open-file index is exactly the files with a lease.
+    let open: std::collections::BTreeSet<InodeId> = ns
+        .inodes
+        .iter()
+        .filter(|(_, i)| matches!(&i.kind, InodeKind::File(f) if f.lease.is_some()))
+        .map(|(id, _)| *id)
+        .collect();
+    assert_eq!(open, ns.open);
 }
 
 /// The namespace in a form independent of hash map order.
-fn canon(ns: &Namespace) -> (Vec<Inode>, u64, u64, u64) {
-    let mut inodes: Vec<Inode> = ns.inodes.values().cloned().collect();
-    inodes.sort_by_key(|i| i.id);
+fn canon(ns: &Namespace) -> (Vec<(InodeId, Inode)>, u64, u64, u64) {
+    let mut inodes: Vec<(InodeId, Inode)> = ns.inodes.iter().map(|(id, i)| (*id, i.clone())).collect();
+    inodes.sort_by_key(|(id, _)| *id);
     (inodes, ns.next_inode, ns.next_block, ns.next_gen)
 }
 
@@ -410,19 +395,34 @@ proptest! {
     fn apply_keeps_invariants_and_is_deterministic(ops in proptest::collection::vec(op(), 1..40)) {
         let mut a = Namespace::new();
         let mut b = Namespace::new();
-        for (n, op) in ops.iter().enumerate() {
+        for op in &ops {
             for cmd in to_commands(op) {
-                let req = Request::new("w", n as u64 + 1, cmd);
-                let ra = a.apply(&req);
-                let rb = b.apply(&req);
+                let ra = a.apply("w", &cmd);
+                let rb = b.apply("w", &cmd);
                 prop_assert_eq!(ra, rb);
             }
             check_invariants(&a);
         }
         // A snapshot restores an identical namespace.
-        let bytes = bincode::serialize(&a).unwrap();
-        let restored: Namespace = bincode::deserialize(&bytes).unwrap();
+        let restored: Namespace = crate::state::codec::decode(&crate::state::codec::encode(&a)).unwrap();
         prop_assert_eq!(canon(&restored), canon(&b));
+        check_invariants(&restored);
+        // Rebuilt from its parts (as an upgrade does), it is the same namespace.
+        let parts = a.inodes.iter().map(|(id, i)| {
+            let file = match &i.kind {
+                InodeKind::File(f) => Some(f.clone()),
+                InodeKind::Dir { .. } => None,
+            };
+            (*id, i.parent, i.name.to_string(), a.perm_of(&i.perm), i.mtime_ms, file)
+        });
+        let rebuilt = Namespace::from_parts(a.next_inode, a.next_block, a.next_gen, parts);
+        check_invariants(&rebuilt);
+        prop_assert_eq!(rebuilt.counts(), a.counts());
+        for (id, i) in &a.inodes {
+            let r = &rebuilt.inodes[id];
+            prop_assert_eq!((&r.name, r.parent, r.mtime_ms, &r.kind), (&i.name, i.parent, i.mtime_ms, &i.kind));
+            prop_assert_eq!(rebuilt.perm_of(&r.perm), a.perm_of(&i.perm));
+        }
     }
 }
 
@@ -432,7 +432,7 @@ fn add_block(ns: &mut Namespace, client: &str, path: &str, previous: Option<Bloc
         previous,
         pipeline: pipeline.iter().map(|&d| DatanodeId(d)).collect(),
     };
-    let Output::Block { block, .. } = ns.apply(&Request::new(client, 0, cmd)).0.unwrap() else {
+    let Output::Block { block, .. } = ns.apply(client, &cmd).unwrap() else {
         panic!()
     };
     block
@@ -460,7 +460,7 @@ fn pipeline_recovery_restamps_the_last_block() {
     assert_eq!(ns.block_state(b0.id), Some((block.gen_stamp, true)));
     assert_eq!(ns.open_files()[0].lease.pipeline, vec![DatanodeId(1), DatanodeId(3)]);
     // Only the holder, and only for the last block.
-    let other = ns.apply(&Request::new("c2", 0, cmd(b0.id))).0;
+    let other = ns.apply("c2", &cmd(b0.id));
     assert!(matches!(other, Err(NamespaceError::LeaseMismatch { .. })));
     assert!(matches!(
         run(&mut ns, cmd(BlockId(7))),
@@ -517,17 +517,14 @@ fn lease_recovery_and_append() {
     assert_eq!(pipeline, vec![DatanodeId(2), DatanodeId(3)]);
     assert_eq!(ns.open_files()[0].lease.holder, RECOVERY_HOLDER);
     // The old writer is fenced out.
-    let late = ns
-        .apply(&Request::new(
-            "c1",
-            0,
-            Command::Complete {
-                path: p("/f"),
-                last: Some(b1),
-                mtime_ms: 4,
-            },
-        ))
-        .0;
+    let late = ns.apply(
+        "c1",
+        &Command::Complete {
+            path: p("/f"),
+            last: Some(b1),
+            mtime_ms: 4,
+        },
+    );
     assert!(matches!(late, Err(NamespaceError::LeaseMismatch { .. })));
     // A commit with the stamp of an older recovery attempt is refused.
     let commit = |b: BlockMeta| Command::CommitRecovery {
@@ -549,15 +546,13 @@ fn lease_recovery_and_append() {
     ));
     // Append reopens it; a second writer is refused while it is open.
     let append = |client: &str, ns: &mut Namespace| {
-        ns.apply(&Request::new(
+        ns.apply(
             client,
-            0,
-            Command::Append {
+            &Command::Append {
                 path: p("/f"),
                 mtime_ms: 6,
             },
-        ))
-        .0
+        )
     };
     let Output::Created { status, .. } = append("c2", &mut ns).unwrap() else {
         panic!()
@@ -573,7 +568,7 @@ fn lease_recovery_and_append() {
         block: b2.id,
         pipeline: vec![DatanodeId(1)],
     };
-    let Output::Block { offset, .. } = ns.apply(&Request::new("c2", 0, cmd)).0.unwrap() else {
+    let Output::Block { offset, .. } = ns.apply("c2", &cmd).unwrap() else {
         panic!()
     };
     assert_eq!(offset, 1324, "the appended block starts at the old end");
@@ -597,46 +592,18 @@ fn lease_recovery_and_append() {
 }
 
 #[test]
-fn admin_states_are_replicated_state() {
-    let mut ns = Namespace::new();
-    let set = |state, from| Command::SetAdminState {
-        datanode: DatanodeId(4),
-        state,
-        from,
-    };
-    run(&mut ns, set(AdminState::Decommissioning, None)).unwrap();
-    assert_eq!(
-        ns.admin_states().get(&DatanodeId(4)),
-        Some(&AdminState::Decommissioning)
-    );
-    run(&mut ns, set(AdminState::InService, Some(AdminState::Decommissioning))).unwrap();
-    assert!(ns.admin_states().is_empty());
-    // The monitor's "drained" does not undo an operator's cancel.
-    assert!(matches!(
-        run(
-            &mut ns,
-            set(AdminState::Decommissioned, Some(AdminState::Decommissioning))
-        ),
-        Err(NamespaceError::AdminStateChanged { .. })
-    ));
-    assert!(ns.admin_states().is_empty());
-}
-
-#[test]
 fn recovering_an_appended_file_keeps_its_finished_last_block() {
     let mut ns = Namespace::new();
     write_file(&mut ns, "/f", &[1024, 300]);
     let (_, before) = ns.blocks(&p("/f")).unwrap();
     // c2 appends and dies before adding a block: its last block is c1's finished one.
-    ns.apply(&Request::new(
+    ns.apply(
         "c2",
-        0,
-        Command::Append {
+        &Command::Append {
             path: p("/f"),
             mtime_ms: 3,
         },
-    ))
-    .0
+    )
     .unwrap();
     assert_eq!(
         ns.complete_blocks().count(),
@@ -650,7 +617,7 @@ fn recovering_an_appended_file_keeps_its_finished_last_block() {
         pipeline: vec![DatanodeId(1)],
     };
     assert!(matches!(
-        ns.apply(&Request::new("c2", 0, cmd)).0,
+        ns.apply("c2", &cmd),
         Err(NamespaceError::BlockMismatch { .. })
     ));
     let Output::Recovery { last, .. } = run(
@@ -679,41 +646,4 @@ fn recovering_an_appended_file_keeps_its_finished_last_block() {
     let (st, after) = ns.blocks(&p("/f")).unwrap();
     assert_eq!(after, before, "blocks and stamps unchanged");
     assert!(!st.under_construction);
-}
-
-#[test]
-fn retries_are_remembered_for_a_while_however_many_requests_pass() {
-    let mut ns = Namespace::new();
-    let mkdir = |name: String, id: u64| {
-        Request::new(
-            "c1",
-            id,
-            Command::Mkdirs {
-                path: p(&name),
-                parents: false,
-                perm: perm(),
-                mtime_ms: 1,
-            },
-        )
-    };
-    let batch = |time_ms, requests| Batch { time_ms, requests };
-    let first = mkdir("/first".into(), 1);
-    assert!(ns.apply_batch(&batch(1_000, vec![first.clone()]))[0].0.is_ok());
-    // 100,000 other requests within a minute: the first is still recognised when retried.
-    for chunk in 0..100u64 {
-        let reqs = (0..1000)
-            .map(|i| mkdir(format!("/d{chunk}-{i}"), 2 + chunk * 1000 + i))
-            .collect();
-        ns.apply_batch(&batch(1_000 + chunk * 600, reqs));
-    }
-    assert!(
-        ns.apply_batch(&batch(61_000, vec![first.clone()]))[0].0.is_ok(),
-        "a retry is not applied again"
-    );
-    // Long after, with enough requests since, it is forgotten (and would be applied as new).
-    ns.apply_batch(&batch(200_000, vec![mkdir("/late".into(), 999_999_999)]));
-    assert!(matches!(
-        ns.apply_batch(&batch(200_001, vec![first]))[0].0,
-        Err(NamespaceError::AlreadyExists { .. })
-    ));
 }

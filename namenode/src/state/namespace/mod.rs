@@ -1,38 +1,37 @@
-//! The namespace: the replicated, in-memory state machine of files, directories, their blocks and the
-//! datanode identities. Pure: [`Namespace::apply`] takes a log entry and returns its result; queries
-//! read it. Raft, RPC and time live outside.
+//! The file namespace: directories, files and their blocks, as a pure sub-machine of the metadata
+//! state. [`Namespace::apply`] takes one [`FsCommand`] and returns its result; queries read it. Raft,
+//! RPC, time and the request dedup window live outside (`crate::state`).
 
 mod apply;
 pub mod command;
 pub mod error;
 mod query;
+pub mod symbols;
 pub mod types;
 
 #[cfg(test)]
 mod tests;
 
-pub use command::{Batch, COMMAND_VERSION, Command, Output, Request, Response};
+pub use command::{FsCommand, FsOutput};
 pub use error::NamespaceError;
 pub use types::{
-    AdminState, BlockMeta, ContentSummary, DatanodeRecord, FileMeta, FileStatus, Inode, InodeKind, Lease, OpenFile,
-    Perm, RECOVERY_HOLDER,
+    BlockMeta, ContentSummary, FileMeta, FileStatus, Inode, InodeKind, Lease, Name, OpenFile, Perm, RECOVERY_HOLDER,
+    StoredPerm,
 };
 
-use basalt_common::{BPath, BlockId, DatanodeId, InodeId};
+use basalt_common::{BPath, BlockId, InodeId};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use symbols::Symbols;
 
 /// Inode id of the root directory.
 pub const ROOT: InodeId = InodeId(1);
 /// Largest replication factor a file may ask for.
 pub const MAX_REPLICATION: u32 = 32;
-/// Applied (client, request id) results are remembered for retries for at least this long (batch time)…
-const DEDUP_MIN_AGE_MS: u64 = 120_000;
-/// …and at least this many, but never more than [`DEDUP_MAX`].
-const DEDUP_MIN: usize = 65_536;
-const DEDUP_MAX: usize = 1 << 20;
 
-/// The whole replicated namespace.
+/// The whole replicated file namespace.
+///
+/// Persisted with named fields (see `state::codec`): a field added later needs `#[serde(default)]`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Namespace {
     inodes: HashMap<InodeId, Inode>,
@@ -41,15 +40,10 @@ pub struct Namespace {
     next_gen: u64,
     /// Which file owns each block.
     block_owner: HashMap<BlockId, InodeId>,
-    datanodes: BTreeMap<DatanodeId, DatanodeRecord>,
-    /// Datanodes not in service (being or done being decommissioned).
-    admin_states: BTreeMap<DatanodeId, AdminState>,
-    /// Recent requests with the batch time they were applied at, oldest first: the eviction order of
-    /// `recent_index`, which holds their results for idempotent retries.
-    recent: VecDeque<((String, u64), u64)>,
-    /// Time of the batch being applied.
-    clock_ms: u64,
-    recent_index: HashMap<(String, u64), Response>,
+    /// Files under construction (those with a lease): what lease recovery walks, instead of every inode.
+    open: BTreeSet<InodeId>,
+    /// Owner and group names.
+    symbols: Symbols,
 }
 
 impl Default for Namespace {
@@ -61,11 +55,16 @@ impl Default for Namespace {
 impl Namespace {
     /// An empty namespace holding only `/`.
     pub fn new() -> Self {
+        let mut symbols = Symbols::default();
+        let perm = Perm::default_dir();
         let root = Inode {
-            id: ROOT,
             parent: ROOT,
-            name: String::new(),
-            perm: Perm::default_dir(),
+            name: "".into(),
+            perm: StoredPerm {
+                owner: symbols.intern(&perm.owner),
+                group: symbols.intern(&perm.group),
+                mode: perm.mode as u16,
+            },
             mtime_ms: 0,
             kind: InodeKind::Dir {
                 children: BTreeMap::new(),
@@ -77,46 +76,70 @@ impl Namespace {
             next_block: 1 << 30,
             next_gen: 1000,
             block_owner: HashMap::new(),
-            datanodes: BTreeMap::new(),
-            admin_states: BTreeMap::new(),
-            recent: VecDeque::new(),
-            clock_ms: 0,
-            recent_index: HashMap::new(),
+            open: BTreeSet::new(),
+            symbols,
         }
     }
 
-    /// Applies one log entry. Requests already applied (same client and request id) return their first
-    /// result again without changing anything.
-    pub fn apply(&mut self, req: &Request) -> Response {
-        if req.version != COMMAND_VERSION {
-            return Response(Err(NamespaceError::UnsupportedVersion { version: req.version }));
-        }
-        let key = (req.client.clone(), req.request_id);
-        if req.request_id != 0
-            && let Some(prev) = self.recent_index.get(&key)
-        {
-            return prev.clone();
-        }
-        let resp = Response(self.apply_command(&req.client, &req.command));
-        if req.request_id != 0 {
-            self.recent.push_back((key.clone(), self.clock_ms));
-            self.recent_index.insert(key, resp.clone());
-            let horizon = self.clock_ms.saturating_sub(DEDUP_MIN_AGE_MS);
-            while let Some((_, at)) = self.recent.front()
-                && (self.recent.len() > DEDUP_MAX || (self.recent.len() > DEDUP_MIN && *at < horizon))
-            {
-                if let Some((old, _)) = self.recent.pop_front() {
-                    self.recent_index.remove(&old);
+    /// Builds a namespace from its inodes, each `(id, parent, name, perm, mtime, file)` (`None` for a
+    /// directory), in any order; directory entries, the block owners and the open files are derived.
+    /// Used to upgrade older formats.
+    pub(crate) fn from_parts(
+        next_inode: u64,
+        next_block: u64,
+        next_gen: u64,
+        inodes: impl IntoIterator<Item = (InodeId, InodeId, String, Perm, u64, Option<FileMeta>)>,
+    ) -> Self {
+        let mut ns = Namespace::new();
+        ns.next_inode = next_inode;
+        ns.next_block = next_block;
+        ns.next_gen = next_gen;
+        let mut links = Vec::new();
+        for (id, parent, name, perm, mtime_ms, file) in inodes {
+            let perm = StoredPerm {
+                owner: ns.symbols.intern(&perm.owner),
+                group: ns.symbols.intern(&perm.group),
+                mode: (perm.mode & types::MODE_MASK) as u16,
+            };
+            let name: Name = name.into();
+            let kind = match file {
+                None => InodeKind::Dir {
+                    children: BTreeMap::new(),
+                },
+                Some(f) => {
+                    for b in &f.blocks {
+                        ns.block_owner.insert(b.id, id);
+                    }
+                    if f.lease.is_some() {
+                        ns.open.insert(id);
+                    }
+                    InodeKind::File(f)
                 }
+            };
+            if id != ROOT {
+                links.push((parent, name.clone(), id));
+            }
+            ns.inodes.insert(
+                id,
+                Inode {
+                    parent,
+                    name,
+                    perm,
+                    mtime_ms,
+                    kind,
+                },
+            );
+        }
+        for (parent, name, id) in links {
+            if let Some(Inode {
+                kind: InodeKind::Dir { children },
+                ..
+            }) = ns.inodes.get_mut(&parent)
+            {
+                children.insert(name, id);
             }
         }
-        resp
-    }
-
-    /// Applies one log entry's batch of requests, in order, at the batch's time.
-    pub fn apply_batch(&mut self, batch: &Batch) -> Vec<Response> {
-        self.clock_ms = self.clock_ms.max(batch.time_ms);
-        batch.requests.iter().map(|r| self.apply(r)).collect()
+        ns
     }
 
     /// Resolves a path to its inode id.
@@ -132,16 +155,15 @@ impl Namespace {
     }
 
     /// Like [`Self::lookup`], but tells apart a missing entry from a file used as a directory.
-    pub(crate) fn resolve(&self, path: &BPath) -> Result<&Inode, NamespaceError> {
-        let mut cur = &self.inodes[&ROOT];
+    pub(crate) fn resolve(&self, path: &BPath) -> Result<InodeId, NamespaceError> {
+        let mut cur = ROOT;
         let mut walked = BPath::root();
         for comp in path.components() {
-            match &cur.kind {
+            match &self.inodes[&cur].kind {
                 InodeKind::Dir { children } => {
-                    let id = children
+                    cur = *children
                         .get(comp)
                         .ok_or_else(|| NamespaceError::NotFound { path: path.clone() })?;
-                    cur = &self.inodes[id];
                     walked = walked.join(comp)?;
                 }
                 InodeKind::File(_) => return Err(NamespaceError::NotADirectory { path: walked }),
@@ -154,14 +176,13 @@ impl Namespace {
         &self.inodes[&id]
     }
 
-    /// The datanodes that have registered, by id.
-    pub fn datanodes(&self) -> &BTreeMap<DatanodeId, DatanodeRecord> {
-        &self.datanodes
-    }
-
-    /// Datanodes not in service, with their state.
-    pub fn admin_states(&self) -> &BTreeMap<DatanodeId, AdminState> {
-        &self.admin_states
+    /// The permission of an inode as clients see it.
+    pub(crate) fn perm_of(&self, p: &StoredPerm) -> Perm {
+        Perm {
+            owner: self.symbols.name(p.owner).to_string(),
+            group: self.symbols.name(p.group).to_string(),
+            mode: u32::from(p.mode),
+        }
     }
 
     /// The current generation stamp of `block` in its file, and whether it is the block being written;
@@ -181,14 +202,14 @@ impl Namespace {
         }
     }
 
-    /// Every file under construction, with its lease (in no particular order).
+    /// Every file under construction, with its lease (in inode order). O(open files).
     pub fn open_files(&self) -> Vec<OpenFile> {
-        self.inodes
-            .values()
-            .filter_map(|inode| match &inode.kind {
+        self.open
+            .iter()
+            .filter_map(|id| match &self.inodes.get(id)?.kind {
                 InodeKind::File(FileMeta { lease: Some(lease), .. }) => Some(OpenFile {
-                    path: self.path_of(inode.id)?,
-                    lease: lease.clone(),
+                    path: self.path_of(*id)?,
+                    lease: (**lease).clone(),
                 }),
                 _ => None,
             })
@@ -197,7 +218,7 @@ impl Namespace {
 
     /// How many files are under construction.
     pub fn open_file_count(&self) -> usize {
-        self.files().filter(|f| f.lease.is_some()).count()
+        self.open.len()
     }
 
     /// The path of an inode, walking up its parents.
@@ -205,7 +226,7 @@ impl Namespace {
         let mut names = Vec::new();
         while id != ROOT {
             let inode = self.inodes.get(&id)?;
-            names.push(inode.name.as_str());
+            names.push(&inode.name);
             id = inode.parent;
         }
         let mut path = BPath::root();
