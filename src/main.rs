@@ -2,18 +2,12 @@
 
 mod cli;
 
-use clap::Parser;
+use clap::FromArgMatches;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let argv = match cli::config::expand(std::env::args_os().collect()) {
-        Ok(argv) => argv,
-        Err(e) => {
-            eprintln!("basalt: {e:#}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let args = cli::Cli::parse_from(argv);
+    let matches = cli::config::command().get_matches();
+    let args = cli::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     if args.command.is_client() {
         // Like any Unix filter, a client command piped into `head` ends quietly when the reader goes
         // away (Rust ignores SIGPIPE, which turns every later print into a panic). Server roles keep
@@ -28,7 +22,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(cli::run(args)) {
+    match runtime.block_on(cli::run(args, &matches)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("basalt: {e:#}");

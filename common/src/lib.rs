@@ -1,14 +1,17 @@
-//! Shared vocabulary of every Basalt crate: identifiers, error kinds, paths, checksums, placement maths
-//! and size units. Nothing here does IO; everything is a plain value or a pure function, tested as such.
+//! Shared vocabulary of every Basalt crate: identifiers, error kinds, paths, checksums, placement maths,
+//! units and what the role configs share. Nothing here does IO; everything is a plain value or a pure
+//! function, tested as such.
 //!
 //! - [`ids`]: newtypes for every identifier that crosses a crate boundary.
 //! - [`error`]: the small [`ErrorKind`] every crate error maps onto; clients retry or redirect by kind.
 //! - [`path`]: absolute, normalized namespace paths ([`BPath`]).
 //! - [`checksum`]: CRC32C per chunk, and the on-disk metadata header of a block replica.
 //! - [`placement`]: choosing pipeline datanodes and ordering replicas by distance.
-//! - [`units`]: human-readable byte sizes.
+//! - [`units`]: human-readable sizes and durations (`64MiB`, `30s`), with serde helpers.
+//! - [`config`]: what the role configs share: [`config::InvalidConfig`], duration ranges, list settings.
 
 pub mod checksum;
+pub mod config;
 pub mod error;
 pub mod ids;
 pub mod path;

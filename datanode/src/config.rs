@@ -1,7 +1,13 @@
-//! The datanode's configuration: plain data, checked once by [`DatanodeConfig::validate`] at start.
+//! The datanode's configuration: plain data with every default in [`DatanodeConfig::default`], read
+//! from a file by serde (keys in kebab-case, as `basalt datanode --print-config` writes them), checked
+//! once by [`DatanodeConfig::validate`] at start.
 
-use crate::error::DatanodeError;
 use basalt_common::checksum::DEFAULT_CHUNK_SIZE;
+use basalt_common::config::{
+    InvalidConfig, MAX_DURATION, duration_within, is_host_port, positive_duration, serde_list,
+};
+use basalt_common::units::{format_bytes_exact, serde_duration, serde_size};
+use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -10,30 +16,65 @@ use std::time::Duration;
 pub const MAX_CHUNK_SIZE: u32 = 16 * 1024 * 1024;
 
 /// Configuration of one datanode.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct DatanodeConfig {
-    /// Directory holding the identity file and the replicas (`current/`, `tmp/`, `corrupt/`). Required.
+    /// Directory holding the identity file and the replicas (`current/`, `tmp/`, `corrupt/`). Required
+    /// (no default).
     pub data_dir: PathBuf,
-    /// Address the data transfer service binds. Default `0.0.0.0:9866`; port 0 picks a free port.
+    /// Address the data transfer service binds; port 0 picks a free port. Default `0.0.0.0:9866`.
     pub listen: SocketAddr,
-    /// Address told to namenodes and clients. Default: the bound address (with the real port).
+    /// Address told to namenodes and clients. Default: the bound address (with the real port; the host
+    /// name for an unspecified IP).
     pub advertise: Option<String>,
-    /// `host:port` of every namenode member; heartbeats and block reports go to all of them. Default none.
+    /// `host:port` of every namenode member (key `namenode`, as the `--namenode` flag); heartbeats and
+    /// block reports go to all of them. Default `["127.0.0.1:8020"]`.
+    #[serde(rename = "namenode", with = "serde_list")]
     pub namenodes: Vec<String>,
     /// Rack of this datanode for placement; empty = no rack. Default empty.
     pub rack: String,
-    /// Interval between heartbeats to each namenode. Default 1 s.
+    /// Interval between heartbeats to each namenode, within 10ms..=10m. Default 1s.
+    #[serde(with = "serde_duration")]
     pub heartbeat_interval: Duration,
-    /// Default chunk size of a replica's checksums when a writer does not name one. Default 64 KiB.
+    /// Chunk size of a replica's checksums when a writer does not name one, within 1B..=16MiB.
+    /// Default 64KiB.
+    #[serde(with = "serde_size")]
     pub chunk_size: u32,
-    /// Background block scanner: bandwidth and pause between passes. Default 64 MiB/s, 60 s.
-    pub scan: crate::scanner::ScanConfig,
+    /// Block scanner bandwidth per second: every replica is re-verified at this rate. Default 64MiB.
+    #[serde(with = "serde_size")]
+    pub scan_rate: u64,
+    /// Pause between block scanner passes. Default 60s.
+    #[serde(with = "serde_duration")]
+    pub scan_pause: Duration,
     /// How long a replica kept after a broken write ("parked", awaiting a resume or a recovery) is kept
-    /// before it is removed. Default 1 hour.
+    /// before it is removed (key `parked-expiry`). Default 1h.
+    #[serde(rename = "parked-expiry", with = "serde_duration")]
     pub rbw_expiry: Duration,
     /// How long a downstream pipeline node may take to acknowledge a packet (or to accept the stream)
-    /// before it is blamed and the pipeline broken. Default 60 s.
+    /// before it is blamed and the pipeline broken. Default 60s.
+    #[serde(with = "serde_duration")]
     pub ack_timeout: Duration,
+}
+
+impl Default for DatanodeConfig {
+    /// The one place the datanode's defaults are written (the `deploy/config` template is tested
+    /// against it).
+    fn default() -> Self {
+        DatanodeConfig {
+            data_dir: PathBuf::new(),
+            listen: SocketAddr::from(([0, 0, 0, 0], Self::DEFAULT_PORT)),
+            advertise: None,
+            namenodes: vec![basalt_common::DEFAULT_NAMENODE_ADDR.to_string()],
+            rack: String::new(),
+            heartbeat_interval: Duration::from_secs(1),
+            chunk_size: DEFAULT_CHUNK_SIZE,
+            // A node holding a few GiB is re-verified within a couple of minutes.
+            scan_rate: 64 << 20,
+            scan_pause: Duration::from_secs(60),
+            rbw_expiry: Duration::from_secs(3600),
+            ack_timeout: Duration::from_secs(60),
+        }
+    }
 }
 
 impl DatanodeConfig {
@@ -44,59 +85,42 @@ impl DatanodeConfig {
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         DatanodeConfig {
             data_dir: data_dir.into(),
-            listen: SocketAddr::from(([0, 0, 0, 0], Self::DEFAULT_PORT)),
-            advertise: None,
-            namenodes: Vec::new(),
-            rack: String::new(),
-            heartbeat_interval: Duration::from_secs(1),
-            chunk_size: DEFAULT_CHUNK_SIZE,
-            scan: crate::scanner::ScanConfig::default(),
-            rbw_expiry: Duration::from_secs(3600),
-            ack_timeout: Duration::from_secs(60),
+            ..Self::default()
         }
     }
 
-    /// Checks every field; the first problem found is returned.
-    pub fn validate(&self) -> Result<(), DatanodeError> {
-        let bad = |field: &'static str, reason: String| Err(DatanodeError::Config { field, reason });
+    /// Checks every setting; the first problem found is returned, named by its key.
+    pub fn validate(&self) -> Result<(), InvalidConfig> {
+        let bad = |key, must: &str, got: &dyn std::fmt::Display| Err(InvalidConfig::new(key, must, got));
         if self.data_dir.as_os_str().is_empty() {
-            return bad("data_dir", "must not be empty".into());
+            return bad("data-dir", "be set", &"\"\"");
         }
-        if let Some(a) = &self.advertise
-            && !is_host_port(a)
-        {
-            return bad("advertise", format!("{a:?} is not host:port"));
+        if let Some(a) = self.advertise.as_ref().filter(|a| !is_host_port(a)) {
+            return bad("advertise", "be HOST:PORT", &format_args!("{a:?}"));
         }
         if let Some(a) = self.namenodes.iter().find(|a| !is_host_port(a)) {
-            return bad("namenodes", format!("{a:?} is not host:port"));
+            return bad("namenode", "list HOST:PORT addresses", &format_args!("{a:?}"));
         }
-        if self.heartbeat_interval < Duration::from_millis(10) || self.heartbeat_interval > Duration::from_secs(600) {
-            return bad(
-                "heartbeat_interval",
-                format!("{:?} is outside 10ms..=600s", self.heartbeat_interval),
-            );
-        }
+        duration_within(
+            "heartbeat-interval",
+            self.heartbeat_interval,
+            Duration::from_millis(10),
+            Duration::from_secs(600),
+        )?;
         if self.chunk_size == 0 || self.chunk_size > MAX_CHUNK_SIZE {
             return bad(
-                "chunk_size",
-                format!("{} is outside 1..={MAX_CHUNK_SIZE}", self.chunk_size),
+                "chunk-size",
+                &format!("be within 1B..={}", format_bytes_exact(MAX_CHUNK_SIZE.into())),
+                &format_bytes_exact(self.chunk_size.into()),
             );
         }
-        if self.ack_timeout.is_zero() {
-            return bad("ack_timeout", "must not be zero".into());
+        if self.scan_rate == 0 {
+            return bad("scan-rate", "be > 0", &format_bytes_exact(0));
         }
-        if self.rbw_expiry.is_zero() {
-            return bad("rbw_expiry", "must not be zero".into());
-        }
+        duration_within("scan-pause", self.scan_pause, Duration::ZERO, MAX_DURATION)?;
+        positive_duration("parked-expiry", self.rbw_expiry)?;
+        positive_duration("ack-timeout", self.ack_timeout)?;
         Ok(())
-    }
-}
-
-/// Whether `s` looks like `host:port` (IPv6 hosts in brackets).
-fn is_host_port(s: &str) -> bool {
-    match s.rsplit_once(':') {
-        Some((host, port)) => !host.is_empty() && port.parse::<u16>().is_ok() && !s.contains("://"),
-        None => false,
     }
 }
 
@@ -107,54 +131,38 @@ mod tests {
     #[test]
     fn defaults_validate_and_bad_fields_are_named() {
         let ok = DatanodeConfig::new("/tmp/dn");
-        assert!(ok.validate().is_ok());
-        let field_of = |c: DatanodeConfig| match c.validate() {
-            Err(DatanodeError::Config { field, .. }) => field,
-            other => panic!("expected a config error, got {other:?}"),
+        assert_eq!(ok.validate(), Ok(()));
+        let key_of = |c: DatanodeConfig| c.validate().map_err(|e| e.key);
+        type Break = fn(&mut DatanodeConfig);
+        let cases: [(&str, Break); 9] = [
+            ("data-dir", |c| c.data_dir = PathBuf::new()),
+            ("chunk-size", |c| c.chunk_size = 0),
+            ("chunk-size", |c| c.chunk_size = MAX_CHUNK_SIZE + 1),
+            ("namenode", |c| c.namenodes = vec!["nn1".into()]),
+            ("advertise", |c| c.advertise = Some("http://a:1".into())),
+            ("heartbeat-interval", |c| c.heartbeat_interval = Duration::ZERO),
+            ("scan-rate", |c| c.scan_rate = 0),
+            ("scan-pause", |c| c.scan_pause = Duration::MAX),
+            ("parked-expiry", |c| c.rbw_expiry = Duration::ZERO),
+        ];
+        for (key, break_it) in cases {
+            let mut c = ok.clone();
+            break_it(&mut c);
+            assert_eq!(key_of(c), Err(key));
+        }
+        let c = DatanodeConfig {
+            heartbeat_interval: Duration::from_millis(5),
+            ..ok.clone()
         };
         assert_eq!(
-            field_of(DatanodeConfig {
-                chunk_size: 0,
-                ..ok.clone()
-            }),
-            "chunk_size"
+            c.validate().unwrap_err().to_string(),
+            "invalid config: heartbeat-interval must be within 10ms..=10m (got 5ms)"
         );
-        assert_eq!(
-            field_of(DatanodeConfig {
-                namenodes: vec!["nn1".into()],
-                ..ok.clone()
-            }),
-            "namenodes"
-        );
-        assert_eq!(
-            field_of(DatanodeConfig {
-                advertise: Some("http://a:1".into()),
-                ..ok.clone()
-            }),
-            "advertise"
-        );
-        assert_eq!(
-            field_of(DatanodeConfig {
-                heartbeat_interval: Duration::ZERO,
-                ..ok.clone()
-            }),
-            "heartbeat_interval"
-        );
-        assert_eq!(
-            field_of(DatanodeConfig {
-                rbw_expiry: Duration::ZERO,
-                ..ok.clone()
-            }),
-            "rbw_expiry"
-        );
-        assert_eq!(field_of(DatanodeConfig::new("")), "data_dir");
-        assert!(
-            DatanodeConfig {
-                namenodes: vec!["[::1]:8020".into(), "nn:8020".into()],
-                ..ok
-            }
-            .validate()
-            .is_ok()
-        );
+        let c = DatanodeConfig {
+            namenodes: vec!["[::1]:8020".into(), "nn:8020".into()],
+            scan_pause: Duration::ZERO,
+            ..ok
+        };
+        assert_eq!(c.validate(), Ok(()));
     }
 }

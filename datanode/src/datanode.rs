@@ -88,7 +88,10 @@ impl Datanode {
         let server = tokio::spawn(serve(ctx.clone(), listener, shutdown_rx.clone()));
         let scanner = tokio::spawn(crate::scanner::run_scanner(
             ctx.clone(),
-            config.scan,
+            crate::scanner::ScanConfig {
+                bytes_per_sec: config.scan_rate,
+                pause: config.scan_pause,
+            },
             shutdown_rx.clone(),
         ));
 

@@ -3,6 +3,7 @@
 //! error leaves the process over gRPC.
 
 use basalt_common::checksum::{ChecksumMismatch, MetaHeaderError};
+use basalt_common::config::InvalidConfig;
 use basalt_common::{BlockId, DatanodeId, ErrorKind, GenStamp};
 use std::path::PathBuf;
 
@@ -12,8 +13,8 @@ pub use basalt_proto::status::BAD_DATANODE_KEY;
 /// Everything that can go wrong in a datanode.
 #[derive(Debug, thiserror::Error)]
 pub enum DatanodeError {
-    #[error("invalid datanode config: {field}: {reason}")]
-    Config { field: &'static str, reason: String },
+    #[error(transparent)]
+    Config(#[from] InvalidConfig),
     #[error("I/O error on {path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
     #[error("datanode id file {path} is malformed")]
@@ -140,7 +141,7 @@ impl DatanodeError {
     /// What a caller should do about this error.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            DatanodeError::Config { .. } => ErrorKind::Invalid,
+            DatanodeError::Config(_) => ErrorKind::Invalid,
             DatanodeError::Io { .. } => ErrorKind::Internal,
             DatanodeError::IdentityCorrupt { .. } => ErrorKind::Corrupt,
             DatanodeError::DirLocked { .. } => ErrorKind::Conflict,

@@ -18,23 +18,13 @@ use tokio::time::Instant;
 /// Bytes verified per step.
 const PIECE: u64 = 1 << 20;
 
-/// Scanner settings.
+/// Scanner settings, taken from [`crate::DatanodeConfig`]'s `scan_rate` and `scan_pause`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScanConfig {
     /// Verification bandwidth cap.
     pub bytes_per_sec: u64,
     /// Wait between passes.
     pub pause: Duration,
-}
-
-impl Default for ScanConfig {
-    /// 64 MiB/s: a node holding a few GiB is re-verified within a couple of minutes.
-    fn default() -> Self {
-        ScanConfig {
-            bytes_per_sec: 64 << 20,
-            pause: Duration::from_secs(60),
-        }
-    }
 }
 
 /// Runs passes until `shutdown` turns true.

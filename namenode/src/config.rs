@@ -1,52 +1,73 @@
-//! Configuration of a namenode (metadata group member). Checked once by [`NamenodeConfig::validate`].
+//! Configuration of a namenode (metadata group member): plain data with every default in
+//! [`NamenodeConfig::default`], read from a file by serde (keys in kebab-case, as `basalt namenode
+//! --print-config` writes them), checked once by [`NamenodeConfig::validate`] at start.
 
+use basalt_common::config::{InvalidConfig, is_host_port, positive_duration, serde_list};
+use basalt_common::units::{format_bytes_exact, serde_duration, serde_size};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct NamenodeConfig {
-    /// This member's id in the metadata group.
+    /// This member's id in the metadata group. Default 1.
     pub id: u64,
-    /// Address to bind; port 0 picks a free port.
+    /// Address to bind; port 0 picks a free port. Default `127.0.0.1:8020` (the address every command
+    /// uses when none is given).
     pub listen: SocketAddr,
-    /// Address members, datanodes and clients use to reach this member (default: the bound address).
+    /// Address members, datanodes and clients use to reach this member. Default: the bound address.
     pub advertise: Option<String>,
-    /// Where the Raft log and snapshots live.
+    /// Where the Raft log and snapshots live. Required (no default).
     pub data_dir: PathBuf,
-    /// Every member of the group at bootstrap, id → address; empty means a group of one (this member).
+    /// Every member of the group at bootstrap, id → address, written `["1=HOST:PORT", ...]` or
+    /// `"1=HOST:PORT,..."`. Default empty: a group of one (this member).
+    #[serde(with = "peers_serde")]
     pub peers: BTreeMap<u64, String>,
     /// Start without bootstrapping a group: wait to be added to an existing one (`admin raft add`), or
-    /// rejoin it after losing the disk.
+    /// rejoin it after losing the disk. Default false.
     pub join: bool,
-    /// Accept fault-injection requests (network partitions) from the admin service. Tests only.
+    /// Accept fault-injection requests (network partitions) from the admin service. Tests only. Default
+    /// false.
     pub fault_injection: bool,
-    /// Replication factor of files created without one.
+    /// Replication factor of files created without one (key `replication`). Default 3.
+    #[serde(rename = "replication")]
     pub default_replication: u32,
-    /// Block size of files created without one.
+    /// Block size of files created without one (key `block-size`). Default 64MiB.
+    #[serde(rename = "block-size", with = "serde_size")]
     pub default_block_size: u64,
-    /// A datanode silent for this long is dead.
+    /// A datanode silent for this long is dead; its blocks are re-replicated. Default 30s.
+    #[serde(with = "serde_duration")]
     pub dead_interval: Duration,
-    /// Take a snapshot every this many log entries.
+    /// Take a snapshot every this many log entries (each holds up to 256 client requests). Default 10000.
     pub snapshot_interval: u64,
-    /// Fraction of blocks that must be reported before safe mode ends.
+    /// Fraction of blocks that must be reported before safe mode ends, within 0..=1. Default 0.999.
     pub safe_mode_threshold: f64,
-    /// Raft heartbeat interval; elections time out after 3–6 of them.
+    /// Raft heartbeat interval; elections time out after 3–6 of them. Default 100ms.
+    #[serde(with = "serde_duration")]
     pub raft_heartbeat: Duration,
-    /// A writer that has not renewed its lease for this long loses it: its files are recovered and closed.
+    /// A writer that has not renewed its lease for this long loses it: its files are recovered and
+    /// closed. Default 60s.
+    #[serde(with = "serde_duration")]
     pub lease_hard_limit: Duration,
-    /// Replicas of blocks no file owns are deleted once they have been orphans this long.
+    /// Replicas of blocks no file owns are deleted once they have been orphans this long. Default 5m.
+    #[serde(with = "serde_duration")]
     pub orphan_grace: Duration,
 }
 
-impl NamenodeConfig {
-    pub fn new(data_dir: PathBuf, listen: SocketAddr) -> Self {
+impl Default for NamenodeConfig {
+    /// The one place the namenode's defaults are written (the `deploy/config` template is tested
+    /// against it).
+    fn default() -> Self {
         NamenodeConfig {
             id: 1,
-            listen,
+            listen: basalt_common::DEFAULT_NAMENODE_ADDR
+                .parse()
+                .expect("DEFAULT_NAMENODE_ADDR is an address"),
             advertise: None,
-            data_dir,
+            data_dir: PathBuf::new(),
             peers: BTreeMap::new(),
             join: false,
             fault_injection: false,
@@ -60,25 +81,46 @@ impl NamenodeConfig {
             orphan_grace: Duration::from_secs(300),
         }
     }
+}
 
-    pub fn validate(&self) -> Result<(), ConfigError> {
+impl NamenodeConfig {
+    /// Every default, with the data directory and the address to bind.
+    pub fn new(data_dir: PathBuf, listen: SocketAddr) -> Self {
+        NamenodeConfig {
+            data_dir,
+            listen,
+            ..Self::default()
+        }
+    }
+
+    /// Checks every setting; the first problem found is returned, named by its key.
+    pub fn validate(&self) -> Result<(), InvalidConfig> {
+        let bad = |key, must: &str, got: &dyn std::fmt::Display| Err(InvalidConfig::new(key, must, got));
+        if self.data_dir.as_os_str().is_empty() {
+            return bad("data-dir", "be set", &"\"\"");
+        }
         if self.id == 0 {
-            return Err(ConfigError::Invalid {
-                field: "id",
-                reason: "member ids start at 1".into(),
-            });
+            return bad("id", "be at least 1", &0);
+        }
+        if let Some(a) = self.advertise.as_ref().filter(|a| !is_host_port(a)) {
+            return bad("advertise", "be HOST:PORT", &format_args!("{a:?}"));
+        }
+        if let Some(a) = self.peers.values().find(|a| !is_host_port(a)) {
+            return bad("peers", "give each member as ID=HOST:PORT", &format_args!("{a:?}"));
         }
         if self.join && !self.peers.is_empty() {
-            return Err(ConfigError::Invalid {
-                field: "join",
-                reason: "excludes peers: a joining member is added by the leader".into(),
-            });
+            return bad(
+                "join",
+                "be false when peers are given (the leader adds a joining member)",
+                &true,
+            );
         }
         if !self.peers.is_empty() && !self.peers.contains_key(&self.id) {
-            return Err(ConfigError::Invalid {
-                field: "peers",
-                reason: format!("does not list this member's id {}", self.id),
-            });
+            return bad(
+                "peers",
+                &format!("list this member's id {}", self.id),
+                &format_args!("{:?}", peers_serde::items(&self.peers)),
+            );
         }
         if !matches!(self.peers.len(), 0 | 1 | 3 | 5) {
             tracing::warn!(
@@ -87,54 +129,56 @@ impl NamenodeConfig {
             );
         }
         if self.default_replication == 0 {
-            return Err(ConfigError::Invalid {
-                field: "default_replication",
-                reason: "must be at least 1".into(),
-            });
+            return bad("replication", "be at least 1", &0);
+        }
+        if self.default_block_size == 0 {
+            return bad("block-size", "be > 0", &format_bytes_exact(0));
         }
         if self.snapshot_interval == 0 {
-            return Err(ConfigError::Invalid {
-                field: "snapshot_interval",
-                reason: "must be at least 1".into(),
-            });
+            return bad("snapshot-interval", "be at least 1", &0);
         }
         if !(0.0..=1.0).contains(&self.safe_mode_threshold) {
-            return Err(ConfigError::Invalid {
-                field: "safe_mode_threshold",
-                reason: "must be within 0..=1".into(),
-            });
+            return bad("safe-mode-threshold", "be within 0..=1", &self.safe_mode_threshold);
         }
-        if self.raft_heartbeat.is_zero() || self.dead_interval.is_zero() {
-            return Err(ConfigError::Invalid {
-                field: "intervals",
-                reason: "must be positive".into(),
-            });
-        }
+        positive_duration("raft-heartbeat", self.raft_heartbeat)?;
+        positive_duration("dead-interval", self.dead_interval)?;
+        positive_duration("lease-hard-limit", self.lease_hard_limit)?;
+        positive_duration("orphan-grace", self.orphan_grace)?;
         Ok(())
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("invalid namenode configuration: {field} {reason}")]
-    Invalid { field: &'static str, reason: String },
-}
-
-/// Parses `1=host:port,2=host:port`.
-pub fn parse_peers(s: &str) -> Result<BTreeMap<u64, String>, ConfigError> {
+/// Parses `1=host:port,2=host:port` (empty: no peers).
+pub fn parse_peers(s: &str) -> Result<BTreeMap<u64, String>, InvalidConfig> {
     let mut out = BTreeMap::new();
-    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (id, addr) = part.split_once('=').ok_or_else(|| ConfigError::Invalid {
-            field: "peers",
-            reason: format!("{part:?} is not ID=HOST:PORT"),
-        })?;
-        let id: u64 = id.trim().parse().map_err(|_| ConfigError::Invalid {
-            field: "peers",
-            reason: format!("{id:?} is not a member id"),
-        })?;
-        out.insert(id, addr.trim().to_string());
+    for part in basalt_common::config::split_list(s) {
+        let bad = || InvalidConfig::new("peers", "give each member as ID=HOST:PORT", format!("{part:?}"));
+        let (id, addr) = part.split_once('=').ok_or_else(bad)?;
+        let id: u64 = id.trim().parse().map_err(|_| bad())?;
+        if out.insert(id, addr.trim().to_string()).is_some() {
+            return Err(InvalidConfig::new("peers", "name each member once", format!("{s:?}")));
+        }
     }
     Ok(out)
+}
+
+/// `peers` as a list of `ID=HOST:PORT` strings (or one comma-separated string, as the flag takes it).
+mod peers_serde {
+    use serde::{Deserializer, Serializer, de::Error};
+    use std::collections::BTreeMap;
+
+    pub fn items(peers: &BTreeMap<u64, String>) -> Vec<String> {
+        peers.iter().map(|(id, a)| format!("{id}={a}")).collect()
+    }
+
+    pub fn serialize<S: Serializer>(peers: &BTreeMap<u64, String>, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(items(peers))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<u64, String>, D::Error> {
+        let list = super::serde_list::deserialize(d)?;
+        super::parse_peers(&list.join(",")).map_err(D::Error::custom)
+    }
 }
 
 #[cfg(test)]
@@ -145,15 +189,46 @@ mod tests {
     fn peers_parse() {
         let p = parse_peers("1=a:1, 2=b:2").unwrap();
         assert_eq!(p[&2], "b:2");
+        assert!(parse_peers("").unwrap().is_empty());
         assert!(parse_peers("x=a").is_err());
         assert!(parse_peers("1a").is_err());
+        assert_eq!(parse_peers("1=a:1,1=b:2").unwrap_err().must, "name each member once");
     }
 
     #[test]
-    fn validation() {
-        let mut c = NamenodeConfig::new("/tmp/x".into(), "127.0.0.1:0".parse().unwrap());
-        assert!(c.validate().is_ok());
-        c.peers = parse_peers("2=a:1").unwrap();
-        assert!(c.validate().is_err());
+    fn validation_names_the_key() {
+        let ok = NamenodeConfig::new("/tmp/x".into(), "127.0.0.1:0".parse().unwrap());
+        assert_eq!(ok.validate(), Ok(()));
+        let key_of = |c: NamenodeConfig| c.validate().map_err(|e| e.key);
+        assert_eq!(key_of(NamenodeConfig::default()), Err("data-dir"));
+        type Break = fn(&mut NamenodeConfig);
+        let cases: [(&str, Break); 12] = [
+            ("id", |c| c.id = 0),
+            ("peers", |c| c.peers = parse_peers("2=a:1").unwrap()),
+            ("peers", |c| c.peers = parse_peers("1=nohost").unwrap()),
+            ("join", |c| {
+                c.join = true;
+                c.peers = parse_peers("1=a:1").unwrap()
+            }),
+            ("advertise", |c| c.advertise = Some("http://a:1".into())),
+            ("replication", |c| c.default_replication = 0),
+            ("block-size", |c| c.default_block_size = 0),
+            ("snapshot-interval", |c| c.snapshot_interval = 0),
+            ("safe-mode-threshold", |c| c.safe_mode_threshold = f64::NAN),
+            ("dead-interval", |c| c.dead_interval = Duration::ZERO),
+            ("lease-hard-limit", |c| c.lease_hard_limit = Duration::MAX),
+            ("raft-heartbeat", |c| c.raft_heartbeat = Duration::ZERO),
+        ];
+        for (key, break_it) in cases {
+            let mut c = ok.clone();
+            break_it(&mut c);
+            assert_eq!(key_of(c), Err(key));
+        }
+        let mut c = ok;
+        c.dead_interval = Duration::ZERO;
+        assert_eq!(
+            c.validate().unwrap_err().to_string(),
+            "invalid config: dead-interval must be > 0 and at most 365d (got 0s)"
+        );
     }
 }

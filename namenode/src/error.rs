@@ -1,13 +1,13 @@
 //! Errors starting or running a namenode.
 
-use crate::config::ConfigError;
 use crate::raft::state_machine::SnapshotError;
+use basalt_common::config::InvalidConfig;
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum NamenodeError {
     #[error(transparent)]
-    Config(#[from] ConfigError),
+    Config(#[from] InvalidConfig),
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
     #[error("cannot listen on {addr}: {source}")]

@@ -1,217 +1,263 @@
-//! Role config files (`basalt namenode --config FILE`, `basalt datanode --config FILE`): a TOML file of
-//! `flag-name = value` lines, the same names as the role's command-line flags, for example
+//! Role settings (`basalt namenode`, `basalt datanode`). Each role has one serde struct,
+//! [`NamenodeConfig`] and [`DatanodeConfig`], whose `Default` is the only place a default is written.
+//! The effective config is built in four layers, each winning over the ones before:
 //!
-//! ```toml
-//! id = 1
-//! listen = "10.0.0.10:8020"
-//! data-dir = "/var/lib/basalt/namenode"
-//! peers = ["1=10.0.0.10:8020", "2=10.0.0.11:8020", "3=10.0.0.12:8020"]
-//! lease-hard-limit-secs = 60
-//! ```
+//! 1. the defaults;
+//! 2. the `--config FILE`: TOML `key = value` lines, the keys `--print-config` writes, for example
+//!    ```toml
+//!    id = 1
+//!    listen = "10.0.0.10:8020"
+//!    data-dir = "/var/lib/basalt/namenode"
+//!    peers = ["1=10.0.0.10:8020", "2=10.0.0.11:8020", "3=10.0.0.12:8020"]
+//!    dead-interval = "30s"
+//!    block-size = "64MiB"
+//!    ```
+//!    Unknown keys, sections, wrong types and bad values are errors naming the key;
+//! 3. environment variables, `BASALT_NAMENODE_<KEY>` / `BASALT_DATANODE_<KEY>` (`BASALT_NAMENODE` for
+//!    the datanode's `namenode` list);
+//! 4. command-line flags, `--<key>`.
 //!
-//! Precedence: a flag given on the command line wins over the file (and so does its environment
-//! variable, e.g. `BASALT_NAMENODE`), and the file wins over the built-in defaults. A file entry that
-//! conflicts with a command-line flag (say `peers` in the file, `--join` on the command line) is left out.
-//! Booleans turn a switch on (`true`) or leave it off; arrays are joined with commas.
+//! Layers 3 and 4 are clap's (`roles`), a thin layer of optional fields copied over the struct; the
+//! result is checked once by the struct's `validate()`. This module reads files ([`load`]), writes the
+//! effective config back as TOML ([`to_toml`], for `--print-config`) and puts the defaults into `--help`
+//! ([`command`]).
+//!
+//! Older spellings still work, in files and as (hidden) flags: a [`Legacy`] key such as
+//! `dead-interval-secs = 30` takes a bare number in the unit its name ends with.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
+use basalt_datanode::DatanodeConfig;
+use basalt_namenode::NamenodeConfig;
 use clap::CommandFactory;
-use std::ffi::OsString;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use std::fmt::Write;
+use std::path::Path;
 
-/// Roles that take `--config`.
-const ROLES: [&str; 2] = ["namenode", "datanode"];
-
-/// `args` with a role's `--config FILE` expanded into flags (unchanged when there is none).
-pub fn expand(args: Vec<OsString>) -> Result<Vec<OsString>> {
-    let strs: Vec<&str> = args.iter().map(|a| a.to_str().unwrap_or("")).collect();
-    let Some(role_at) = subcommand_at(&strs) else {
-        return Ok(args);
-    };
-    let role = strs[role_at];
-    if !ROLES.contains(&role) {
-        return Ok(args);
-    }
-    let given: Vec<&str> = strs[role_at + 1..]
-        .iter()
-        .filter_map(|a| a.strip_prefix("--"))
-        .map(|a| a.split('=').next().unwrap_or(a))
-        .collect();
-    let mut file = None;
-    for (i, a) in strs.iter().enumerate().skip(role_at + 1) {
-        if *a == "--config" {
-            file = strs.get(i + 1).map(|f| f.to_string());
-        } else if let Some(f) = a.strip_prefix("--config=") {
-            file = Some(f.to_string());
-        }
-    }
-    let Some(file) = file else { return Ok(args) };
-    let text = std::fs::read_to_string(&file).with_context(|| format!("reading the config file {file}"))?;
-    let flags = flags_of(role, &text, &given).with_context(|| format!("config file {file}"))?;
-    let mut out = args[..=role_at].to_vec();
-    out.extend(flags.into_iter().map(OsString::from));
-    out.extend_from_slice(&args[role_at + 1..]);
-    Ok(out)
+/// An older spelling of a duration setting: `old = N` means `key = "N<unit>"`.
+pub struct Legacy {
+    pub old: &'static str,
+    pub key: &'static str,
+    pub unit: &'static str,
 }
 
-/// Where the subcommand is: the first word after the program that is neither a flag nor the value of the
-/// global `--namenode`.
-fn subcommand_at(args: &[&str]) -> Option<usize> {
-    let mut i = 1;
-    while i < args.len() {
-        match args[i] {
-            "--namenode" => i += 2,
-            a if a.starts_with('-') => i += 1,
-            _ => return Some(i),
-        }
+/// The namenode's older spellings (from when durations were bare seconds).
+pub const NAMENODE_LEGACY: &[Legacy] = &[
+    Legacy {
+        old: "dead-interval-secs",
+        key: "dead-interval",
+        unit: "s",
+    },
+    Legacy {
+        old: "lease-hard-limit-secs",
+        key: "lease-hard-limit",
+        unit: "s",
+    },
+    Legacy {
+        old: "orphan-grace-secs",
+        key: "orphan-grace",
+        unit: "s",
+    },
+];
+
+/// The datanode's older spellings.
+pub const DATANODE_LEGACY: &[Legacy] = &[
+    Legacy {
+        old: "heartbeat-ms",
+        key: "heartbeat-interval",
+        unit: "ms",
+    },
+    Legacy {
+        old: "scan-pause-ms",
+        key: "scan-pause",
+        unit: "ms",
+    },
+    Legacy {
+        old: "ack-timeout-secs",
+        key: "ack-timeout",
+        unit: "s",
+    },
+];
+
+/// `s` with `unit` appended when it is a bare number (`60` → `60s`), as is otherwise.
+pub fn legacy_value(s: &str, unit: &str) -> String {
+    let s = s.trim();
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        format!("{s}{unit}")
+    } else {
+        s.to_string()
     }
-    None
 }
 
-/// The flags `role`'s config file stands for, leaving out what `given` (flags on the command line)
-/// overrides or conflicts with, and what an environment variable sets.
-fn flags_of(role: &str, text: &str, given: &[&str]) -> Result<Vec<String>> {
-    let mut cli = crate::cli::Cli::command();
-    cli.build();
-    let cmd = cli.find_subcommand(role).expect("a role is a subcommand");
-    let arg_of = |name: &str| cmd.get_arguments().find(|a| a.get_long() == Some(name));
-    let given_args: Vec<&clap::Arg> = given.iter().filter_map(|g| arg_of(g)).collect();
-    let doc: toml_edit::DocumentMut = text.parse().context("not valid TOML")?;
-    let mut flags = Vec::new();
-    for (key, item) in doc.iter() {
+/// The defaults of `T` with the file at `path` (if any) over them.
+pub fn load<T: Serialize + DeserializeOwned + Default>(
+    role: &str,
+    path: Option<&Path>,
+    legacy: &[Legacy],
+) -> Result<T> {
+    let Some(path) = path else { return Ok(T::default()) };
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading the config file {}", path.display()))?;
+    from_toml(role, &text, legacy).with_context(|| format!("config file {}", path.display()))
+}
+
+/// The defaults of `T` with the settings of `text` (a TOML file for `basalt role`) over them.
+pub fn from_toml<T: Serialize + DeserializeOwned + Default>(role: &str, text: &str, legacy: &[Legacy]) -> Result<T> {
+    let doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
+        let line = e
+            .span()
+            .map_or(0, |s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+        anyhow!("not valid TOML (line {line}): {}", e.message().trim())
+    })?;
+    let mut settings = as_map(&T::default())?;
+    let mut seen = std::collections::BTreeMap::new();
+    for (written, item) in doc.iter() {
+        let Some(value) = item.as_value() else {
+            bail!("`{written}`: sections are not supported; write `key = value` lines");
+        };
+        let old = legacy.iter().find(|l| l.old == written);
+        let key = old.map_or(written, |l| l.key);
         if key == "config" {
             bail!("`config` cannot name another file");
         }
-        let Some(arg) = arg_of(key) else {
-            bail!("`{key}` is not a setting of `basalt {role}` (see `basalt {role} --help`)");
-        };
-        let Some(value) = item.as_value() else {
-            bail!("`{key}`: sections are not supported; write `flag-name = value` lines");
-        };
-        // Conflicts are declared on one side of a pair: look both ways.
-        let conflicts =
-            |a: &clap::Arg, b: &clap::Arg| cmd.get_arg_conflicts_with(a).iter().any(|c| c.get_id() == b.get_id());
-        let overridden = given.contains(&key)
-            || arg.get_env().is_some_and(|v| std::env::var_os(v).is_some())
-            || given_args.iter().any(|g| conflicts(arg, g) || conflicts(g, arg));
-        if overridden {
-            continue;
+        if !settings.contains_key(key) {
+            bail!("`{written}` is not a setting of `basalt {role}` (see `basalt {role} --print-config`)");
         }
-        match value {
-            toml_edit::Value::Boolean(b) => {
-                if *b.value() {
-                    flags.push(format!("--{key}"));
-                }
-            }
-            toml_edit::Value::Array(a) => {
-                let parts: Vec<String> = a
-                    .iter()
-                    .map(scalar)
-                    .collect::<Result<_>>()
-                    .with_context(|| format!("`{key}`"))?;
-                flags.push(format!("--{key}={}", parts.join(",")));
-            }
-            v => flags.push(format!("--{key}={}", scalar(v).with_context(|| format!("`{key}`"))?)),
+        if let Some(first) = seen.insert(key, written) {
+            bail!("`{written}` and `{first}` are the same setting");
         }
+        let mut json = json_of(value).with_context(|| format!("`{written}`"))?;
+        if let Some(l) = old {
+            json = match json {
+                Value::Number(n) => Value::String(legacy_value(&n.to_string(), l.unit)),
+                Value::String(s) => Value::String(legacy_value(&s, l.unit)),
+                other => other,
+            };
+        }
+        settings.insert(key.to_string(), json);
+        // Deserialized after every entry, so that a wrong value is reported with its key.
+        serde_json::from_value::<T>(Value::Object(settings.clone())).map_err(|e| anyhow!("`{written}`: {e}"))?;
     }
-    Ok(flags)
+    Ok(serde_json::from_value(Value::Object(settings))?)
 }
 
-fn scalar(v: &toml_edit::Value) -> Result<String> {
-    Ok(match v {
-        toml_edit::Value::String(s) => s.value().clone(),
-        toml_edit::Value::Integer(i) => i.value().to_string(),
-        toml_edit::Value::Float(f) => f.value().to_string(),
-        toml_edit::Value::Boolean(b) => b.value().to_string(),
-        _ => bail!("expected a string, number or boolean"),
+/// `config` as TOML that [`from_toml`] reads back: one `key = value` line per setting (keys sorted), and
+/// a comment for a setting that is not set.
+pub fn to_toml<T: Serialize>(role: &str, config: &T) -> Result<String> {
+    let mut out = format!("# Effective settings of `basalt {role}`; `basalt {role} --config FILE` reads this back.\n");
+    for (key, value) in as_map(config)? {
+        match value {
+            Value::Null => writeln!(out, "# {key}: not set")?,
+            v => writeln!(out, "{key} = {}", toml_of(&v).with_context(|| format!("`{key}`"))?)?,
+        }
+    }
+    Ok(out)
+}
+
+/// The CLI with each role flag's default (from the config struct) added to its help.
+pub fn command() -> clap::Command {
+    let cli = crate::cli::Cli::command();
+    let (Ok(nn), Ok(dn)) = (as_map(&NamenodeConfig::default()), as_map(&DatanodeConfig::default())) else {
+        return cli;
+    };
+    cli.mut_arg("namenode", |a| {
+        let help = format!(
+            "{} [default: {}]",
+            a.get_help().unwrap_or(&Default::default()),
+            basalt_common::DEFAULT_NAMENODE_ADDR
+        );
+        a.help(help)
+    })
+    .mut_subcommand("namenode", |c| with_defaults(c, &nn))
+    .mut_subcommand("datanode", |c| with_defaults(c, &dn))
+}
+
+fn with_defaults(cmd: clap::Command, defaults: &Map<String, Value>) -> clap::Command {
+    let shown: Vec<(clap::Id, String)> = cmd
+        .get_arguments()
+        .filter_map(|a| {
+            let text = match defaults.get(a.get_long()?)? {
+                Value::Null => return None,
+                Value::String(s) if s.is_empty() => return None,
+                Value::String(s) => s.clone(),
+                Value::Array(items) if items.is_empty() => "none".into(),
+                v => toml_of(v).ok()?,
+            };
+            Some((a.get_id().clone(), text))
+        })
+        .collect();
+    shown.into_iter().fold(cmd, |cmd, (id, text)| {
+        cmd.mut_arg(id, |a| {
+            let with_default = |h: &clap::builder::StyledStr| format!("{h} [default: {text}]");
+            let help = with_default(a.get_help().unwrap_or(&Default::default()));
+            let long = a.get_long_help().map(with_default);
+            let a = a.help(help);
+            match long {
+                Some(long) => a.long_help(long),
+                None => a,
+            }
+        })
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn os(v: &[&str]) -> Vec<OsString> {
-        v.iter().map(OsString::from).collect()
-    }
-
-    #[test]
-    fn file_entries_become_flags_unless_the_command_line_says_otherwise() {
-        let dir = tempfile::tempdir().unwrap();
-        let f = dir.path().join("nn.toml");
-        std::fs::write(
-            &f,
-            "id = 2\nlisten = \"127.0.0.1:9\"\npeers = [\"1=a:1\", \"2=b:2\"]\nfault-injection = true\nblock-size = \"-1\"\n",
-        )
-        .unwrap();
-        let path = f.to_str().unwrap();
-        let out = expand(os(&[
-            "basalt",
-            "--namenode",
-            "namenode",
-            "namenode",
-            "--config",
-            path,
-            "--id=3",
-        ]))
-        .unwrap();
-        assert_eq!(
-            out,
-            os(&[
-                "basalt",
-                "--namenode",
-                "namenode",
-                "namenode",
-                "--listen=127.0.0.1:9",
-                "--peers=1=a:1,2=b:2",
-                "--fault-injection",
-                "--block-size=-1",
-                "--config",
-                path,
-                "--id=3"
-            ]),
-            "the command line's --id wins; a value starting with '-' stays one token"
-        );
-        // `--join` on the command line leaves out the file's conflicting `peers`.
-        let out = expand(os(&["basalt", "namenode", "--config", path, "--join"])).unwrap();
-        assert!(
-            !out.iter().any(|a| a.to_str().unwrap().starts_with("--peers")),
-            "{out:?}"
-        );
-        // Without --config, or for a client command, nothing changes.
-        let plain = os(&["basalt", "fs", "ls", "/"]);
-        assert_eq!(expand(plain.clone()).unwrap(), plain);
-    }
-
-    #[test]
-    fn bad_files_are_clear_errors() {
-        let dir = tempfile::tempdir().unwrap();
-        let f = dir.path().join("bad.toml");
-        for (text, needle) in [
-            ("id = ", "not valid TOML"),
-            ("[namenode]\nid = 1\n", "sections are not supported"),
-            ("peers = [{ a = 1 }]\n", "expected a string"),
-            ("colour = \"blue\"\n", "`colour` is not a setting of `basalt namenode`"),
-        ] {
-            std::fs::write(&f, text).unwrap();
-            let e = expand(os(&["basalt", "namenode", "--config", f.to_str().unwrap()])).unwrap_err();
-            assert!(format!("{e:#}").contains(needle), "{text:?}: {e:#}");
-        }
-        let e = expand(os(&["basalt", "datanode", "--config", "/nonexistent.toml"])).unwrap_err();
-        assert!(format!("{e:#}").contains("reading the config file /nonexistent.toml"));
-    }
-
-    #[test]
-    fn the_deploy_examples_parse() {
-        use clap::Parser;
-        for (role, text) in [
-            ("namenode", include_str!("../../deploy/config/namenode.toml")),
-            ("datanode", include_str!("../../deploy/config/datanode.toml")),
-        ] {
-            let mut argv = vec!["basalt".to_string(), role.to_string()];
-            argv.extend(flags_of(role, text, &[]).unwrap());
-            if let Err(e) = crate::cli::Cli::try_parse_from(&argv) {
-                panic!("{role}: {e}");
-            }
-        }
+/// A config struct as a JSON object, one entry per setting.
+fn as_map<T: Serialize>(config: &T) -> Result<Map<String, Value>> {
+    match serde_json::to_value(config)? {
+        Value::Object(map) => Ok(map),
+        _ => bail!("a config is a struct"),
     }
 }
+
+/// A TOML value as JSON, for serde; what no setting can hold is refused here.
+fn json_of(v: &toml_edit::Value) -> Result<Value> {
+    use toml_edit::Value as T;
+    Ok(match v {
+        T::String(s) => Value::String(s.value().clone()),
+        T::Integer(i) => Value::from(*i.value()),
+        T::Float(f) => {
+            let x = *f.value();
+            Value::Number(serde_json::Number::from_f64(x).ok_or_else(|| anyhow!("{x} is not a finite number"))?)
+        }
+        T::Boolean(b) => Value::Bool(*b.value()),
+        T::Array(a) => Value::Array(a.iter().map(json_of).collect::<Result<_>>()?),
+        T::Datetime(_) => bail!("dates are not supported"),
+        T::InlineTable(_) => bail!("tables are not supported; write `key = value` lines"),
+    })
+}
+
+/// A JSON value (of a setting) as a TOML value.
+fn toml_of(v: &Value) -> Result<String> {
+    Ok(match v {
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => quote(s),
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(toml_of).collect::<Result<_>>()?;
+            format!("[{}]", items.join(", "))
+        }
+        Value::Null | Value::Object(_) => bail!("no TOML form for {v}"),
+    })
+}
+
+/// `s` as a TOML basic string.
+fn quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -24,9 +24,13 @@ pub struct LocalArgs {
     /// Address of the (first) namenode.
     #[arg(long, default_value = basalt_common::DEFAULT_NAMENODE_ADDR)]
     pub listen: SocketAddr,
-    /// Default block size of new files.
-    #[arg(long, default_value = "64MiB")]
-    pub block_size: String,
+    /// Default block size of new files (default: the namenode's).
+    #[arg(long, value_parser = block_size)]
+    pub block_size: Option<u64>,
+}
+
+fn block_size(s: &str) -> Result<u64, String> {
+    basalt_common::units::parse_bytes(s).map_err(|e| e.to_string())
 }
 
 struct Role {
@@ -104,27 +108,25 @@ pub async fn run(args: LocalArgs) -> Result<ExitCode> {
             format!("namenode-{}", i + 1)
         };
         let data = dir.join(&name);
-        roles.push(spawn(
-            &name,
-            &[
-                "namenode".into(),
-                "--id".into(),
-                (i + 1).to_string(),
-                "--peers".into(),
-                peers.clone(),
-                "--data-dir".into(),
-                data.display().to_string(),
-                "--listen".into(),
-                member.clone(),
-                "--replication".into(),
-                replication.clone(),
-                "--block-size".into(),
-                args.block_size.clone(),
-                "--dead-interval-secs".into(),
-                "10".into(),
-            ],
-            &logs.join(format!("{name}.log")),
-        )?);
+        let mut nn_args: Vec<String> = vec![
+            "namenode".into(),
+            "--id".into(),
+            (i + 1).to_string(),
+            "--peers".into(),
+            peers.clone(),
+            "--data-dir".into(),
+            data.display().to_string(),
+            "--listen".into(),
+            member.clone(),
+            "--replication".into(),
+            replication.clone(),
+            "--dead-interval".into(),
+            "10s".into(),
+        ];
+        if let Some(size) = args.block_size {
+            nn_args.extend(["--block-size".into(), basalt_common::units::format_bytes_exact(size)]);
+        }
+        roles.push(spawn(&name, &nn_args, &logs.join(format!("{name}.log")))?);
     }
     for i in 1..=args.datanodes {
         roles.push(spawn(

@@ -20,9 +20,9 @@ use std::process::ExitCode;
     propagate_version = true
 )]
 pub struct Cli {
-    /// Namenode (metadata member) addresses, comma-separated.
-    #[arg(long, global = true, env = "BASALT_NAMENODE", default_value = basalt_common::DEFAULT_NAMENODE_ADDR)]
-    pub namenode: String,
+    /// Namenode (metadata member) addresses, comma-separated; for a datanode, replaces its config file's.
+    #[arg(long, global = true, env = "BASALT_NAMENODE")]
+    pub namenode: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -60,22 +60,28 @@ pub enum Command {
 impl Command {
     /// A command that prints for a user (as opposed to a long-running server role).
     pub fn is_client(&self) -> bool {
-        matches!(
-            self,
-            Command::Fs { .. } | Command::Cluster { .. } | Command::Admin { .. } | Command::Bench { .. }
-        )
+        match self {
+            Command::Fs { .. } | Command::Cluster { .. } | Command::Admin { .. } | Command::Bench { .. } => true,
+            Command::Namenode(args) => args.print_config,
+            Command::Datanode(args) => args.print_config,
+            Command::Local(_) => false,
+        }
     }
 }
 
-pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+/// Runs the command `cli` parsed from `matches` (which tell a role's flags from its variables).
+pub async fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<ExitCode> {
+    let given = matches.subcommand().map_or(matches, |(_, m)| m);
+    let namenode = cli.namenode.as_deref().unwrap_or(basalt_common::DEFAULT_NAMENODE_ADDR);
     match cli.command {
-        Command::Fs { cmd } => fs::run(&cli.namenode, cmd).await,
-        Command::Cluster { cmd } => cluster::run(&cli.namenode, cmd).await,
-        Command::Admin { cmd } => admin::run(&cli.namenode, cmd).await,
-        Command::Namenode(args) => roles::namenode(args).await,
-        Command::Datanode(args) => roles::datanode(&cli.namenode, args).await,
+        Command::Fs { cmd } => fs::run(namenode, cmd).await,
+        Command::Cluster { cmd } => cluster::run(namenode, cmd).await,
+        Command::Admin { cmd } => admin::run(namenode, cmd).await,
+        Command::Namenode(args) => roles::namenode(args, given).await,
+        // A datanode's list may come from its config file: only a given --namenode replaces it.
+        Command::Datanode(args) => roles::datanode(cli.namenode.as_deref(), args, given).await,
         Command::Local(args) => local::run(args).await,
-        Command::Bench { cmd } => bench::run(&cli.namenode, cmd).await,
+        Command::Bench { cmd } => bench::run(namenode, cmd).await,
     }
 }
 

@@ -33,10 +33,12 @@ pub async fn start_node(dir: &std::path::Path, namenodes: Vec<String>) -> Datano
     start_node_with(dir, |c| c.namenodes = namenodes).await
 }
 
-/// A datanode on loopback port 0 in `dir`, its config adjusted by `adjust`.
+/// A datanode on loopback port 0 in `dir`, reporting to no namenode (the default, 127.0.0.1:8020, may be a
+/// real cluster on this machine), its config adjusted by `adjust`.
 pub async fn start_node_with(dir: &std::path::Path, adjust: impl FnOnce(&mut DatanodeConfig)) -> Datanode {
     let mut config = DatanodeConfig::new(dir);
     config.listen = "127.0.0.1:0".parse().unwrap();
+    config.namenodes = Vec::new();
     config.heartbeat_interval = Duration::from_millis(50);
     adjust(&mut config);
     Datanode::start(config).await.unwrap()
