@@ -1,7 +1,9 @@
 //! The file system under faults: pipeline recovery, lease recovery and append, decommission, orphan
 //! replicas, and a chaos run of writers and readers while datanodes die and come back.
 
-use crate::harness::{BIN, DEADLINE, Opts, TestCluster, bytes, fails_with, ok, replica_files, stdout, wait_until};
+use crate::harness::{
+    BIN, DEADLINE, Opts, TestCluster, bytes, fails_with, ok, replica_files, stdout, test_rng, wait_until,
+};
 use basalt_client::{Client, CreateOptions};
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -71,7 +73,7 @@ async fn a_hung_pipeline_datanode_is_bypassed() {
     };
     let mut w = client.create("/hung", opts).await.unwrap();
     w.write(&data[..5 * MIB]).await.unwrap();
-    let victim = fastrand::usize(..3);
+    let victim = test_rng("a_hung_pipeline_datanode_is_bypassed").usize(..3);
     c.dns[victim].as_ref().unwrap().signal(libc::SIGSTOP);
     c.add_datanode();
     let started = std::time::Instant::now();
@@ -133,7 +135,7 @@ async fn a_crashed_writers_file_is_recovered_and_can_be_appended() {
         got[..] == data[..got.len()],
         "the recovered file is not a prefix of what was written"
     );
-    assert!(c.logs().contains("lease recovered"));
+    assert!(c.log_contains("lease recovered"));
     wait_until("fsck healthy", DEADLINE, || async { c.fsck_healthy() }).await;
     // A new writer appends.
     let extra = bytes(300_000, 23);
@@ -240,7 +242,7 @@ async fn replicas_no_file_owns_are_deleted_after_the_grace_period() {
         replica_files(&dn0.join("current")).is_empty()
     })
     .await;
-    assert!(c.logs().contains("replicas no file needs queued for deletion"));
+    assert!(c.log_contains("replicas no file needs queued for deletion"));
 }
 
 /// Several writers and readers while a datanode at a time is killed and restarted: every file whose
@@ -253,18 +255,21 @@ async fn chaos_writers_and_readers_while_datanodes_die_and_return() {
         ..Opts::default()
     })
     .await;
+    // Victims, sizes and read picks all derive from one printed seed.
+    let mut rng = test_rng("chaos_writers_and_readers_while_datanodes_die_and_return");
     let closed: Arc<Mutex<Vec<(String, u64, usize)>>> = Arc::default();
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut tasks = Vec::new();
     for w in 0..3u64 {
         let client = c.client();
         let (closed, stop) = (closed.clone(), stop.clone());
+        let mut wrng = rng.fork();
         tasks.push(tokio::spawn(async move {
             let mut failed = 0;
             let mut i = 0u64;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 let seed = w * 1000 + i;
-                let len = (fastrand::u64(..) % 700_000) as usize;
+                let len = wrng.usize(..700_000);
                 let path = format!("/chaos/w{w}/f{i}");
                 i += 1;
                 let opts = CreateOptions {
@@ -284,12 +289,13 @@ async fn chaos_writers_and_readers_while_datanodes_die_and_return() {
     }
     let reader = {
         let (client, closed, stop) = (c.remote_client(), closed.clone(), stop.clone());
+        let mut rrng = rng.fork();
         tokio::spawn(async move {
             let mut reads = 0;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 let pick = {
                     let v = closed.lock().unwrap();
-                    (!v.is_empty()).then(|| v[fastrand::usize(..v.len())].clone())
+                    (!v.is_empty()).then(|| v[rrng.usize(..v.len())].clone())
                 };
                 let Some((path, seed, len)) = pick else {
                     tokio::task::yield_now().await;
@@ -317,7 +323,8 @@ async fn chaos_writers_and_readers_while_datanodes_die_and_return() {
     };
     for _round in 0..4 {
         progress(3).await;
-        let victim = fastrand::usize(..4);
+        let victim = rng.usize(..4);
+        eprintln!("chaos: killing datanode {victim}");
         c.kill_datanode(victim);
         progress(3).await;
         c.restart_datanode(victim);
