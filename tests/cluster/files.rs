@@ -24,7 +24,9 @@ async fn sizes_round_trip_via_library() {
         assert_eq!(st.length, size as u64, "{path}");
         assert_eq!(st.block_count, (size as u64).div_ceil(BLOCK), "{path}");
         assert!(!st.under_construction);
-        // Short-circuit (same host) and remote reads both return the same bytes.
+        // Short-circuit (same host) and remote reads both return the same bytes, each by its own path:
+        // every byte of the local client's read came from a memory map, none over the network.
+        let (local_before, remote_before) = (client.read_stats(), remote.read_stats());
         assert!(
             client.read_all(&path).await.unwrap() == data,
             "{path}: short-circuit read differs"
@@ -33,6 +35,20 @@ async fn sizes_round_trip_via_library() {
             remote.read_all(&path).await.unwrap() == data,
             "{path}: remote read differs"
         );
+        let (local, remote_stats) = (client.read_stats(), remote.read_stats());
+        assert_eq!(
+            local.short_circuit_bytes - local_before.short_circuit_bytes,
+            size as u64,
+            "{path}: {local:?}"
+        );
+        assert_eq!(local.network_bytes, 0, "{path}: the local client read over the network: {local:?}");
+        assert_eq!(local.short_circuit_fallbacks, 0, "{path}: {local:?}");
+        assert_eq!(
+            remote_stats.network_bytes - remote_before.network_bytes,
+            size as u64,
+            "{path}: {remote_stats:?}"
+        );
+        assert_eq!(remote_stats.short_circuit_bytes, 0, "{path}: {remote_stats:?}");
     }
 }
 
