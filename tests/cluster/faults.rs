@@ -2,7 +2,8 @@
 //! replicas, and a chaos run of writers and readers while datanodes die and come back.
 
 use crate::harness::{
-    BIN, DEADLINE, Opts, TestCluster, bytes, fails_with, ok, replica_files, stdout, test_rng, wait_until,
+    BIN, DEADLINE, Opts, TestCluster, block_ids, bytes, fails_with, ok, replica_files, stdout, test_rng,
+    wait_until,
 };
 use basalt_client::{Client, CreateOptions};
 use std::io::Write;
@@ -162,6 +163,10 @@ async fn a_crashed_writers_file_is_recovered_and_can_be_appended() {
     assert_eq!(client.stat("/crashed").await.unwrap().length, want.len() as u64 + 1);
 }
 
+/// Decommission drains a node: every block gets its 3 replicas on the other nodes' disks before the node
+/// is "decommissioned" (checked on disk: the namenode would count the drained node's replicas as live
+/// for its whole dead interval after it is killed). Cancelled, the node is back in service and the
+/// replicas its return makes surplus are deleted from disk.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn decommission_drains_a_datanode_before_it_leaves() {
     let mut c = TestCluster::start(Opts {
@@ -177,9 +182,15 @@ async fn decommission_drains_a_datanode_before_it_leaves() {
         create_parent: true,
         ..Default::default()
     };
+    let mut blocks = Vec::new();
     for (p, d) in &files {
         client.write_all(p, d, opts.clone()).await.unwrap();
+        blocks.extend(block_ids(&client, p).await);
     }
+    wait_until("3 replicas of every block on disk", DEADLINE, || async {
+        c.replica_counts(&blocks, c.all_dns()).iter().all(|&n| n == 3)
+    })
+    .await;
     let st = client.cluster_status().await.unwrap();
     let victim = st
         .datanodes
@@ -189,24 +200,55 @@ async fn decommission_drains_a_datanode_before_it_leaves() {
         .info
         .clone()
         .unwrap();
+    let victim_no = c
+        .dns
+        .iter()
+        .position(|d| d.as_ref().is_some_and(|p| p.addr == victim.addr))
+        .unwrap();
+    let held = c.replica_counts(&blocks, [victim_no]).iter().filter(|&&n| n > 0).count();
+    assert!(held > 0, "the victim holds no replica");
+    let others = || c.all_dns().filter(move |&i| i != victim_no);
     let out = stdout(&ok(c.cli(&["admin", "decommission", &victim.addr])));
     assert!(out.contains("decommissioning"), "{out}");
-    wait_until("the datanode is decommissioned", DEADLINE, || async {
+    let admin_state = || async {
         let st = client.cluster_status().await.unwrap();
         st.datanodes
             .iter()
-            .any(|d| d.info.as_ref().is_some_and(|i| i.id == victim.id) && d.admin_state == "decommissioned")
+            .find(|d| d.info.as_ref().is_some_and(|i| i.id == victim.id))
+            .map(|d| d.admin_state.clone())
+            .unwrap()
+    };
+    wait_until("the datanode is decommissioned", DEADLINE, || async {
+        admin_state().await == "decommissioned"
     })
     .await;
     let status = stdout(&ok(c.cli(&["cluster", "status"])));
     assert!(status.contains("decommissioned"), "{status}");
-    // Every block has its 3 replicas elsewhere: the node can go.
-    c.kill_datanode_at(&victim.addr);
+    // Every block has its 3 replicas on the other nodes' disks: the node can go.
+    let elsewhere = c.replica_counts(&blocks, others());
+    assert!(
+        elsewhere.iter().all(|&n| n >= 3),
+        "replicas per block on the other nodes: {elsewhere:?}"
+    );
+    c.kill_datanode(victim_no);
     let remote = c.remote_client();
     for (p, d) in &files {
         assert!(remote.read_all(p).await.unwrap() == *d, "{p} differs");
     }
-    assert!(c.fsck_healthy());
+    // Back (on a new port: named by its id now), and put in service again: its replicas are surplus
+    // now, and the surplus goes from disk.
+    c.restart_datanode(victim_no);
+    c.wait_ready().await;
+    let out = stdout(&ok(c.cli(&["admin", "decommission", "--cancel", &victim.id.to_string()])));
+    assert!(out.contains("in service"), "{out}");
+    assert_eq!(admin_state().await, "in service");
+    let status = stdout(&ok(c.cli(&["cluster", "status"])));
+    assert!(!status.contains("decommission"), "{status}");
+    wait_until("exactly 3 replicas of every block on disk", DEADLINE, || async {
+        c.replica_counts(&blocks, c.all_dns()).iter().all(|&n| n == 3)
+    })
+    .await;
+    wait_until("fsck healthy", DEADLINE, || async { c.fsck_healthy() }).await;
     // An unknown node is a clear error.
     fails_with(
         c.cli(&["admin", "decommission", "127.0.0.1:1"]),
