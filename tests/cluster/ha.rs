@@ -261,41 +261,63 @@ async fn membership_changes_transfer_and_disk_loss() {
     );
 }
 
+/// Four clients create, delete and stat three paths through two leader failovers; the history must be
+/// linearizable. Only an operation whose outcome the client could not learn (a timeout, no reachable
+/// leader: `Unavailable`) is recorded as unknown; any other error fails the test, and enough
+/// operations must have been acknowledged, so a run of mostly errors cannot pass.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn history_across_failovers_is_linearizable() {
     use crate::linearizability::{Event, History, Op, Outcome, check};
     use basalt_common::ErrorKind;
-    use std::sync::Arc;
+    use std::sync::{Arc, Mutex};
 
+    /// Acknowledged operations needed in each phase (before and after each failover).
+    const PER_PHASE: usize = 40;
     let mut c = HaCluster::start(3, 1).await;
     c.client().mkdirs("/lin", false).await.unwrap();
     let history = Arc::new(History::new());
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let unexpected: Arc<Mutex<Vec<String>>> = Arc::default();
+    let mut seeds = crate::harness::test_rng("history_across_failovers_is_linearizable");
     let mut clients = Vec::new();
     for client_no in 0..4 {
         let (client, history, stop) = (c.client(), history.clone(), stop.clone());
+        let unexpected = unexpected.clone();
+        let mut rng = seeds.fork();
         clients.push(tokio::spawn(async move {
-            let mut rng = fastrand::Rng::with_seed(client_no as u64);
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 let path = format!("/lin/p{}", rng.usize(..3));
                 let op = [Op::Create, Op::Delete, Op::Exists][rng.usize(..3)];
                 let call = history.start();
-                let outcome = match op {
+                let result = match op {
                     Op::Create => match client.mkdirs(&path, false).await {
-                        Ok(()) => Outcome::Ok,
-                        Err(e) if e.kind() == ErrorKind::AlreadyExists => Outcome::AlreadyExists,
-                        Err(_) => Outcome::Unknown,
+                        Ok(()) => Ok(Outcome::Ok),
+                        Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(Outcome::AlreadyExists),
+                        Err(e) => Err(e),
                     },
                     Op::Delete => match client.delete(&path, false).await {
-                        Ok(()) => Outcome::Ok,
-                        Err(e) if e.kind() == ErrorKind::NotFound => Outcome::NotFound,
-                        Err(_) => Outcome::Unknown,
+                        Ok(()) => Ok(Outcome::Ok),
+                        Err(e) if e.kind() == ErrorKind::NotFound => Ok(Outcome::NotFound),
+                        Err(e) => Err(e),
                     },
                     Op::Exists => match client.stat(&path).await {
-                        Ok(_) => Outcome::Present,
-                        Err(e) if e.kind() == ErrorKind::NotFound => Outcome::Absent,
-                        Err(_) => Outcome::Unknown,
+                        Ok(_) => Ok(Outcome::Present),
+                        Err(e) if e.kind() == ErrorKind::NotFound => Ok(Outcome::Absent),
+                        Err(e) => Err(e),
                     },
+                };
+                let outcome = match result {
+                    Ok(o) => o,
+                    // Timed out or no leader reachable: it may or may not have taken effect.
+                    Err(e) if e.kind() == ErrorKind::Unavailable => Outcome::Unknown,
+                    Err(e) => {
+                        unexpected
+                            .lock()
+                            .unwrap()
+                            .push(format!("client {client_no}: {op:?} {path}: {e} ({})", e.kind()));
+                        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                        return;
+                    }
                 };
                 let ret = history.start();
                 history.record(Event {
@@ -309,15 +331,19 @@ async fn history_across_failovers_is_linearizable() {
             }
         }));
     }
+    let failed = || !unexpected.lock().unwrap().is_empty();
     // Two failovers while the clients run: kill the leader, let the group settle, bring it back.
     for _ in 0..2 {
-        let before = history.len();
-        wait_until("progress", DEADLINE, || async { history.len() > before + 40 }).await;
+        let before = history.acknowledged();
+        wait_until("acknowledged operations", DEADLINE, || async {
+            failed() || history.acknowledged() >= before + PER_PHASE
+        })
+        .await;
         let leader = c.leader().await;
         c.nns[leader].take().unwrap().kill();
-        let after_kill = history.len();
-        wait_until("progress after the failover", DEADLINE, || async {
-            history.len() > after_kill + 40
+        let after_kill = history.acknowledged();
+        wait_until("acknowledged operations after the failover", DEADLINE, || async {
+            failed() || history.acknowledged() >= after_kill + PER_PHASE
         })
         .await;
         c.nns[leader] = Some(c.spawn_member(leader));
@@ -326,8 +352,23 @@ async fn history_across_failovers_is_linearizable() {
     for t in clients {
         t.await.unwrap();
     }
+    let unexpected = unexpected.lock().unwrap().clone();
+    assert!(
+        unexpected.is_empty(),
+        "errors other than unavailability: {unexpected:?}"
+    );
     let events = history.events();
-    assert!(events.len() > 160, "only {} operations recorded", events.len());
+    let acknowledged = history.acknowledged();
+    eprintln!(
+        "linearizability: {} operations, {acknowledged} acknowledged, {} unknown",
+        events.len(),
+        events.len() - acknowledged
+    );
+    assert!(
+        acknowledged >= 4 * PER_PHASE,
+        "only {acknowledged} of {} operations acknowledged",
+        events.len()
+    );
     if let Err(why) = check(&events) {
         panic!("history of {} operations is not linearizable: {why}", events.len());
     }
