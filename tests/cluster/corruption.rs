@@ -67,6 +67,8 @@ async fn reads_fail_over_from_a_corrupt_replica() {
     .await;
 }
 
+/// The block scanner finds a corrupt replica without any reader; while no good copy can be made, fsck
+/// reports it and exits 1; then a good copy replaces it, byte for byte the original.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scanner_moves_a_corrupt_replica_aside_and_it_is_replaced() {
     let c = TestCluster::start(Opts {
@@ -80,24 +82,47 @@ async fn scanner_moves_a_corrupt_replica_aside_and_it_is_replaced() {
         ..Default::default()
     };
     c.client().write_all("/scanned", &data, opts).await.unwrap();
-    let dn0 = c.dir.path().join("dn0");
+    let dn0 = c.dn_dir(0);
     let victim = replica_files(&dn0.join("current")).into_iter().next().unwrap();
+    let original = std::fs::read(&victim).unwrap();
+    // The other holders are frozen (SIGSTOP: no heartbeats, so no copy orders, and still live for the
+    // 30 s dead interval): nothing can replace the replica yet.
+    for i in [1, 2] {
+        c.dns[i].as_ref().unwrap().signal(libc::SIGSTOP);
+    }
     flip_byte(&victim, 10, 0x01);
-    // The scanner finds it without any reader: moved aside, reported, and a good copy replaces it.
+    // The scanner finds it without any reader: moved aside and reported; fsck fails meanwhile.
     wait_until("the corrupt replica moved aside", DEADLINE, || async {
         moved_aside(&dn0) > 0
     })
     .await;
+    wait_until("fsck fails on the corrupt replica", DEADLINE, || async {
+        let o = c.cli(&["fs", "fsck", "/"]);
+        let out = stdout(&o);
+        o.status.code() == Some(1) && out.contains("corrupt 1") && out.contains("/scanned: ")
+    })
+    .await;
+    let fsck = stdout(&c.cli(&["fs", "fsck", "/"]));
+    assert!(fsck.contains("CORRUPT REPLICA in 1 block(s)"), "{fsck}");
+    for i in [1, 2] {
+        c.dns[i].as_ref().unwrap().signal(libc::SIGCONT);
+    }
+    // A good copy lands in the same place (written aside and renamed in: once there, it is whole).
+    wait_until("the replacement replica is in place", DEADLINE, || async {
+        victim.metadata().is_ok_and(|m| m.len() == original.len() as u64)
+    })
+    .await;
+    assert!(
+        std::fs::read(&victim).unwrap() == original,
+        "the replacement differs from the original replica"
+    );
     wait_until("every block back to 3 replicas", DEADLINE, || async {
         let o = c.cli(&["fs", "fsck", "/"]);
         let out = stdout(&o);
-        out.contains("9 live replicas") && out.contains("under-replicated 0")
+        o.status.success() && out.contains("9 live replicas") && out.contains("under-replicated 0")
     })
     .await;
-    let restored = std::fs::read(&victim).unwrap();
-    let fresh = c.remote_client().read_all("/scanned").await.unwrap();
-    assert!(fresh == data);
-    assert!(!restored.is_empty());
+    assert!(c.remote_client().read_all("/scanned").await.unwrap() == data);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

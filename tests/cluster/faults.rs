@@ -3,7 +3,7 @@
 
 use crate::harness::{
     BIN, DEADLINE, Opts, TestCluster, block_ids, bytes, fails_with, ok, replica_files, stdout, test_rng,
-    wait_until,
+    tmp_replicas, wait_until,
 };
 use basalt_client::{Client, CreateOptions};
 use std::io::Write;
@@ -30,6 +30,15 @@ async fn pipeline_recovers_when_a_datanode_dies_mid_block() {
     let mut w = client.create("/pipeline", opts).await.unwrap();
     // One whole block and a quarter of the next: every datanode is in the pipeline (3 nodes, RF 3).
     w.write(&data[..5 * MIB]).await.unwrap();
+    // The second block's replica on a survivor, being written at its first generation stamp.
+    let open_block = std::cell::Cell::new(None);
+    wait_until("the second block is open on datanode 1", DEADLINE, || async {
+        let first = block_ids(&client, "/pipeline").await.first().copied();
+        open_block.set(tmp_replicas(&c.dn_dir(1)).into_iter().find(|&(id, _)| Some(id) != first));
+        open_block.get().is_some()
+    })
+    .await;
+    let (block2, old_stamp) = open_block.get().unwrap();
     c.kill_datanode(0);
     // A replacement joins, so later blocks can have 3 replicas again.
     c.add_datanode();
@@ -37,11 +46,20 @@ async fn pipeline_recovers_when_a_datanode_dies_mid_block() {
     w.write(&data[5 * MIB..]).await.unwrap();
     w.close().await.unwrap();
     assert!(client.read_all("/pipeline").await.unwrap() == data, "read back differs");
-    let logs = c.logs();
+    // The recovery gave the block a new generation stamp: the namenode's block and the survivors'
+    // finalized replicas carry it (the lost node's replica, if it ever came back, would be stale).
+    let located = client.block_locations("/pipeline").await.unwrap();
+    let b2 = located[1].block.unwrap();
+    assert_eq!(b2.block_id, block2);
     assert!(
-        logs.contains("pipeline recovered"),
-        "the namenode saw no pipeline recovery:\n{logs}"
+        b2.gen_stamp > old_stamp,
+        "{block2} still at generation stamp {} (was {old_stamp}): no pipeline recovery",
+        b2.gen_stamp
     );
+    for i in [1, 2] {
+        let r = c.disk_replicas(i).into_iter().find(|r| r.block == block2);
+        assert_eq!(r.map(|r| r.gen_stamp), Some(b2.gen_stamp), "datanode {i}");
+    }
     // The block written by two survivors is copied back to 3 replicas once the file is closed.
     wait_until("every block at 3 live replicas", DEADLINE, || async {
         c.fsck_healthy()
