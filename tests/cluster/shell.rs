@@ -1,6 +1,6 @@
 //! `basalt fs` behaves like the HDFS shell.
 
-use crate::harness::{Opts, TestCluster, bytes, ok, stdout};
+use crate::harness::{Opts, TestCluster, bytes, fails_with, ok, stdout};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn put_get_cat_round_trip() {
@@ -40,12 +40,59 @@ async fn put_get_cat_round_trip() {
     let st = stdout(&ok(c.cli(&["fs", "stat", "/multi/b.txt"])));
     assert!(st.contains("Replication: 2"), "{st}");
     // -f overwrites; without it the put fails.
-    crate::harness::fails_with(
+    fails_with(
         c.cli(&["fs", "put", a.to_str().unwrap(), "/multi/b.txt"]),
         "already exists",
     );
     ok(c.cli(&["fs", "put", "-f", a.to_str().unwrap(), "/multi/b.txt"]));
     assert_eq!(stdout(&ok(c.cli(&["fs", "cat", "/multi/b.txt"]))), "alpha\n");
+
+    // get keeps an existing local file ("File exists", as hdfs dfs -get) unless -f.
+    let kept = local.join("kept");
+    std::fs::write(&kept, b"precious").unwrap();
+    let k = kept.to_str().unwrap();
+    fails_with(
+        c.cli(&["fs", "get", "/multi/a.txt", k]),
+        &format!("get: {k}: File exists"),
+    );
+    assert_eq!(std::fs::read(&kept).unwrap(), b"precious");
+    // Into a directory, the file of the same name in it counts.
+    let into = local.join("into");
+    std::fs::create_dir(&into).unwrap();
+    std::fs::write(into.join("a.txt"), b"also precious").unwrap();
+    fails_with(
+        c.cli(&["fs", "get", "/multi/a.txt", into.to_str().unwrap()]),
+        "a.txt: File exists",
+    );
+    assert_eq!(std::fs::read(into.join("a.txt")).unwrap(), b"also precious");
+    ok(c.cli(&["fs", "get", "-f", "/multi/a.txt", k]));
+    assert_eq!(std::fs::read(&kept).unwrap(), b"alpha\n");
+    let leftovers: Vec<_> = std::fs::read_dir(&local)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with("basalt-part"))
+        .collect();
+    assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
+
+    // append needs -c for a missing file; `-` appends stdin; each append session starts a new block.
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    fails_with(c.cli(&["fs", "append", a, "/app"]), "no such file or directory");
+    ok(c.cli(&["fs", "append", "-c", a, "/app"]));
+    ok(c.cli_stdin(&["fs", "append", "-", "/app"], b"from stdin\n"));
+    ok(c.cli(&["fs", "append", a, b, "/app"]));
+    assert_eq!(
+        stdout(&ok(c.cli(&["fs", "cat", "/app"]))),
+        "alpha\nfrom stdin\nalpha\nbeta\n"
+    );
+    let st = stdout(&ok(c.cli(&["fs", "stat", "/app"])));
+    assert!(st.contains("Size: 28 bytes") && st.contains("Blocks: 3"), "{st}");
+    // A big stdin append spans blocks (128 KiB here) and reads back whole.
+    let big = bytes(300_000, 120);
+    ok(c.cli(&["fs", "put", "--block-size", "128KiB", k, "/big-append"]));
+    ok(c.cli_stdin(&["fs", "append", "-", "/big-append"], &big));
+    let mut want = b"alpha\n".to_vec();
+    want.extend_from_slice(&big);
+    assert!(ok(c.cli(&["fs", "cat", "/big-append"])).stdout == want, "stdin append differs");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
