@@ -110,9 +110,13 @@ async fn a_hung_pipeline_datanode_is_bypassed() {
     .await;
 }
 
+/// A writer killed mid-block: lease recovery closes its file at a length the replicas agree on, and it
+/// can be appended. A writer killed right after finishing a block, with one holder down during the
+/// recovery: that holder's replica keeps the old generation stamp, and when it returns the stale
+/// replica is deleted and a current copy takes its place.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crashed_writers_file_is_recovered_and_can_be_appended() {
-    let c = TestCluster::start(Opts {
+    let mut c = TestCluster::start(Opts {
         lease_hard_limit_secs: 2.0,
         ..Opts::default()
     })
@@ -179,6 +183,56 @@ async fn a_crashed_writers_file_is_recovered_and_can_be_appended() {
     );
     w.close().await.unwrap();
     assert_eq!(client.stat("/crashed").await.unwrap().length, want.len() as u64 + 1);
+
+    // Exactly one 1 MiB block from a writer that then hangs: the block is finalized on all three nodes
+    // at its first stamp, the file still open.
+    let known: Vec<u64> = block_ids(&client, "/crashed").await;
+    let one = bytes(MIB, 25);
+    let mut writer = Command::new(BIN)
+        .args(["fs", "put", "--block-size", "1MiB", "-", "/stale"])
+        .env("BASALT_NAMENODE", c.nn_addr())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    writer.stdin.as_mut().unwrap().write_all(&one).unwrap();
+    let first = std::cell::Cell::new(None);
+    wait_until("the block finalized on every datanode", DEADLINE, || async {
+        let new_on = |i| {
+            c.disk_replicas(i)
+                .into_iter()
+                .find(|r| !known.contains(&r.block))
+                .map(|r| (r.block, r.gen_stamp))
+        };
+        first.set(new_on(0));
+        first.get().is_some() && (1..3).all(|i| new_on(i) == first.get())
+    })
+    .await;
+    let (block, old_stamp) = first.get().unwrap();
+    c.kill_datanode(0);
+    writer.kill().unwrap();
+    writer.wait().unwrap();
+    wait_until("the lease is recovered without datanode 0", DEADLINE, || async {
+        client.stat("/stale").await.is_ok_and(|s| !s.under_construction)
+    })
+    .await;
+    assert_eq!(client.stat("/stale").await.unwrap().length, MIB as u64);
+    let stamp = client.block_locations("/stale").await.unwrap()[0].block.unwrap().gen_stamp;
+    assert!(stamp > old_stamp, "recovery kept stamp {stamp} (was {old_stamp})");
+    let on_disk = |c: &TestCluster, i| {
+        c.disk_replicas(i)
+            .into_iter()
+            .find(|r| r.block == block)
+            .map(|r| r.gen_stamp)
+    };
+    assert_eq!(on_disk(&c, 0), Some(old_stamp), "datanode 0 was down: its replica is the old one");
+    c.restart_datanode(0);
+    wait_until("the stale replica replaced by a current one", DEADLINE, || async {
+        (0..3).all(|i| on_disk(&c, i) == Some(stamp))
+    })
+    .await;
+    assert!(c.remote_client().read_all("/stale").await.unwrap() == one);
 }
 
 /// Decommission drains a node: every block gets its 3 replicas on the other nodes' disks before the node

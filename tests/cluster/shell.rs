@@ -1,6 +1,6 @@
 //! `basalt fs` behaves like the HDFS shell.
 
-use crate::harness::{Opts, TestCluster, bytes, fails_with, ok, stdout};
+use crate::harness::{DEADLINE, Opts, TestCluster, block_ids, bytes, fails_with, ok, replica_files, stdout, wait_until};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn put_get_cat_round_trip() {
@@ -138,12 +138,33 @@ async fn namespace_commands() {
     let st = stdout(&ok(c.cli(&["fs", "stat", "/a/b/c/moved"])));
     assert!(st.contains("Size: 300000 bytes") && st.contains("Blocks: 3"), "{st}");
 
-    ok(c.cli(&["fs", "setrep", "2", "/a/b/c/moved"]));
+    // setrep changes the replicas on disk, down (surplus deleted) and up (copies made).
+    let blocks = block_ids(&c.client(), "/a/b/c/moved").await;
+    let replicas_on_disk = |n: usize| {
+        let c = &c;
+        let blocks = &blocks;
+        move || async move { c.replica_counts(blocks, c.all_dns()).iter().all(|&k| k == n) }
+    };
+    wait_until("3 replicas of each block on disk", DEADLINE, replicas_on_disk(3)).await;
+    let out = stdout(&ok(c.cli(&["fs", "setrep", "2", "/a/b/c/moved"])));
+    assert!(out.contains("Replication 2 set: /a/b/c/moved"), "{out}");
     assert!(stdout(&ok(c.cli(&["fs", "stat", "/a/b/c/moved"]))).contains("Replication: 2"));
+    wait_until("2 replicas of each block on disk", DEADLINE, replicas_on_disk(2)).await;
+    ok(c.cli(&["fs", "setrep", "3", "/a/b/c/moved"]));
+    wait_until("3 replicas of each block on disk again", DEADLINE, replicas_on_disk(3)).await;
+    let fsck = stdout(&ok(c.cli(&["fs", "fsck", "/a", "--files"])));
+    assert!(fsck.contains("3 block(s), 9 live replica(s), RF 3: OK"), "{fsck}");
 
-    crate::harness::fails_with(c.cli(&["fs", "rm", "/a"]), "not empty");
-    ok(c.cli(&["fs", "rm", "-r", "/a"]));
-    crate::harness::fails_with(c.cli(&["fs", "stat", "/a"]), "no such file or directory");
+    fails_with(c.cli(&["fs", "rm", "/a"]), "not empty");
+    let rm = stdout(&ok(c.cli(&["fs", "rm", "-r", "/a"])));
+    assert_eq!(rm, "Deleted /a\n");
+    fails_with(c.cli(&["fs", "stat", "/a"]), "no such file or directory");
+    // The deleted file's replicas are freed on every datanode's disk.
+    wait_until("the replicas deleted from disk", DEADLINE, replicas_on_disk(0)).await;
+    assert!(
+        c.all_dns().all(|i| replica_files(&c.dn_dir(i).join("current")).is_empty()),
+        "replica files left on disk"
+    );
     let ls_root = stdout(&ok(c.cli(&["fs", "ls", "/"])));
     assert!(ls_root.starts_with("Found 0 items"), "{ls_root}");
 
