@@ -140,6 +140,19 @@ async fn leader_killed_during_creates_loses_nothing() {
     .await;
     let leader = c.leader().await;
     c.nns[leader].take().unwrap().kill();
+    // `admin raft status` shows the killed member as down and exits 2.
+    let o = cli_with(&c.addrs(), &["admin", "raft", "status"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    let down: Vec<String> = stdout(&o)
+        .lines()
+        .filter(|l| l.contains(" down "))
+        .map(str::to_string)
+        .collect();
+    assert!(
+        down.len() == 1 && down[0].contains(&c.members[leader]),
+        "{}",
+        stdout(&o)
+    );
     // Reads of existing files keep working across the failover.
     assert_eq!(client.read_all("/ha/existing").await.unwrap(), b"before the failover");
     let acked = writer.await.unwrap();
@@ -211,13 +224,23 @@ async fn membership_changes_transfer_and_disk_loss() {
         .unwrap();
 
     // Grow to five members: 4 and 5 start empty, join as learners, catch up (from a snapshot: the log
-    // was compacted every 40 entries), then vote.
+    // was compacted every 40 entries), then vote. Member 4 through the library, member 5 through
+    // `basalt admin raft add`.
     let ports = free_ports(2);
     for (k, port) in ports.iter().enumerate() {
         c.members.push(format!("127.0.0.1:{port}"));
         let i = 3 + k;
         c.nns.push(Some(c.spawn_joining(i)));
-        client.add_member(i as u64 + 1, &c.members[i]).await.unwrap();
+        let id = i as u64 + 1;
+        if k == 0 {
+            client.add_member(id, &c.members[i]).await.unwrap();
+        } else {
+            let out = stdout(&ok(cli_with(
+                &c.addrs(),
+                &["admin", "raft", "add", &id.to_string(), &c.members[i]],
+            )));
+            assert_eq!(out, format!("Member {id} ({}) added to the metadata group.\n", c.members[i]));
+        }
     }
     let client = c.client(); // now knows all five addresses
     wait_until("five members, one leader, all caught up", DEADLINE, || async {
@@ -234,11 +257,18 @@ async fn membership_changes_transfer_and_disk_loss() {
     })
     .await;
 
-    // Hand leadership to member 4, then remove member 1 (a follower now, or the old leader).
-    client.transfer_leader(4).await.unwrap();
+    // Hand leadership to member 4, then remove member 1 (a follower now, or the old leader), both
+    // through the CLI.
+    let out = stdout(&ok(cli_with(&c.addrs(), &["admin", "raft", "transfer-leader", "4"])));
+    assert_eq!(out, "Member 4 is now the metadata leader.\n");
     assert_eq!(member(&client, 4).await.unwrap().role, "leader");
-    client.remove_member(1).await.unwrap();
+    let out = stdout(&ok(cli_with(&c.addrs(), &["admin", "raft", "remove", "1"])));
+    assert_eq!(out, "Member 1 removed from the metadata group.\n");
     c.nns[0].take().unwrap().kill();
+    // Asked without member 1's address, the group lists four members, all up (exit 0).
+    let status = stdout(&ok(cli_with(&c.members[1..].join(","), &["admin", "raft", "status"])));
+    assert!(!status.contains(&c.members[0]), "member 1 still listed:\n{status}");
+    assert_eq!(status.lines().count(), 5, "{status}");
 
     // Member 2 loses its disk. The safe procedure (a wiped voter must not vote before it has caught
     // up): remove it, start it empty with --join, add it again; it is rebuilt from a snapshot.
