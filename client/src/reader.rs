@@ -342,7 +342,7 @@ impl ReaderCore {
     }
 
     fn block_index(&self, pos: u64) -> usize {
-        self.blocks.partition_point(|b| b.offset <= pos).saturating_sub(1)
+        block_index(&self.blocks, pos)
     }
 
     /// Opens the first usable replica of block `index`, refreshing locations once if all failed.
@@ -387,7 +387,7 @@ impl ReaderCore {
     }
 
     async fn open_on(&self, block: &pb::ExtendedBlock, dn: &pb::DatanodeInfo, offset: u64) -> Result<Source> {
-        if self.inner.config.short_circuit && !dn.host_id.is_empty() && dn.host_id == self.inner.host_id {
+        if reads_locally(&self.inner, dn) {
             match open_local(&self.inner, block, dn).await {
                 Ok(src) => return Ok(src),
                 Err(e) => {
@@ -410,6 +410,16 @@ impl ReaderCore {
             addr: dn.addr.clone(),
         })
     }
+}
+
+/// The block holding file offset `pos` (the last block for a position past the end).
+fn block_index(blocks: &[pb::LocatedBlock], pos: u64) -> usize {
+    blocks.partition_point(|b| b.offset <= pos).saturating_sub(1)
+}
+
+/// Whether a replica on `dn` is read short-circuit: enabled, and the datanode is on this host.
+fn reads_locally(inner: &Inner, dn: &pb::DatanodeInfo) -> bool {
+    inner.config.short_circuit && !dn.host_id.is_empty() && dn.host_id == inner.host_id
 }
 
 /// A short-circuit read found a bad chunk in a local replica the datanode has not seen fail. Asking the
@@ -570,3 +580,6 @@ async fn read_from(cur: &mut Cursor, off: u64, out: &mut [u8]) -> Result<usize> 
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
