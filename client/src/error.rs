@@ -112,7 +112,10 @@ mod tests {
                 ClientError::from(basalt_proto::to_status(ErrorKind::NotFound, "no such file", None)),
                 ErrorKind::NotFound,
             ),
-            (ClientError::from(tonic::Status::unavailable("reset")), ErrorKind::Unavailable),
+            (
+                ClientError::from(tonic::Status::unavailable("reset")),
+                ErrorKind::Unavailable,
+            ),
         ];
         for (err, kind) in cases {
             assert_eq!(err.kind(), kind, "{err}");

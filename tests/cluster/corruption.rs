@@ -150,7 +150,10 @@ async fn short_circuit_reader_gets_a_corrupt_replica_replaced() {
     .await;
     let st = client.read_stats();
     let reads = reads.into_inner();
-    assert!(st.short_circuit_corrupt >= 1, "no short-circuit read saw the bad chunk: {st:?}");
+    assert!(
+        st.short_circuit_corrupt >= 1,
+        "no short-circuit read saw the bad chunk: {st:?}"
+    );
     assert_eq!(st.short_circuit_bytes, reads * data.len() as u64, "{st:?}");
     assert_eq!(st.network_bytes, 0, "{st:?}");
     wait_until("3 good replicas again", DEADLINE, || async {

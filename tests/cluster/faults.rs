@@ -2,8 +2,8 @@
 //! replicas, and a chaos run of writers and readers while datanodes die and come back.
 
 use crate::harness::{
-    BIN, DEADLINE, Opts, TestCluster, block_ids, bytes, fails_with, ok, replica_files, stdout, test_rng,
-    tmp_replicas, wait_until,
+    BIN, DEADLINE, Opts, TestCluster, block_ids, bytes, fails_with, ok, replica_files, stdout, test_rng, tmp_replicas,
+    wait_until,
 };
 use basalt_client::{Client, CreateOptions};
 use std::io::Write;
@@ -34,7 +34,11 @@ async fn pipeline_recovers_when_a_datanode_dies_mid_block() {
     let open_block = std::cell::Cell::new(None);
     wait_until("the second block is open on datanode 1", DEADLINE, || async {
         let first = block_ids(&client, "/pipeline").await.first().copied();
-        open_block.set(tmp_replicas(&c.dn_dir(1)).into_iter().find(|&(id, _)| Some(id) != first));
+        open_block.set(
+            tmp_replicas(&c.dn_dir(1))
+                .into_iter()
+                .find(|&(id, _)| Some(id) != first),
+        );
         open_block.get().is_some()
     })
     .await;
@@ -218,7 +222,10 @@ async fn a_crashed_writers_file_is_recovered_and_can_be_appended() {
     })
     .await;
     assert_eq!(client.stat("/stale").await.unwrap().length, MIB as u64);
-    let stamp = client.block_locations("/stale").await.unwrap()[0].block.unwrap().gen_stamp;
+    let stamp = client.block_locations("/stale").await.unwrap()[0]
+        .block
+        .unwrap()
+        .gen_stamp;
     assert!(stamp > old_stamp, "recovery kept stamp {stamp} (was {old_stamp})");
     let on_disk = |c: &TestCluster, i| {
         c.disk_replicas(i)
@@ -226,7 +233,11 @@ async fn a_crashed_writers_file_is_recovered_and_can_be_appended() {
             .find(|r| r.block == block)
             .map(|r| r.gen_stamp)
     };
-    assert_eq!(on_disk(&c, 0), Some(old_stamp), "datanode 0 was down: its replica is the old one");
+    assert_eq!(
+        on_disk(&c, 0),
+        Some(old_stamp),
+        "datanode 0 was down: its replica is the old one"
+    );
     c.restart_datanode(0);
     wait_until("the stale replica replaced by a current one", DEADLINE, || async {
         (0..3).all(|i| on_disk(&c, i) == Some(stamp))
@@ -277,7 +288,11 @@ async fn decommission_drains_a_datanode_before_it_leaves() {
         .iter()
         .position(|d| d.as_ref().is_some_and(|p| p.addr == victim.addr))
         .unwrap();
-    let held = c.replica_counts(&blocks, [victim_no]).iter().filter(|&&n| n > 0).count();
+    let held = c
+        .replica_counts(&blocks, [victim_no])
+        .iter()
+        .filter(|&&n| n > 0)
+        .count();
     assert!(held > 0, "the victim holds no replica");
     let others = || c.all_dns().filter(move |&i| i != victim_no);
     let out = stdout(&ok(c.cli(&["admin", "decommission", &victim.addr])));
@@ -311,7 +326,12 @@ async fn decommission_drains_a_datanode_before_it_leaves() {
     // now, and the surplus goes from disk.
     c.restart_datanode(victim_no);
     c.wait_ready().await;
-    let out = stdout(&ok(c.cli(&["admin", "decommission", "--cancel", &victim.id.to_string()])));
+    let out = stdout(&ok(c.cli(&[
+        "admin",
+        "decommission",
+        "--cancel",
+        &victim.id.to_string(),
+    ])));
     assert!(out.contains("in service"), "{out}");
     assert_eq!(admin_state().await, "in service");
     let status = stdout(&ok(c.cli(&["cluster", "status"])));

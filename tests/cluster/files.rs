@@ -41,7 +41,10 @@ async fn sizes_round_trip_via_library() {
             size as u64,
             "{path}: {local:?}"
         );
-        assert_eq!(local.network_bytes, 0, "{path}: the local client read over the network: {local:?}");
+        assert_eq!(
+            local.network_bytes, 0,
+            "{path}: the local client read over the network: {local:?}"
+        );
         assert_eq!(local.short_circuit_fallbacks, 0, "{path}: {local:?}");
         assert_eq!(
             remote_stats.network_bytes - remote_before.network_bytes,
@@ -177,11 +180,17 @@ async fn replicas_span_racks_and_survive_a_rack_loss() {
     for rack in ["/r1", "/r2"] {
         let nodes: Vec<usize> = (0..4).filter(|&i| RACKS[i] == rack).collect();
         let counts = c.replica_counts(&blocks, nodes);
-        assert!(counts.iter().all(|&n| n >= 1), "rack {rack} misses a block on disk: {counts:?}");
+        assert!(
+            counts.iter().all(|&n| n >= 1),
+            "rack {rack} misses a block on disk: {counts:?}"
+        );
     }
     // Rack /r1 goes away: every block still reads from /r2.
     for i in 0..3 {
         c.kill_datanode(i);
     }
-    assert!(c.remote_client().read_all("/racks").await.unwrap() == data, "read after the rack loss");
+    assert!(
+        c.remote_client().read_all("/racks").await.unwrap() == data,
+        "read after the rack loss"
+    );
 }

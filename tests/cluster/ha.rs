@@ -239,7 +239,10 @@ async fn membership_changes_transfer_and_disk_loss() {
                 &c.addrs(),
                 &["admin", "raft", "add", &id.to_string(), &c.members[i]],
             )));
-            assert_eq!(out, format!("Member {id} ({}) added to the metadata group.\n", c.members[i]));
+            assert_eq!(
+                out,
+                format!("Member {id} ({}) added to the metadata group.\n", c.members[i])
+            );
         }
     }
     let client = c.client(); // now knows all five addresses

@@ -210,7 +210,10 @@ impl TestCluster {
     }
 
     pub fn spawn_datanode(&self, i: usize) -> Proc {
-        let (pause, ack) = (self.opts.scan_pause_ms.to_string(), self.opts.ack_timeout_secs.to_string());
+        let (pause, ack) = (
+            self.opts.scan_pause_ms.to_string(),
+            self.opts.ack_timeout_secs.to_string(),
+        );
         let mut extra = vec!["--scan-pause-ms", &pause, "--ack-timeout-secs", &ack];
         if let Some(rack) = self.opts.racks.get(i) {
             extra.extend(["--rack", rack]);

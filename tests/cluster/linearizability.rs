@@ -64,11 +64,6 @@ impl History {
         self.events.lock().unwrap().push(event);
     }
 
-    /// How many operations were recorded so far.
-    pub fn len(&self) -> usize {
-        self.events.lock().unwrap().len()
-    }
-
     /// How many recorded operations have a definite outcome (were acknowledged or definitely refused).
     pub fn acknowledged(&self) -> usize {
         self.events

@@ -49,7 +49,9 @@ async fn kill_all_and_restart_keeps_acknowledged_files() {
     for res in [
         impatient.mkdirs("/keep/new", false).await,
         impatient.delete("/keep/renamed", false).await,
-        impatient.write_all("/keep/new-file", b"x", CreateOptions::default()).await,
+        impatient
+            .write_all("/keep/new-file", b"x", CreateOptions::default())
+            .await,
     ] {
         let err = res.expect_err("a change was accepted in safe mode");
         assert_eq!(err.kind(), basalt_common::ErrorKind::Unavailable, "{err}");

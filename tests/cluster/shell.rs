@@ -1,6 +1,8 @@
 //! `basalt fs` behaves like the HDFS shell.
 
-use crate::harness::{DEADLINE, Opts, TestCluster, block_ids, bytes, fails_with, ok, replica_files, stdout, wait_until};
+use crate::harness::{
+    DEADLINE, Opts, TestCluster, block_ids, bytes, fails_with, ok, replica_files, stdout, wait_until,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn put_get_cat_round_trip() {
@@ -92,7 +94,10 @@ async fn put_get_cat_round_trip() {
     ok(c.cli_stdin(&["fs", "append", "-", "/big-append"], &big));
     let mut want = b"alpha\n".to_vec();
     want.extend_from_slice(&big);
-    assert!(ok(c.cli(&["fs", "cat", "/big-append"])).stdout == want, "stdin append differs");
+    assert!(
+        ok(c.cli(&["fs", "cat", "/big-append"])).stdout == want,
+        "stdin append differs"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -162,7 +167,8 @@ async fn namespace_commands() {
     // The deleted file's replicas are freed on every datanode's disk.
     wait_until("the replicas deleted from disk", DEADLINE, replicas_on_disk(0)).await;
     assert!(
-        c.all_dns().all(|i| replica_files(&c.dn_dir(i).join("current")).is_empty()),
+        c.all_dns()
+            .all(|i| replica_files(&c.dn_dir(i).join("current")).is_empty()),
         "replica files left on disk"
     );
     let ls_root = stdout(&ok(c.cli(&["fs", "ls", "/"])));

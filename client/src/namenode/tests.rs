@@ -124,7 +124,11 @@ async fn other_errors_are_returned_without_a_retry() {
         ErrorKind::Corrupt,
         ErrorKind::Internal,
     ] {
-        let s = Script::new(MEMBERS, policy(1000, 5000), &[(A, vec![Err(to_status(kind, "no", None))])]);
+        let s = Script::new(
+            MEMBERS,
+            policy(1000, 5000),
+            &[(A, vec![Err(to_status(kind, "no", None))])],
+        );
         let (res, calls) = s.call().await;
         let err = res.unwrap_err();
         assert_eq!(err.kind(), kind, "{err}");
@@ -149,7 +153,10 @@ async fn unreachable_members_give_up_after_the_connect_timeout() {
     );
     assert!(err.to_string().contains("connection refused"), "{err}");
     assert!(started.elapsed() >= Duration::from_millis(150));
-    assert!(started.elapsed() < Duration::from_secs(30), "it waited for the op timeout");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "it waited for the op timeout"
+    );
     // Round robin over the members.
     assert!(calls.len() >= 3, "{calls:?}");
     assert_eq!(&calls[..3], [A, B, C]);
@@ -192,7 +199,11 @@ fn member_lists_are_parsed_and_checked() {
     assert_eq!(*nn.leader.lock().unwrap(), "10.0.0.1:8020");
     assert_eq!(nn.next_member("10.0.0.1:8020"), "http://10.0.0.2:8020");
     assert_eq!(nn.next_member("http://10.0.0.2:8020"), "10.0.0.1:8020");
-    assert_eq!(nn.next_member("elsewhere:1"), "10.0.0.1:8020", "an unknown hint restarts the round");
+    assert_eq!(
+        nn.next_member("elsewhere:1"),
+        "10.0.0.1:8020",
+        "an unknown hint restarts the round"
+    );
     for bad in ["", " , ", "not an address\u{0}"] {
         let err = NamenodeClient::new(bad, RetryPolicy::default()).err().expect(bad);
         assert_eq!(err.kind(), ErrorKind::Invalid, "{bad:?}: {err}");

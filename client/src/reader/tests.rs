@@ -50,7 +50,10 @@ async fn only_replicas_on_this_host_are_read_short_circuit() {
     assert_eq!(reads_locally(&on, &datanode(&here)), !here.is_empty());
     assert!(!reads_locally(&on, &datanode("another-machine")));
     assert!(!reads_locally(&on, &datanode("")), "an unknown host is never local");
-    assert!(!reads_locally(&inner(false), &datanode(&here)), "short-circuit disabled");
+    assert!(
+        !reads_locally(&inner(false), &datanode(&here)),
+        "short-circuit disabled"
+    );
 }
 
 const CHUNK: u32 = 1024;
@@ -163,7 +166,11 @@ async fn seeks_resolve_against_the_start_the_position_and_the_end() {
     let mut r = reader(100, 0, b"");
     assert_eq!(r.seek(SeekFrom::End(-10)).await.unwrap(), 90);
     assert_eq!(r.seek(SeekFrom::Current(-40)).await.unwrap(), 50);
-    assert_eq!(r.seek(SeekFrom::Start(500)).await.unwrap(), 500, "past the end is allowed");
+    assert_eq!(
+        r.seek(SeekFrom::Start(500)).await.unwrap(),
+        500,
+        "past the end is allowed"
+    );
     let err = r.seek(SeekFrom::Current(-501)).await.unwrap_err();
     assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
     assert_eq!(r.position(), 500, "a failed seek does not move");

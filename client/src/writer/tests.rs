@@ -115,7 +115,10 @@ async fn random_writes_cut_into_whole_packets_that_never_cross_a_block() {
         for (i, &(len, last)) in packets.iter().enumerate() {
             assert!(len <= w.packet_size, "seed {seed}: packet {i} of {len} bytes");
             in_block += len as u64;
-            assert!(in_block <= block_size, "seed {seed}: packet {i} crosses a block boundary");
+            assert!(
+                in_block <= block_size,
+                "seed {seed}: packet {i} crosses a block boundary"
+            );
             if last {
                 let final_block = i == packets.len() - 1;
                 assert!(final_block || in_block == block_size, "seed {seed}: short block {i}");
