@@ -75,3 +75,50 @@ impl ClientError {
 }
 
 pub type Result<T> = std::result::Result<T, ClientError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_tell_the_caller_what_to_do() {
+        let unreadable = ClientError::BlockUnreadable {
+            path: "/f".into(),
+            block: BlockId(9),
+            reason: "no live replica".into(),
+        };
+        assert_eq!(unreadable.to_string(), "could not read blk_9 of /f: no live replica");
+        let cases = [
+            (unreadable, ErrorKind::Unavailable),
+            (
+                ClientError::NamenodeUnreachable {
+                    addrs: "a:1".into(),
+                    cause: "refused".into(),
+                },
+                ErrorKind::Unavailable,
+            ),
+            (
+                ClientError::DeadlineExceeded {
+                    secs: 60,
+                    last: "safe mode".into(),
+                },
+                ErrorKind::Unavailable,
+            ),
+            (ClientError::IsADirectory("/d".into()), ErrorKind::Invalid),
+            (ClientError::InvalidArgument("x".into()), ErrorKind::Invalid),
+            (ClientError::WriterClosed, ErrorKind::Conflict),
+            (ClientError::MalformedReply("status"), ErrorKind::Internal),
+            (
+                ClientError::from(basalt_proto::to_status(ErrorKind::NotFound, "no such file", None)),
+                ErrorKind::NotFound,
+            ),
+            (
+                ClientError::from(tonic::Status::unavailable("reset")),
+                ErrorKind::Unavailable,
+            ),
+        ];
+        for (err, kind) in cases {
+            assert_eq!(err.kind(), kind, "{err}");
+        }
+    }
+}

@@ -4,7 +4,7 @@ use crate::datanodes::DatanodePool;
 use crate::error::{Result, required};
 use crate::namenode::nn_call;
 use crate::namenode::{NamenodeClient, RetryPolicy};
-use crate::reader::FileReader;
+use crate::reader::{FileReader, ReadCounters, ReadStats};
 use crate::writer::FileWriter;
 use basalt_common::BPath;
 use basalt_proto::pb;
@@ -102,6 +102,7 @@ pub(crate) struct Inner {
     pub name: String,
     pub host_id: String,
     pub open_writers: AtomicUsize,
+    pub reads: ReadCounters,
 }
 
 impl Inner {
@@ -132,6 +133,7 @@ impl Client {
             config,
             name,
             open_writers: AtomicUsize::new(0),
+            reads: ReadCounters::default(),
         });
         spawn_lease_renewer(Arc::downgrade(&inner));
         Ok(Client { inner })
@@ -140,6 +142,11 @@ impl Client {
     /// This client's name (the lease holder of files it writes).
     pub fn name(&self) -> &str {
         &self.inner.name
+    }
+
+    /// How this client's reads were served so far (short-circuit or over the network).
+    pub fn read_stats(&self) -> ReadStats {
+        self.inner.reads.snapshot()
     }
 
     fn perm(&self, mode: u32) -> Option<pb::Permission> {
@@ -290,6 +297,18 @@ impl Client {
         let resp = nn_call!(self.inner.nn, append, req)?;
         let status = FileStatus::from(required(resp.status, "file status")?);
         Ok(FileWriter::new(self.inner.clone(), status))
+    }
+
+    /// A file's blocks (id, generation stamp, length, offset) with the datanodes holding a live replica,
+    /// nearest first, as a reader gets them.
+    pub async fn block_locations(&self, path: &str) -> Result<Vec<crate::LocatedBlock>> {
+        let req = pb::GetBlockLocationsRequest {
+            path: check(path)?.to_string(),
+            offset: 0,
+            length: 0,
+            reader_host: String::new(),
+        };
+        Ok(nn_call!(self.inner.nn, get_block_locations, req)?.blocks)
     }
 
     /// Opens a file for reading.

@@ -15,13 +15,15 @@ pub mod writer;
 pub use error::{ClientError, Result};
 pub use fs::{Client, ClientConfig, ContentSummary, CreateOptions, FileStatus, MemberStatus};
 pub use namenode::RetryPolicy;
-pub use reader::FileReader;
+pub use reader::{FileReader, ReadStats};
 pub use writer::FileWriter;
 
 /// Cluster status as reported by the namenode (re-exported wire type).
 pub use basalt_proto::pb::ClusterStatusResponse as ClusterStatus;
 /// Block health below a path (re-exported wire type).
 pub use basalt_proto::pb::FsckResponse as FsckReport;
+/// A block of a file with its replicas' datanodes (re-exported wire type).
+pub use basalt_proto::pb::LocatedBlock;
 
 /// Identity of this machine, compared with a datanode's to decide on short-circuit reads.
 pub fn local_host_id() -> String {

@@ -216,3 +216,6 @@ macro_rules! nn_call {
     }};
 }
 pub(crate) use nn_call;
+
+#[cfg(test)]
+mod tests;

@@ -6,6 +6,12 @@
 //! chunk before copying from it. Other replicas stream chunk-aligned packets over gRPC, verified as they
 //! arrive. Any failure (unreachable node, checksum mismatch) marks that replica bad for this reader and
 //! the read continues from the next one; when none is left, the locations are fetched once more.
+//!
+//! Every client counts how its bytes were served ([`ReadStats`], from [`Client::read_stats`]): a local
+//! replica that cannot be read short-circuit is read over the network instead, which is correct but
+//! slower, and the counters are how a caller (or a test) tells the two paths apart.
+//!
+//! [`Client::read_stats`]: crate::Client::read_stats
 
 use crate::error::{ClientError, Result, required};
 use crate::fs::Inner;
@@ -19,8 +25,46 @@ use std::future::Future;
 use std::io::{self, SeekFrom};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, ready};
 use tokio::io::{AsyncRead, AsyncSeek, ReadBuf};
+
+/// How a client's reads were served: counters since it connected, shared by its clones.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReadStats {
+    /// Bytes copied out of replicas on this host through a memory map (short-circuit).
+    pub short_circuit_bytes: u64,
+    /// Bytes received from datanodes over the network.
+    pub network_bytes: u64,
+    /// Replicas on this host that could not be opened short-circuit and were read over the network.
+    pub short_circuit_fallbacks: u64,
+    /// Replicas read short-circuit in which a chunk failed its checksum (reported to their datanode).
+    pub short_circuit_corrupt: u64,
+}
+
+/// The live counters behind [`ReadStats`].
+#[derive(Default)]
+pub(crate) struct ReadCounters {
+    short_circuit_bytes: AtomicU64,
+    network_bytes: AtomicU64,
+    short_circuit_fallbacks: AtomicU64,
+    short_circuit_corrupt: AtomicU64,
+}
+
+impl ReadCounters {
+    pub(crate) fn snapshot(&self) -> ReadStats {
+        ReadStats {
+            short_circuit_bytes: self.short_circuit_bytes.load(Ordering::Relaxed),
+            network_bytes: self.network_bytes.load(Ordering::Relaxed),
+            short_circuit_fallbacks: self.short_circuit_fallbacks.load(Ordering::Relaxed),
+            short_circuit_corrupt: self.short_circuit_corrupt.load(Ordering::Relaxed),
+        }
+    }
+
+    fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+}
 
 /// A file opened for reading.
 ///
@@ -275,12 +319,19 @@ impl ReaderCore {
             let want = out.len().min((block_len - block_off) as usize);
             match read_from(cur, block_off, &mut out[..want]).await {
                 Ok(n) => {
+                    let counters = &self.inner.reads;
+                    let counter = match cur.source {
+                        Source::Local { .. } => &counters.short_circuit_bytes,
+                        Source::Remote { .. } => &counters.network_bytes,
+                    };
+                    ReadCounters::add(counter, n as u64);
                     self.pos += n as u64;
                     return Ok(n);
                 }
                 Err(e) => {
                     tracing::warn!(block = %cur.block, datanode = cur.datanode, error = %e, "replica failed; trying another");
                     if let (ClientError::Corrupt { mismatch, .. }, Source::Local { addr, .. }) = (&e, &cur.source) {
+                        ReadCounters::add(&self.inner.reads.short_circuit_corrupt, 1);
                         report_local_corruption(&self.inner, addr, block, mismatch.offset);
                     }
                     self.bad.insert((cur.block.0, cur.datanode));
@@ -291,7 +342,7 @@ impl ReaderCore {
     }
 
     fn block_index(&self, pos: u64) -> usize {
-        self.blocks.partition_point(|b| b.offset <= pos).saturating_sub(1)
+        block_index(&self.blocks, pos)
     }
 
     /// Opens the first usable replica of block `index`, refreshing locations once if all failed.
@@ -336,10 +387,13 @@ impl ReaderCore {
     }
 
     async fn open_on(&self, block: &pb::ExtendedBlock, dn: &pb::DatanodeInfo, offset: u64) -> Result<Source> {
-        if self.inner.config.short_circuit && !dn.host_id.is_empty() && dn.host_id == self.inner.host_id {
+        if reads_locally(&self.inner, dn) {
             match open_local(&self.inner, block, dn).await {
                 Ok(src) => return Ok(src),
-                Err(e) => tracing::debug!(error = %e, "short-circuit read unavailable; reading over the network"),
+                Err(e) => {
+                    ReadCounters::add(&self.inner.reads.short_circuit_fallbacks, 1);
+                    tracing::debug!(error = %e, "short-circuit read unavailable; reading over the network");
+                }
             }
         }
         let mut client = self.inner.dns.client(&dn.addr)?;
@@ -356,6 +410,16 @@ impl ReaderCore {
             addr: dn.addr.clone(),
         })
     }
+}
+
+/// The block holding file offset `pos` (the last block for a position past the end).
+fn block_index(blocks: &[pb::LocatedBlock], pos: u64) -> usize {
+    blocks.partition_point(|b| b.offset <= pos).saturating_sub(1)
+}
+
+/// Whether a replica on `dn` is read short-circuit: enabled, and the datanode is on this host.
+fn reads_locally(inner: &Inner, dn: &pb::DatanodeInfo) -> bool {
+    inner.config.short_circuit && !dn.host_id.is_empty() && dn.host_id == inner.host_id
 }
 
 /// A short-circuit read found a bad chunk in a local replica the datanode has not seen fail. Asking the
@@ -516,3 +580,6 @@ async fn read_from(cur: &mut Cursor, off: u64, out: &mut [u8]) -> Result<usize> 
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -615,3 +615,6 @@ impl Drop for FileWriter {
         self.inner.open_writers.fetch_sub(1, Ordering::Relaxed);
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -39,8 +39,15 @@ pub enum FsCommand {
         #[arg(required = true, num_args = 2..)]
         paths: Vec<String>,
     },
-    /// Copy a file from the cluster to a local path (`-` for stdout).
-    Get { src: String, local: String },
+    /// Copy a file from the cluster to a local path (`-` for stdout); an existing local file is kept
+    /// unless `-f` is given.
+    Get {
+        /// Overwrite the local file if it exists.
+        #[arg(short = 'f')]
+        force: bool,
+        src: String,
+        local: String,
+    },
     /// Print files to stdout.
     Cat {
         #[arg(required = true)]
@@ -129,7 +136,7 @@ pub async fn run(namenode: &str, cmd: FsCommand) -> Result<ExitCode> {
                 .await
                 .with_context(|| format!("append: {dest}"))?;
         }
-        FsCommand::Get { src, local } => get(&client, &src, &local).await?,
+        FsCommand::Get { force, src, local } => get(&client, &src, &local, force).await?,
         FsCommand::Cat { paths } => {
             let mut out = tokio::io::stdout();
             for p in paths {
@@ -276,7 +283,10 @@ async fn put_one(client: &Client, src: &str, target: &str, opts: CreateOptions) 
     Ok(())
 }
 
-async fn get(client: &Client, src: &str, local: &str) -> Result<()> {
+/// Copies `src` to `local` (a directory: a file of the same name in it) through a temp file renamed into
+/// place, so a failed copy leaves nothing behind; without `force` an existing file is never replaced,
+/// not even one created while the copy ran.
+async fn get(client: &Client, src: &str, local: &str, force: bool) -> Result<()> {
     if local == "-" {
         let mut out = tokio::io::stdout();
         copy_out(client, src, &mut out, None).await?;
@@ -286,6 +296,10 @@ async fn get(client: &Client, src: &str, local: &str) -> Result<()> {
     if target.is_dir() {
         let name = src.rsplit('/').next().filter(|n| !n.is_empty()).unwrap_or("file");
         target = target.join(name);
+    }
+    let exists = || anyhow::anyhow!("get: {}: File exists", target.display());
+    if !force && tokio::fs::symlink_metadata(&target).await.is_ok() {
+        return Err(exists());
     }
     let tmp = target.with_extension("basalt-part");
     let mut file = tokio::fs::File::create(&tmp)
@@ -297,10 +311,27 @@ async fn get(client: &Client, src: &str, local: &str) -> Result<()> {
         return Err(e);
     }
     file.sync_all().await?;
-    tokio::fs::rename(&tmp, &target)
-        .await
-        .with_context(|| format!("{}", target.display()))?;
-    Ok(())
+    if force {
+        tokio::fs::rename(&tmp, &target)
+            .await
+            .with_context(|| format!("{}", target.display()))?;
+        return Ok(());
+    }
+    // A hard link fails if the name was taken meanwhile (rename would replace it); on a file system
+    // without hard links, the check above has to do.
+    match tokio::fs::hard_link(&tmp, &target).await {
+        Ok(()) => {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            Err(exists())
+        }
+        Err(_) => tokio::fs::rename(&tmp, &target)
+            .await
+            .with_context(|| format!("{}", target.display())),
+    }
 }
 
 async fn copy_out<W: tokio::io::AsyncWrite + Unpin>(

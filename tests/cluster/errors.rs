@@ -17,7 +17,12 @@ async fn shell_errors_are_clear() {
     ok(c.cli(&["fs", "put", l, "/d/f"]));
 
     fails_with(c.cli(&["fs", "cat", "/missing"]), "no such file or directory: /missing");
-    fails_with(c.cli(&["fs", "get", "/missing", "/tmp/x"]), "no such file or directory");
+    let get_target = c.dir.path().join("got");
+    fails_with(
+        c.cli(&["fs", "get", "/missing", get_target.to_str().unwrap()]),
+        "no such file or directory",
+    );
+    assert!(!get_target.exists(), "a failed get left {}", get_target.display());
     fails_with(c.cli(&["fs", "rm", "/missing"]), "no such file or directory");
     fails_with(c.cli(&["fs", "mkdir", "/d"]), "already exists");
     fails_with(c.cli(&["fs", "mkdir", "/d/f/sub"]), "not a directory");

@@ -24,7 +24,9 @@ async fn sizes_round_trip_via_library() {
         assert_eq!(st.length, size as u64, "{path}");
         assert_eq!(st.block_count, (size as u64).div_ceil(BLOCK), "{path}");
         assert!(!st.under_construction);
-        // Short-circuit (same host) and remote reads both return the same bytes.
+        // Short-circuit (same host) and remote reads both return the same bytes, each by its own path:
+        // every byte of the local client's read came from a memory map, none over the network.
+        let (local_before, remote_before) = (client.read_stats(), remote.read_stats());
         assert!(
             client.read_all(&path).await.unwrap() == data,
             "{path}: short-circuit read differs"
@@ -33,6 +35,23 @@ async fn sizes_round_trip_via_library() {
             remote.read_all(&path).await.unwrap() == data,
             "{path}: remote read differs"
         );
+        let (local, remote_stats) = (client.read_stats(), remote.read_stats());
+        assert_eq!(
+            local.short_circuit_bytes - local_before.short_circuit_bytes,
+            size as u64,
+            "{path}: {local:?}"
+        );
+        assert_eq!(
+            local.network_bytes, 0,
+            "{path}: the local client read over the network: {local:?}"
+        );
+        assert_eq!(local.short_circuit_fallbacks, 0, "{path}: {local:?}");
+        assert_eq!(
+            remote_stats.network_bytes - remote_before.network_bytes,
+            size as u64,
+            "{path}: {remote_stats:?}"
+        );
+        assert_eq!(remote_stats.short_circuit_bytes, 0, "{path}: {remote_stats:?}");
     }
 }
 
@@ -123,5 +142,55 @@ async fn tokio_io_traits_round_trip() {
         r.seek(std::io::SeekFrom::Current(-(data.len() as i64) - 1))
             .await
             .is_err()
+    );
+}
+
+/// `--rack` placement end to end: every block's replicas span both racks (HDFS's policy: the second
+/// replica on another rack than the first), on disk as well as in the namenode's locations, so losing a
+/// whole rack loses no block. Three nodes on one rack and one on the other: a rack-blind placement
+/// would put a block on the big rack alone one time in four (20 blocks: caught 99.7% of the time).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_span_racks_and_survive_a_rack_loss() {
+    const RACKS: &[&str] = &["/r1", "/r1", "/r1", "/r2"];
+    let mut c = TestCluster::start(Opts {
+        datanodes: 4,
+        racks: RACKS,
+        ..Opts::default()
+    })
+    .await;
+    let status = crate::harness::stdout(&crate::harness::ok(c.cli(&["cluster", "status"])));
+    assert_eq!(status.matches(" /r1 ").count(), 3, "{status}");
+    assert_eq!(status.matches(" /r2 ").count(), 1, "{status}");
+    let client = c.client();
+    let data = bytes(19 * BLOCK as usize + 99, 13);
+    let opts = CreateOptions {
+        block_size: BLOCK,
+        ..Default::default()
+    };
+    client.write_all("/racks", &data, opts).await.unwrap();
+    let located = client.block_locations("/racks").await.unwrap();
+    assert_eq!(located.len(), 20);
+    for b in &located {
+        let mut racks: Vec<&str> = b.locations.iter().map(|d| d.rack.as_str()).collect();
+        racks.sort();
+        racks.dedup();
+        assert_eq!(racks, ["/r1", "/r2"], "{:?}", b.block);
+    }
+    let blocks: Vec<u64> = located.iter().map(|b| b.block.unwrap().block_id).collect();
+    for rack in ["/r1", "/r2"] {
+        let nodes: Vec<usize> = (0..4).filter(|&i| RACKS[i] == rack).collect();
+        let counts = c.replica_counts(&blocks, nodes);
+        assert!(
+            counts.iter().all(|&n| n >= 1),
+            "rack {rack} misses a block on disk: {counts:?}"
+        );
+    }
+    // Rack /r1 goes away: every block still reads from /r2.
+    for i in 0..3 {
+        c.kill_datanode(i);
+    }
+    assert!(
+        c.remote_client().read_all("/racks").await.unwrap() == data,
+        "read after the rack loss"
     );
 }

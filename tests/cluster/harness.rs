@@ -1,6 +1,10 @@
 //! A cluster of real `basalt` processes for end-to-end tests: each role its own OS process on loopback
-//! with an ephemeral port and its own temp dir; logs (stderr) go to files in that dir and are printed
-//! when a wait fails. Kill is SIGKILL; restart reuses the data dir (and the namenode its port).
+//! with an ephemeral port and its own temp dir; logs (stderr) go to whole files in that dir, which
+//! [`TestCluster::log_contains`] searches and whose tails are printed when a wait fails. Kill is SIGKILL;
+//! restart reuses the data dir (and the namenode its port).
+//!
+//! Random choices (victims, sizes) come from [`test_rng`], seeded from `BASALT_TEST_SEED` when set, so a
+//! failing run can be replayed with the seed it printed.
 
 use basalt_client::{Client, ClientConfig};
 use std::io::{BufRead, BufReader};
@@ -118,6 +122,8 @@ pub struct Opts {
     pub orphan_grace_secs: f64,
     /// Seconds a datanode waits for a downstream pipeline node's acknowledgement.
     pub ack_timeout_secs: f64,
+    /// Rack of datanode `i` (`--rack`); empty: no racks.
+    pub racks: &'static [&'static str],
 }
 
 impl Default for Opts {
@@ -131,6 +137,7 @@ impl Default for Opts {
             lease_hard_limit_secs: 60.0,
             orphan_grace_secs: 300.0,
             ack_timeout_secs: 60.0,
+            racks: &[],
         }
     }
 }
@@ -207,17 +214,43 @@ impl TestCluster {
     }
 
     pub fn spawn_datanode(&self, i: usize) -> Proc {
-        spawn_datanode(
-            self.dir.path(),
-            &self.nn.addr,
-            i,
-            &[
-                "--scan-pause-ms",
-                &self.opts.scan_pause_ms.to_string(),
-                "--ack-timeout-secs",
-                &self.opts.ack_timeout_secs.to_string(),
-            ],
-        )
+        let (pause, ack) = (
+            self.opts.scan_pause_ms.to_string(),
+            self.opts.ack_timeout_secs.to_string(),
+        );
+        let mut extra = vec!["--scan-pause-ms", &pause, "--ack-timeout-secs", &ack];
+        if let Some(rack) = self.opts.racks.get(i) {
+            extra.extend(["--rack", rack]);
+        }
+        spawn_datanode(self.dir.path(), &self.nn.addr, i, &extra)
+    }
+
+    /// Data dir of datanode `i`.
+    pub fn dn_dir(&self, i: usize) -> std::path::PathBuf {
+        self.dir.path().join(format!("dn{i}"))
+    }
+
+    /// The finalized replicas on datanode `i`'s disk.
+    pub fn disk_replicas(&self, i: usize) -> Vec<DiskReplica> {
+        disk_replicas(&self.dn_dir(i))
+    }
+
+    /// How many datanodes among `nodes` hold a finalized replica of each of `blocks` on disk.
+    pub fn replica_counts(&self, blocks: &[u64], nodes: impl IntoIterator<Item = usize>) -> Vec<usize> {
+        let mut counts = vec![0; blocks.len()];
+        for i in nodes {
+            for r in self.disk_replicas(i) {
+                if let Some(k) = blocks.iter().position(|&b| b == r.block) {
+                    counts[k] += 1;
+                }
+            }
+        }
+        counts
+    }
+
+    /// Every datanode index, running or not.
+    pub fn all_dns(&self) -> std::ops::Range<usize> {
+        0..self.dns.len()
     }
 
     pub fn nn_addr(&self) -> String {
@@ -239,7 +272,6 @@ impl TestCluster {
     pub async fn wait_ready(&self) {
         let want = self.dns.iter().filter(|d| d.is_some()).count();
         let client = self.client();
-        let logs = self.logs();
         let start = Instant::now();
         loop {
             if let Ok(st) = client.cluster_status().await
@@ -250,7 +282,8 @@ impl TestCluster {
             }
             assert!(
                 start.elapsed() < DEADLINE,
-                "cluster not ready after {DEADLINE:?}; logs:\n{logs}"
+                "cluster not ready after {DEADLINE:?}; logs:\n{}",
+                self.logs()
             );
             tokio::time::sleep(Duration::from_millis(50)).await; // poll interval, deadline above
         }
@@ -293,18 +326,57 @@ impl TestCluster {
         cli_with(&self.nn_addr(), args)
     }
 
+    /// Runs the CLI against this cluster with `input` on its stdin.
+    pub fn cli_stdin(&self, args: &[&str], input: &[u8]) -> Output {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .env("BASALT_NAMENODE", self.nn_addr())
+            .env("BASALT_CONNECT_TIMEOUT_MS", "1500")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run basalt");
+        let mut stdin = child.stdin.take().expect("piped");
+        let input = input.to_vec();
+        // Written from a thread: a large input must not block while the child fills its stdout.
+        let feeder = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, &input));
+        let out = child.wait_with_output().expect("wait basalt");
+        feeder.join().expect("stdin feeder").expect("write stdin");
+        out
+    }
+
+    /// Every role's log file (whole), by path.
+    fn log_files(&self) -> Vec<(std::path::PathBuf, String)> {
+        let mut out: Vec<_> = std::fs::read_dir(self.dir.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "log"))
+            .map(|p| {
+                let text = std::fs::read_to_string(&p).unwrap_or_default();
+                (p, text)
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Whether any role's whole log (not only its tail) contains `needle`.
+    pub fn log_contains(&self, needle: &str) -> bool {
+        self.log_files().iter().any(|(_, text)| text.contains(needle))
+    }
+
+    /// The last 30 lines of every role's log, for failure messages.
     pub fn logs(&self) -> String {
         let mut out = String::new();
-        for entry in std::fs::read_dir(self.dir.path()).into_iter().flatten().flatten() {
-            let p = entry.path();
-            if p.extension().is_some_and(|e| e == "log") {
-                let text = std::fs::read_to_string(&p).unwrap_or_default();
-                let tail: Vec<&str> = text.lines().rev().take(30).collect();
-                out.push_str(&format!("== {} ==\n", p.display()));
-                for l in tail.into_iter().rev() {
-                    out.push_str(l);
-                    out.push('\n');
-                }
+        for (p, text) in self.log_files() {
+            let tail: Vec<&str> = text.lines().rev().take(30).collect();
+            out.push_str(&format!("== {} ==\n", p.display()));
+            for l in tail.into_iter().rev() {
+                out.push_str(l);
+                out.push('\n');
             }
         }
         out
@@ -388,6 +460,62 @@ pub fn bytes(len: usize, seed: u64) -> Vec<u8> {
 
 /// Every replica data file (`blk_<id>`, not `.meta`) below `dir` (a datanode's `current/` or `tmp/`).
 pub fn replica_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    files_below(dir)
+        .into_iter()
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("blk_") && !n.ends_with(".meta"))
+        })
+        .collect()
+}
+
+/// A finalized replica as a datanode stores it: `current/.../blk_<id>` beside `blk_<id>_<gs>.meta`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DiskReplica {
+    pub block: u64,
+    pub gen_stamp: u64,
+    pub data: std::path::PathBuf,
+}
+
+/// The finalized replicas below a datanode data dir (`dn`), from their meta file names.
+pub fn disk_replicas(dn: &Path) -> Vec<DiskReplica> {
+    let mut out = Vec::new();
+    for meta in files_below(&dn.join("current")) {
+        let Some(name) = meta.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let Some(stem) = name.strip_prefix("blk_").and_then(|n| n.strip_suffix(".meta")) else {
+            continue;
+        };
+        if let Some((id, gs)) = stem.split_once('_')
+            && let (Ok(block), Ok(gen_stamp)) = (id.parse(), gs.parse())
+        {
+            let data = meta.with_file_name(format!("blk_{block}"));
+            out.push(DiskReplica { block, gen_stamp, data });
+        }
+    }
+    out.sort_by_key(|r| r.block);
+    out
+}
+
+/// Replicas being written (in `tmp/`): (block id, generation stamp) from `blk_<id>_<gs>.<nonce>`.
+pub fn tmp_replicas(dn: &Path) -> Vec<(u64, u64)> {
+    files_below(&dn.join("tmp"))
+        .iter()
+        .filter_map(|p| {
+            let name = p.file_name()?.to_str()?;
+            if name.ends_with(".meta") {
+                return None;
+            }
+            let (id, rest) = name.strip_prefix("blk_")?.split_once('_')?;
+            let gs = rest.split('.').next()?;
+            Some((id.parse().ok()?, gs.parse().ok()?))
+        })
+        .collect()
+}
+
+fn files_below(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -395,16 +523,34 @@ pub fn replica_files(dir: &Path) -> Vec<std::path::PathBuf> {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p
-                .file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("blk_") && !n.ends_with(".meta"))
-            {
+            } else {
                 out.push(p);
             }
         }
     }
     out
+}
+
+/// Block ids of a file, in order.
+pub async fn block_ids(client: &Client, path: &str) -> Vec<u64> {
+    client
+        .block_locations(path)
+        .await
+        .unwrap_or_else(|e| panic!("block locations of {path}: {e}"))
+        .iter()
+        .map(|b| b.block.expect("block").block_id)
+        .collect()
+}
+
+/// A random number generator for a test's random choices, seeded from `BASALT_TEST_SEED` if set (to
+/// replay a failure) or at random; the seed is printed so a failing run can be replayed.
+pub fn test_rng(test: &str) -> fastrand::Rng {
+    let seed = std::env::var("BASALT_TEST_SEED")
+        .ok()
+        .map(|s| s.parse().expect("BASALT_TEST_SEED must be a u64"))
+        .unwrap_or_else(|| fastrand::u64(..));
+    eprintln!("{test}: seed = {seed} (replay with BASALT_TEST_SEED={seed})");
+    fastrand::Rng::with_seed(seed)
 }
 
 /// `n` distinct free ports on loopback (all listeners are held until every port is chosen).

@@ -1,6 +1,6 @@
 //! The cluster heals itself: a dead datanode's replicas are copied back to the replication factor.
 
-use crate::harness::{DEADLINE, Opts, TestCluster, bytes, ok, stdout, wait_until};
+use crate::harness::{DEADLINE, Opts, TestCluster, bytes, fails_with, ok, stdout, wait_until};
 use basalt_client::CreateOptions;
 
 const BLOCK: u64 = 128 * 1024;
@@ -93,4 +93,10 @@ async fn fsck_reports_missing_blocks_with_a_failing_exit() {
         !o.status.success() && out.contains("/single") && out.contains("Status: MISSING BLOCKS")
     })
     .await;
+    // Reading it is one clear error naming the file and its block, from the CLI and the library.
+    fails_with(c.cli(&["fs", "cat", "/single"]), "could not read blk_");
+    let err = c.remote_client().read_all("/single").await.unwrap_err();
+    assert_eq!(err.kind(), basalt_common::ErrorKind::Unavailable, "{err}");
+    let msg = err.to_string();
+    assert!(msg.contains("of /single: no live replica"), "{msg}");
 }

@@ -4,7 +4,9 @@
 //! path and searches each part with Wing & Gong / Lowe's just-in-time linearization: ops are ordered by call
 //! time, the next op to linearize must have been called no later than the earliest return among the ops not
 //! yet linearized (a tie counts as concurrent), dead ends backtrack, and visited (linearized set, register) pairs are cached. An `Unknown`
-//! outcome (error or timeout) returns at +infinity: it may take effect at any point after its call, or never.
+//! outcome (a timeout or unavailability: the caller could not learn what happened; any other error is a
+//! test failure, not an outcome) returns at +infinity: it may take effect at any point after its call, or
+//! never.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Mutex;
@@ -62,9 +64,14 @@ impl History {
         self.events.lock().unwrap().push(event);
     }
 
-    /// How many operations were recorded so far.
-    pub fn len(&self) -> usize {
-        self.events.lock().unwrap().len()
+    /// How many recorded operations have a definite outcome (were acknowledged or definitely refused).
+    pub fn acknowledged(&self) -> usize {
+        self.events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| e.outcome != Outcome::Unknown)
+            .count()
     }
 
     pub fn events(&self) -> Vec<Event> {

@@ -33,6 +33,30 @@ async fn kill_all_and_restart_keeps_acknowledged_files() {
         c.kill_datanode(i);
     }
     c.restart_namenode();
+    // No datanode has reported yet: the namenode is in safe mode. Reads of the namespace work; every
+    // change is refused (retried by the client until its deadline, then one clear error).
+    let mut cfg = basalt_client::ClientConfig::new(c.nn_addr());
+    cfg.retry.op_timeout = std::time::Duration::from_secs(1);
+    let impatient = basalt_client::Client::connect(cfg).unwrap();
+    wait_until("the restarted namenode answers in safe mode", DEADLINE, || async {
+        impatient.cluster_status().await.is_ok_and(|s| s.safe_mode)
+    })
+    .await;
+    let status = stdout(&ok(c.cli(&["cluster", "status"])));
+    assert!(status.contains("Safe mode: ON"), "{status}");
+    // d0, d1, d2, renamed and open.
+    assert_eq!(impatient.list("/keep").await.unwrap().len(), 5, "reads in safe mode");
+    for res in [
+        impatient.mkdirs("/keep/new", false).await,
+        impatient.delete("/keep/renamed", false).await,
+        impatient
+            .write_all("/keep/new-file", b"x", CreateOptions::default())
+            .await,
+    ] {
+        let err = res.expect_err("a change was accepted in safe mode");
+        assert_eq!(err.kind(), basalt_common::ErrorKind::Unavailable, "{err}");
+        assert!(err.to_string().contains("safe mode"), "{err}");
+    }
     for i in 0..3 {
         c.restart_datanode(i);
     }

@@ -1,6 +1,8 @@
 //! `basalt fs` behaves like the HDFS shell.
 
-use crate::harness::{Opts, TestCluster, bytes, ok, stdout};
+use crate::harness::{
+    DEADLINE, Opts, TestCluster, block_ids, bytes, fails_with, ok, replica_files, stdout, wait_until,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn put_get_cat_round_trip() {
@@ -40,12 +42,62 @@ async fn put_get_cat_round_trip() {
     let st = stdout(&ok(c.cli(&["fs", "stat", "/multi/b.txt"])));
     assert!(st.contains("Replication: 2"), "{st}");
     // -f overwrites; without it the put fails.
-    crate::harness::fails_with(
+    fails_with(
         c.cli(&["fs", "put", a.to_str().unwrap(), "/multi/b.txt"]),
         "already exists",
     );
     ok(c.cli(&["fs", "put", "-f", a.to_str().unwrap(), "/multi/b.txt"]));
     assert_eq!(stdout(&ok(c.cli(&["fs", "cat", "/multi/b.txt"]))), "alpha\n");
+
+    // get keeps an existing local file ("File exists", as hdfs dfs -get) unless -f.
+    let kept = local.join("kept");
+    std::fs::write(&kept, b"precious").unwrap();
+    let k = kept.to_str().unwrap();
+    fails_with(
+        c.cli(&["fs", "get", "/multi/a.txt", k]),
+        &format!("get: {k}: File exists"),
+    );
+    assert_eq!(std::fs::read(&kept).unwrap(), b"precious");
+    // Into a directory, the file of the same name in it counts.
+    let into = local.join("into");
+    std::fs::create_dir(&into).unwrap();
+    std::fs::write(into.join("a.txt"), b"also precious").unwrap();
+    fails_with(
+        c.cli(&["fs", "get", "/multi/a.txt", into.to_str().unwrap()]),
+        "a.txt: File exists",
+    );
+    assert_eq!(std::fs::read(into.join("a.txt")).unwrap(), b"also precious");
+    ok(c.cli(&["fs", "get", "-f", "/multi/a.txt", k]));
+    assert_eq!(std::fs::read(&kept).unwrap(), b"alpha\n");
+    let leftovers: Vec<_> = std::fs::read_dir(&local)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with("basalt-part"))
+        .collect();
+    assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
+
+    // append needs -c for a missing file; `-` appends stdin; each append session starts a new block.
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    fails_with(c.cli(&["fs", "append", a, "/app"]), "no such file or directory");
+    ok(c.cli(&["fs", "append", "-c", a, "/app"]));
+    ok(c.cli_stdin(&["fs", "append", "-", "/app"], b"from stdin\n"));
+    ok(c.cli(&["fs", "append", a, b, "/app"]));
+    assert_eq!(
+        stdout(&ok(c.cli(&["fs", "cat", "/app"]))),
+        "alpha\nfrom stdin\nalpha\nbeta\n"
+    );
+    let st = stdout(&ok(c.cli(&["fs", "stat", "/app"])));
+    assert!(st.contains("Size: 28 bytes") && st.contains("Blocks: 3"), "{st}");
+    // A big stdin append spans blocks (128 KiB here) and reads back whole.
+    let big = bytes(300_000, 120);
+    ok(c.cli(&["fs", "put", "--block-size", "128KiB", k, "/big-append"]));
+    ok(c.cli_stdin(&["fs", "append", "-", "/big-append"], &big));
+    let mut want = b"alpha\n".to_vec();
+    want.extend_from_slice(&big);
+    assert!(
+        ok(c.cli(&["fs", "cat", "/big-append"])).stdout == want,
+        "stdin append differs"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -91,12 +143,34 @@ async fn namespace_commands() {
     let st = stdout(&ok(c.cli(&["fs", "stat", "/a/b/c/moved"])));
     assert!(st.contains("Size: 300000 bytes") && st.contains("Blocks: 3"), "{st}");
 
-    ok(c.cli(&["fs", "setrep", "2", "/a/b/c/moved"]));
+    // setrep changes the replicas on disk, down (surplus deleted) and up (copies made).
+    let blocks = block_ids(&c.client(), "/a/b/c/moved").await;
+    let replicas_on_disk = |n: usize| {
+        let c = &c;
+        let blocks = &blocks;
+        move || async move { c.replica_counts(blocks, c.all_dns()).iter().all(|&k| k == n) }
+    };
+    wait_until("3 replicas of each block on disk", DEADLINE, replicas_on_disk(3)).await;
+    let out = stdout(&ok(c.cli(&["fs", "setrep", "2", "/a/b/c/moved"])));
+    assert!(out.contains("Replication 2 set: /a/b/c/moved"), "{out}");
     assert!(stdout(&ok(c.cli(&["fs", "stat", "/a/b/c/moved"]))).contains("Replication: 2"));
+    wait_until("2 replicas of each block on disk", DEADLINE, replicas_on_disk(2)).await;
+    ok(c.cli(&["fs", "setrep", "3", "/a/b/c/moved"]));
+    wait_until("3 replicas of each block on disk again", DEADLINE, replicas_on_disk(3)).await;
+    let fsck = stdout(&ok(c.cli(&["fs", "fsck", "/a", "--files"])));
+    assert!(fsck.contains("3 block(s), 9 live replica(s), RF 3: OK"), "{fsck}");
 
-    crate::harness::fails_with(c.cli(&["fs", "rm", "/a"]), "not empty");
-    ok(c.cli(&["fs", "rm", "-r", "/a"]));
-    crate::harness::fails_with(c.cli(&["fs", "stat", "/a"]), "no such file or directory");
+    fails_with(c.cli(&["fs", "rm", "/a"]), "not empty");
+    let rm = stdout(&ok(c.cli(&["fs", "rm", "-r", "/a"])));
+    assert_eq!(rm, "Deleted /a\n");
+    fails_with(c.cli(&["fs", "stat", "/a"]), "no such file or directory");
+    // The deleted file's replicas are freed on every datanode's disk.
+    wait_until("the replicas deleted from disk", DEADLINE, replicas_on_disk(0)).await;
+    assert!(
+        c.all_dns()
+            .all(|i| replica_files(&c.dn_dir(i).join("current")).is_empty()),
+        "replica files left on disk"
+    );
     let ls_root = stdout(&ok(c.cli(&["fs", "ls", "/"])));
     assert!(ls_root.starts_with("Found 0 items"), "{ls_root}");
 
