@@ -38,6 +38,25 @@ pub enum BenchCommand {
         #[arg(long, default_value = "/benchmarks/nnbench")]
         dir: String,
     },
+    /// Metadata scale: creates N files (each with B blocks, replication 1) with C concurrent writers, in
+    /// directories of `--per-dir` files; files/s. With `--keep` the files stay, so the namenode's memory
+    /// per file can be read after a restart (scripts/namespace-bench.sh).
+    Namespace {
+        #[arg(long, default_value_t = 100_000)]
+        files: usize,
+        /// Blocks per file (each 512 bytes of data, the smallest block size).
+        #[arg(long, default_value_t = 0)]
+        blocks_per_file: usize,
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 1000)]
+        per_dir: usize,
+        #[arg(long, default_value = "/benchmarks/namespace")]
+        dir: String,
+        /// Leave the files in place afterwards.
+        #[arg(long)]
+        keep: bool,
+    },
     /// Re-replication after a node loss: run it right after killing a datanode (e.g. `kill -9`); it
     /// times detection (the node declared dead) and repair (every block back at its replication factor),
     /// and the repair rate in MB/s of the lost node's data.
@@ -63,6 +82,14 @@ pub async fn run(namenode: &str, cmd: BenchCommand) -> Result<ExitCode> {
             read_rounds,
         } => dfsio(namenode, files, size, replication, block_size, &dir, read_rounds).await?,
         BenchCommand::Nnbench { ops, concurrency, dir } => nnbench(namenode, ops, concurrency, &dir).await?,
+        BenchCommand::Namespace {
+            files,
+            blocks_per_file,
+            concurrency,
+            per_dir,
+            dir,
+            keep,
+        } => namespace(namenode, files, blocks_per_file, concurrency, per_dir, &dir, keep).await?,
         BenchCommand::Heal { timeout_secs } => heal(namenode, Duration::from_secs(timeout_secs)).await?,
     }
     Ok(ExitCode::SUCCESS)
@@ -284,6 +311,81 @@ async fn nnbench(namenode: &str, ops: usize, concurrency: usize, dir: &str) -> R
     .await?;
     report("delete", wall, &lat);
     client.delete(&dir, true).await?;
+    Ok(())
+}
+
+/// Smallest block size a file may have: `--blocks-per-file` writes blocks of this size.
+const SMALL_BLOCK: u64 = 512;
+
+async fn namespace(
+    namenode: &str,
+    files: usize,
+    blocks_per_file: usize,
+    concurrency: usize,
+    per_dir: usize,
+    dir: &str,
+    keep: bool,
+) -> Result<()> {
+    ensure!(
+        files > 0 && concurrency > 0 && per_dir > 0,
+        "--files, --concurrency and --per-dir must be positive"
+    );
+    let client = super::client(namenode)?;
+    if client.exists(dir).await? {
+        client.delete(dir, true).await?;
+    }
+    println!("namespace: {files} files x {blocks_per_file} blocks, {per_dir} per directory, concurrency {concurrency}");
+    let data = Arc::new(vec![0x5a; blocks_per_file * SMALL_BLOCK as usize]);
+    let done = Arc::new(AtomicUsize::new(0));
+    let (c, d, data2, done2) = (client.clone(), Arc::new(dir.to_string()), data.clone(), done.clone());
+    let reporter = tokio::spawn({
+        let done = done.clone();
+        async move {
+            let start = Instant::now();
+            let mut tick = tokio::time::interval(Duration::from_secs(10));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let n = done.load(Ordering::Relaxed);
+                println!(
+                    "  {n} files after {:.0} s ({:.0} files/s)",
+                    start.elapsed().as_secs_f64(),
+                    n as f64 / start.elapsed().as_secs_f64()
+                );
+            }
+        }
+    });
+    let result = phase(files, concurrency, move |i| {
+        let (c, data, done) = (c.clone(), data2.clone(), done2.clone());
+        let path = format!("{d}/d{}/f{i}", i / per_dir);
+        async move {
+            let opts = CreateOptions {
+                replication: 1,
+                block_size: SMALL_BLOCK,
+                create_parent: true,
+                overwrite: false,
+            };
+            let mut w = c.create(&path, opts).await?;
+            if !data.is_empty() {
+                w.write(&data).await?;
+            }
+            w.close().await?;
+            done.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        }
+    })
+    .await;
+    reporter.abort();
+    let (wall, lat) = result?;
+    report("create+close", wall, &lat);
+    println!(
+        "  {files} files, {} blocks in {:.1} s",
+        files * blocks_per_file,
+        wall.as_secs_f64()
+    );
+    if !keep {
+        client.delete(dir, true).await?;
+    }
     Ok(())
 }
 
