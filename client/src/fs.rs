@@ -427,6 +427,15 @@ impl Client {
         Ok(nn_call!(self.inner.nn, admin_client => decommission, req)?)
     }
 
+    /// Asks the member at `addr` to snapshot its state now; returns (last log index covered, bytes).
+    pub async fn snapshot_member(&self, addr: &str) -> Result<(u64, u64)> {
+        let r = admin_client(self.inner.nn.channel(addr)?)
+            .snapshot(pb::SnapshotRequest {})
+            .await?
+            .into_inner();
+        Ok((r.last_index, r.bytes))
+    }
+
     /// Fault injection (members started with `--fault-injection`): the member at `addr` stops sending
     /// Raft messages to the members in `blocked` (empty heals).
     pub async fn set_partition(&self, addr: &str, blocked: &[u64]) -> Result<()> {

@@ -61,7 +61,7 @@ impl Namenode {
 
         let log_dir = dir.join("raft-log");
         let log = LogStore::open(&log_dir).map_err(|source| NamenodeError::Log { path: log_dir, source })?;
-        let sm = StateMachineStore::open(&dir.join("snapshots"))?;
+        let sm = StateMachineStore::open(&dir.join(crate::raft::state_machine::SNAPSHOT_DIR))?;
         let state = sm.shared();
         let hb = config.raft_heartbeat.as_millis().max(10) as u64;
         let raft_config = openraft::Config {

@@ -32,6 +32,9 @@ pub enum RaftCommand {
     Remove { id: u64 },
     /// Hand leadership to another member.
     TransferLeader { id: u64 },
+    /// Snapshot every member's state now and compact its log (HDFS's saveNamespace); members also do
+    /// this on their own every `snapshot-interval` log entries.
+    Snapshot,
 }
 
 pub async fn run(namenode: &str, cmd: AdminCommand) -> Result<ExitCode> {
@@ -70,6 +73,29 @@ pub async fn run(namenode: &str, cmd: AdminCommand) -> Result<ExitCode> {
                 .await
                 .with_context(|| format!("transferring leadership to member {id}"))?;
             println!("Member {id} is now the metadata leader.");
+        }
+        RaftCommand::Snapshot => {
+            let mut failed = 0;
+            for (addr, status) in client.member_statuses(None).await {
+                if status.is_err() {
+                    eprintln!("member at {addr}: not answering");
+                    failed += 1;
+                    continue;
+                }
+                match client.snapshot_member(&addr).await {
+                    Ok((index, bytes)) => println!(
+                        "Member at {addr}: snapshot at log index {index}, {}.",
+                        basalt_common::units::format_bytes(bytes)
+                    ),
+                    Err(e) => {
+                        eprintln!("member at {addr}: {e}");
+                        failed += 1;
+                    }
+                }
+            }
+            if failed > 0 {
+                return Ok(ExitCode::from(2));
+            }
         }
         RaftCommand::Remove { id } => {
             client

@@ -27,6 +27,8 @@ const CF_META: &str = "meta";
 const KEY_VOTE: &[u8] = b"vote";
 const KEY_PURGED: &[u8] = b"last_purged";
 const KEY_COMMITTED: &[u8] = b"committed";
+/// Memtable size of each column family.
+const LOG_MEMTABLE: usize = 8 << 20;
 
 type StorageResult<T> = Result<T, StorageError<MemberId>>;
 
@@ -103,7 +105,13 @@ impl LogStore {
         let mut opts = Options::default();
         opts.create_if_missing(true);
         opts.create_missing_column_families(true);
-        let cfs = [CF_LOG, CF_META].map(|name| ColumnFamilyDescriptor::new(name, Options::default()));
+        // The log is written once, read back mostly from the tail and purged behind each snapshot: small
+        // memtables keep the namenode's memory near its state (RocksDB's default is 2 x 64 MiB per
+        // column family, a large share of a small namespace's footprint).
+        let mut cf_opts = Options::default();
+        cf_opts.set_write_buffer_size(LOG_MEMTABLE);
+        cf_opts.set_max_write_buffer_number(2);
+        let cfs = [CF_LOG, CF_META].map(|name| ColumnFamilyDescriptor::new(name, cf_opts.clone()));
         let db = Arc::new(DB::open_cf_descriptors(&opts, dir, cfs)?);
         let (tx, rx) = std::sync::mpsc::channel();
         let sync_db = db.clone();

@@ -2,12 +2,24 @@
 //!
 //! The state (namespace, last applied log id, membership) lives in memory behind an `RwLock` shared with
 //! the RPC services, which read it directly. A snapshot is the encoded state in one file,
-//! `<dir>/snapshot.bin`: magic, format version, CRC32C of the body, then the body. It is written to a
-//! temp name, fsynced, renamed and the directory fsynced, so a crash leaves the old or the new snapshot,
-//! never a torn one. At start the state is the snapshot; openraft replays the log tail on top of it.
+//! `<dir>/snapshot.bin`, written to a temp name, fsynced, renamed and the directory fsynced, so a crash
+//! leaves the old or the new snapshot, never a torn one. At start the state is the snapshot; openraft
+//! replays the log tail on top of it.
+//!
+//! File layout (format 3), all integers little-endian:
+//!
+//! ```text
+//! "BSLTSNP3" | crc32c u32 of everything after it | header length u32 | header | body
+//! header = codec-encoded { last_applied, membership, snapshot_id }   (read alone for the meta)
+//! body   = codec-encoded MetaState                                     (streamed when loading)
+//! ```
+//!
+//! Format 2 (`"BSLTSNAP" | crc32c u32 | bincode body`) is still read (`crate::state::legacy`). Loading
+//! streams the body from the file instead of reading it whole, and returns the decoder's freed memory
+//! to the system afterwards, so start-up peaks near the steady state.
 
-use super::{LogId, MemberId, Membership, TypeConfig, encode};
-use crate::state::codec::decode_or_upgrade;
+use super::{LogId, MemberId, Membership, TypeConfig};
+use crate::state::codec;
 use crate::state::{MetaState, Response, legacy};
 use openraft::storage::{RaftStateMachine, Snapshot};
 use openraft::{
@@ -15,18 +27,28 @@ use openraft::{
     StorageIOError,
 };
 use serde::{Deserialize, Serialize};
-use std::io::{Cursor, Write};
+use std::io::{Cursor, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
-const SNAPSHOT_MAGIC: &[u8; 8] = b"BSLTSNAP";
+const SNAPSHOT_MAGIC: &[u8; 8] = b"BSLTSNP3";
+const SNAPSHOT_MAGIC_V2: &[u8; 8] = b"BSLTSNAP";
+/// Magic, checksum and header length.
+const PREFIX: usize = 16;
 const SNAPSHOT_FILE: &str = "snapshot.bin";
+/// The directory of a member's data dir that holds its snapshot.
+pub const SNAPSHOT_DIR: &str = "snapshots";
+
+/// The snapshot file of the member whose data dir is `data_dir`.
+pub fn snapshot_file(data_dir: &Path) -> PathBuf {
+    data_dir.join(SNAPSHOT_DIR).join(SNAPSHOT_FILE)
+}
 
 type StorageResult<T> = Result<T, StorageError<MemberId>>;
 
 /// The replicated state and what Raft knows of it: what a snapshot holds. Derefs to the
 /// [`MetaState`] its readers query.
-#[derive(Default, Clone, Serialize, Deserialize)]
+#[derive(Default, Clone)]
 pub struct SmState {
     pub last_applied: Option<LogId>,
     pub membership: Membership,
@@ -42,14 +64,39 @@ impl std::ops::Deref for SmState {
     }
 }
 
-/// A snapshot body of this or the previous format.
-fn decode_state(body: &[u8]) -> Result<SmState, crate::state::codec::DecodeError> {
-    decode_or_upgrade(body, |v2: legacy::V2SmState| SmState {
-        last_applied: v2.last_applied,
-        membership: v2.membership,
-        meta: legacy::upgrade_state(v2.namespace),
-        snapshot_id: String::new(),
-    })
+/// What a snapshot file says of itself besides the state.
+#[derive(Serialize, Deserialize)]
+struct Header {
+    last_applied: Option<LogId>,
+    membership: Membership,
+    snapshot_id: String,
+}
+
+/// A format-2 snapshot body.
+fn decode_v2(body: &[u8]) -> Result<SmState, codec::DecodeError> {
+    match body.split_first() {
+        Some((&codec::LEGACY_FORMAT_V2, rest)) => {
+            let v2: legacy::V2SmState = bincode::deserialize(rest)?;
+            Ok(SmState {
+                last_applied: v2.last_applied,
+                membership: v2.membership,
+                meta: legacy::upgrade_state(v2.namespace),
+                snapshot_id: String::new(),
+            })
+        }
+        Some((&v, _)) => Err(codec::DecodeError::Version(v)),
+        None => Err(codec::DecodeError::Empty),
+    }
+}
+
+/// Gives the memory a large decode or copy freed back to the system (glibc keeps it otherwise, and
+/// the namenode's footprint would stay at its start-up peak).
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks the allocator's free lists; it has no preconditions.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// Shared handle to the state for readers.
@@ -77,30 +124,156 @@ fn snap_err(verb: ErrorVerb, e: impl std::error::Error + 'static) -> StorageErro
     StorageIOError::new(ErrorSubject::Snapshot(None), verb, openraft::AnyError::new(&e)).into()
 }
 
-/// Frames an encoded state as a snapshot file image.
-fn frame(body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(body.len() + 12);
+/// The snapshot file image of `state`.
+fn frame(state: &SmState) -> Vec<u8> {
+    let mut out = Vec::new();
     out.extend_from_slice(SNAPSHOT_MAGIC);
-    out.extend_from_slice(&crc32c::crc32c(body).to_le_bytes());
-    out.extend_from_slice(body);
+    out.extend_from_slice(&[0; 8]);
+    codec::encode_into(
+        &mut out,
+        &Header {
+            last_applied: state.last_applied,
+            membership: state.membership.clone(),
+            snapshot_id: state.snapshot_id.clone(),
+        },
+    );
+    let header_len = (out.len() - PREFIX) as u32;
+    codec::encode_into(&mut out, &state.meta);
+    out[12..16].copy_from_slice(&header_len.to_le_bytes());
+    let crc = crc32c::crc32c(&out[12..]);
+    out[8..12].copy_from_slice(&crc.to_le_bytes());
     out
+}
+
+fn corrupt(path: &Path, reason: impl Into<String>) -> SnapshotError {
+    SnapshotError::Corrupt {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    }
+}
+
+/// Checks a snapshot file image; returns its header and body (format 3), or its decoded state
+/// (format 2, which has no separate header).
+fn check_image<'a>(path: &Path, bytes: &'a [u8]) -> Result<Result<(Header, &'a [u8]), SmState>, SnapshotError> {
+    let magic = bytes.get(..8).ok_or_else(|| corrupt(path, "truncated"))?;
+    if magic == SNAPSHOT_MAGIC_V2 {
+        let crc = u32::from_le_bytes(
+            bytes
+                .get(8..12)
+                .ok_or_else(|| corrupt(path, "truncated"))?
+                .try_into()
+                .expect("4 bytes"),
+        );
+        let body = &bytes[12..];
+        if crc32c::crc32c(body) != crc {
+            return Err(corrupt(path, "checksum mismatch"));
+        }
+        return decode_v2(body).map(Err).map_err(|e| corrupt(path, e.to_string()));
+    }
+    if magic != SNAPSHOT_MAGIC || bytes.len() < PREFIX {
+        return Err(corrupt(path, "bad magic"));
+    }
+    let crc = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+    if crc32c::crc32c(&bytes[12..]) != crc {
+        return Err(corrupt(path, "checksum mismatch"));
+    }
+    let header_len = u32::from_le_bytes(bytes[12..16].try_into().expect("4 bytes")) as usize;
+    let header_end = PREFIX
+        .checked_add(header_len)
+        .filter(|&e| e <= bytes.len())
+        .ok_or_else(|| corrupt(path, "header length past the end"))?;
+    let header: Header = codec::decode(&bytes[PREFIX..header_end]).map_err(|e| corrupt(path, e.to_string()))?;
+    Ok(Ok((header, &bytes[header_end..])))
 }
 
 /// Checks a snapshot file image and decodes its state.
 fn unframe(path: &Path, bytes: &[u8]) -> Result<SmState, SnapshotError> {
-    let corrupt = |reason: String| SnapshotError::Corrupt {
+    match check_image(path, bytes)? {
+        Err(v2) => Ok(v2),
+        Ok((h, body)) => Ok(SmState {
+            last_applied: h.last_applied,
+            membership: h.membership,
+            meta: codec::decode(body).map_err(|e| corrupt(path, e.to_string()))?,
+            snapshot_id: h.snapshot_id,
+        }),
+    }
+}
+
+/// The meta of a snapshot file image, without decoding its state (format 3).
+fn image_meta(path: &Path, bytes: &[u8]) -> Result<SnapshotMeta<MemberId, openraft::BasicNode>, SnapshotError> {
+    Ok(match check_image(path, bytes)? {
+        Err(v2) => StateMachineStore::meta_of(&v2),
+        Ok((h, _)) => SnapshotMeta {
+            last_log_id: h.last_applied,
+            last_membership: h.membership,
+            snapshot_id: h.snapshot_id,
+        },
+    })
+}
+
+/// A reader that checksums what passes through it.
+struct Crc<R> {
+    inner: R,
+    crc: u32,
+}
+
+impl<R: Read> Read for Crc<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.crc = crc32c::crc32c_append(self.crc, &buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Loads a snapshot file, streaming its body through the decoder (format 3; a format-2 file is read
+/// whole). The state is only returned once the whole file's checksum matched.
+fn load(path: &Path) -> Result<Option<SmState>, SnapshotError> {
+    let io = |source| SnapshotError::Io {
         path: path.to_path_buf(),
-        reason,
+        source,
     };
-    if bytes.len() < 12 || &bytes[..8] != SNAPSHOT_MAGIC {
-        return Err(corrupt("bad magic".into()));
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => std::io::BufReader::with_capacity(1 << 20, f),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(e)),
+    };
+    let mut prefix = [0u8; PREFIX];
+    file.read_exact(&mut prefix[..8])
+        .map_err(|_| corrupt(path, "truncated"))?;
+    if &prefix[..8] != SNAPSHOT_MAGIC {
+        let mut bytes = prefix[..8].to_vec();
+        file.read_to_end(&mut bytes).map_err(io)?;
+        return unframe(path, &bytes).map(Some);
     }
-    let crc = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
-    let body = &bytes[12..];
-    if crc32c::crc32c(body) != crc {
-        return Err(corrupt("checksum mismatch".into()));
+    file.read_exact(&mut prefix[8..])
+        .map_err(|_| corrupt(path, "truncated"))?;
+    let want = u32::from_le_bytes(prefix[8..12].try_into().expect("4 bytes"));
+    let header_len = u32::from_le_bytes(prefix[12..16].try_into().expect("4 bytes")) as u64;
+    let mut r = Crc {
+        inner: file,
+        crc: crc32c::crc32c(&prefix[12..]),
+    };
+    let mut header_bytes = Vec::new();
+    (&mut r).take(header_len).read_to_end(&mut header_bytes).map_err(io)?;
+    if header_bytes.len() as u64 != header_len {
+        return Err(corrupt(path, "truncated header"));
     }
-    decode_state(body).map_err(|e| corrupt(e.to_string()))
+    let header: Header = codec::decode(&header_bytes).map_err(|e| corrupt(path, e.to_string()))?;
+    let meta: MetaState = codec::decode_from(&mut r).map_err(|e| corrupt(path, e.to_string()))?;
+    let mut rest = Vec::new();
+    r.read_to_end(&mut rest).map_err(io)?;
+    if r.crc != want {
+        return Err(corrupt(path, "checksum mismatch"));
+    }
+    if !rest.is_empty() {
+        return Err(corrupt(path, format!("{} bytes after the state", rest.len())));
+    }
+    Ok(Some(SmState {
+        last_applied: header.last_applied,
+        membership: header.membership,
+        meta,
+        snapshot_id: header.snapshot_id,
+    }))
 }
 
 /// Writes `bytes` to `dir/name` atomically and durably.
@@ -121,12 +294,8 @@ impl StateMachineStore {
             path: dir.to_path_buf(),
             source,
         })?;
-        let path = dir.join(SNAPSHOT_FILE);
-        let state = match std::fs::read(&path) {
-            Ok(bytes) => unframe(&path, &bytes)?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => SmState::default(),
-            Err(source) => return Err(SnapshotError::Io { path, source }),
-        };
+        let state = load(&dir.join(SNAPSHOT_FILE))?.unwrap_or_default();
+        release_freed_memory();
         Ok(StateMachineStore {
             state: Arc::new(RwLock::new(state)),
             dir: dir.to_path_buf(),
@@ -166,8 +335,11 @@ impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
         copy.snapshot_id = id;
         let dir = self.dir.clone();
         let (meta, image) = tokio::task::spawn_blocking(move || {
-            let image = frame(&encode(&copy));
-            write_atomic(&dir, SNAPSHOT_FILE, &image).map(|_| (StateMachineStore::meta_of(&copy), image))
+            let image = frame(&copy);
+            let meta = StateMachineStore::meta_of(&copy);
+            drop(copy);
+            release_freed_memory();
+            write_atomic(&dir, SNAPSHOT_FILE, &image).map(|_| (meta, image))
         })
         .await
         .map_err(|e| snap_err(ErrorVerb::Write, e))?
@@ -232,12 +404,14 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         state.membership = meta.last_membership.clone();
         state.snapshot_id = meta.snapshot_id.clone();
         let dir = self.dir.clone();
-        let framed = frame(&encode(&state));
+        let framed = frame(&state);
+        drop(image);
         tokio::task::spawn_blocking(move || write_atomic(&dir, SNAPSHOT_FILE, &framed))
             .await
             .map_err(|e| snap_err(ErrorVerb::Write, e))?
             .map_err(|e| snap_err(ErrorVerb::Write, e))?;
         *self.state.write().expect("state lock poisoned") = state;
+        release_freed_memory();
         tracing::info!(snapshot = %meta.snapshot_id, "snapshot installed");
         Ok(())
     }
@@ -249,9 +423,9 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(sm_err(ErrorVerb::Read, e)),
         };
-        let state = unframe(&path, &image).map_err(|e| snap_err(ErrorVerb::Read, e))?;
+        let meta = image_meta(&path, &image).map_err(|e| snap_err(ErrorVerb::Read, e))?;
         Ok(Some(Snapshot {
-            meta: Self::meta_of(&state),
+            meta,
             snapshot: Box::new(Cursor::new(image)),
         }))
     }
@@ -260,11 +434,29 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::Request;
+    use crate::state::namespace::{FsCommand, Perm};
+
+    fn sample() -> SmState {
+        let mut s = SmState::default();
+        for i in 0..50 {
+            let path = basalt_common::BPath::parse(&format!("/d/f{i}")).unwrap();
+            let cmd = FsCommand::Mkdirs {
+                path,
+                parents: true,
+                perm: Perm::default_dir(),
+                mtime_ms: 1,
+            };
+            s.meta.apply(&Request::new("c", i + 1, cmd));
+        }
+        s.snapshot_id = "1-50-7".into();
+        s
+    }
 
     #[test]
     fn snapshot_frame_detects_corruption() {
         let dir = tempfile::tempdir().unwrap();
-        let image = frame(&encode(&SmState::default()));
+        let image = frame(&SmState::default());
         let path = dir.path().join("s");
         assert!(unframe(&path, &image).is_ok());
         let mut bad = image.clone();
@@ -272,5 +464,38 @@ mod tests {
         bad[last] ^= 0xff;
         assert!(matches!(unframe(&path, &bad), Err(SnapshotError::Corrupt { .. })));
         assert!(matches!(unframe(&path, b"short"), Err(SnapshotError::Corrupt { .. })));
+        // A header length past the end is an error, not a panic.
+        let mut long = image.clone();
+        long[12..16].copy_from_slice(&u32::MAX.to_le_bytes());
+        let crc = crc32c::crc32c(&long[12..]);
+        long[8..12].copy_from_slice(&crc.to_le_bytes());
+        assert!(matches!(unframe(&path, &long), Err(SnapshotError::Corrupt { .. })));
+    }
+
+    #[test]
+    fn a_snapshot_file_streams_back_and_its_meta_reads_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = sample();
+        let image = frame(&state);
+        write_atomic(dir.path(), SNAPSHOT_FILE, &image).unwrap();
+        let path = dir.path().join(SNAPSHOT_FILE);
+        let back = load(&path).unwrap().unwrap();
+        assert_eq!(back.snapshot_id, "1-50-7");
+        assert_eq!(back.namespace.counts(), state.namespace.counts());
+        assert_eq!(back.dedup_len(), 50);
+        assert_eq!(image_meta(&path, &image).unwrap().snapshot_id, "1-50-7");
+        assert!(load(&dir.path().join("none")).unwrap().is_none());
+        // Any flipped byte is caught, streamed or not.
+        for at in [9, 13, 20, image.len() / 2, image.len() - 1] {
+            let mut bad = image.clone();
+            bad[at] ^= 0x40;
+            std::fs::write(&path, &bad).unwrap();
+            assert!(load(&path).is_err(), "flip at {at} not detected");
+        }
+        // Trailing garbage too.
+        let mut long = image.clone();
+        long.push(0);
+        std::fs::write(&path, &long).unwrap();
+        assert!(load(&path).is_err());
     }
 }

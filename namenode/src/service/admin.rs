@@ -316,6 +316,30 @@ impl AdminProtocol for AdminService {
         }))
     }
 
+    async fn snapshot(&self, _req: Request<pb::SnapshotRequest>) -> Result<Response<pb::SnapshotResponse>, Status> {
+        let raft = &self.core.raft;
+        let applied = raft.metrics().borrow().last_applied.map(|l| l.index);
+        raft.trigger()
+            .snapshot()
+            .await
+            .map_err(|e| to_status(ErrorKind::Unavailable, format!("metadata log stopped: {e}"), None))?;
+        let m = raft
+            .wait(Some(std::time::Duration::from_secs(300)))
+            .metrics(
+                |m| m.snapshot.map(|s| s.index) >= applied,
+                "snapshot covering the applied log",
+            )
+            .await
+            .map_err(|e| to_status(ErrorKind::Unavailable, format!("snapshot not written: {e}"), None))?;
+        let bytes = std::fs::metadata(crate::raft::state_machine::snapshot_file(&self.core.config.data_dir))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        Ok(Response::new(pb::SnapshotResponse {
+            last_index: m.snapshot.map_or(0, |s| s.index),
+            bytes,
+        }))
+    }
+
     async fn set_partition(
         &self,
         req: Request<pb::SetPartitionRequest>,

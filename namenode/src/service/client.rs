@@ -2,7 +2,7 @@
 
 use super::convert::{block_from_pb, block_to_pb, datanode_to_pb, perm_from_pb, status_to_pb};
 use super::{Core, invalid, now_ms, ns_status};
-use crate::state::namespace::{FsCommand, FsOutput};
+use crate::state::namespace::{FileStatus, FsCommand, FsOutput};
 use basalt_common::placement::{self, PlacementError};
 use basalt_common::{BPath, DatanodeId, ErrorKind};
 use basalt_proto::pb::client_protocol_server::ClientProtocol;
@@ -18,6 +18,17 @@ pub struct ClientService {
 impl ClientService {
     pub fn new(core: Arc<Core>) -> Self {
         ClientService { core }
+    }
+
+    /// The status of a file just created or reopened (gone again if deleted meanwhile).
+    fn created_status(&self, path: &BPath, inode: basalt_common::InodeId) -> Result<FileStatus, Status> {
+        self.core.state().namespace.status_of_inode(path, inode).ok_or_else(|| {
+            to_status(
+                ErrorKind::NotFound,
+                format!("{path} was deleted while being opened"),
+                None,
+            )
+        })
     }
 }
 
@@ -74,10 +85,8 @@ impl ClientProtocol for ClientService {
             perm: perm_from_pb(r.perm.as_ref(), false),
             mtime_ms: now_ms(),
         };
-        let FsOutput::Created {
-            status,
-            replaced_blocks,
-        } = self.core.write(&r.client_name, r.request_id, cmd).await?
+        let p = path(&r.path)?;
+        let FsOutput::Created { inode, replaced_blocks } = self.core.write(&r.client_name, r.request_id, cmd).await?
         else {
             return Err(to_status(
                 ErrorKind::Internal,
@@ -87,6 +96,7 @@ impl ClientProtocol for ClientService {
         };
         self.core.free_blocks(&replaced_blocks);
         self.core.renew_lease(&r.client_name);
+        let status = self.created_status(&p, inode)?;
         Ok(Response::new(pb::CreateResponse {
             status: Some(status_to_pb(&status)),
         }))
@@ -230,7 +240,8 @@ impl ClientProtocol for ClientService {
             path: path(&r.path)?,
             mtime_ms: now_ms(),
         };
-        let FsOutput::Created { status, .. } = self.core.write(&r.client_name, r.request_id, cmd).await? else {
+        let p = path(&r.path)?;
+        let FsOutput::Created { inode, .. } = self.core.write(&r.client_name, r.request_id, cmd).await? else {
             return Err(to_status(
                 ErrorKind::Internal,
                 "append returned an unexpected result",
@@ -238,6 +249,7 @@ impl ClientProtocol for ClientService {
             ));
         };
         self.core.renew_lease(&r.client_name);
+        let status = self.created_status(&p, inode)?;
         Ok(Response::new(pb::AppendResponse {
             status: Some(status_to_pb(&status)),
         }))

@@ -4,6 +4,9 @@
 //! [`IN_FLIGHT`] batches are being committed, new requests queue, and the next batch takes every
 //! request queued (up to [`MAX_BATCH`]) as one log entry. Each request in it is applied in order and
 //! answered on its own; a lone request is proposed at once, so light load pays no extra latency.
+//!
+//! An idle leader proposes an empty batch every [`IDLE_TICK`]: it carries the leader's time, so state
+//! that ages with the batch clock (the request dedup window) is freed without waiting for traffic.
 
 use super::not_leader_status;
 use crate::raft::Raft;
@@ -26,6 +29,8 @@ const QUEUE: usize = 16 * 1024;
 /// proposal, e.g. one a deposed leader appended); the outcome is then unknown, and a retry with the same
 /// request id is safe (the state machine applies a request id once).
 const COMMIT_TIMEOUT: Duration = Duration::from_secs(30);
+/// An idle leader moves the batch clock this often.
+pub const IDLE_TICK: Duration = Duration::from_secs(30);
 
 struct Pending {
     req: Request,
@@ -58,7 +63,28 @@ impl Proposer {
 
 async fn run(raft: Raft, id: u64, mut rx: mpsc::Receiver<Pending>) {
     let slots = Arc::new(Semaphore::new(IN_FLIGHT));
-    while let Some(first) = rx.recv().await {
+    let mut idle = tokio::time::interval(IDLE_TICK);
+    idle.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    idle.tick().await;
+    loop {
+        let first = tokio::select! {
+            p = rx.recv() => match p {
+                Some(p) => p,
+                None => return,
+            },
+            _ = idle.tick() => {
+                if raft.metrics().borrow().current_leader == Some(id) {
+                    let raft = raft.clone();
+                    tokio::spawn(async move {
+                        let tick = Batch { time_ms: super::now_ms(), requests: Vec::new() };
+                        // Best effort: a lost tick is followed by the next one.
+                        let _ = tokio::time::timeout(COMMIT_TIMEOUT, raft.client_write(tick)).await;
+                    });
+                }
+                continue;
+            }
+        };
+        idle.reset();
         let Ok(permit) = slots.clone().acquire_owned().await else {
             return;
         };

@@ -36,10 +36,26 @@ pub enum DecodeError {
 
 /// Encodes `v` with a leading format byte.
 pub fn encode<T: Serialize + ?Sized>(v: &T) -> Vec<u8> {
-    let mut out = vec![FORMAT_VERSION];
-    v.serialize(&mut rmp_serde::Serializer::new(&mut out).with_struct_map())
-        .expect("every persisted type encodes to MessagePack");
+    let mut out = Vec::new();
+    encode_into(&mut out, v);
     out
+}
+
+/// Appends `v` with its leading format byte to `out`.
+pub fn encode_into<T: Serialize + ?Sized>(out: &mut Vec<u8>, v: &T) {
+    out.push(FORMAT_VERSION);
+    v.serialize(&mut rmp_serde::Serializer::new(&mut *out).with_struct_map())
+        .expect("every persisted type encodes to MessagePack");
+}
+
+/// Decodes one value written by [`encode`] from a reader, reading no further than its end.
+pub fn decode_from<T: DeserializeOwned, R: std::io::Read>(mut r: R) -> Result<T, DecodeError> {
+    let mut version = [0u8];
+    r.read_exact(&mut version).map_err(|_| DecodeError::Empty)?;
+    match version[0] {
+        FORMAT_VERSION => Ok(rmp_serde::from_read(r)?),
+        v => Err(DecodeError::Version(v)),
+    }
 }
 
 /// Decodes a value written by [`encode`] (format 3 only: messages between members, which must run

@@ -216,6 +216,7 @@ impl MetaState {
     /// Applies one log entry's batch of requests, in order, at the batch's time.
     pub fn apply_batch(&mut self, batch: &Batch) -> Vec<Response> {
         self.clock_ms = self.clock_ms.max(batch.time_ms);
+        self.dedup.expire(self.clock_ms);
         batch.requests.iter().map(|r| self.apply(r)).collect()
     }
 

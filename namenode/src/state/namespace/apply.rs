@@ -230,12 +230,8 @@ impl Namespace {
             lease: Some(Box::new(Lease::new(client, mtime_ms))),
         };
         let name = path.file_name().expect("not root");
-        let id = self.insert_child(parent, name, InodeKind::File(meta), perm, mtime_ms);
-        let status = self.status_of(path.clone(), id);
-        Ok(FsOutput::Created {
-            status,
-            replaced_blocks,
-        })
+        let inode = self.insert_child(parent, name, InodeKind::File(meta), perm, mtime_ms);
+        Ok(FsOutput::Created { inode, replaced_blocks })
     }
 
     /// The file at `path` (not a directory) and its inode, mutably.
@@ -342,7 +338,7 @@ impl Namespace {
         file.lease = Some(Box::new(Lease::new(client, mtime_ms)));
         self.open.insert(id);
         Ok(FsOutput::Created {
-            status: self.status_of(path.clone(), id),
+            inode: id,
             replaced_blocks: Vec::new(),
         })
     }

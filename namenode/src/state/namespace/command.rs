@@ -4,8 +4,8 @@
 //! Evolving: a new field gets `#[serde(default)]`, a new command is a new variant at the end; nothing is
 //! renamed or removed (the log and snapshots name fields and variants, see `state::codec`).
 
-use super::types::{BlockMeta, FileStatus, Perm};
-use basalt_common::{BPath, BlockId, DatanodeId};
+use super::types::{BlockMeta, Perm};
+use basalt_common::{BPath, BlockId, DatanodeId, InodeId};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,8 +104,10 @@ impl FsCommand {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FsOutput {
     Done,
+    /// A file created or reopened for appending. Kept small (it is remembered for retries): the caller
+    /// reads the file's status by `inode` once the command is applied.
     Created {
-        status: FileStatus,
+        inode: InodeId,
         replaced_blocks: Vec<BlockMeta>,
     },
     Block {

@@ -40,6 +40,11 @@ impl Namespace {
         }
     }
 
+    /// Status of inode `id` as `path`, if it still exists (a file just created may be gone again).
+    pub fn status_of_inode(&self, path: &BPath, id: InodeId) -> Option<FileStatus> {
+        self.inodes.contains_key(&id).then(|| self.status_of(path.clone(), id))
+    }
+
     /// Status of one path.
     pub fn stat(&self, path: &BPath) -> Result<FileStatus> {
         let id = self.resolve(path)?;

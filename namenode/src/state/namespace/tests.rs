@@ -554,10 +554,10 @@ fn lease_recovery_and_append() {
             },
         )
     };
-    let Output::Created { status, .. } = append("c2", &mut ns).unwrap() else {
+    let Output::Created { inode, .. } = append("c2", &mut ns).unwrap() else {
         panic!()
     };
-    assert!(status.under_construction);
+    assert!(ns.status_of_inode(&p("/f"), inode).unwrap().under_construction);
     assert!(matches!(
         append("c3", &mut ns),
         Err(NamespaceError::AlreadyBeingWritten { .. })
