@@ -77,20 +77,32 @@ impl Namespace {
         let id = self.alloc_inode();
         let name: Name = name.into();
         let perm = self.store_perm(perm);
-        if matches!(&kind, InodeKind::File(f) if f.lease.is_some()) {
-            self.open.insert(id);
+        match &kind {
+            InodeKind::File(f) if f.lease.is_none() => {}
+            InodeKind::File(_) => {
+                self.open.insert(id);
+                self.names.insert(id, name.clone());
+            }
+            InodeKind::Dir { .. } => {
+                self.names.insert(id, name.clone());
+            }
         }
         let inode = Inode {
             parent,
-            name: name.clone(),
             perm,
             mtime_ms,
             kind,
         };
-        self.inodes.insert(id, inode);
+        self.inodes.insert(id, Box::new(inode));
         self.children_mut(parent).insert(name, id);
         self.touch(parent, mtime_ms);
         id
+    }
+
+    /// A file is no longer open: it leaves the open set, and its name lives on in its parent only.
+    fn close(&mut self, id: InodeId) {
+        self.open.remove(&id);
+        self.names.remove(&id);
     }
 
     fn store_perm(&mut self, perm: &Perm) -> StoredPerm {
@@ -322,7 +334,7 @@ impl Namespace {
         let (id, file) = self.open_file_mut(path, client)?;
         set_last_length(path, file, last)?;
         file.lease = None;
-        self.open.remove(&id);
+        self.close(id);
         self.touch(id, mtime_ms);
         Ok(FsOutput::Done)
     }
@@ -337,6 +349,8 @@ impl Namespace {
         }
         file.lease = Some(Box::new(Lease::new(client, mtime_ms)));
         self.open.insert(id);
+        self.names
+            .insert(id, path.file_name().expect("a file is not the root").into());
         Ok(FsOutput::Created {
             inode: id,
             replaced_blocks: Vec::new(),
@@ -410,7 +424,7 @@ impl Namespace {
             (_, None) => {}
         }
         file.lease = None;
-        self.open.remove(&id);
+        self.close(id);
         for b in &dropped {
             self.block_owner.remove(&b.id);
         }
@@ -439,13 +453,14 @@ impl Namespace {
         }
         let new_parent = self.parent_dir(&dst)?;
         let old_parent = self.inodes[&src_id].parent;
-        let old_name = self.inodes[&src_id].name.clone();
+        let old_name = src.file_name().expect("not root");
         let new_name: Name = dst.file_name().expect("not root").into();
-        self.children_mut(old_parent).remove(&old_name);
+        self.children_mut(old_parent).remove(old_name);
         self.children_mut(new_parent).insert(new_name.clone(), src_id);
-        let node = self.inodes.get_mut(&src_id).expect("exists");
-        node.parent = new_parent;
-        node.name = new_name;
+        if let Some(n) = self.names.get_mut(&src_id) {
+            *n = new_name;
+        }
+        self.inodes.get_mut(&src_id).expect("exists").parent = new_parent;
         self.touch(old_parent, mtime_ms);
         self.touch(new_parent, mtime_ms);
         Ok(FsOutput::Done)
@@ -463,14 +478,15 @@ impl Namespace {
         {
             return Err(NamespaceError::DirectoryNotEmpty { path: path.clone() });
         }
-        let (parent, name) = (node.parent, node.name.clone());
-        self.children_mut(parent).remove(&name);
+        let parent = node.parent;
+        self.children_mut(parent).remove(path.file_name().expect("not root"));
         self.touch(parent, mtime_ms);
         let mut blocks = Vec::new();
         let mut stack = vec![id];
         while let Some(cur) = stack.pop() {
             let inode = self.inodes.remove(&cur).expect("child exists");
             self.open.remove(&cur);
+            self.names.remove(&cur);
             match inode.kind {
                 InodeKind::Dir { children } => stack.extend(children.into_values()),
                 InodeKind::File(f) => {

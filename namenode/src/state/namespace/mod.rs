@@ -34,7 +34,8 @@ pub const MAX_REPLICATION: u32 = 32;
 /// Persisted with named fields (see `state::codec`): a field added later needs `#[serde(default)]`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Namespace {
-    inodes: HashMap<InodeId, Inode>,
+    /// Boxed: a map slot stays 16 bytes however the table grows (it doubles).
+    inodes: HashMap<InodeId, Box<Inode>>,
     next_inode: u64,
     next_block: u64,
     next_gen: u64,
@@ -42,6 +43,9 @@ pub struct Namespace {
     block_owner: HashMap<BlockId, InodeId>,
     /// Files under construction (those with a lease): what lease recovery walks, instead of every inode.
     open: BTreeSet<InodeId>,
+    /// The names of directories and open files, which is all that walking up to a path needs (a closed
+    /// file's name lives only in its parent's child map).
+    names: HashMap<InodeId, Name>,
     /// Owner and group names.
     symbols: Symbols,
 }
@@ -59,7 +63,6 @@ impl Namespace {
         let perm = Perm::default_dir();
         let root = Inode {
             parent: ROOT,
-            name: "".into(),
             perm: StoredPerm {
                 owner: symbols.intern(&perm.owner),
                 group: symbols.intern(&perm.group),
@@ -71,12 +74,13 @@ impl Namespace {
             },
         };
         Namespace {
-            inodes: HashMap::from([(ROOT, root)]),
+            inodes: HashMap::from([(ROOT, Box::new(root))]),
             next_inode: ROOT.0 + 1,
             next_block: 1 << 30,
             next_gen: 1000,
             block_owner: HashMap::new(),
             open: BTreeSet::new(),
+            names: HashMap::new(),
             symbols,
         }
     }
@@ -102,6 +106,10 @@ impl Namespace {
                 mode: (perm.mode & types::MODE_MASK) as u16,
             };
             let name: Name = name.into();
+            let named = match &file {
+                None => true,
+                Some(f) => f.lease.is_some(),
+            };
             let kind = match file {
                 None => InodeKind::Dir {
                     children: BTreeMap::new(),
@@ -117,25 +125,23 @@ impl Namespace {
                 }
             };
             if id != ROOT {
-                links.push((parent, name.clone(), id));
+                if named {
+                    ns.names.insert(id, name.clone());
+                }
+                links.push((parent, name, id));
             }
             ns.inodes.insert(
                 id,
-                Inode {
+                Box::new(Inode {
                     parent,
-                    name,
                     perm,
                     mtime_ms,
                     kind,
-                },
+                }),
             );
         }
         for (parent, name, id) in links {
-            if let Some(Inode {
-                kind: InodeKind::Dir { children },
-                ..
-            }) = ns.inodes.get_mut(&parent)
-            {
+            if let Some(InodeKind::Dir { children }) = ns.inodes.get_mut(&parent).map(|i| &mut i.kind) {
                 children.insert(name, id);
             }
         }
@@ -225,9 +231,8 @@ impl Namespace {
     fn path_of(&self, mut id: InodeId) -> Option<BPath> {
         let mut names = Vec::new();
         while id != ROOT {
-            let inode = self.inodes.get(&id)?;
-            names.push(&inode.name);
-            id = inode.parent;
+            names.push(self.names.get(&id)?);
+            id = self.inodes.get(&id)?.parent;
         }
         let mut path = BPath::root();
         for n in names.iter().rev() {

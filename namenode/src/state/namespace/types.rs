@@ -1,17 +1,16 @@
 //! Values of the replicated namespace: inodes, blocks, permissions and the file status answered to clients.
 //!
-//! Inodes are kept small, as they are the namenode's memory: a name is stored once (shared by the inode
-//! and its parent's child map), owner and group are interned symbols, and the lease of a file being
-//! written is boxed (most files are closed).
+//! Inodes are kept small, as they are the namenode's memory: a file's name is stored once, as the key of
+//! its parent's child map (inline when short); owner and group are interned symbols; the lease of a file
+//! being written is boxed (most files are closed).
 
 use super::symbols::Sym;
 use basalt_common::{BPath, BlockId, DatanodeId, GenStamp, InodeId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-/// The name of an inode within its directory, shared by the inode and its parent's child map.
-pub type Name = Arc<str>;
+/// The name of an inode within its directory (stored inline up to 24 bytes).
+pub type Name = compact_str::CompactString;
 
 /// Permission bits kept per inode: `rwx` for owner, group, other, plus setuid/setgid/sticky.
 pub const MODE_MASK: u32 = 0o7777;
@@ -125,11 +124,11 @@ pub enum InodeKind {
     File(FileMeta),
 }
 
-/// A directory or a file (its id is its key in the inode table).
+/// A directory or a file. Its id is its key in the inode table; its name is the key of its entry in
+/// the parent's child map.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Inode {
     pub parent: InodeId,
-    pub name: Name,
     pub perm: StoredPerm,
     pub mtime_ms: u64,
     pub kind: InodeKind,
