@@ -107,3 +107,9 @@ async fn check_fixture(format: &str) {
 async fn data_dirs_of_format_2_open_with_this_build() {
     check_fixture("v2").await;
 }
+
+/// The format this build writes: the next build must open it (this fixture proves it then).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_dirs_of_format_3_open_with_this_build() {
+    check_fixture("v3").await;
+}

@@ -63,6 +63,65 @@ struct Replica {
     len: u64,
 }
 
+/// The replicas of one block, by holder: a handful (its replication factor), so a boxed slice scanned
+/// in order beats a map in both memory (a 16-byte slot in [`BlockManager`]'s table plus 24 bytes a
+/// replica) and speed; the block map is the namenode's largest structure after the inodes.
+#[derive(Clone, Debug, Default)]
+struct Holders(Box<[(DatanodeId, Replica)]>);
+
+type HolderRef<'a> = (&'a DatanodeId, &'a Replica);
+
+impl Holders {
+    fn get(&self, id: &DatanodeId) -> Option<&Replica> {
+        self.0.iter().find(|(h, _)| h == id).map(|(_, r)| r)
+    }
+
+    /// Records `id`'s replica, returning the one it replaces.
+    fn insert(&mut self, id: DatanodeId, r: Replica) -> Option<Replica> {
+        if let Some((_, old)) = self.0.iter_mut().find(|(h, _)| *h == id) {
+            return Some(std::mem::replace(old, r));
+        }
+        let mut v = std::mem::take(&mut self.0).into_vec();
+        v.push((id, r));
+        self.0 = v.into_boxed_slice();
+        None
+    }
+
+    fn remove(&mut self, id: &DatanodeId) -> Option<Replica> {
+        let at = self.0.iter().position(|(h, _)| h == id)?;
+        let mut v = std::mem::take(&mut self.0).into_vec();
+        let (_, r) = v.remove(at);
+        self.0 = v.into_boxed_slice();
+        Some(r)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn keys(&self) -> impl Iterator<Item = &DatanodeId> {
+        self.0.iter().map(|(h, _)| h)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = HolderRef<'_>> {
+        self.0.iter().map(|(h, r)| (h, r))
+    }
+}
+
+impl<'a> IntoIterator for &'a Holders {
+    type Item = HolderRef<'a>;
+    type IntoIter =
+        std::iter::Map<std::slice::Iter<'a, (DatanodeId, Replica)>, fn(&'a (DatanodeId, Replica)) -> HolderRef<'a>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(h, r)| (h, r))
+    }
+}
+
 /// The datanode is not registered here: it must register and send a full block report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("datanode {0} is not registered")]
@@ -70,7 +129,7 @@ pub struct UnknownDatanode(pub DatanodeId);
 
 pub struct BlockManager {
     nodes: HashMap<DatanodeId, DatanodeState>,
-    replicas: HashMap<BlockId, HashMap<DatanodeId, Replica>>,
+    replicas: HashMap<BlockId, Holders>,
     dead_after: Duration,
     /// When a copy of each block was last scheduled (copies in flight are not scheduled again); an entry
     /// stays until the block is back at its replication factor.
@@ -318,6 +377,26 @@ mod tests {
             gen_stamp: GenStamp(gen_stamp),
             len: 10,
         }
+    }
+
+    #[test]
+    fn holders_behave_as_a_small_map() {
+        let r = |g| Replica {
+            gen_stamp: GenStamp(g),
+            len: 1,
+        };
+        let mut h = Holders::default();
+        assert!(h.is_empty());
+        assert_eq!(h.insert(DatanodeId(1), r(5)), None);
+        assert_eq!(h.insert(DatanodeId(2), r(6)), None);
+        assert_eq!(h.insert(DatanodeId(1), r(7)), Some(r(5)), "replaced, not added");
+        assert_eq!(h.len(), 2);
+        assert_eq!(h.get(&DatanodeId(1)), Some(&r(7)));
+        assert_eq!(h.keys().copied().collect::<Vec<_>>(), [DatanodeId(1), DatanodeId(2)]);
+        assert_eq!(h.remove(&DatanodeId(1)), Some(r(7)));
+        assert_eq!(h.remove(&DatanodeId(1)), None);
+        assert_eq!((&h).into_iter().count(), 1);
+        assert_eq!(h.iter().next(), Some((&DatanodeId(2), &r(6))));
     }
 
     #[test]

@@ -25,7 +25,8 @@
 //! 3. Evolve, never break: new fields get `#[serde(default)]`, new variants go at the end, nothing is
 //!    renamed or removed. A command that an older build cannot apply raises [`STATE_VERSION`] and is
 //!    proposed with that version (see `deploy/README.md`, "Upgrades").
-//! 4. Extend the upgrade fixture test (`namenode/tests/upgrade.rs`) when a format changes.
+//! 4. When a persisted format changes, first write a fixture of the old one with the old build
+//!    (`tests/fixtures/make-fixture.sh`) and add it to `tests/cluster/upgrade.rs`.
 
 pub mod catalog;
 pub mod cluster;
