@@ -35,6 +35,7 @@ run "$BIN" fs ls -R /demo
 run "$BIN" fs stat /demo/data/big.bin
 run "$BIN" fs du -h /demo
 run "$BIN" fs fsck /demo
+run "$BIN" admin raft snapshot
 run "$BIN" cluster status
 echo
 echo "Demo done; stopping the cluster (data stays in $DATA)."
