@@ -247,6 +247,16 @@ impl Cluster {
         .await;
     }
 
+    /// Whether the leader counts datanode `i` live (`None`: no answer, or it does not know the node).
+    pub async fn datanode_live(&self, i: usize) -> Option<bool> {
+        let addr = self.datanodes[i].addr.to_string();
+        let st = self.observer.cluster_status().await.ok()?;
+        st.datanodes
+            .iter()
+            .find(|d| d.info.as_ref().is_some_and(|info| info.addr == addr))
+            .map(|d| d.live)
+    }
+
     /// Whether `fsck /` finds every block fully replicated, none corrupt or missing.
     pub async fn fsck_healthy(&self) -> bool {
         self.observer
