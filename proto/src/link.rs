@@ -31,12 +31,13 @@ pub enum Verdict {
     Refuse(String),
 }
 
-/// Decides the fate of the calls one node sends. `to` is the `host:port` the channel was opened to.
+/// Decides the fate of the calls one node sends. `to` is the `host:port` the channel was opened to;
+/// `method` the call's gRPC path (`/basalt.DataTransfer/WriteBlock`), or empty for the connection itself.
 pub trait LinkFilter: Send + Sync + fmt::Debug + 'static {
     /// The verdict for a call about to leave for `to`.
-    fn on_call(&self, to: &str) -> Verdict;
-    /// Whether the link to `to` is cut now: open streams over it fail at their next frame.
-    fn is_cut(&self, to: &str) -> bool;
+    fn on_call(&self, to: &str, method: &str) -> Verdict;
+    /// Whether calls of `method` to `to` are cut now: open streams fail at their next frame.
+    fn is_cut(&self, to: &str, method: &str) -> bool;
     /// Changes whenever [`Self::is_cut`] may have changed its answer.
     fn changes(&self) -> watch::Receiver<u64>;
 }
@@ -67,7 +68,7 @@ impl Connector {
     pub async fn connect(&self, endpoint: Endpoint) -> Result<Channel, tonic::transport::Error> {
         let link = self.link(&endpoint);
         let inner = match &link {
-            Some(link) if link.is_cut() => endpoint.connect_lazy(),
+            Some(link) if link.filter.is_cut(&link.to, "") => endpoint.connect_lazy(),
             _ => endpoint.connect().await?,
         };
         Ok(Channel { inner, link })
@@ -103,19 +104,16 @@ struct Link {
 }
 
 impl Link {
-    fn is_cut(&self) -> bool {
-        self.filter.is_cut(&self.to)
-    }
-
     fn refused(&self, why: &str) -> Status {
         Status::unavailable(format!("{}: {why}", self.to))
     }
 
-    fn wrap(&self, body: Body) -> Body {
+    fn wrap(&self, body: Body, method: &Arc<str>) -> Body {
         Body::new(LinkBody {
             changes: wait_for_change(self.filter.changes()),
             inner: body,
             link: self.clone(),
+            method: method.clone(),
             failed: false,
         })
     }
@@ -134,24 +132,25 @@ impl Service<http::Request<Body>> for Channel {
         let Some(link) = self.link.clone() else {
             return ResponseFuture(Kind::Plain(self.inner.call(req)));
         };
-        let delay = match link.filter.on_call(&link.to) {
+        let method: Arc<str> = req.uri().path().into();
+        let delay = match link.filter.on_call(&link.to, &method) {
             Verdict::Pass => None,
             Verdict::Delay(d) => Some(d),
             Verdict::Refuse(why) => return ResponseFuture::failed(link.refused(&why)),
         };
-        let req = req.map(|b| link.wrap(b));
+        let req = req.map(|b| link.wrap(b, &method));
         // `poll_ready` reserved a slot in this handle: the call takes the handle along, leaving a clone.
         let mut inner = self.inner.clone();
         std::mem::swap(&mut inner, &mut self.inner);
         ResponseFuture(Kind::Filtered(Box::pin(async move {
             if let Some(d) = delay {
                 tokio::time::sleep(d).await;
-                if link.is_cut() {
+                if link.filter.is_cut(&link.to, &method) {
                     return Err(link.refused("link cut").into());
                 }
             }
             let resp = inner.call(req).await?;
-            Ok(resp.map(|b| link.wrap(b)))
+            Ok(resp.map(|b| link.wrap(b, &method)))
         })))
     }
 }
@@ -199,6 +198,7 @@ fn wait_for_change(mut rx: watch::Receiver<u64>) -> Change {
 struct LinkBody {
     inner: Body,
     link: Link,
+    method: Arc<str>,
     changes: Change,
     failed: bool,
 }
@@ -219,7 +219,7 @@ impl tonic::codegen::Body for LinkBody {
         while let Poll::Ready(rx) = this.changes.as_mut().poll(cx) {
             this.changes = wait_for_change(rx);
         }
-        if this.link.is_cut() {
+        if this.link.filter.is_cut(&this.link.to, &this.method) {
             this.failed = true;
             return Poll::Ready(Some(Err(this.link.refused("link cut"))));
         }

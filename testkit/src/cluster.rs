@@ -231,20 +231,20 @@ impl Cluster {
         .await;
     }
 
-    /// Waits until a leader is out of safe mode and every running datanode is live.
+    /// Waits until a majority names a leader ([`Self::leader`]), it is out of safe mode, and it counts
+    /// every running datanode live.
     pub async fn wait_ready(&self) {
         let want = self.datanodes.iter().filter(|d| d.running.is_some()).count();
-        self.wait_until(
-            "a writable leader and every datanode live",
-            READY_DEADLINE,
-            async || {
-                self.observer
+        let ready = async || {
+            self.leader().is_some()
+                && self
+                    .observer
                     .cluster_status()
                     .await
                     .is_ok_and(|st| !st.safe_mode && st.datanodes.iter().filter(|d| d.live).count() >= want)
-            },
-        )
-        .await;
+        };
+        self.wait_until("a writable leader and every datanode live", READY_DEADLINE, ready)
+            .await;
     }
 
     /// Whether the leader counts datanode `i` live (`None`: no answer, or it does not know the node).
@@ -355,12 +355,18 @@ impl Cluster {
         i
     }
 
-    /// Starts one more datanode (a new directory) and waits until the cluster counts it live; returns
-    /// its index.
+    /// Starts one more datanode (a new directory) and returns its index, without waiting for the
+    /// namenode to count it live (see [`Self::wait_live`]).
     pub async fn add_datanode(&mut self) -> usize {
-        let i = self.add_datanode_now().await;
-        self.wait_ready().await;
-        i
+        self.add_datanode_now().await
+    }
+
+    /// Waits until the leader counts datanode `i` live.
+    pub async fn wait_live(&self, i: usize) {
+        self.wait_until(&format!("dn{i} live"), READY_DEADLINE, async || {
+            self.datanode_live(i).await == Some(true)
+        })
+        .await
     }
 
     /// Stops member `id` (see the module docs); its directory and address stay for a restart.

@@ -10,7 +10,7 @@
 //! cluster's own [`Links`] table about each call: no global state, two clusters never interfere.
 //!
 //! ```no_run
-//! use basalt_testkit::{Cluster, Node, Options, Sel};
+//! use basalt_testkit::{Action, Cluster, Node, Options, Rule, Sel};
 //! use std::time::Duration;
 //!
 //! # async fn example() {
@@ -25,16 +25,21 @@
 //! let new = c.wait_leader("a new leader", |l| l != old).await;
 //! c.links().remove(cut); // or c.links().heal() to remove every rule
 //!
-//! // Other filters: isolate a node, drop a fraction of calls (seeded RNG), delay calls.
+//! // Other filters: isolate a node, drop a fraction of calls (seeded RNG), delay calls; a rule may
+//! // pick one gRPC method. Rules compose; `sent` counts the calls a link let through.
 //! c.links().isolate(Node::Datanode(0));
 //! c.links().drop_calls(Sel::Clients, Sel::Namenodes, 0.2);
 //! c.links().delay(Sel::Datanodes, Sel::Datanodes, Duration::from_millis(20));
+//! c.links().add(Rule::new(Sel::Datanodes, Sel::Namenodes, Action::Cut).only("Heartbeat"));
+//! assert!(c.links().sent(Node::Client(0), Node::Namenode(new)) > 0);
 //!
-//! // Kill and restart a node: same directory, same address.
+//! // Kill and restart a node: same directory, same address. Add one.
 //! c.kill_datanode(1).await;
 //! c.restart_datanode(1).await;
 //! c.restart_namenode(new).await;
-//! c.wait_ready().await; // a writable leader, every running datanode live
+//! let dn3 = c.add_datanode().await;
+//! c.wait_live(dn3).await;
+//! c.wait_ready().await; // a leader named by a majority, writable, every running datanode live
 //! c.wait_until("3 files", Duration::from_secs(10), async || {
 //!     client.list("/a").await.is_ok_and(|l| l.len() == 3)
 //! })
@@ -55,7 +60,7 @@ mod options;
 mod wait;
 
 pub use cluster::Cluster;
-pub use links::{Links, Node, RuleId, Sel};
+pub use links::{Action, Links, Node, Rule, RuleId, Sel};
 pub use options::Options;
 pub use wait::{wait_until, wait_until_or};
 

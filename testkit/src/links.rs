@@ -94,19 +94,49 @@ pub enum Action {
     Delay(Duration),
 }
 
-/// A rule: calls from `from` to `to` (and back, when `both_ways`) get `action`.
+/// A rule: calls from `from` to `to` (and back, when `both_ways`) get `action`; with `method`, only
+/// the calls whose gRPC path contains it (`"Heartbeat"`, `"WriteBlock"`, `"AppendEntries"`...).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Rule {
     pub from: Sel,
     pub to: Sel,
     pub both_ways: bool,
     pub action: Action,
+    pub method: Option<String>,
 }
 
 impl Rule {
-    fn matches(&self, from: Node, to: Node) -> bool {
-        (self.from.contains(from) && self.to.contains(to))
-            || (self.both_ways && self.from.contains(to) && self.to.contains(from))
+    /// `action` on calls from `from` to `to`, one way, every method.
+    pub fn new(from: impl Into<Sel>, to: impl Into<Sel>, action: Action) -> Rule {
+        Rule {
+            from: from.into(),
+            to: to.into(),
+            both_ways: false,
+            action,
+            method: None,
+        }
+    }
+
+    /// The same rule on calls the other way too.
+    pub fn both_ways(self) -> Rule {
+        Rule {
+            both_ways: true,
+            ..self
+        }
+    }
+
+    /// The same rule on the calls of one method only (the gRPC path contains `method`).
+    pub fn only(self, method: &str) -> Rule {
+        Rule {
+            method: Some(method.to_string()),
+            ..self
+        }
+    }
+
+    fn matches(&self, from: Node, to: Node, method: &str) -> bool {
+        let nodes = (self.from.contains(from) && self.to.contains(to))
+            || (self.both_ways && self.from.contains(to) && self.to.contains(from));
+        nodes && self.method.as_deref().is_none_or(|m| method.contains(m))
     }
 }
 
@@ -129,6 +159,8 @@ struct Table {
     rng: fastrand::Rng,
     /// Calls refused so far (cut, dropped, down or retired), for failure messages.
     refused: u64,
+    /// Calls let through, by link.
+    sent: HashMap<(Node, Node), u64>,
 }
 
 impl Links {
@@ -143,6 +175,7 @@ impl Links {
                 down: BTreeSet::new(),
                 rng: fastrand::Rng::with_seed(seed),
                 refused: 0,
+                sent: HashMap::new(),
             }),
             changes: watch::Sender::new(0),
         })
@@ -186,12 +219,7 @@ impl Links {
 
     /// No call between a node of `a` and a node of `b`, either way.
     pub fn partition(&self, a: impl Into<Sel>, b: impl Into<Sel>) -> RuleId {
-        self.add(Rule {
-            from: a.into(),
-            to: b.into(),
-            both_ways: true,
-            action: Action::Cut,
-        })
+        self.add(Rule::new(a, b, Action::Cut).both_ways())
     }
 
     /// No call between `node` and any other node, either way.
@@ -201,7 +229,7 @@ impl Links {
 
     /// No call from a node of `from` to a node of `to` (replies to calls the other way still flow).
     pub fn cut(&self, from: impl Into<Sel>, to: impl Into<Sel>) -> RuleId {
-        self.one_way(from, to, Action::Cut)
+        self.add(Rule::new(from, to, Action::Cut))
     }
 
     /// Refuses each call from `from` to `to` with probability `fraction` (0..=1).
@@ -210,21 +238,12 @@ impl Links {
             (0.0..=1.0).contains(&fraction),
             "drop fraction {fraction} is not within 0..=1"
         );
-        self.one_way(from, to, Action::Drop(fraction))
+        self.add(Rule::new(from, to, Action::Drop(fraction)))
     }
 
     /// Holds each call from `from` to `to` for `by` before sending it.
     pub fn delay(&self, from: impl Into<Sel>, to: impl Into<Sel>, by: Duration) -> RuleId {
-        self.one_way(from, to, Action::Delay(by))
-    }
-
-    fn one_way(&self, from: impl Into<Sel>, to: impl Into<Sel>, action: Action) -> RuleId {
-        self.add(Rule {
-            from: from.into(),
-            to: to.into(),
-            both_ways: false,
-            action,
-        })
+        self.add(Rule::new(from, to, Action::Delay(by)))
     }
 
     /// Removes one rule.
@@ -258,19 +277,25 @@ impl Links {
         self.changed();
     }
 
-    /// The verdict for a call from `from` (incarnation `incarnation`) to the node listening at `to`.
-    pub fn verdict(&self, from: Node, incarnation: u64, to: &str) -> Verdict {
+    /// The verdict for a call of `method` from `from` (incarnation `incarnation`) to the node listening
+    /// at `to`.
+    pub fn verdict(&self, from: Node, incarnation: u64, to: &str, method: &str) -> Verdict {
         let mut t = self.table();
-        let verdict = t.verdict(from, incarnation, to);
+        let verdict = t.verdict(from, incarnation, to, method);
         if matches!(verdict, Verdict::Refuse(_)) {
             t.refused += 1;
         }
         verdict
     }
 
-    /// Whether streams from `from` (incarnation `incarnation`) to the node at `to` must fail.
-    pub fn is_cut(&self, from: Node, incarnation: u64, to: &str) -> bool {
-        self.table().cut_reason(from, incarnation, to).is_some()
+    /// Whether streams of `method` from `from` (incarnation `incarnation`) to the node at `to` must fail.
+    pub fn is_cut(&self, from: Node, incarnation: u64, to: &str, method: &str) -> bool {
+        self.table().cut_reason(from, incarnation, to, method).is_some()
+    }
+
+    /// How many calls from `from` to `to` were let through so far.
+    pub fn sent(&self, from: Node, to: Node) -> u64 {
+        self.table().sent.get(&(from, to)).copied().unwrap_or(0)
     }
 
     /// The rules, down nodes and refusals, one per line (for failure messages).
@@ -288,7 +313,7 @@ impl Links {
 }
 
 impl Table {
-    fn cut_reason(&self, from: Node, incarnation: u64, to: &str) -> Option<&'static str> {
+    fn cut_reason(&self, from: Node, incarnation: u64, to: &str, method: &str) -> Option<&'static str> {
         if self.incarnations.get(&from).copied().unwrap_or(0) != incarnation {
             return Some("the sending node was killed");
         }
@@ -301,12 +326,12 @@ impl Table {
         }
         self.rules
             .values()
-            .any(|r| r.action == Action::Cut && r.matches(from, to))
+            .any(|r| r.action == Action::Cut && r.matches(from, to, method))
             .then_some("link cut")
     }
 
-    fn verdict(&mut self, from: Node, incarnation: u64, to_addr: &str) -> Verdict {
-        if let Some(why) = self.cut_reason(from, incarnation, to_addr) {
+    fn verdict(&mut self, from: Node, incarnation: u64, to_addr: &str, method: &str) -> Verdict {
+        if let Some(why) = self.cut_reason(from, incarnation, to_addr, method) {
             return Verdict::Refuse(why.into());
         }
         let Some(to) = self.addrs.get(to_addr).copied().filter(|&to| to != from) else {
@@ -314,7 +339,7 @@ impl Table {
         };
         let mut delay = Duration::ZERO;
         for r in self.rules.values() {
-            if !r.matches(from, to) {
+            if !r.matches(from, to, method) {
                 continue;
             }
             match r.action {
@@ -327,6 +352,7 @@ impl Table {
                 Action::Delay(d) => delay += d,
             }
         }
+        *self.sent.entry((from, to)).or_default() += 1;
         if delay.is_zero() {
             Verdict::Pass
         } else {
@@ -349,12 +375,12 @@ impl fmt::Debug for NodeLinks {
 }
 
 impl LinkFilter for NodeLinks {
-    fn on_call(&self, to: &str) -> Verdict {
-        self.links.verdict(self.node, self.incarnation, to)
+    fn on_call(&self, to: &str, method: &str) -> Verdict {
+        self.links.verdict(self.node, self.incarnation, to, method)
     }
 
-    fn is_cut(&self, to: &str) -> bool {
-        self.links.is_cut(self.node, self.incarnation, to)
+    fn is_cut(&self, to: &str, method: &str) -> bool {
+        self.links.is_cut(self.node, self.incarnation, to, method)
     }
 
     fn changes(&self) -> watch::Receiver<u64> {

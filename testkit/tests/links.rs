@@ -122,3 +122,67 @@ async fn a_killed_datanode_restarts_on_its_address_with_its_replicas() {
     .await;
     c.shutdown().await;
 }
+
+/// A tenth of the calls to datanodes (pipelines, client reads and writes, replication) fail: writes
+/// recover their pipelines, and every file whose write was acknowledged reads back intact once the
+/// network heals. (Drops on datanode → namenode calls are in `known_bugs.rs`.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lossy_datanode_links_lose_no_file() {
+    let c = Cluster::start(Options {
+        datanodes: 4,
+        ..Options::default()
+    })
+    .await;
+    let client = c.client();
+    client.mkdirs("/lossy", false).await.unwrap();
+    c.links().drop_calls(Sel::All, Sel::Datanodes, 0.1);
+    let mut files = Vec::new();
+    for i in 0..12 {
+        let path = format!("/lossy/f{i:02}");
+        let data = bytes(50_000 + i * 30_000, i as u64);
+        match client.write_all(&path, &data, CreateOptions::default()).await {
+            Ok(()) => files.push((path, data)),
+            // A pipeline only shrinks (no node replaces a failed one): a block unlucky enough to
+            // lose all three fails its write. Nothing was acknowledged then.
+            Err(e) if e.to_string().contains("no datanode of the pipeline is left") => {
+                eprintln!("{path}: {e}")
+            }
+            Err(e) => panic!("{path}: {e}\n{}", c.describe()),
+        }
+    }
+    assert!(files.len() >= 6, "only {} of 12 writes acknowledged", files.len());
+    // A reader tries each replica once: reads wait for the network to heal (and for the reports the
+    // namenode missed to come in).
+    c.links().heal();
+    for (path, data) in &files {
+        c.wait_until(&format!("{path} read back"), DEADLINE, async || {
+            client.read_all(path).await.is_ok_and(|got| &got == data)
+        })
+        .await;
+    }
+    c.shutdown().await;
+}
+
+/// Raft calls between the members and the client's calls to them fail at random: every mkdirs is
+/// acknowledged in the end, and applied once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lossy_raft_and_client_links_apply_each_write_once() {
+    let c = Cluster::start(Options {
+        namenodes: 3,
+        datanodes: 1,
+        replication: 1,
+        ..Options::default()
+    })
+    .await;
+    let client = c.client();
+    client.mkdirs("/r", false).await.unwrap();
+    c.links().drop_calls(Sel::Namenodes, Sel::Namenodes, 0.15);
+    c.links().drop_calls(Sel::Clients, Sel::Namenodes, 0.15);
+    for i in 0..30 {
+        client.mkdirs(&format!("/r/{i:02}"), false).await.unwrap();
+    }
+    c.links().heal();
+    c.wait_converged().await;
+    assert_eq!(client.list("/r").await.unwrap().len(), 30);
+    c.shutdown().await;
+}

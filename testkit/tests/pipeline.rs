@@ -43,7 +43,8 @@ async fn pipeline_recovers_when_a_datanode_is_isolated_mid_block() {
 
     c.links().isolate(Node::Datanode(0));
     // A replacement joins, so later blocks can have 3 replicas again.
-    c.add_datanode().await;
+    let new = c.add_datanode().await;
+    c.wait_live(new).await;
     // The pipeline broke at the cut; the writer finds out at its next write. Waiting until the
     // namenode counts the isolated node dead first keeps the monitor from scheduling a copy to it (a
     // failed copy is retried only after 10 s).

@@ -6,6 +6,7 @@ const NN1: &str = "127.0.0.1:1001";
 const NN2: &str = "127.0.0.1:1002";
 const DN0: &str = "127.0.0.1:2000";
 const DN1: &str = "127.0.0.1:2001";
+const METHOD: &str = "/basalt.ClientProtocol/Mkdirs";
 
 fn table() -> Arc<Links> {
     let links = Links::new(7);
@@ -17,7 +18,7 @@ fn table() -> Arc<Links> {
 }
 
 fn pass(links: &Links, from: Node, to: &str) -> bool {
-    links.verdict(from, 0, to) == Verdict::Pass
+    links.verdict(from, 0, to, METHOD) == Verdict::Pass
 }
 
 #[test]
@@ -27,7 +28,7 @@ fn a_partition_cuts_both_ways_and_nothing_else() {
     assert!(!pass(&links, Node::Namenode(1), NN2));
     assert!(!pass(&links, Node::Namenode(2), NN1));
     assert!(!pass(&links, Node::Datanode(0), NN1));
-    assert!(links.is_cut(Node::Namenode(2), 0, NN1));
+    assert!(links.is_cut(Node::Namenode(2), 0, NN1, METHOD));
     assert!(pass(&links, Node::Namenode(2), DN0), "both on the same side");
     assert!(pass(&links, Node::Client(0), NN1));
     links.remove(id);
@@ -72,7 +73,7 @@ fn drops_follow_the_seed_and_the_fraction() {
         links.register(Node::Namenode(1), NN1);
         links.drop_calls(Sel::Clients, Node::Namenode(1), 0.25);
         (0..2000)
-            .map(|_| links.verdict(Node::Client(0), 0, NN1))
+            .map(|_| links.verdict(Node::Client(0), 0, NN1, METHOD))
             .filter(|v| matches!(v, Verdict::Refuse(_)))
             .count()
     };
@@ -83,7 +84,7 @@ fn drops_follow_the_seed_and_the_fraction() {
     links.drop_calls(Sel::All, Sel::All, 1.0);
     assert!(!pass(&links, Node::Namenode(1), DN0));
     assert!(
-        !links.is_cut(Node::Namenode(1), 0, DN0),
+        !links.is_cut(Node::Namenode(1), 0, DN0, METHOD),
         "a drop does not break open streams"
     );
 }
@@ -94,11 +95,11 @@ fn delays_add_up() {
     links.delay(Sel::All, Sel::Datanodes, Duration::from_millis(30));
     links.delay(Node::Client(0), Node::Datanode(0), Duration::from_millis(20));
     assert_eq!(
-        links.verdict(Node::Client(0), 0, DN0),
+        links.verdict(Node::Client(0), 0, DN0, METHOD),
         Verdict::Delay(Duration::from_millis(50))
     );
     assert_eq!(
-        links.verdict(Node::Client(0), 0, DN1),
+        links.verdict(Node::Client(0), 0, DN1, METHOD),
         Verdict::Delay(Duration::from_millis(30))
     );
     assert!(pass(&links, Node::Client(0), NN1));
@@ -110,16 +111,35 @@ fn a_down_node_takes_no_calls_and_a_killed_incarnation_sends_none() {
     let changes = links.changes.subscribe();
     links.set_down(Node::Datanode(0), true);
     assert!(changes.has_changed().unwrap());
-    assert!(links.is_cut(Node::Namenode(1), 0, DN0));
+    assert!(links.is_cut(Node::Namenode(1), 0, DN0, METHOD));
     links.set_down(Node::Datanode(0), false);
     assert!(pass(&links, Node::Namenode(1), DN0));
 
     links.retire(Node::Datanode(0));
-    assert!(links.is_cut(Node::Datanode(0), 0, NN1), "the old incarnation");
+    assert!(links.is_cut(Node::Datanode(0), 0, NN1, METHOD), "the old incarnation");
     assert!(
-        links.is_cut(Node::Datanode(0), 0, "127.0.0.1:9"),
+        links.is_cut(Node::Datanode(0), 0, "127.0.0.1:9", METHOD),
         "even to unknown addresses"
     );
     assert!(!pass(&links, Node::Datanode(0), NN1));
-    assert_eq!(links.verdict(Node::Datanode(0), 1, NN1), Verdict::Pass, "the new one");
+    assert_eq!(
+        links.verdict(Node::Datanode(0), 1, NN1, METHOD),
+        Verdict::Pass,
+        "the new one"
+    );
+}
+
+#[test]
+fn a_rule_can_pick_one_method() {
+    let links = table();
+    links.add(Rule::new(Sel::Datanodes, Sel::Namenodes, Action::Cut).only("Heartbeat"));
+    let hb = "/basalt.DatanodeProtocol/Heartbeat";
+    let report = "/basalt.DatanodeProtocol/BlockReport";
+    assert!(links.verdict(Node::Datanode(0), 0, NN1, hb) != Verdict::Pass);
+    assert!(links.is_cut(Node::Datanode(0), 0, NN1, hb));
+    assert_eq!(links.verdict(Node::Datanode(0), 0, NN1, report), Verdict::Pass);
+    assert!(
+        !links.is_cut(Node::Datanode(0), 0, NN1, ""),
+        "the connection itself is not cut"
+    );
 }
