@@ -32,6 +32,7 @@
 //! c.links().delay(Sel::Datanodes, Sel::Datanodes, Duration::from_millis(20));
 //! c.links().add(Rule::new(Sel::Datanodes, Sel::Namenodes, Action::Cut).only("Heartbeat"));
 //! assert!(c.links().sent(Node::Client(0), Node::Namenode(new)) > 0);
+//! c.links().heal();
 //!
 //! // Kill and restart a node: same directory, same address. Add one.
 //! c.kill_datanode(1).await;
