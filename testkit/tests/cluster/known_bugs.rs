@@ -1,6 +1,6 @@
 //! Faults the in-process cluster found that the namenode does not handle yet, each reproduced
-//! deterministically and ignored until fixed (`cargo test -p basalt-testkit --test known_bugs --
-//! --ignored`). Un-ignore a test with its fix.
+//! deterministically and ignored until fixed (`cargo test -p basalt-testkit --test cluster known_bugs
+//! -- --ignored`). Un-ignore a test with its fix.
 
 use basalt_client::CreateOptions;
 use basalt_testkit::{Action, Cluster, Node, Options, Rule, Sel, bytes};
