@@ -1,6 +1,6 @@
 # Basalt: the two commands of the README.
 #   make demo   build, start a local cluster (basalt local), put/get/ls/du files, show status, stop
-#   make test   build and run the whole test suite (unit, property and multi-process integration tests)
+#   make test   build and run the whole test suite (unit, property, in-process and multi-process cluster tests)
 # Both install what a fresh Debian 12 machine lacks (libclang-dev, for RocksDB's bindings).
 
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/basalt/target

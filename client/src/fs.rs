@@ -7,6 +7,7 @@ use crate::namenode::{NamenodeClient, RetryPolicy};
 use crate::reader::{FileReader, ReadCounters, ReadStats};
 use crate::writer::FileWriter;
 use basalt_common::BPath;
+use basalt_proto::link::{Channel, Connector};
 use basalt_proto::pb;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -25,6 +26,9 @@ pub struct ClientConfig {
     /// How long a write pipeline may leave a packet unacknowledged before its first datanode is blamed
     /// (plus a sixth of it per pipeline node, so deeper nodes are blamed by their neighbours first).
     pub ack_timeout: Duration,
+    /// Opens the client's channels to metadata members and datanodes. Default: plain channels (tests
+    /// put link filters here).
+    pub connector: Connector,
 }
 
 impl ClientConfig {
@@ -35,6 +39,7 @@ impl ClientConfig {
             short_circuit: true,
             user: std::env::var("USER").unwrap_or_else(|_| "basalt".into()),
             ack_timeout: Duration::from_secs(60),
+            connector: Connector::default(),
         }
     }
 }
@@ -124,11 +129,11 @@ fn check(path: &str) -> Result<BPath> {
 impl Client {
     /// Connects lazily: the first call reaches the namenode.
     pub fn connect(config: ClientConfig) -> Result<Client> {
-        let nn = NamenodeClient::new(&config.namenodes, config.retry.clone())?;
+        let nn = NamenodeClient::new(&config.namenodes, config.retry.clone())?.with_connector(config.connector.clone());
         let name = format!("client-{}-{:08x}", std::process::id(), fastrand::u32(..));
         let inner = Arc::new(Inner {
             nn,
-            dns: DatanodePool::default(),
+            dns: DatanodePool::new(config.connector.clone()),
             host_id: crate::local_host_id(),
             config,
             name,
@@ -359,9 +364,7 @@ fn spawn_lease_renewer(inner: std::sync::Weak<Inner>) {
 /// One metadata member's own status.
 pub type MemberStatus = pb::MemberStatus;
 
-fn admin_client(
-    ch: tonic::transport::Channel,
-) -> pb::admin_protocol_client::AdminProtocolClient<tonic::transport::Channel> {
+fn admin_client(ch: Channel) -> pb::admin_protocol_client::AdminProtocolClient<Channel> {
     pb::admin_protocol_client::AdminProtocolClient::new(ch)
 }
 

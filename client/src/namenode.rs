@@ -9,12 +9,13 @@
 use crate::error::{ClientError, Result};
 use basalt_common::{ErrorKind, MAX_RPC_MESSAGE};
 use basalt_proto::RemoteError;
+use basalt_proto::link::{Channel, Connector};
 use basalt_proto::pb::client_protocol_client::ClientProtocolClient;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Endpoint;
 
 pub type NnClient = ClientProtocolClient<Channel>;
 
@@ -49,6 +50,7 @@ pub struct NamenodeClient {
     leader: Mutex<String>,
     channels: Mutex<HashMap<String, Channel>>,
     policy: RetryPolicy,
+    connector: Connector,
 }
 
 fn endpoint(addr: &str, timeout: Duration) -> std::result::Result<Endpoint, ClientError> {
@@ -84,7 +86,14 @@ impl NamenodeClient {
             members,
             channels: Mutex::new(HashMap::new()),
             policy,
+            connector: Connector::default(),
         })
+    }
+
+    /// Opens the channels to members through `connector` (instead of plain ones).
+    pub fn with_connector(mut self, connector: Connector) -> Self {
+        self.connector = connector;
+        self
     }
 
     pub fn members(&self) -> &[String] {
@@ -97,7 +106,7 @@ impl NamenodeClient {
         Ok(match channels.get(addr) {
             Some(c) => c.clone(),
             None => {
-                let c = endpoint(addr, self.policy.rpc_timeout)?.connect_lazy();
+                let c = self.connector.connect_lazy(endpoint(addr, self.policy.rpc_timeout)?);
                 channels.insert(addr.to_string(), c.clone());
                 c
             }

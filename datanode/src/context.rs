@@ -3,6 +3,7 @@
 use crate::nn_link::{LinkInfo, Reports, run_link};
 use crate::store::BlockStore;
 use basalt_common::DatanodeId;
+use basalt_proto::link::Connector;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
@@ -20,6 +21,8 @@ pub(crate) struct Context {
     pub default_chunk_size: u32,
     /// Deadline of a downstream pipeline node's acknowledgements.
     pub ack_timeout: std::time::Duration,
+    /// Opens this node's outgoing channels (namenode links, downstream datanodes).
+    pub connector: Connector,
     transfers: AtomicU32,
     /// The namenode links: who they tell about this node, and the running ones by address.
     links: Mutex<Links>,
@@ -39,6 +42,7 @@ impl Context {
         reports: Reports,
         chunk_size: u32,
         ack_timeout: std::time::Duration,
+        connector: Connector,
     ) -> Arc<Self> {
         Arc::new(Context {
             id,
@@ -47,6 +51,7 @@ impl Context {
             reports,
             default_chunk_size: chunk_size,
             ack_timeout,
+            connector,
             transfers: AtomicU32::new(0),
             links: Mutex::new(Links::default()),
         })

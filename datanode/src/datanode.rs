@@ -1,7 +1,8 @@
 //! [`Datanode`]: start-up, the running handle, and graceful shutdown.
 //!
 //! Start-up phases: validate the config; create the data directory and lock it; load (or create) the
-//! identity; open the block store (discarding `tmp/`, scanning `current/`); bind the listener; serve
+//! identity; open the block store (discarding `tmp/`, scanning `current/`); bind the listener (or take
+//! one already bound); serve
 //! `DataTransfer`; start the block scanner, the expiry of parked replicas and one link per namenode.
 //! Shutdown reverses it: stop the links, stop accepting and
 //! let in-flight streams finish (bounded), then release the directory lock.
@@ -16,6 +17,7 @@ use crate::store::{BlockStore, Layout};
 use crate::transfer::DataTransferService;
 use crate::transfer::downstream::{CONNECTION_WINDOW, MAX_FRAME, STREAM_WINDOW};
 use basalt_common::{DatanodeId, MAX_RPC_MESSAGE};
+use basalt_proto::link::Connector;
 use basalt_proto::pb::DatanodeInfo;
 use basalt_proto::pb::data_transfer_server::DataTransferServer;
 use std::future::Future;
@@ -46,8 +48,27 @@ pub struct Datanode {
 }
 
 impl Datanode {
-    /// Starts a datanode: everything runs in background tasks until [`Datanode::shutdown`].
+    /// Starts a datanode listening on `config.listen` (port 0 picks a free port: see
+    /// [`Self::local_addr`]); everything runs in background tasks until [`Datanode::shutdown`].
     pub async fn start(config: DatanodeConfig) -> Result<Datanode, DatanodeError> {
+        Self::start_with(config, None, Connector::default()).await
+    }
+
+    /// Starts a datanode serving on an already bound `listener` (`config.listen` is not bound), its
+    /// outgoing channels (namenode links, downstream datanodes) opened through `connector`.
+    pub async fn start_on(
+        config: DatanodeConfig,
+        listener: TcpListener,
+        connector: Connector,
+    ) -> Result<Datanode, DatanodeError> {
+        Self::start_with(config, Some(listener), connector).await
+    }
+
+    async fn start_with(
+        config: DatanodeConfig,
+        listener: Option<TcpListener>,
+        connector: Connector,
+    ) -> Result<Datanode, DatanodeError> {
         config.validate()?;
         let data_dir = config.data_dir.clone();
         let (lock, id, store, host_id) = tokio::task::spawn_blocking(move || {
@@ -60,12 +81,15 @@ impl Datanode {
         .await
         .map_err(|source| DatanodeError::Task { source })??;
 
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .map_err(|source| DatanodeError::Bind {
-                addr: config.listen,
-                source,
-            })?;
+        let listener = match listener {
+            Some(l) => l,
+            None => TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| DatanodeError::Bind {
+                    addr: config.listen,
+                    source,
+                })?,
+        };
         let local_addr = listener.local_addr().map_err(|source| DatanodeError::Bind {
             addr: config.listen,
             source,
@@ -83,6 +107,7 @@ impl Datanode {
             reports,
             config.chunk_size,
             config.ack_timeout,
+            connector,
         );
         let (shutdown, shutdown_rx) = watch::channel(false);
         let server = tokio::spawn(serve(ctx.clone(), listener, shutdown_rx.clone()));

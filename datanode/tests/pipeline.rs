@@ -45,7 +45,7 @@ async fn three_node_pipeline_writes_identical_replicas() {
         assert_eq!(got, bytes[4096..8192]);
     }
 
-    let mut client = basalt_datanode::transfer::downstream::connect(&dn2.local_addr().to_string())
+    let mut client = basalt_datanode::transfer::downstream::connect(&Default::default(), &dn2.local_addr().to_string())
         .await
         .unwrap();
     let local = client

@@ -17,11 +17,12 @@
 use crate::service::{Core, now_ms};
 use crate::state::namespace::{BlockMeta, FsCommand, FsOutput, OpenFile};
 use basalt_common::DatanodeId;
+use basalt_proto::link::{Channel, Connector};
 use basalt_proto::pb;
 use basalt_proto::pb::data_transfer_client::DataTransferClient;
 use std::sync::Arc;
 use std::time::Duration;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Endpoint;
 
 /// Deadline of each call to a datanode (step 1 may wait for a writer to let go).
 const CALL_TIMEOUT: Duration = Duration::from_secs(15);
@@ -98,7 +99,7 @@ async fn recover_block(core: &Core, block: BlockMeta, pipeline: &[DatanodeId]) -
     };
     // Step 1 on every node at once: a slow node costs one timeout, not one per node.
     let answers = futures::future::join_all(addrs.into_iter().map(|(node, addr)| async move {
-        let r = match connect(&addr).await {
+        let r = match connect(&core.connector, &addr).await {
             Ok(mut client) => call(&mut client, block, false, 0).await.map(|r| (client, r)),
             Err(e) => Err(e),
         };
@@ -166,13 +167,13 @@ async fn recover_block(core: &Core, block: BlockMeta, pipeline: &[DatanodeId]) -
 }
 
 /// A connection to the datanode at `addr` for the recovery calls.
-async fn connect(addr: &str) -> Result<DataTransferClient<Channel>, String> {
+async fn connect(connector: &Connector, addr: &str) -> Result<DataTransferClient<Channel>, String> {
     let endpoint = Endpoint::from_shared(format!("http://{addr}"))
         .map_err(|e| e.to_string())?
         .connect_timeout(Duration::from_secs(3))
         .timeout(CALL_TIMEOUT);
     Ok(DataTransferClient::new(
-        endpoint.connect().await.map_err(|e| e.to_string())?,
+        connector.connect(endpoint).await.map_err(|e| e.to_string())?,
     ))
 }
 

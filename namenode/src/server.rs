@@ -1,6 +1,6 @@
-//! Starting and stopping a namenode: open the log and the latest snapshot, start Raft (bootstrapping
-//! the group on first start), serve the client, datanode and Raft services on one listener, and run the
-//! monitor loop (safe mode).
+//! Starting and stopping a namenode: bind the listener (or take one already bound), open the log and
+//! the latest snapshot, start Raft (bootstrapping the group on first start), serve the client, datanode
+//! and Raft services on that listener, and run the monitor loop (safe mode).
 
 use crate::blocks::{BlockManager, BlockOwner, SafeMode};
 use crate::config::NamenodeConfig;
@@ -15,6 +15,7 @@ use crate::service::{AdminService, ClientService, Core, DatanodeService};
 use crate::state::cluster::{AdminState, ClusterCommand};
 use basalt_common::DatanodeId;
 use basalt_common::MAX_RPC_MESSAGE;
+use basalt_proto::link::Connector;
 use basalt_proto::pb::admin_protocol_server::AdminProtocolServer;
 use basalt_proto::pb::client_protocol_server::ClientProtocolServer;
 use basalt_proto::pb::datanode_protocol_server::DatanodeProtocolServer;
@@ -40,19 +41,31 @@ pub struct Namenode {
 }
 
 impl Namenode {
+    /// Starts a member listening on `config.listen` (port 0 picks a free port: see [`Self::local_addr`]).
     pub async fn start(config: NamenodeConfig) -> Result<Namenode, NamenodeError> {
         config.validate()?;
-        let dir = config.data_dir.clone();
-        std::fs::create_dir_all(&dir).map_err(|source| NamenodeError::Io {
-            path: dir.clone(),
-            source,
-        })?;
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|source| NamenodeError::Bind {
                 addr: config.listen,
                 source,
             })?;
+        Self::start_on(config, listener, Connector::default()).await
+    }
+
+    /// Starts a member serving on an already bound `listener` (`config.listen` is not bound again), its
+    /// outgoing channels (Raft peers, datanodes) opened through `connector`.
+    pub async fn start_on(
+        config: NamenodeConfig,
+        listener: TcpListener,
+        connector: Connector,
+    ) -> Result<Namenode, NamenodeError> {
+        config.validate()?;
+        let dir = config.data_dir.clone();
+        std::fs::create_dir_all(&dir).map_err(|source| NamenodeError::Io {
+            path: dir.clone(),
+            source,
+        })?;
         let addr = listener.local_addr().map_err(|source| NamenodeError::Bind {
             addr: config.listen,
             source,
@@ -74,7 +87,10 @@ impl Namenode {
             ..Default::default()
         }
         .validate()?;
-        let network = NetworkFactory::default();
+        let network = NetworkFactory {
+            partition: Default::default(),
+            connector: connector.clone(),
+        };
         let partition = network.partition.clone();
         let raft = Raft::new(config.id, Arc::new(raft_config), network, log, sm).await?;
         bootstrap(&raft, &config, &advertise).await?;
@@ -95,6 +111,7 @@ impl Namenode {
                 crate::service::read_index::ReadIndex::new(move || Box::pin(Core::read_index_round(raft.clone(), id)))
             },
             partition,
+            connector,
             config,
         });
         let (stop, stop_rx) = watch::channel(false);

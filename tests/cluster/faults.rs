@@ -13,6 +13,7 @@ use std::time::Duration;
 
 const MIB: usize = 1 << 20;
 
+/// In-process counterpart (the node isolated rather than killed): `testkit/tests/pipeline.rs`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pipeline_recovers_when_a_datanode_dies_mid_block() {
     let mut c = TestCluster::start(Opts {

@@ -407,6 +407,7 @@ async fn history_across_failovers_is_linearizable() {
     }
 }
 
+/// In-process counterpart, with a writer across the failover: `testkit/tests/ha.rs`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn isolated_leader_stops_acknowledging_and_the_majority_serves() {
     use basalt_client::RetryPolicy;

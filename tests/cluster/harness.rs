@@ -3,6 +3,8 @@
 //! [`TestCluster::log_contains`] searches and whose tails are printed when a wait fails. Kill is SIGKILL;
 //! restart reuses the data dir (and the namenode its port).
 //!
+//! For fast fault tests in one process, with filters on every link, see `basalt-testkit` (`testkit/`).
+//!
 //! Random choices (victims, sizes) come from [`test_rng`], seeded from `BASALT_TEST_SEED` when set, so a
 //! failing run can be replayed with the seed it printed.
 

@@ -3,6 +3,7 @@
 use crate::harness::{DEADLINE, Opts, TestCluster, bytes, ok, stdout, wait_until};
 use basalt_client::CreateOptions;
 
+/// In-process counterpart (a stop, not a SIGKILL): `testkit/tests/restart.rs`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_all_and_restart_keeps_acknowledged_files() {
     let mut c = TestCluster::start(Opts::default()).await;

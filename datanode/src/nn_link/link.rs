@@ -15,6 +15,7 @@ use crate::context::Context;
 use crate::error::DatanodeError;
 use basalt_common::ErrorKind;
 use basalt_proto::RemoteError;
+use basalt_proto::link::{Channel, Connector};
 use basalt_proto::pb::datanode_protocol_client::DatanodeProtocolClient;
 use basalt_proto::pb::{
     BlockReportRequest, DatanodeInfo, ExtendedBlock, HeartbeatRequest, IncrementalBlockReportRequest, RegisterRequest,
@@ -23,7 +24,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Endpoint;
 
 const MIN_BACKOFF: Duration = Duration::from_millis(200);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
@@ -76,7 +77,7 @@ async fn connect_and_serve(
     info: &LinkInfo,
     backoff: &mut Duration,
 ) -> Result<Infallible, DatanodeError> {
-    let mut client = connect(addr).await?;
+    let mut client = connect(&ctx.connector, addr).await?;
     loop {
         session(ctx, addr, &mut client, queue, info, backoff).await?;
         tracing::info!(namenode = %addr, "namenode asked this datanode to register again");
@@ -179,7 +180,7 @@ async fn usage(ctx: &Arc<Context>) -> Result<crate::store::Usage, DatanodeError>
         .map_err(|source| DatanodeError::Task { source })?
 }
 
-async fn connect(addr: &str) -> Result<Client, DatanodeError> {
+async fn connect(connector: &Connector, addr: &str) -> Result<Client, DatanodeError> {
     let unavailable = |e: tonic::transport::Error| DatanodeError::Namenode {
         addr: addr.to_string(),
         source: RemoteError {
@@ -189,13 +190,11 @@ async fn connect(addr: &str) -> Result<Client, DatanodeError> {
             transport: true,
         },
     };
-    let channel = Endpoint::from_shared(format!("http://{addr}"))
+    let endpoint = Endpoint::from_shared(format!("http://{addr}"))
         .map_err(unavailable)?
         .connect_timeout(Duration::from_secs(3))
-        .timeout(RPC_TIMEOUT)
-        .connect()
-        .await
-        .map_err(unavailable)?;
+        .timeout(RPC_TIMEOUT);
+    let channel = connector.connect(endpoint).await.map_err(unavailable)?;
     Ok(DatanodeProtocolClient::new(channel)
         .max_decoding_message_size(basalt_common::MAX_RPC_MESSAGE)
         .max_encoding_message_size(basalt_common::MAX_RPC_MESSAGE))

@@ -205,6 +205,13 @@ impl BlockStore {
         self.state().parked.get(&block).cloned()
     }
 
+    /// The replicas being written, with their generation stamps, in block id order.
+    pub fn writes(&self) -> Vec<(BlockId, GenStamp)> {
+        let mut all: Vec<_> = self.state().writing.iter().map(|(b, w)| (*b, w.genstamp)).collect();
+        all.sort();
+        all
+    }
+
     /// Every finalized replica, in block id order.
     pub fn replicas(&self) -> Vec<Replica> {
         let mut all: Vec<Replica> = self.state().replicas.values().cloned().collect();

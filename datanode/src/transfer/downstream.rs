@@ -5,13 +5,14 @@
 use crate::error::{DatanodeError, bad_datanode_of};
 use basalt_common::{DatanodeId, ErrorKind, MAX_RPC_MESSAGE};
 use basalt_proto::RemoteError;
+use basalt_proto::link::{Channel, Connector};
 use basalt_proto::pb::data_transfer_client::DataTransferClient;
 use basalt_proto::pb::{DatanodeInfo, WriteAck, WritePacket};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::Streaming;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Endpoint;
 
 /// Packets buffered towards the downstream datanode.
 const FORWARD_WINDOW: usize = 16;
@@ -21,16 +22,19 @@ pub const CONNECTION_WINDOW: u32 = 16 * 1024 * 1024;
 /// Largest HTTP/2 frame accepted (the default 16 KiB costs a frame header per 16 KiB of data).
 pub const MAX_FRAME: u32 = 1024 * 1024;
 
-/// Opens a data transfer client to `addr` (`host:port`), with Basalt's message size limits.
-pub async fn connect(addr: &str) -> Result<DataTransferClient<Channel>, tonic::transport::Error> {
-    let channel = Endpoint::from_shared(format!("http://{addr}"))?
+/// Opens a data transfer client to `addr` (`host:port`) through `connector`, with Basalt's message size
+/// limits.
+pub async fn connect(
+    connector: &Connector,
+    addr: &str,
+) -> Result<DataTransferClient<Channel>, tonic::transport::Error> {
+    let endpoint = Endpoint::from_shared(format!("http://{addr}"))?
         .connect_timeout(Duration::from_secs(5))
         .tcp_nodelay(true)
         .initial_stream_window_size(STREAM_WINDOW)
         .initial_connection_window_size(CONNECTION_WINDOW)
-        .max_frame_size(MAX_FRAME)
-        .connect()
-        .await?;
+        .max_frame_size(MAX_FRAME);
+    let channel = connector.connect(endpoint).await?;
     Ok(DataTransferClient::new(channel)
         .max_decoding_message_size(MAX_RPC_MESSAGE)
         .max_encoding_message_size(MAX_RPC_MESSAGE))
@@ -53,21 +57,23 @@ pub struct DownstreamAcks {
 }
 
 impl Downstream {
-    /// Opens a write stream to `target` whose first packet is `first` (it must carry the header); each
-    /// acknowledgement must come within `timeout`.
+    /// Opens a write stream to `target` (through `connector`) whose first packet is `first` (it must carry
+    /// the header); each acknowledgement must come within `timeout`.
     pub async fn open(
+        connector: &Connector,
         target: &DatanodeInfo,
         first: WritePacket,
         timeout: Duration,
     ) -> Result<(Self, DownstreamAcks), DatanodeError> {
         let node = DatanodeId(target.id);
-        let mut client = connect(&target.addr)
-            .await
-            .map_err(|source| DatanodeError::DownstreamUnreachable {
-                node,
-                addr: target.addr.clone(),
-                source,
-            })?;
+        let mut client =
+            connect(connector, &target.addr)
+                .await
+                .map_err(|source| DatanodeError::DownstreamUnreachable {
+                    node,
+                    addr: target.addr.clone(),
+                    source,
+                })?;
         let (tx, rx) = mpsc::channel(FORWARD_WINDOW);
         // Queue the header before the call: a server may wait for it before answering.
         let _ = tx.try_send(first);

@@ -73,7 +73,7 @@ pub(crate) async fn replicate(
 
     let mut first = read_packet(0).await?;
     first.header = Some(header);
-    let (downstream, mut acks) = Downstream::open(first_target, first, ctx.ack_timeout).await?;
+    let (downstream, mut acks) = Downstream::open(&ctx.connector, first_target, first, ctx.ack_timeout).await?;
     let send = async {
         for seqno in 1..packets {
             if !downstream.send(read_packet(seqno).await?).await {

@@ -106,15 +106,18 @@ async fn pipeline(
                     ..header.clone()
                 });
                 let open_timeout = ctx.ack_timeout.min(OPEN_TIMEOUT);
-                let (d, a) = tokio::time::timeout(open_timeout, Downstream::open(next, fwd, ctx.ack_timeout))
-                    .await
-                    .unwrap_or_else(|_| {
-                        Err(DatanodeError::DownstreamTimeout {
-                            node: basalt_common::DatanodeId(next.id),
-                            seqno: first.seqno,
-                            secs: open_timeout.as_secs(),
-                        })
-                    })?;
+                let (d, a) = tokio::time::timeout(
+                    open_timeout,
+                    Downstream::open(&ctx.connector, next, fwd, ctx.ack_timeout),
+                )
+                .await
+                .unwrap_or_else(|_| {
+                    Err(DatanodeError::DownstreamTimeout {
+                        node: basalt_common::DatanodeId(next.id),
+                        seqno: first.seqno,
+                        secs: open_timeout.as_secs(),
+                    })
+                })?;
                 (Some(d), Some(a))
             }
         };

@@ -132,7 +132,7 @@ pub struct WriteSession {
 impl WriteSession {
     /// Opens a stream to `addr` whose first packet is `first`.
     pub async fn open(addr: &str, first: WritePacket) -> WriteSession {
-        let mut client = connect(addr).await.unwrap();
+        let mut client = connect(&Default::default(), addr).await.unwrap();
         let (tx, rx) = tokio::sync::mpsc::channel(16);
         tx.send(first).await.unwrap();
         let acks = client.write_block(ReceiverStream::new(rx)).await.unwrap().into_inner();
@@ -157,7 +157,7 @@ pub async fn recover(
     finalize: bool,
     length: u64,
 ) -> Result<RecoverReplicaResponse, tonic::Status> {
-    let mut client = connect(addr).await.unwrap();
+    let mut client = connect(&Default::default(), addr).await.unwrap();
     let req = RecoverReplicaRequest {
         block: Some(*eb),
         finalize,
@@ -168,7 +168,7 @@ pub async fn recover(
 
 /// Sends every packet without waiting for acks, then collects the acks (or the stream's error).
 pub async fn write(addr: &str, packets: Vec<WritePacket>) -> Result<Vec<WriteAck>, tonic::Status> {
-    let mut client = connect(addr).await.unwrap();
+    let mut client = connect(&Default::default(), addr).await.unwrap();
     let (tx, rx) = tokio::sync::mpsc::channel(packets.len().max(1));
     for p in packets {
         tx.send(p).await.unwrap();
@@ -184,7 +184,7 @@ pub async fn write(addr: &str, packets: Vec<WritePacket>) -> Result<Vec<WriteAck
 
 /// Reads `[offset, offset + length)` of a block; returns the first packet's offset and all the data.
 pub async fn read(addr: &str, eb: &ExtendedBlock, offset: u64, length: u64) -> Result<(u64, Vec<u8>), tonic::Status> {
-    let mut client = connect(addr).await.unwrap();
+    let mut client = connect(&Default::default(), addr).await.unwrap();
     let req = ReadBlockRequest {
         block: Some(*eb),
         offset,

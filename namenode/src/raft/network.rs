@@ -1,9 +1,11 @@
 //! Client side of the Raft transport: one lazily connected gRPC channel per peer. Requests and replies
 //! are openraft's own types, encoded with [`encode`](super::encode); a reply carries the remote
 //! `Result`, so a peer's Raft error comes back as a `RemoteError`, and a transport failure as
-//! `Unreachable` (openraft backs off before retrying).
+//! `Unreachable` (openraft backs off before retrying). Channels are opened through the member's
+//! [`Connector`] (plain, unless a test filters the links).
 
 use super::{MemberId, TypeConfig, decode, encode};
+use basalt_proto::link::{Channel, Connector};
 use basalt_proto::pb::RaftPayload;
 use basalt_proto::pb::raft_transport_client::RaftTransportClient;
 use openraft::BasicNode;
@@ -17,7 +19,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::BTreeSet;
 use std::sync::{Arc, RwLock};
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Endpoint;
 
 /// Members this member must not send to (fault injection for partition tests; empty otherwise).
 pub type Partition = Arc<RwLock<BTreeSet<MemberId>>>;
@@ -26,6 +28,7 @@ pub type Partition = Arc<RwLock<BTreeSet<MemberId>>>;
 #[derive(Clone, Default)]
 pub struct NetworkFactory {
     pub partition: Partition,
+    pub connector: Connector,
 }
 
 impl RaftNetworkFactory<TypeConfig> for NetworkFactory {
@@ -37,6 +40,7 @@ impl RaftNetworkFactory<TypeConfig> for NetworkFactory {
             addr: node.addr.clone(),
             client: None,
             partition: self.partition.clone(),
+            connector: self.connector.clone(),
         }
     }
 }
@@ -46,6 +50,7 @@ pub struct PeerClient {
     addr: String,
     client: Option<RaftTransportClient<Channel>>,
     partition: Partition,
+    connector: Connector,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -92,8 +97,9 @@ impl PeerClient {
                 .map_err(|e| unreachable(e.to_string(), &self.addr))?
                 .connect_timeout(option.hard_ttl())
                 .tcp_nodelay(true);
-            let channel = endpoint
-                .connect()
+            let channel = self
+                .connector
+                .connect(endpoint)
                 .await
                 .map_err(|e| unreachable(e.to_string(), &self.addr))?;
             self.client = Some(

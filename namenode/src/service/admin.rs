@@ -223,7 +223,7 @@ impl AdminProtocol for AdminService {
             .map(|(_, n)| n.addr.clone())
             .collect();
         for addr in &others {
-            set_election(addr, false).await;
+            set_election(&self.core.connector, addr, false).await;
         }
         let rc = self.core.raft.runtime_config();
         rc.elect(false);
@@ -241,7 +241,7 @@ impl AdminProtocol for AdminService {
         rc.heartbeat(true);
         rc.elect(true);
         for addr in &others {
-            set_election(addr, true).await;
+            set_election(&self.core.connector, addr, true).await;
         }
         if !won {
             return Err(to_status(
@@ -358,9 +358,10 @@ impl AdminProtocol for AdminService {
 
 /// Asks the member at `addr` to pause or resume its campaigns (best effort: an unreachable member
 /// cannot campaign either).
-async fn set_election(addr: &str, enabled: bool) {
+async fn set_election(connector: &basalt_proto::link::Connector, addr: &str, enabled: bool) {
     let res = async {
-        let mut c = pb::admin_protocol_client::AdminProtocolClient::connect(format!("http://{addr}")).await?;
+        let endpoint = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))?;
+        let mut c = pb::admin_protocol_client::AdminProtocolClient::new(connector.connect(endpoint).await?);
         c.set_election(pb::SetElectionRequest { enabled }).await?;
         Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
     };

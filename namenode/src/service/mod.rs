@@ -50,6 +50,8 @@ pub struct Core {
     pub last_round: Mutex<crate::blocks::RoundSummary>,
     /// Members the Raft transport must not send to (fault injection).
     pub partition: crate::raft::network::Partition,
+    /// Opens this member's outgoing channels (to other members and to datanodes).
+    pub connector: basalt_proto::link::Connector,
 }
 
 pub fn now_ms() -> u64 {

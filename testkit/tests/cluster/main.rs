@@ -1,0 +1,8 @@
+//! The in-process fault suite: one test binary (its tests run in parallel, each with its own cluster;
+//! one link step for all of them).
+
+mod ha;
+mod known_bugs;
+mod links;
+mod pipeline;
+mod restart;
