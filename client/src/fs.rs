@@ -129,7 +129,7 @@ impl Client {
         let inner = Arc::new(Inner {
             nn,
             dns: DatanodePool::default(),
-            host_id: crate::local_host_id(),
+            host_id: basalt_host::host_id(),
             config,
             name,
             open_writers: AtomicUsize::new(0),

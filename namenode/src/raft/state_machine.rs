@@ -15,7 +15,7 @@ use openraft::{
     StorageIOError,
 };
 use serde::{Deserialize, Serialize};
-use std::io::{Cursor, Write};
+use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
@@ -103,17 +103,6 @@ fn unframe(path: &Path, bytes: &[u8]) -> Result<SmState, SnapshotError> {
     decode_state(body).map_err(|e| corrupt(e.to_string()))
 }
 
-/// Writes `bytes` to `dir/name` atomically and durably.
-fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = dir.join(format!("{name}.tmp"));
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    drop(f);
-    std::fs::rename(&tmp, dir.join(name))?;
-    std::fs::File::open(dir)?.sync_all()
-}
-
 impl StateMachineStore {
     /// Opens the state machine, loading the latest snapshot in `dir` if there is one.
     pub fn open(dir: &Path) -> Result<Self, SnapshotError> {
@@ -167,7 +156,8 @@ impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
         let dir = self.dir.clone();
         let (meta, image) = tokio::task::spawn_blocking(move || {
             let image = frame(&encode(&copy));
-            write_atomic(&dir, SNAPSHOT_FILE, &image).map(|_| (StateMachineStore::meta_of(&copy), image))
+            basalt_host::write_atomic(&dir.join(SNAPSHOT_FILE), &image)
+                .map(|_| (StateMachineStore::meta_of(&copy), image))
         })
         .await
         .map_err(|e| snap_err(ErrorVerb::Write, e))?
@@ -233,7 +223,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         state.snapshot_id = meta.snapshot_id.clone();
         let dir = self.dir.clone();
         let framed = frame(&encode(&state));
-        tokio::task::spawn_blocking(move || write_atomic(&dir, SNAPSHOT_FILE, &framed))
+        tokio::task::spawn_blocking(move || basalt_host::write_atomic(&dir.join(SNAPSHOT_FILE), &framed))
             .await
             .map_err(|e| snap_err(ErrorVerb::Write, e))?
             .map_err(|e| snap_err(ErrorVerb::Write, e))?;
