@@ -10,7 +10,8 @@
 //! - [`raft`]: log store, state machine adapter, snapshots and the Raft transport.
 //! - [`blocks`]: replica locations, datanode liveness and safe mode (soft state).
 //! - [`leases`], [`recovery`]: lease expiry (soft state) and the recovery of files whose writer is gone.
-//! - [`service`]: the gRPC services (client protocol, datanode protocol) over a shared [`service::Core`].
+//! - [`service`]: the gRPC services (client protocol, datanode protocol) over a shared [`service::Core`];
+//!   their errors are one [`ServiceError`], mapped to an `ErrorKind` and a gRPC status in one place.
 //! - [`server`]: start and stop a member ([`Namenode`]).
 
 pub mod blocks;
@@ -26,3 +27,4 @@ pub mod state;
 pub use config::{NamenodeConfig, parse_peers};
 pub use error::NamenodeError;
 pub use server::Namenode;
+pub use service::ServiceError;

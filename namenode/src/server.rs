@@ -174,7 +174,7 @@ async fn bootstrap(raft: &Raft, config: &NamenodeConfig, advertise: &str) -> Res
     match raft.initialize(members).await {
         Ok(()) => Ok(()),
         Err(openraft::error::RaftError::APIError(openraft::error::InitializeError::NotAllowed(_))) => Ok(()),
-        Err(e) => Err(NamenodeError::Bootstrap(e.to_string())),
+        Err(e) => Err(NamenodeError::Bootstrap(e)),
     }
 }
 
@@ -278,7 +278,7 @@ async fn monitor(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
                         tracing::info!(datanode = %node, "decommissioned: every block it held has its replication elsewhere")
                     }
                     Ok(Err(e)) => {
-                        tracing::warn!(datanode = %node, error = %e.message(), "could not mark decommissioned")
+                        tracing::warn!(datanode = %node, error = %e, "could not mark decommissioned")
                     }
                     Err(_) => tracing::warn!(datanode = %node, "marking decommissioned timed out"),
                 }
@@ -296,7 +296,12 @@ async fn monitor(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
                 let path = file.path.clone();
                 let res = tokio::time::timeout(RECOVERY_TIMEOUT, crate::recovery::recover(core.clone(), file))
                     .await
-                    .unwrap_or_else(|_| Err(format!("gave up after {RECOVERY_TIMEOUT:?}")));
+                    .unwrap_or_else(|_| {
+                        Err(crate::service::ServiceError::RecoveryTimedOut {
+                            path: path.clone(),
+                            timeout: RECOVERY_TIMEOUT,
+                        })
+                    });
                 if let Err(e) = &res {
                     tracing::warn!(%path, error = %e, "lease recovery failed; it will be retried");
                 }

@@ -6,7 +6,7 @@ mod replication;
 mod safe_mode;
 
 pub use replication::{BlockOwner, GarbageSummary, RoundSummary};
-pub use safe_mode::SafeMode;
+pub use safe_mode::{SafeMode, SafeModeStatus};
 
 use crate::state::cluster::{AdminState, DatanodeRecord};
 use crate::state::namespace::BlockMeta;

@@ -1,12 +1,14 @@
 //! The client protocol: namespace operations and block allocation for writers.
 
 use super::convert::{block_from_pb, block_to_pb, datanode_to_pb, perm_from_pb, status_to_pb};
-use super::{Core, invalid, now_ms, ns_status};
-use crate::state::namespace::{FsCommand, FsOutput};
+use super::error::FsOutputExt;
+use super::{Core, ServiceError, now_ms};
+use crate::state::namespace::{FsCommand, NamespaceError};
+use basalt_common::BPath;
+use basalt_common::DatanodeId;
 use basalt_common::placement::{self, PlacementError};
-use basalt_common::{BPath, DatanodeId, ErrorKind};
+use basalt_proto::pb;
 use basalt_proto::pb::client_protocol_server::ClientProtocol;
-use basalt_proto::{pb, to_status};
 use std::sync::Arc;
 use std::time::Instant;
 use tonic::{Request, Response, Status};
@@ -21,8 +23,8 @@ impl ClientService {
     }
 }
 
-fn path(s: &str) -> Result<BPath, Status> {
-    BPath::parse(s).map_err(|e| invalid(e.to_string()))
+fn path(s: &str) -> Result<BPath, ServiceError> {
+    Ok(BPath::parse(s)?)
 }
 
 /// The host a request came from, unless the client named one.
@@ -31,10 +33,6 @@ fn origin_host<T>(req: &Request<T>, named: &str) -> String {
         return named.to_string();
     }
     req.remote_addr().map(|a| a.ip().to_string()).unwrap_or_default()
-}
-
-fn placement_status(e: PlacementError) -> Status {
-    to_status(ErrorKind::Capacity, e.to_string(), None)
 }
 
 #[tonic::async_trait]
@@ -54,7 +52,11 @@ impl ClientProtocol for ClientService {
     async fn create(&self, req: Request<pb::CreateRequest>) -> Result<Response<pb::CreateResponse>, Status> {
         let r = req.into_inner();
         if r.client_name.is_empty() {
-            return Err(invalid("create needs a client name (the lease holder)"));
+            return Err(ServiceError::MissingArgument {
+                op: "create",
+                what: "a client name (the lease holder)",
+            }
+            .into());
         }
         let cfg = &self.core.config;
         let cmd = FsCommand::Create {
@@ -74,17 +76,7 @@ impl ClientProtocol for ClientService {
             perm: perm_from_pb(r.perm.as_ref(), false),
             mtime_ms: now_ms(),
         };
-        let FsOutput::Created {
-            status,
-            replaced_blocks,
-        } = self.core.write(&r.client_name, r.request_id, cmd).await?
-        else {
-            return Err(to_status(
-                ErrorKind::Internal,
-                "create returned an unexpected result",
-                None,
-            ));
-        };
+        let (status, replaced_blocks) = self.core.write(&r.client_name, r.request_id, cmd).await?.created()?;
         self.core.free_blocks(&replaced_blocks);
         self.core.renew_lease(&r.client_name);
         Ok(Response::new(pb::CreateResponse {
@@ -97,9 +89,9 @@ impl ClientProtocol for ClientService {
         let r = req.into_inner();
         let p = path(&r.path)?;
         self.core.check_writable()?;
-        let st = self.core.state().namespace.stat(&p).map_err(|e| ns_status(&e))?;
+        let st = self.core.state().namespace.stat(&p).map_err(ServiceError::from)?;
         if st.is_dir {
-            return Err(to_status(ErrorKind::Invalid, format!("is a directory: {p}"), None));
+            return Err(ServiceError::from(NamespaceError::IsADirectory { path: p }).into());
         }
         let exclude: Vec<DatanodeId> = r.exclude.iter().map(|&d| DatanodeId(d)).collect();
         let (targets, records) = {
@@ -118,7 +110,7 @@ impl ClientProtocol for ClientService {
                 Err(PlacementError::NotEnoughDatanodes { .. }) if !exclude.is_empty() => choose(&[]),
                 placed => placed,
             }
-            .map_err(placement_status)?;
+            .map_err(ServiceError::from)?;
             let records: Vec<pb::DatanodeInfo> = targets
                 .iter()
                 .filter_map(|id| blocks.node(*id))
@@ -126,25 +118,15 @@ impl ClientProtocol for ClientService {
                 .collect();
             (targets, records)
         };
-        if records.len() != targets.len() {
-            return Err(to_status(
-                ErrorKind::Unavailable,
-                "a chosen datanode just left; retry",
-                None,
-            ));
+        if let Some(id) = targets.iter().find(|t| !records.iter().any(|r| r.id == t.0)) {
+            return Err(ServiceError::ChosenDatanodeLeft { id: *id }.into());
         }
         let cmd = FsCommand::AddBlock {
             path: p,
             previous: r.previous.as_ref().map(block_from_pb),
             pipeline: targets,
         };
-        let FsOutput::Block { block, offset, .. } = self.core.write(&r.client_name, r.request_id, cmd).await? else {
-            return Err(to_status(
-                ErrorKind::Internal,
-                "add block returned an unexpected result",
-                None,
-            ));
-        };
+        let (block, offset) = self.core.write(&r.client_name, r.request_id, cmd).await?.block()?;
         self.core.renew_lease(&r.client_name);
         Ok(Response::new(pb::AddBlockResponse {
             block: Some(pb::LocatedBlock {
@@ -177,12 +159,16 @@ impl ClientProtocol for ClientService {
     ) -> Result<Response<pb::UpdatePipelineResponse>, Status> {
         let r = req.into_inner();
         let p = path(&r.path)?;
-        let old = r
-            .block
-            .as_ref()
-            .ok_or_else(|| invalid("update pipeline names no block"))?;
+        let old = r.block.as_ref().ok_or(ServiceError::MissingArgument {
+            op: "update pipeline",
+            what: "the block",
+        })?;
         if r.pipeline.is_empty() {
-            return Err(invalid("update pipeline needs at least one surviving datanode"));
+            return Err(ServiceError::MissingArgument {
+                op: "update pipeline",
+                what: "at least one surviving datanode",
+            }
+            .into());
         }
         let pipeline: Vec<DatanodeId> = r.pipeline.iter().map(|&d| DatanodeId(d)).collect();
         let records: Vec<pb::DatanodeInfo> = {
@@ -194,7 +180,7 @@ impl ClientProtocol for ClientService {
                     known
                         .get(id)
                         .map(datanode_to_pb)
-                        .ok_or_else(|| invalid(format!("unknown datanode {id} in the pipeline")))
+                        .ok_or(ServiceError::UnknownPipelineNode { id: *id })
                 })
                 .collect::<Result<_, _>>()?
         };
@@ -203,13 +189,7 @@ impl ClientProtocol for ClientService {
             block: basalt_common::BlockId(old.block_id),
             pipeline,
         };
-        let FsOutput::Block { block, offset, .. } = self.core.write(&r.client_name, r.request_id, cmd).await? else {
-            return Err(to_status(
-                ErrorKind::Internal,
-                "update pipeline returned an unexpected result",
-                None,
-            ));
-        };
+        let (block, offset) = self.core.write(&r.client_name, r.request_id, cmd).await?.block()?;
         self.core.renew_lease(&r.client_name);
         tracing::info!(path = %p, block = %block.id, gen_stamp = %block.gen_stamp, nodes = records.len(), "pipeline recovered");
         Ok(Response::new(pb::UpdatePipelineResponse {
@@ -224,19 +204,17 @@ impl ClientProtocol for ClientService {
     async fn append(&self, req: Request<pb::AppendRequest>) -> Result<Response<pb::AppendResponse>, Status> {
         let r = req.into_inner();
         if r.client_name.is_empty() {
-            return Err(invalid("append needs a client name (the lease holder)"));
+            return Err(ServiceError::MissingArgument {
+                op: "append",
+                what: "a client name (the lease holder)",
+            }
+            .into());
         }
         let cmd = FsCommand::Append {
             path: path(&r.path)?,
             mtime_ms: now_ms(),
         };
-        let FsOutput::Created { status, .. } = self.core.write(&r.client_name, r.request_id, cmd).await? else {
-            return Err(to_status(
-                ErrorKind::Internal,
-                "append returned an unexpected result",
-                None,
-            ));
-        };
+        let (status, _) = self.core.write(&r.client_name, r.request_id, cmd).await?.created()?;
         self.core.renew_lease(&r.client_name);
         Ok(Response::new(pb::AppendResponse {
             status: Some(status_to_pb(&status)),
@@ -251,7 +229,7 @@ impl ClientProtocol for ClientService {
         let r = req.into_inner();
         let p = path(&r.path)?;
         self.core.read_barrier().await?;
-        let (status, blocks) = self.core.state().namespace.blocks(&p).map_err(|e| ns_status(&e))?;
+        let (status, blocks) = self.core.state().namespace.blocks(&p).map_err(ServiceError::from)?;
         let end = if r.length == 0 {
             u64::MAX
         } else {
@@ -261,10 +239,10 @@ impl ClientProtocol for ClientService {
         let bm = self.core.blocks.lock().expect("block manager lock poisoned");
         // Right after a start or a failover the block map is still being rebuilt from reports: a block
         // without a known replica is "not yet reported", not "missing", so the client should retry.
-        if let Some(status) = self.core.safe_mode_status()
+        if let Some(e) = self.core.safe_mode_error()
             && blocks.iter().any(|(b, _)| bm.live_holders(b, now).next().is_none())
         {
-            return Err(status);
+            return Err(e.into());
         }
         let mut rng = self.core.rng.lock().expect("rng lock poisoned");
         let located = blocks
@@ -296,7 +274,7 @@ impl ClientProtocol for ClientService {
     ) -> Result<Response<pb::GetFileInfoResponse>, Status> {
         let p = path(&req.get_ref().path)?;
         self.core.read_barrier().await?;
-        let st = self.core.state().namespace.stat(&p).map_err(|e| ns_status(&e))?;
+        let st = self.core.state().namespace.stat(&p).map_err(ServiceError::from)?;
         Ok(Response::new(pb::GetFileInfoResponse {
             status: Some(status_to_pb(&st)),
         }))
@@ -315,7 +293,7 @@ impl ClientProtocol for ClientService {
             .state()
             .namespace
             .list(&p, &r.start_after, limit)
-            .map_err(|e| ns_status(&e))?;
+            .map_err(ServiceError::from)?;
         Ok(Response::new(pb::ListStatusResponse {
             entries: entries.iter().map(status_to_pb).collect(),
             has_more,
@@ -340,9 +318,8 @@ impl ClientProtocol for ClientService {
             recursive: r.recursive,
             mtime_ms: now_ms(),
         };
-        if let FsOutput::Deleted { blocks } = self.core.write(&r.client_name, r.request_id, cmd).await? {
-            self.core.free_blocks(&blocks);
-        }
+        let freed = self.core.write(&r.client_name, r.request_id, cmd).await?.freed()?;
+        self.core.free_blocks(&freed);
         Ok(Response::new(pb::DeleteResponse { deleted: true }))
     }
 
@@ -370,7 +347,7 @@ impl ClientProtocol for ClientService {
             .state()
             .namespace
             .content_summary(&p)
-            .map_err(|e| ns_status(&e))?;
+            .map_err(ServiceError::from)?;
         Ok(Response::new(pb::ContentSummaryResponse {
             length: s.length,
             file_count: s.files,
@@ -405,7 +382,7 @@ impl ClientProtocol for ClientService {
         self.core.read_barrier().await?;
         let now = Instant::now();
         let state = self.core.state();
-        let files = state.namespace.files_under(&p).map_err(|e| ns_status(&e))?;
+        let files = state.namespace.files_under(&p).map_err(ServiceError::from)?;
         let bm = self.core.blocks.lock().expect("block manager lock poisoned");
         let mut resp = pb::FsckResponse {
             total_files: files.len() as u64,

@@ -1,7 +1,7 @@
 //! The datanode protocol (registration, heartbeats, block reports) and the cluster status report.
 
-use super::Core;
 use super::convert::{block_from_pb, block_to_pb, datanode_from_pb, datanode_to_pb};
+use super::{Core, ServiceError};
 use crate::blocks::{NodeStats, NodeWork};
 use crate::state::cluster::ClusterCommand;
 use crate::state::namespace::BlockMeta;
@@ -31,7 +31,10 @@ impl DatanodeProtocol for DatanodeService {
     async fn register(&self, req: Request<pb::RegisterRequest>) -> Result<Response<pb::RegisterResponse>, Status> {
         let peer_ip = req.remote_addr().map(|a| a.ip().to_string());
         let r = req.into_inner();
-        let info = r.info.ok_or_else(|| super::invalid("register without datanode info"))?;
+        let info = r.info.ok_or(ServiceError::MissingArgument {
+            op: "register",
+            what: "the datanode's info",
+        })?;
         let mut record = datanode_from_pb(&info);
         if record.host.is_empty() {
             record.host = peer_ip.unwrap_or_default();
@@ -57,7 +60,7 @@ impl DatanodeProtocol for DatanodeService {
                 .propose("datanode", 0, ClusterCommand::RegisterDatanode(record))
                 .await
         {
-            tracing::warn!(error = %e.message(), "could not record the datanode identity");
+            tracing::warn!(error = %e, "could not record the datanode identity");
         }
         Ok(Response::new(pb::RegisterResponse {}))
     }
@@ -107,7 +110,7 @@ impl DatanodeProtocol for DatanodeService {
             .lock()
             .expect("block manager lock poisoned")
             .full_report(DatanodeId(r.datanode_id), &blocks);
-        res.map_err(|e| basalt_proto::to_status(basalt_common::ErrorKind::NotFound, e.to_string(), None))?;
+        res.map_err(ServiceError::from)?;
         tracing::info!(datanode = %DatanodeId(r.datanode_id), blocks = blocks.len(), "full block report");
         self.core.refresh_safe_mode();
         Ok(Response::new(pb::BlockReportResponse {}))
@@ -128,7 +131,7 @@ impl DatanodeProtocol for DatanodeService {
         for b in &corrupt {
             tracing::warn!(datanode = %id, block = %b.id, "corrupt replica reported; a good copy will replace it");
         }
-        res.map_err(|e| basalt_proto::to_status(basalt_common::ErrorKind::NotFound, e.to_string(), None))?;
+        res.map_err(ServiceError::from)?;
         self.core.replicas_reported.notify_waiters();
         self.core.refresh_safe_mode();
         Ok(Response::new(pb::IncrementalBlockReportResponse {}))
