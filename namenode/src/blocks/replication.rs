@@ -238,13 +238,9 @@ impl BlockManager {
 
     /// Forgets `node`'s replica of `block` and queues it for deletion there.
     pub(super) fn drop_replica(&mut self, block: BlockId, node: DatanodeId) {
-        let Some(holders) = self.replicas.get_mut(&block) else {
+        let Some(r) = self.remove_holder(block, node) else {
             return;
         };
-        let Some(r) = holders.remove(&node) else { return };
-        if holders.is_empty() {
-            self.replicas.remove(&block);
-        }
         if let Some(n) = self.nodes.get_mut(&node) {
             n.blocks.remove(&block);
             n.pending_deletes.push(BlockMeta {

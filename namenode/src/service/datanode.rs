@@ -1,13 +1,18 @@
 //! The datanode protocol (registration, heartbeats, block reports) and the cluster status report.
+//!
+//! A full block report holds as many replicas as the node has (a million is ordinary): it is applied on a
+//! blocking thread, [`REPORT_CHUNK`] replicas per hold of the block-manager lock, so heartbeats, writes
+//! and the other reports go on meanwhile.
 
 use super::convert::{block_from_pb, block_to_pb, datanode_from_pb, datanode_to_pb};
 use super::{Core, ServiceError};
 use crate::blocks::{NodeStats, NodeWork};
 use crate::state::cluster::ClusterCommand;
 use crate::state::namespace::BlockMeta;
-use basalt_common::DatanodeId;
+use basalt_common::{BlockId, DatanodeId};
 use basalt_proto::pb;
 use basalt_proto::pb::datanode_protocol_server::DatanodeProtocol;
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 use tonic::{Request, Response, Status};
@@ -24,6 +29,30 @@ impl DatanodeService {
 
 fn blocks_from_pb(v: &[pb::ExtendedBlock]) -> Vec<BlockMeta> {
     v.iter().map(block_from_pb).collect()
+}
+
+/// Replicas of a full report applied per hold of the block-manager lock (about a millisecond).
+pub const REPORT_CHUNK: usize = 4096;
+
+/// Applies a full report of `blocks` from `id` in chunks, releasing the block-manager lock between
+/// them. Blocking: runs on a blocking thread. A newer report from the node, arriving meanwhile, wins.
+fn apply_full_report(core: &Core, id: DatanodeId, blocks: &[pb::ExtendedBlock]) -> Result<(), ServiceError> {
+    let reported: HashSet<BlockId> = blocks.iter().map(|b| BlockId(b.block_id)).collect();
+    let (report, before) = core.blocks().begin_full_report(id)?;
+    for chunk in blocks.chunks(REPORT_CHUNK) {
+        let chunk = blocks_from_pb(chunk);
+        if !core.blocks().add_report_chunk(&report, &chunk) {
+            return Ok(());
+        }
+    }
+    let gone: Vec<BlockId> = before.into_iter().filter(|b| !reported.contains(b)).collect();
+    for chunk in gone.chunks(REPORT_CHUNK) {
+        if !core.blocks().forget_replicas(&report, chunk) {
+            return Ok(());
+        }
+    }
+    core.blocks().end_full_report(&report);
+    Ok(())
 }
 
 #[tonic::async_trait]
@@ -45,11 +74,7 @@ impl DatanodeProtocol for DatanodeService {
             remaining: r.capacity,
             active_transfers: 0,
         };
-        self.core
-            .blocks
-            .lock()
-            .expect("block manager lock poisoned")
-            .register(record.clone(), stats, Instant::now());
+        self.core.blocks().register(record.clone(), stats, Instant::now());
         tracing::info!(datanode = %record.id, addr = %record.addr, rack = %record.rack, "datanode registered");
         // The leader records the identity in the replicated log (once per change).
         let known = self.core.state().cluster.datanodes().get(&record.id) == Some(&record);
@@ -84,8 +109,11 @@ impl DatanodeProtocol for DatanodeService {
             .nodes()
             .map(|(_, n)| n.addr.clone())
             .collect();
-        let mut bm = self.core.blocks.lock().expect("block manager lock poisoned");
-        let (commands, reregister) = match bm.heartbeat(DatanodeId(r.datanode_id), stats, Instant::now()) {
+        let work = self
+            .core
+            .blocks()
+            .heartbeat(DatanodeId(r.datanode_id), stats, Instant::now());
+        let (commands, reregister) = match work {
             Err(_) => (Vec::new(), true),
             Ok(work) if is_leader => (work_commands(work), false),
             Ok(_) => (Vec::new(), false),
@@ -103,15 +131,13 @@ impl DatanodeProtocol for DatanodeService {
         req: Request<pb::BlockReportRequest>,
     ) -> Result<Response<pb::BlockReportResponse>, Status> {
         let r = req.into_inner();
-        let blocks = blocks_from_pb(&r.blocks);
-        let res = self
-            .core
-            .blocks
-            .lock()
-            .expect("block manager lock poisoned")
-            .full_report(DatanodeId(r.datanode_id), &blocks);
-        res.map_err(ServiceError::from)?;
-        tracing::info!(datanode = %DatanodeId(r.datanode_id), blocks = blocks.len(), "full block report");
+        let (id, n) = (DatanodeId(r.datanode_id), r.blocks.len());
+        let start = Instant::now();
+        let core = self.core.clone();
+        tokio::task::spawn_blocking(move || apply_full_report(&core, id, &r.blocks))
+            .await
+            .map_err(ServiceError::task)??;
+        tracing::info!(datanode = %id, blocks = n, took = ?start.elapsed(), "full block report");
         self.core.refresh_safe_mode();
         Ok(Response::new(pb::BlockReportResponse {}))
     }
@@ -124,7 +150,7 @@ impl DatanodeProtocol for DatanodeService {
         let id = DatanodeId(r.datanode_id);
         let corrupt = blocks_from_pb(&r.corrupt);
         let res = {
-            let mut bm = self.core.blocks.lock().expect("block manager lock poisoned");
+            let mut bm = self.core.blocks();
             bm.incremental(id, &blocks_from_pb(&r.received), &blocks_from_pb(&r.deleted))
                 .and_then(|()| bm.report_corrupt(id, &corrupt))
         };
