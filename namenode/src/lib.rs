@@ -13,6 +13,7 @@
 //! - [`service`]: the gRPC services (client protocol, datanode protocol) over a shared [`service::Core`];
 //!   their errors are one [`ServiceError`], mapped to an `ErrorKind` and a gRPC status in one place.
 //! - [`server`]: start and stop a member ([`Namenode`]).
+//! - [`walk`]: resumable walks of the namespace, for whole-tree work done a slice at a time.
 
 pub mod blocks;
 pub mod config;
@@ -23,6 +24,7 @@ pub mod recovery;
 pub mod server;
 pub mod service;
 pub mod state;
+pub mod walk;
 
 pub use config::{NamenodeConfig, parse_peers};
 pub use error::NamenodeError;

@@ -3,10 +3,10 @@
 use super::convert::{block_from_pb, block_to_pb, datanode_to_pb, perm_from_pb, status_to_pb};
 use super::error::FsOutputExt;
 use super::{Core, ServiceError, now_ms};
-use crate::state::namespace::{FsCommand, NamespaceError};
-use basalt_common::BPath;
-use basalt_common::DatanodeId;
+use crate::state::namespace::{BlockMeta, FsCommand, NamespaceError};
+use crate::walk::Walk;
 use basalt_common::placement::{self, PlacementError};
+use basalt_common::{BPath, BlockId, DatanodeId};
 use basalt_proto::pb;
 use basalt_proto::pb::client_protocol_server::ClientProtocol;
 use std::sync::Arc;
@@ -374,45 +374,82 @@ impl ClientProtocol for ClientService {
     }
 
     async fn fsck(&self, req: Request<pb::FsckRequest>) -> Result<Response<pb::FsckResponse>, Status> {
-        let p = path(if req.get_ref().path.is_empty() {
-            "/"
-        } else {
-            &req.get_ref().path
-        })?;
-        self.core.read_barrier().await?;
-        let now = Instant::now();
-        let state = self.core.state();
-        let files = state.namespace.files_under(&p).map_err(ServiceError::from)?;
-        let bm = self.core.blocks.lock().expect("block manager lock poisoned");
-        let mut resp = pb::FsckResponse {
-            total_files: files.len() as u64,
-            ..Default::default()
+        let r = req.into_inner();
+        let root = path(if r.path.is_empty() { "/" } else { &r.path })?;
+        let walk = match r.start_after.as_str() {
+            "" => Walk::new(root),
+            after => Walk::resume(root, path(after)?),
         };
-        for (fp, f) in files {
+        let limit = if r.limit == 0 { usize::MAX } else { r.limit as usize };
+        self.core.read_barrier().await?;
+        let core = self.core.clone();
+        let page = tokio::task::spawn_blocking(move || fsck_page(&core, walk, limit))
+            .await
+            .map_err(ServiceError::task)??;
+        Ok(Response::new(page))
+    }
+}
+
+/// Blocks visited per slice of an fsck walk: how long each lock is held at a time.
+const FSCK_SLICE: usize = 4096;
+
+/// What fsck needs of a file, copied out of the namespace so the state lock is not held while the
+/// block manager is asked.
+struct FsckFacts {
+    path: BPath,
+    replication: u32,
+    blocks: Vec<BlockMeta>,
+    open: bool,
+    writing: Option<BlockId>,
+}
+
+/// One page of fsck (up to `limit` files after the walk's cursor), a slice at a time: the files of a
+/// slice under the state lock, then their replicas under the block-manager lock. Blocking.
+fn fsck_page(core: &Core, mut walk: Walk, limit: usize) -> Result<pb::FsckResponse, ServiceError> {
+    let mut resp = pb::FsckResponse::default();
+    while !walk.is_done() && resp.files.len() < limit {
+        let mut files = Vec::new();
+        {
+            let state = core.state();
+            let budget = FSCK_SLICE.min(limit - resp.files.len());
+            walk.step(&state.namespace, budget, |p, f| {
+                files.push(FsckFacts {
+                    path: p.clone(),
+                    replication: f.replication,
+                    blocks: f.blocks.clone(),
+                    open: f.lease.is_some(),
+                    writing: f.writing_block().map(|b| b.id),
+                })
+            })?;
+        }
+        let bm = core.blocks();
+        let now = Instant::now();
+        for f in files {
+            let rf = u64::from(f.replication);
             let mut file = pb::FsckFile {
-                path: fp.to_string(),
-                length: f.length(),
+                path: f.path.to_string(),
+                length: f.blocks.iter().map(|b| b.len).sum(),
                 replication: f.replication,
                 blocks: f.blocks.len() as u64,
-                open: f.lease.is_some(),
+                open: f.open,
                 ..Default::default()
             };
-            // The block being written is not counted as missing or under-replicated.
-            let writing_block = f.writing_block().map(|b| b.id);
             for b in &f.blocks {
                 let live = bm.live_holders(b, now).count() as u64;
                 file.live_replicas += live;
                 if bm.corrupt_replicas(b.id) > 0 {
                     file.corrupt += 1;
                 }
-                let writing = writing_block == Some(b.id);
+                // The block being written is not counted as missing or under-replicated.
+                let writing = f.writing == Some(b.id);
                 match live {
                     0 if !writing => file.missing += 1,
-                    n if n < f.replication as u64 && !writing => file.under_replicated += 1,
-                    n if n > f.replication as u64 => resp.over_replicated += 1,
+                    n if n < rf && !writing => file.under_replicated += 1,
+                    n if n > rf => resp.over_replicated += 1,
                     _ => {}
                 }
             }
+            resp.total_files += 1;
             resp.total_blocks += file.blocks;
             resp.live_replicas += file.live_replicas;
             resp.under_replicated += file.under_replicated;
@@ -420,6 +457,11 @@ impl ClientProtocol for ClientService {
             resp.corrupt += file.corrupt;
             resp.files.push(file);
         }
-        Ok(Response::new(resp))
     }
+    if !walk.is_done()
+        && let Some(last) = walk.cursor()
+    {
+        resp.next_after = last.to_string();
+    }
+    Ok(resp)
 }
