@@ -10,6 +10,7 @@
 //! - [`raft`]: log store, state machine adapter, snapshots and the Raft transport.
 //! - [`blocks`]: replica locations, datanode liveness and safe mode (soft state).
 //! - [`leases`], [`recovery`]: lease expiry (soft state) and the recovery of files whose writer is gone.
+//! - [`monitor`]: the background loop (safe mode, the sweep over every block, healing, lease recovery).
 //! - [`service`]: the gRPC services (client protocol, datanode protocol) over a shared [`service::Core`];
 //!   their errors are one [`ServiceError`], mapped to an `ErrorKind` and a gRPC status in one place.
 //! - [`server`]: start and stop a member ([`Namenode`]).
@@ -19,6 +20,7 @@ pub mod blocks;
 pub mod config;
 pub mod error;
 pub mod leases;
+pub mod monitor;
 pub mod raft;
 pub mod recovery;
 pub mod server;

@@ -4,13 +4,16 @@
 //!
 //! Every call does bounded work, so the caller can hold the lock around it briefly: a full block report
 //! is applied in chunks ([`BlockManager::begin_full_report`]), the monitor's sweep in slices
-//! ([`sweep`]), and the block map is walked by position ([`BlockManager::replica_slice`]).
+//! ([`sweep`]: re-replication, surplus trimming, decommission draining), and the block map is walked
+//! by position for garbage (`garbage`: orphan and stale replicas, [`BlockManager::replica_slice`]).
 
-mod replication;
+mod garbage;
 mod safe_mode;
+pub mod sweep;
 
-pub use replication::{BlockOwner, GarbageSummary, RoundSummary};
+pub use garbage::{BlockOwner, GarbageSummary};
 pub use safe_mode::{SafeMode, SafeModeStatus};
+pub use sweep::{RoundSummary, Sweep, SweepMode, Under};
 
 use crate::state::cluster::{AdminState, DatanodeRecord};
 use crate::state::namespace::BlockMeta;
@@ -357,19 +360,6 @@ impl BlockManager {
         }
     }
 
-    /// How many of `expected` blocks have at least one live replica, and how many there are.
-    pub fn reported<'a>(&self, expected: impl Iterator<Item = &'a BlockMeta>, now: Instant) -> (u64, u64) {
-        let mut total = 0;
-        let mut reported = 0;
-        for b in expected {
-            total += 1;
-            if self.live_holders(b, now).next().is_some() {
-                reported += 1;
-            }
-        }
-        (reported, total)
-    }
-
     /// Every known datanode with its liveness, in id order.
     pub fn nodes(&self, now: Instant) -> Vec<(&DatanodeState, bool)> {
         let mut v: Vec<_> = self.nodes.values().map(|n| (n, self.is_live(n, now))).collect();
@@ -440,7 +430,6 @@ mod tests {
         bm.incremental(DatanodeId(2), &[blk(100, 4)], &[]).unwrap();
         // The replica on node 2 has a stale generation stamp.
         assert_eq!(bm.locations(&blk(100, 5), t0).len(), 1);
-        assert_eq!(bm.reported([blk(100, 5), blk(101, 5), blk(102, 5)].iter(), t0), (2, 3));
         // A new full report replaces the old one.
         bm.full_report(DatanodeId(1), &[blk(101, 5)]).unwrap();
         assert!(bm.locations(&blk(100, 5), t0).is_empty());

@@ -138,7 +138,6 @@ impl DatanodeProtocol for DatanodeService {
             .await
             .map_err(ServiceError::task)??;
         tracing::info!(datanode = %id, blocks = n, took = ?start.elapsed(), "full block report");
-        self.core.refresh_safe_mode();
         Ok(Response::new(pb::BlockReportResponse {}))
     }
 
@@ -159,7 +158,6 @@ impl DatanodeProtocol for DatanodeService {
         }
         res.map_err(ServiceError::from)?;
         self.core.replicas_reported.notify_waiters();
-        self.core.refresh_safe_mode();
         Ok(Response::new(pb::IncrementalBlockReportResponse {}))
     }
 }
@@ -209,11 +207,11 @@ pub fn cluster_status(core: &Core) -> pb::ClusterStatusResponse {
             blocks_to_drain: bm.blocks_to_drain(n.record.id).unwrap_or(0) as u64,
         })
         .collect();
-    let reported_blocks = bm.reported(state.namespace.complete_blocks(), now).0;
     let (in_flight, done, corrupt) = bm.healing_counts();
     let open_files = state.namespace.open_file_count() as u64;
     drop(bm);
     drop(state);
+    // Counted by the monitor's last pass (counting here would hold both locks for O(blocks)).
     let last = core.last_round.lock().expect("round lock poisoned").clone();
     let (_, recovered) = core.leases.lock().expect("lease lock poisoned").counts();
     let healing = pb::HealingStatus {
@@ -232,7 +230,7 @@ pub fn cluster_status(core: &Core) -> pb::ClusterStatusResponse {
         files,
         directories,
         blocks,
-        reported_blocks,
+        reported_blocks: last.reported,
         healing: Some(healing),
     }
 }

@@ -208,20 +208,4 @@ impl Core {
             }
         }
     }
-
-    /// Re-evaluates safe mode from the current reports (only while it is on: the count is O(blocks)).
-    pub fn refresh_safe_mode(&self) {
-        if !self.safe_mode.lock().expect("safe mode lock poisoned").is_on() {
-            return;
-        }
-        let (reported, total) = {
-            let state = self.state();
-            let blocks = self.blocks.lock().expect("block manager lock poisoned");
-            blocks.reported(state.namespace.complete_blocks(), Instant::now())
-        };
-        let mut sm = self.safe_mode.lock().expect("safe mode lock poisoned");
-        if sm.update(reported, total) {
-            tracing::info!(reported, total, "left safe mode");
-        }
-    }
 }
