@@ -3,8 +3,15 @@
 //! The state (namespace, last applied log id, membership) lives in memory behind an `RwLock` shared with
 //! the RPC services, which read it directly. A snapshot is the encoded state in one file,
 //! `<dir>/snapshot.bin`: magic, format version, CRC32C of the body, then the body. It is written to a
-//! temp name, fsynced, renamed and the directory fsynced, so a crash leaves the old or the new snapshot,
-//! never a torn one. At start the state is the snapshot; openraft replays the log tail on top of it.
+//! temp name, fsynced, renamed and the directory fsynced (`basalt_host::write_atomic`), so a crash
+//! leaves the old or the new snapshot, never a torn one; a snapshot older than the one on disk (a build
+//! that finished after an install) is not written. At start the state is the snapshot; openraft replays
+//! the log tail on top of it.
+//!
+//! Everything O(state) runs on a blocking thread, never on the async runtime: applying entries (which
+//! may wait for the write lock), the copy a snapshot is built from (under the read lock: writers wait
+//! for the copy, not for the encoding), encoding, decoding, checksums, file IO, and dropping a replaced
+//! state (after the lock is released).
 
 use super::{LogId, MemberId, Membership, TypeConfig, encode};
 use crate::state::codec::decode_or_upgrade;
@@ -17,7 +24,7 @@ use openraft::{
 use serde::{Deserialize, Serialize};
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 const SNAPSHOT_MAGIC: &[u8; 8] = b"BSLTSNAP";
 const SNAPSHOT_FILE: &str = "snapshot.bin";
@@ -67,6 +74,8 @@ pub enum SnapshotError {
 pub struct StateMachineStore {
     state: SharedState,
     dir: PathBuf,
+    /// The last log id of the snapshot file on disk; held while the file is replaced.
+    on_disk: Arc<Mutex<Option<LogId>>>,
 }
 
 fn sm_err(verb: ErrorVerb, e: impl std::error::Error + 'static) -> StorageError<MemberId> {
@@ -103,13 +112,47 @@ fn unframe(path: &Path, bytes: &[u8]) -> Result<SmState, SnapshotError> {
     decode_state(body).map_err(|e| corrupt(e.to_string()))
 }
 
+/// Writes a snapshot image of the state at `log_id` unless the file on disk is newer. Blocking.
+fn write_snapshot(
+    dir: &Path,
+    on_disk: &Mutex<Option<LogId>>,
+    log_id: Option<LogId>,
+    image: &[u8],
+) -> Result<bool, basalt_host::PathIoError> {
+    let mut on_disk = on_disk.lock().expect("snapshot file lock poisoned");
+    if *on_disk > log_id {
+        return Ok(false);
+    }
+    basalt_host::write_atomic(&dir.join(SNAPSHOT_FILE), image)?;
+    *on_disk = log_id;
+    Ok(true)
+}
+
+/// Removes the temp files of snapshot writes a crash interrupted (this build's and older builds').
+fn remove_stale_temps(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if basalt_host::durable::is_temp_of(&name, SNAPSHOT_FILE) || name == "snapshot.bin.tmp" {
+            match std::fs::remove_file(e.path()) {
+                Ok(()) => tracing::info!(file = %e.path().display(), "removed an interrupted snapshot write"),
+                Err(err) => tracing::warn!(file = %e.path().display(), error = %err, "cannot remove a temp file"),
+            }
+        }
+    }
+}
+
 impl StateMachineStore {
-    /// Opens the state machine, loading the latest snapshot in `dir` if there is one.
+    /// Opens the state machine, loading the latest snapshot in `dir` if there is one. Blocking.
     pub fn open(dir: &Path) -> Result<Self, SnapshotError> {
         std::fs::create_dir_all(dir).map_err(|source| SnapshotError::Io {
             path: dir.to_path_buf(),
             source,
         })?;
+        remove_stale_temps(dir);
         let path = dir.join(SNAPSHOT_FILE);
         let state = match std::fs::read(&path) {
             Ok(bytes) => unframe(&path, &bytes)?,
@@ -117,6 +160,7 @@ impl StateMachineStore {
             Err(source) => return Err(SnapshotError::Io { path, source }),
         };
         Ok(StateMachineStore {
+            on_disk: Arc::new(Mutex::new(state.last_applied)),
             state: Arc::new(RwLock::new(state)),
             dir: dir.to_path_buf(),
         })
@@ -143,26 +187,32 @@ impl StateMachineStore {
 pub struct SnapshotBuilder {
     state: SharedState,
     dir: PathBuf,
+    on_disk: Arc<Mutex<Option<LogId>>>,
 }
 
 impl RaftSnapshotBuilder<TypeConfig> for SnapshotBuilder {
     async fn build_snapshot(&mut self) -> StorageResult<Snapshot<TypeConfig>> {
-        let mut copy = self.state.read().expect("state lock poisoned").clone();
-        let id = match copy.last_applied {
-            Some(l) => format!("{}-{}-{}", l.leader_id.term, l.index, fastrand::u32(..)),
-            None => format!("0-0-{}", fastrand::u32(..)),
-        };
-        copy.snapshot_id = id;
-        let dir = self.dir.clone();
-        let (meta, image) = tokio::task::spawn_blocking(move || {
+        let (state, dir, on_disk) = (self.state.clone(), self.dir.clone(), self.on_disk.clone());
+        let (meta, image, written, copied) = tokio::task::spawn_blocking(move || {
+            let start = std::time::Instant::now();
+            let mut copy = state.read().expect("state lock poisoned").clone();
+            let copied = start.elapsed();
+            copy.snapshot_id = match copy.last_applied {
+                Some(l) => format!("{}-{}-{}", l.leader_id.term, l.index, fastrand::u32(..)),
+                None => format!("0-0-{}", fastrand::u32(..)),
+            };
             let image = frame(&encode(&copy));
-            basalt_host::write_atomic(&dir.join(SNAPSHOT_FILE), &image)
-                .map(|_| (StateMachineStore::meta_of(&copy), image))
+            let written = write_snapshot(&dir, &on_disk, copy.last_applied, &image)?;
+            Ok::<_, basalt_host::PathIoError>((StateMachineStore::meta_of(&copy), image, written, copied))
         })
         .await
         .map_err(|e| snap_err(ErrorVerb::Write, e))?
         .map_err(|e| snap_err(ErrorVerb::Write, e))?;
-        tracing::info!(snapshot = %meta.snapshot_id, bytes = image.len(), "snapshot written");
+        if written {
+            tracing::info!(snapshot = %meta.snapshot_id, bytes = image.len(), ?copied, "snapshot written");
+        } else {
+            tracing::info!(snapshot = %meta.snapshot_id, "snapshot built; a newer one is on disk already");
+        }
         Ok(Snapshot {
             meta,
             snapshot: Box::new(Cursor::new(image)),
@@ -183,26 +233,34 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         I: IntoIterator<Item = openraft::Entry<TypeConfig>> + OptionalSend,
         I::IntoIter: OptionalSend,
     {
-        let mut s = self.state.write().expect("state lock poisoned");
-        let mut out = Vec::new();
-        for entry in entries {
-            s.last_applied = Some(entry.log_id);
-            out.push(match entry.payload {
-                EntryPayload::Blank => Vec::new(),
-                EntryPayload::Normal(batch) => s.meta.apply_batch(&batch),
-                EntryPayload::Membership(m) => {
-                    s.membership = Membership::new(Some(entry.log_id), m);
-                    Vec::new()
-                }
-            });
-        }
-        Ok(out)
+        let entries: Vec<_> = entries.into_iter().collect();
+        let state = self.state.clone();
+        // On a blocking thread: the write lock may have to wait for a reader's copy of the state.
+        tokio::task::spawn_blocking(move || {
+            let mut s = state.write().expect("state lock poisoned");
+            let mut out = Vec::with_capacity(entries.len());
+            for entry in entries {
+                s.last_applied = Some(entry.log_id);
+                out.push(match entry.payload {
+                    EntryPayload::Blank => Vec::new(),
+                    EntryPayload::Normal(batch) => s.meta.apply_batch(&batch),
+                    EntryPayload::Membership(m) => {
+                        s.membership = Membership::new(Some(entry.log_id), m);
+                        Vec::new()
+                    }
+                });
+            }
+            out
+        })
+        .await
+        .map_err(|e| sm_err(ErrorVerb::Write, e))
     }
 
     async fn get_snapshot_builder(&mut self) -> Self::SnapshotBuilder {
         SnapshotBuilder {
             state: self.state.clone(),
             dir: self.dir.clone(),
+            on_disk: self.on_disk.clone(),
         }
     }
 
@@ -210,40 +268,55 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         Ok(Box::new(Cursor::new(Vec::new())))
     }
 
+    // The blocking closure returns openraft's (large) StorageError, as the trait does.
+    #[allow(clippy::result_large_err)]
     async fn install_snapshot(
         &mut self,
         meta: &SnapshotMeta<MemberId, openraft::BasicNode>,
         snapshot: Box<Cursor<Vec<u8>>>,
     ) -> StorageResult<()> {
         let image = snapshot.into_inner();
-        let path = self.snapshot_path();
-        let mut state = unframe(&path, &image).map_err(|e| snap_err(ErrorVerb::Read, e))?;
-        state.last_applied = meta.last_log_id;
-        state.membership = meta.last_membership.clone();
-        state.snapshot_id = meta.snapshot_id.clone();
-        let dir = self.dir.clone();
-        let framed = frame(&encode(&state));
-        tokio::task::spawn_blocking(move || basalt_host::write_atomic(&dir.join(SNAPSHOT_FILE), &framed))
-            .await
-            .map_err(|e| snap_err(ErrorVerb::Write, e))?
-            .map_err(|e| snap_err(ErrorVerb::Write, e))?;
-        *self.state.write().expect("state lock poisoned") = state;
-        tracing::info!(snapshot = %meta.snapshot_id, "snapshot installed");
-        Ok(())
+        let (path, dir, on_disk, shared) = (
+            self.snapshot_path(),
+            self.dir.clone(),
+            self.on_disk.clone(),
+            self.state.clone(),
+        );
+        let meta = meta.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut state = unframe(&path, &image).map_err(|e| snap_err(ErrorVerb::Read, e))?;
+            state.last_applied = meta.last_log_id;
+            state.membership = meta.last_membership.clone();
+            state.snapshot_id = meta.snapshot_id.clone();
+            let framed = frame(&encode(&state));
+            write_snapshot(&dir, &on_disk, state.last_applied, &framed).map_err(|e| snap_err(ErrorVerb::Write, e))?;
+            let old = std::mem::replace(&mut *shared.write().expect("state lock poisoned"), state);
+            drop(old); // outside the lock
+            tracing::info!(snapshot = %meta.snapshot_id, "snapshot installed");
+            Ok(())
+        })
+        .await
+        .map_err(|e| snap_err(ErrorVerb::Write, e))?
     }
 
+    // The blocking closure returns openraft's (large) StorageError, as the trait does.
+    #[allow(clippy::result_large_err)]
     async fn get_current_snapshot(&mut self) -> StorageResult<Option<Snapshot<TypeConfig>>> {
         let path = self.snapshot_path();
-        let image = match tokio::fs::read(&path).await {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(sm_err(ErrorVerb::Read, e)),
-        };
-        let state = unframe(&path, &image).map_err(|e| snap_err(ErrorVerb::Read, e))?;
-        Ok(Some(Snapshot {
-            meta: Self::meta_of(&state),
-            snapshot: Box::new(Cursor::new(image)),
-        }))
+        tokio::task::spawn_blocking(move || {
+            let image = match std::fs::read(&path) {
+                Ok(b) => b,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(sm_err(ErrorVerb::Read, e)),
+            };
+            let state = unframe(&path, &image).map_err(|e| snap_err(ErrorVerb::Read, e))?;
+            Ok(Some(Snapshot {
+                meta: StateMachineStore::meta_of(&state),
+                snapshot: Box::new(Cursor::new(image)),
+            }))
+        })
+        .await
+        .map_err(|e| snap_err(ErrorVerb::Read, e))?
     }
 }
 
@@ -262,5 +335,26 @@ mod tests {
         bad[last] ^= 0xff;
         assert!(matches!(unframe(&path, &bad), Err(SnapshotError::Corrupt { .. })));
         assert!(matches!(unframe(&path, b"short"), Err(SnapshotError::Corrupt { .. })));
+    }
+
+    #[test]
+    fn an_older_snapshot_does_not_replace_a_newer_one_and_interrupted_writes_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let log_id = |index| Some(openraft::LogId::new(openraft::CommittedLeaderId::new(1, 1), index));
+        let on_disk = Mutex::new(None);
+        assert!(write_snapshot(dir.path(), &on_disk, log_id(5), b"five").unwrap());
+        assert!(!write_snapshot(dir.path(), &on_disk, log_id(3), b"three").unwrap());
+        assert_eq!(std::fs::read(dir.path().join(SNAPSHOT_FILE)).unwrap(), b"five");
+        assert!(write_snapshot(dir.path(), &on_disk, log_id(7), b"seven").unwrap());
+
+        for stale in [".snapshot.bin.tmp.0123456789abcdef", "snapshot.bin.tmp"] {
+            std::fs::write(dir.path().join(stale), b"torn").unwrap();
+        }
+        remove_stale_temps(dir.path());
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names, vec![SNAPSHOT_FILE.to_string()]);
     }
 }
