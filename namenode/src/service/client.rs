@@ -94,11 +94,10 @@ impl ClientProtocol for ClientService {
             return Err(ServiceError::from(NamespaceError::IsADirectory { path: p }).into());
         }
         let exclude: Vec<DatanodeId> = r.exclude.iter().map(|&d| DatanodeId(d)).collect();
+        let admin = self.core.state().cluster.admin_states().clone();
         let (targets, records) = {
-            // Lock order everywhere: replicated state, then block manager.
-            let state = self.core.state();
-            let blocks = self.core.blocks.lock().expect("block manager lock poisoned");
-            let candidates = blocks.live_candidates(state.cluster.admin_states(), Instant::now());
+            let blocks = self.core.blocks();
+            let candidates = blocks.live_candidates(&admin, Instant::now());
             let mut rng = self.core.rng.lock().expect("rng lock poisoned");
             let mut choose = |exclude: &[DatanodeId]| {
                 let (rf, size) = (st.replication as usize, st.block_size);

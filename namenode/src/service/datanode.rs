@@ -186,11 +186,13 @@ fn work_commands(work: NodeWork) -> Vec<pb::DatanodeCommand> {
 pub fn cluster_status(core: &Core) -> pb::ClusterStatusResponse {
     let members = super::admin::member_statuses(core);
     let now = Instant::now();
-    // Lock order everywhere: replicated state, then block manager.
-    let state = core.state();
-    let (files, directories, blocks) = state.namespace.counts();
-    let admin = state.cluster.admin_states();
-    let bm = core.blocks.lock().expect("block manager lock poisoned");
+    let (files, directories, blocks, admin, open_files) = {
+        let state = core.state();
+        let (files, directories, blocks) = state.namespace.counts();
+        let open = state.namespace.open_file_count() as u64;
+        (files, directories, blocks, state.cluster.admin_states().clone(), open)
+    };
+    let bm = core.blocks();
     let datanodes: Vec<pb::DatanodeStatus> = bm
         .nodes(now)
         .into_iter()
@@ -208,9 +210,7 @@ pub fn cluster_status(core: &Core) -> pb::ClusterStatusResponse {
         })
         .collect();
     let (in_flight, done, corrupt) = bm.healing_counts();
-    let open_files = state.namespace.open_file_count() as u64;
     drop(bm);
-    drop(state);
     // Counted by the monitor's last pass (counting here would hold both locks for O(blocks)).
     let last = core.last_round.lock().expect("round lock poisoned").clone();
     let (_, recovered) = core.leases.lock().expect("lease lock poisoned").counts();

@@ -6,9 +6,11 @@
 //! that must be linearizable pass [`Core::read_barrier`] first (openraft's read index). Every failure
 //! is a [`ServiceError`], turned into a gRPC status in one place.
 //!
-//! Locks: the state lock and the block-manager lock are each held for bounded work (one file, one
-//! slice of a walk or a report); whole-tree work (a full block report, fsck, the monitor's sweep)
-//! goes a slice at a time on a blocking thread, releasing the lock between slices.
+//! Locks: the state lock and the block-manager lock are never held together (what one side needs of
+//! the other is copied out first), and each is held for bounded work only (one file, one slice of a
+//! walk or a report): whole-tree work (a full block report, fsck, the monitor's sweep) goes a slice at
+//! a time on a blocking thread, releasing the lock between slices. The small locks (safe mode, rng,
+//! leases, last round) are leaves: nothing else is taken while one is held.
 
 pub mod admin;
 mod client;
