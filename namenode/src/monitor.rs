@@ -84,7 +84,7 @@ pub async fn monitor(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
         let (w, finished, scheduled) = {
             let (core, mut w) = (core.clone(), work.take().unwrap_or_default());
             match tokio::task::spawn_blocking(move || {
-                let finished = w.advance(&core, mode, !safe_mode);
+                let finished = w.advance(&core, mode, leading, !safe_mode);
                 let scheduled = if round { w.schedule(&core) } else { 0 };
                 (w, finished, scheduled)
             })
@@ -133,6 +133,8 @@ struct Work {
 
 /// A pass in progress: the sweep, the namespace walk feeding it, then the replica walk for garbage.
 struct Pass {
+    /// Started while this member led (and, in safe mode, after a read barrier).
+    leader: bool,
     sweep: Sweep,
     walk: Walk,
     /// Position of the replica walk in the block map; `None` once it is done.
@@ -143,9 +145,19 @@ struct Pass {
 impl Work {
     /// Advances the pass by up to [`SWEEP_BUDGET`] (starting one if due); returns its summary when it
     /// ends. `paced`: wait [`SWEEP_INTERVAL`] between the starts of two passes.
-    fn advance(&mut self, core: &Core, mode: SweepMode, paced: bool) -> Option<(RoundSummary, GarbageSummary)> {
+    fn advance(
+        &mut self,
+        core: &Core,
+        mode: SweepMode,
+        leader: bool,
+        paced: bool,
+    ) -> Option<(RoundSummary, GarbageSummary)> {
         let start = Instant::now();
-        if self.pass.as_ref().is_some_and(|p| p.sweep.mode() != mode) {
+        if self
+            .pass
+            .as_ref()
+            .is_some_and(|p| p.sweep.mode() != mode || p.leader != leader)
+        {
             // Leadership or safe mode changed: start over in the new mode.
             self.pass = None;
             self.queue.clear();
@@ -164,6 +176,7 @@ impl Work {
             };
             self.started = Some(start);
             self.pass = Some(Pass {
+                leader,
                 sweep: Sweep::new(mode, admin, busy),
                 walk: Walk::new(BPath::root()),
                 replicas: (mode == SweepMode::Heal).then_some(0),
