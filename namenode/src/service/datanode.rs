@@ -2,7 +2,7 @@
 //!
 //! A full block report holds as many replicas as the node has (a million is ordinary): it is applied on a
 //! blocking thread, [`REPORT_CHUNK`] replicas per hold of the block-manager lock, so heartbeats, writes
-//! and the other reports go on meanwhile.
+//! and incremental reports go on meanwhile; full reports wait for each other.
 
 use super::convert::{block_from_pb, block_to_pb, datanode_from_pb, datanode_to_pb};
 use super::{Core, ServiceError};
@@ -19,11 +19,17 @@ use tonic::{Request, Response, Status};
 
 pub struct DatanodeService {
     core: Arc<Core>,
+    /// Full reports are applied one at a time (as HDFS does), so that many datanodes reporting at once,
+    /// after a restart or a failover, take one core and not all of them.
+    full_reports: tokio::sync::Semaphore,
 }
 
 impl DatanodeService {
     pub fn new(core: Arc<Core>) -> Self {
-        DatanodeService { core }
+        DatanodeService {
+            core,
+            full_reports: tokio::sync::Semaphore::new(1),
+        }
     }
 }
 
@@ -133,6 +139,11 @@ impl DatanodeProtocol for DatanodeService {
         let r = req.into_inner();
         let (id, n) = (DatanodeId(r.datanode_id), r.blocks.len());
         let start = Instant::now();
+        let _turn = self
+            .full_reports
+            .acquire()
+            .await
+            .map_err(|_| ServiceError::ShuttingDown)?;
         let core = self.core.clone();
         tokio::task::spawn_blocking(move || apply_full_report(&core, id, &r.blocks))
             .await
