@@ -1,5 +1,5 @@
 //! Resumable walks of the namespace, a slice at a time, for work over the whole tree that must release
-//! the state lock between slices (the replication sweep, fsck).
+//! the state lock between slices (the replication sweep, fsck, content summaries).
 //!
 //! A walk visits the entries below its root in path order (pre-order, children by name). Its only
 //! state is a cursor, the last entry visited: each [`Walk::step`] resolves the cursor again in the
@@ -57,16 +57,17 @@ impl Walk {
     }
 
     /// Visits the entries after the cursor until `budget` is spent or the walk ends, calling `visit` for
-    /// each file. A file costs its number of blocks (at least 1), a directory 1. Fails only if the root
-    /// does not exist when the walk starts (a root gone later ends the walk).
+    /// each file; returns how many directories it visited. A file costs its number of blocks (at least
+    /// 1), a directory 1. Fails only if the root does not exist when the walk starts (a root gone later
+    /// ends the walk).
     pub fn step(
         &mut self,
         ns: &Namespace,
         budget: usize,
         mut visit: impl FnMut(&BPath, &FileMeta),
-    ) -> Result<(), NamespaceError> {
+    ) -> Result<usize, NamespaceError> {
         if self.done {
-            return Ok(());
+            return Ok(0);
         }
         let root = match (&self.cursor, ns.lookup(&self.root)) {
             (_, Some(id)) => id,
@@ -77,7 +78,7 @@ impl Walk {
             }
             (Some(_), None) => {
                 self.done = true;
-                return Ok(());
+                return Ok(0);
             }
         };
         if let InodeKind::File(f) = &ns.inode(root).kind {
@@ -86,10 +87,10 @@ impl Walk {
                 self.cursor = Some(self.root.clone());
             }
             self.done = true;
-            return Ok(());
+            return Ok(0);
         }
         let mut stack = self.frames(ns, root);
-        let mut spent = 0;
+        let (mut spent, mut dirs) = (0, 0);
         while spent < budget {
             let Some(top) = stack.last_mut() else {
                 self.done = true;
@@ -119,6 +120,7 @@ impl Walk {
                 }
                 InodeKind::Dir { .. } => {
                     spent += 1;
+                    dirs += 1;
                     self.cursor = Some(path.clone());
                     stack.push(Frame {
                         id: *child,
@@ -131,7 +133,7 @@ impl Walk {
         if stack.is_empty() {
             self.done = true;
         }
-        Ok(())
+        Ok(dirs)
     }
 
     /// The directories from the root down to the cursor, each with the child the walk is past (the

@@ -87,6 +87,13 @@ fn visits_every_file_in_path_order_whatever_the_slice_size() {
     }
     let got = files(&mut Walk::new(p("/a")), &mut ns, 1, |_| {});
     assert_eq!(got, vec!["/a/b/w/deep", "/a/b/x", "/a/z"]);
+    // Directories below the root: /a, /a/b, /a/b/w, /a-b, /empty, /empty/dir.
+    let mut walk = Walk::new(BPath::root());
+    let mut dirs = 0;
+    while !walk.is_done() {
+        dirs += walk.step(&ns, 2, |_, _| {}).unwrap();
+    }
+    assert_eq!(dirs, 6);
 }
 
 #[test]
@@ -145,4 +152,19 @@ fn resumes_after_a_cursor_and_handles_file_roots_and_missing_roots() {
     delete(&mut ns, "/a");
     walk.step(&ns, 1, |_, _| {}).unwrap();
     assert!(walk.is_done(), "a root deleted mid-walk ends it");
+}
+
+#[test]
+fn a_walk_counts_what_a_content_summary_counts() {
+    let mut ns = sample();
+    file(&mut ns, "/a/b/x2", 3);
+    for root in ["/", "/a", "/a/b", "/c"] {
+        let want = ns.content_summary(&p(root)).unwrap();
+        let mut walk = Walk::new(p(root));
+        let (mut files, mut dirs) = (0, u64::from(ns.stat(&p(root)).unwrap().is_dir));
+        while !walk.is_done() {
+            dirs += walk.step(&ns, 2, |_, _| files += 1).unwrap() as u64;
+        }
+        assert_eq!((files, dirs), (want.files, want.directories), "{root}");
+    }
 }
