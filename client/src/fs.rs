@@ -134,7 +134,7 @@ impl Client {
         let inner = Arc::new(Inner {
             nn,
             dns: DatanodePool::new(config.connector.clone()),
-            host_id: crate::local_host_id(),
+            host_id: basalt_host::host_id(),
             config,
             name,
             open_writers: AtomicUsize::new(0),
@@ -258,12 +258,32 @@ impl Client {
         })
     }
 
-    /// Block health of every file at or below `path` (see `basalt fs fsck`).
+    /// Block health of every file at or below `path` (see `basalt fs fsck`), fetched in pages of
+    /// [`FSCK_PAGE`] files and summed into one report.
     pub async fn fsck(&self, path: &str) -> Result<crate::FsckReport> {
-        let req = pb::FsckRequest {
-            path: check(path)?.to_string(),
-        };
-        nn_call!(self.inner.nn, fsck, req)
+        let path = check(path)?.to_string();
+        let mut report = crate::FsckReport::default();
+        let mut start_after = String::new();
+        loop {
+            let req = pb::FsckRequest {
+                path: path.clone(),
+                start_after: std::mem::take(&mut start_after),
+                limit: FSCK_PAGE,
+            };
+            let page: pb::FsckResponse = nn_call!(self.inner.nn, fsck, req)?;
+            report.files.extend(page.files);
+            report.total_files += page.total_files;
+            report.total_blocks += page.total_blocks;
+            report.live_replicas += page.live_replicas;
+            report.under_replicated += page.under_replicated;
+            report.over_replicated += page.over_replicated;
+            report.missing += page.missing;
+            report.corrupt += page.corrupt;
+            if page.next_after.is_empty() {
+                return Ok(report);
+            }
+            start_after = page.next_after;
+        }
     }
 
     pub async fn cluster_status(&self) -> Result<crate::ClusterStatus> {
@@ -337,6 +357,8 @@ impl Client {
 
 /// How often a client with files open renews its lease (the namenode's hard limit is far longer).
 const LEASE_RENEWAL: Duration = Duration::from_secs(1);
+/// Files per fsck page: a page's reply stays far below the message size limit.
+pub const FSCK_PAGE: u32 = 10_000;
 
 /// Renews this client's lease while it has files open for writing; stops when the client is dropped.
 fn spawn_lease_renewer(inner: std::sync::Weak<Inner>) {

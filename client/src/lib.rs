@@ -24,17 +24,3 @@ pub use basalt_proto::pb::ClusterStatusResponse as ClusterStatus;
 pub use basalt_proto::pb::FsckResponse as FsckReport;
 /// A block of a file with its replicas' datanodes (re-exported wire type).
 pub use basalt_proto::pb::LocatedBlock;
-
-/// Identity of this machine, compared with a datanode's to decide on short-circuit reads.
-pub fn local_host_id() -> String {
-    std::fs::read_to_string("/etc/machine-id")
-        .map(|s| s.trim().to_string())
-        .ok()
-        .filter(|s| !s.is_empty())
-        .or_else(|| {
-            std::fs::read_to_string("/proc/sys/kernel/hostname")
-                .ok()
-                .map(|s| s.trim().to_string())
-        })
-        .unwrap_or_default()
-}

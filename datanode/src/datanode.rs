@@ -11,12 +11,13 @@ use crate::config::DatanodeConfig;
 use crate::context::Context;
 use crate::dir_lock::DirLock;
 use crate::error::DatanodeError;
-use crate::identity::{host_id, hostname, load_or_create_id};
+use crate::identity::load_or_create_id;
 use crate::nn_link::{LinkInfo, Reports};
 use crate::store::{BlockStore, Layout};
 use crate::transfer::DataTransferService;
 use crate::transfer::downstream::{CONNECTION_WINDOW, MAX_FRAME, STREAM_WINDOW};
 use basalt_common::{DatanodeId, MAX_RPC_MESSAGE};
+use basalt_host::{host_id, hostname};
 use basalt_proto::link::Connector;
 use basalt_proto::pb::DatanodeInfo;
 use basalt_proto::pb::data_transfer_server::DataTransferServer;
@@ -72,7 +73,7 @@ impl Datanode {
         config.validate()?;
         let data_dir = config.data_dir.clone();
         let (lock, id, store, host_id) = tokio::task::spawn_blocking(move || {
-            crate::durable::create_dir_durable(&data_dir)?;
+            basalt_host::create_dir_durable(&data_dir)?;
             let lock = DirLock::acquire(&Layout::new(&data_dir).lock_file(), &data_dir)?;
             let id = load_or_create_id(&data_dir)?;
             let store = BlockStore::open(&data_dir)?;
@@ -242,7 +243,7 @@ async fn expire_parked(store: BlockStore, max_age: Duration, mut shutdown: watch
 /// The bound address, or `hostname:port` when bound to a wildcard address.
 fn default_advertise(bound: SocketAddr) -> String {
     if bound.ip().is_unspecified() {
-        format!("{}:{}", hostname(), bound.port())
+        format!("{}:{}", hostname().as_deref().unwrap_or("unknown-host"), bound.port())
     } else {
         bound.to_string()
     }

@@ -206,6 +206,15 @@ impl DatanodeError {
     }
 }
 
+impl From<basalt_host::PathIoError> for DatanodeError {
+    fn from(e: basalt_host::PathIoError) -> Self {
+        DatanodeError::Io {
+            path: e.path,
+            source: e.source,
+        }
+    }
+}
+
 impl From<DatanodeError> for tonic::Status {
     fn from(e: DatanodeError) -> Self {
         e.to_status()

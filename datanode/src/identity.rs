@@ -1,5 +1,6 @@
 //! The datanode's identity: a random [`DatanodeId`] chosen at first start and kept in
-//! `<data_dir>/datanode.id`, and the host id (machine id) that tells clients they share a filesystem.
+//! `<data_dir>/datanode.id`. (The host id, which tells clients they share a filesystem, is
+//! `basalt_host::host_id`, computed the same way by the client.)
 //!
 //! File format (version line, then the id in decimal):
 //! ```text
@@ -7,9 +8,9 @@
 //! 1234567890
 //! ```
 
-use crate::durable::write_atomic;
 use crate::error::DatanodeError;
 use basalt_common::DatanodeId;
+use basalt_host::write_atomic;
 use std::path::Path;
 
 /// Name of the identity file in the data directory.
@@ -44,27 +45,6 @@ fn parse(text: &str) -> Option<DatanodeId> {
     (id != 0 && lines.all(|l| l.trim().is_empty())).then_some(DatanodeId(id))
 }
 
-/// This machine's identity: `/etc/machine-id`, else the hostname, else `"unknown-host"`.
-pub fn host_id() -> String {
-    std::fs::read_to_string("/etc/machine-id")
-        .ok()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(hostname)
-}
-
-/// The hostname from `gethostname(2)`.
-pub fn hostname() -> String {
-    let mut buf = [0u8; 256];
-    // SAFETY: the buffer is writable for its full length, which is what we pass.
-    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
-    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-    match rc {
-        0 if end > 0 => String::from_utf8_lossy(&buf[..end]).into_owned(),
-        _ => "unknown-host".to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,10 +69,5 @@ mod tests {
         ));
         assert_eq!(parse("basalt-datanode-id v1\n0\n"), None);
         assert_eq!(parse("basalt-datanode-id v1\nabc\n"), None);
-    }
-
-    #[test]
-    fn host_id_is_not_empty() {
-        assert!(!host_id().is_empty());
     }
 }

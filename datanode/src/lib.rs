@@ -14,15 +14,15 @@
 //! - [`nn_link`]: the `DatanodeProtocol` client: one link per namenode member (register, block reports,
 //!   heartbeats, incremental reports) and the execution of namenode commands.
 //! - [`scanner`]: the background block scanner (bandwidth-bounded re-verification of every replica).
-//! - [`identity`]: the persistent datanode id and the host id; `durable` holds the crash-safe file
-//!   primitives; `dir_lock` keeps two datanodes off one data directory.
+//! - [`identity`]: the persistent datanode id; `dir_lock` keeps two datanodes off one data directory.
+//!   The crash-safe file primitives and the host id are `basalt_host`'s (shared with the namenode and
+//!   the client).
 //! - [`error`]: [`DatanodeError`], mapped to an `ErrorKind` and to a gRPC status at the service edge.
 
 pub mod config;
 mod context;
 pub mod datanode;
 mod dir_lock;
-mod durable;
 pub mod error;
 pub mod identity;
 pub mod nn_link;

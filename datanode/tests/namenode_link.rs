@@ -7,6 +7,7 @@ use basalt_proto::pb::datanode_command::Command;
 use basalt_proto::pb::datanode_protocol_server::{DatanodeProtocol, DatanodeProtocolServer};
 use basalt_proto::pb::*;
 use common::*;
+use std::future::ready;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -86,18 +87,24 @@ async fn datanode_registers_reports_and_obeys_delete_commands() {
     let dn = start_node(dir.path(), vec![nn_addr]).await;
     let t = Duration::from_secs(10);
 
-    wait_until("registration and full report", t, || seen().full_reports.len() == 1).await;
+    wait_until("registration and full report", t, || {
+        ready(seen().full_reports.len() == 1)
+    })
+    .await;
     assert_eq!(seen().registers[0].id, dn.id().0);
     assert_eq!(seen().registers[0].addr, dn.local_addr().to_string());
     assert!(seen().full_reports[0].is_empty());
-    wait_until("heartbeats", t, || seen().heartbeats >= 2).await;
+    wait_until("heartbeats", t, || ready(seen().heartbeats >= 2)).await;
 
     let eb = block(77, 3);
     let bytes = data(10_000, 5);
     write(&dn.local_addr().to_string(), packets(&eb, vec![], &bytes))
         .await
         .unwrap();
-    wait_until("incremental 'received' report", t, || !seen().received.is_empty()).await;
+    wait_until("incremental 'received' report", t, || {
+        ready(!seen().received.is_empty())
+    })
+    .await;
     assert_eq!(
         seen().received,
         vec![ExtendedBlock {
@@ -118,7 +125,7 @@ async fn datanode_registers_reports_and_obeys_delete_commands() {
         command: Some(Command::Replicate(replicate)),
     });
     wait_until("replica copied to the target", t, || {
-        dn2.store().get(basalt_common::BlockId(77)).is_some()
+        ready(dn2.store().get(basalt_common::BlockId(77)).is_some())
     })
     .await;
     let (_, copied) = read(&dn2.local_addr().to_string(), &eb, 0, 0).await.unwrap();
@@ -129,12 +136,12 @@ async fn datanode_registers_reports_and_obeys_delete_commands() {
     seen().commands.push(DatanodeCommand {
         command: Some(Command::Delete(delete)),
     });
-    wait_until("incremental 'deleted' report", t, || !seen().deleted.is_empty()).await;
+    wait_until("incremental 'deleted' report", t, || ready(!seen().deleted.is_empty())).await;
     assert!(dn.store().is_empty());
 
     seen().reregister = true;
     wait_until("re-registration and a second full report", t, || {
-        seen().full_reports.len() == 2
+        ready(seen().full_reports.len() == 2)
     })
     .await;
     assert_eq!(seen().registers.len(), 2);
@@ -151,7 +158,7 @@ async fn resumes_and_recoveries_are_reported_and_delete_removes_parked_replicas(
     let dn = start_node(dir.path(), vec![nn_addr]).await;
     let addr = dn.local_addr().to_string();
     let t = Duration::from_secs(10);
-    wait_until("registration", t, || seen().full_reports.len() == 1).await;
+    wait_until("registration", t, || ready(seen().full_reports.len() == 1)).await;
     let eb = |id, gs, length| ExtendedBlock {
         block_id: id,
         gen_stamp: gs,
@@ -165,14 +172,14 @@ async fn resumes_and_recoveries_are_reported_and_delete_removes_parked_replicas(
         .await
         .unwrap();
     let len = bytes.len() as u64;
-    wait_until("reports of the resume", t, || seen().received.len() == 2).await;
+    wait_until("reports of the resume", t, || ready(seen().received.len() == 2)).await;
     assert_eq!(seen().received, vec![eb(10, 1, len), eb(10, 2, len)]);
     assert_eq!(seen().deleted, vec![eb(10, 1, len)]);
 
     // A recovery's step 2 is reported received under the recovery's stamp.
     recover(&addr, &block(10, 4), false, 0).await.unwrap();
     recover(&addr, &block(10, 4), true, 5000).await.unwrap();
-    wait_until("report of the recovery", t, || seen().received.len() == 3).await;
+    wait_until("report of the recovery", t, || ready(seen().received.len() == 3)).await;
     assert_eq!(seen().received[2], eb(10, 4, 5000));
 
     // DeleteBlocks removes a parked replica up to the given stamp.
@@ -181,7 +188,7 @@ async fn resumes_and_recoveries_are_reported_and_delete_removes_parked_replicas(
     assert_eq!(session.ack().await.unwrap().unwrap().seqno, 0);
     drop(session);
     wait_until("replica parked", t, || {
-        dn.store().parked(basalt_common::BlockId(11)).is_some()
+        ready(dn.store().parked(basalt_common::BlockId(11)).is_some())
     })
     .await;
     seen().commands.push(DatanodeCommand {
@@ -190,7 +197,7 @@ async fn resumes_and_recoveries_are_reported_and_delete_removes_parked_replicas(
         })),
     });
     wait_until("parked replica deleted", t, || {
-        dn.store().parked(basalt_common::BlockId(11)).is_none()
+        ready(dn.store().parked(basalt_common::BlockId(11)).is_none())
     })
     .await;
 

@@ -8,6 +8,7 @@ use basalt_datanode::bad_datanode_of;
 use basalt_proto::RemoteError;
 use basalt_proto::pb::{DatanodeInfo, LocalPathRequest};
 use common::*;
+use std::future::ready;
 use std::time::Duration;
 
 fn kind(s: &tonic::Status) -> ErrorKind {
@@ -90,7 +91,7 @@ async fn corrupt_packet_is_rejected_and_nothing_is_kept() {
     for (dn, dir) in [(&dn1, &dirs[0]), (&dn2, &dirs[1])] {
         let tmp = dir.path().join("tmp");
         wait_until("temp replica removed", Duration::from_secs(10), || {
-            std::fs::read_dir(&tmp).unwrap().count() == 0
+            ready(std::fs::read_dir(&tmp).unwrap().count() == 0)
         })
         .await;
         assert!(dn.store().is_empty());

@@ -7,7 +7,9 @@ use basalt_common::{BlockId, ErrorKind, GenStamp};
 use basalt_datanode::Datanode;
 use basalt_proto::RemoteError;
 use basalt_proto::pb::{RecoverReplicaResponse, WritePacket};
+use basalt_wait::wait_for;
 use common::*;
+use std::future::ready;
 use std::time::Duration;
 
 const T: Duration = Duration::from_secs(10);
@@ -34,8 +36,7 @@ async fn open_and_ack(dn: &Datanode, mut ps: Vec<WritePacket>, n: usize) -> Writ
 }
 
 async fn wait_parked(dn: &Datanode, block: u64) -> basalt_datanode::store::ParkedReplica {
-    wait_until("replica parked", T, || dn.store().parked(BlockId(block)).is_some()).await;
-    dn.store().parked(BlockId(block)).unwrap()
+    wait_for("replica parked", T, || ready(dn.store().parked(BlockId(block)))).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -281,7 +282,7 @@ async fn parked_replicas_expire() {
     wait_parked(&dn, 600).await;
     let tmp = dn.store().layout().tmp();
     wait_until("parked replica expired", T, || {
-        dn.store().parked(BlockId(600)).is_none() && std::fs::read_dir(&tmp).unwrap().count() == 0
+        ready(dn.store().parked(BlockId(600)).is_none() && std::fs::read_dir(&tmp).unwrap().count() == 0)
     })
     .await;
     assert!(dn.store().is_empty());

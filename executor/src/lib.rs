@@ -2,5 +2,6 @@
 //! ranges) next to the data, writes shuffle output for the datanode on its host to serve, and holds no
 //! state of its own.
 //!
-//! Not built yet: jobs arrive with the compute issues. This crate exists so the workspace layout and the
-//! dependency direction (`common` ← `proto` ← role crates ← `basalt`) are fixed from the start.
+//! Not built yet: jobs arrive with the compute issues. This crate exists so the workspace layout is fixed
+//! from the start; it takes its dependencies (`common`, `proto`, the jobs crate) with its first code, in
+//! the usual direction (`common` ← `proto` ← role crates ← `basalt`).

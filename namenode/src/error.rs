@@ -1,4 +1,4 @@
-//! Errors starting or running a namenode.
+//! Errors starting or stopping a namenode (the services' errors are [`crate::service::ServiceError`]).
 
 use crate::raft::state_machine::SnapshotError;
 use basalt_common::config::InvalidConfig;
@@ -24,5 +24,5 @@ pub enum NamenodeError {
     #[error("metadata log failed: {0}")]
     Raft(#[from] openraft::error::Fatal<u64>),
     #[error("cannot bootstrap the metadata group: {0}")]
-    Bootstrap(String),
+    Bootstrap(openraft::error::RaftError<u64, openraft::error::InitializeError<u64, openraft::BasicNode>>),
 }

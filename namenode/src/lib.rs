@@ -10,19 +10,25 @@
 //! - [`raft`]: log store, state machine adapter, snapshots and the Raft transport.
 //! - [`blocks`]: replica locations, datanode liveness and safe mode (soft state).
 //! - [`leases`], [`recovery`]: lease expiry (soft state) and the recovery of files whose writer is gone.
-//! - [`service`]: the gRPC services (client protocol, datanode protocol) over a shared [`service::Core`].
+//! - [`monitor`]: the background loop (safe mode, the sweep over every block, healing, lease recovery).
+//! - [`service`]: the gRPC services (client protocol, datanode protocol) over a shared [`service::Core`];
+//!   their errors are one [`ServiceError`], mapped to an `ErrorKind` and a gRPC status in one place.
 //! - [`server`]: start and stop a member ([`Namenode`]).
+//! - [`walk`]: resumable walks of the namespace, for whole-tree work done a slice at a time.
 
 pub mod blocks;
 pub mod config;
 pub mod error;
 pub mod leases;
+pub mod monitor;
 pub mod raft;
 pub mod recovery;
 pub mod server;
 pub mod service;
 pub mod state;
+pub mod walk;
 
 pub use config::{NamenodeConfig, parse_peers};
 pub use error::NamenodeError;
 pub use server::Namenode;
+pub use service::ServiceError;

@@ -14,12 +14,14 @@
 //! A recovery that fails part-way leaves the lease with the recovery holder; the monitor starts it
 //! again later, with yet another generation stamp, so a half-done earlier attempt cannot interfere.
 
-use crate::service::{Core, now_ms};
-use crate::state::namespace::{BlockMeta, FsCommand, FsOutput, OpenFile};
+use crate::service::error::FsOutputExt;
+use crate::service::{Core, ServiceError, now_ms};
+use crate::state::namespace::{BlockMeta, FsCommand, OpenFile};
 use basalt_common::DatanodeId;
 use basalt_proto::link::{Channel, Connector};
 use basalt_proto::pb;
 use basalt_proto::pb::data_transfer_client::DataTransferClient;
+use basalt_proto::{RemoteError, pb::RecoverReplicaResponse};
 use std::sync::Arc;
 use std::time::Duration;
 use tonic::transport::Endpoint;
@@ -27,23 +29,14 @@ use tonic::transport::Endpoint;
 /// Deadline of each call to a datanode (step 1 may wait for a writer to let go).
 const CALL_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// Recovers one file; `Err` describes why it must be tried again.
-pub async fn recover(core: Arc<Core>, file: OpenFile) -> Result<(), String> {
+/// Recovers one file; `Err` says why it must be tried again.
+pub async fn recover(core: Arc<Core>, file: OpenFile) -> Result<(), ServiceError> {
     let path = file.path.clone();
-    let out = core
-        .propose(
-            "namenode",
-            0,
-            FsCommand::RecoverLease {
-                path: path.clone(),
-                holder: file.lease.holder.clone(),
-            },
-        )
-        .await
-        .map_err(|s| format!("recover lease: {}", s.message()))?;
-    let FsOutput::Recovery { last, pipeline } = out else {
-        return Err("recover lease returned an unexpected result".into());
+    let cmd = FsCommand::RecoverLease {
+        path: path.clone(),
+        holder: file.lease.holder.clone(),
     };
+    let (last, pipeline) = core.propose("namenode", 0, cmd).await?.recovery()?;
     tracing::info!(%path, holder = %file.lease.holder, block = ?last.map(|b| b.id), "lease recovery started");
     let last = match last {
         None => None,
@@ -54,13 +47,8 @@ pub async fn recover(core: Arc<Core>, file: OpenFile) -> Result<(), String> {
         last,
         mtime_ms: now_ms(),
     };
-    let out = core
-        .propose("namenode", 0, cmd)
-        .await
-        .map_err(|s| format!("commit recovery: {}", s.message()))?;
-    if let FsOutput::Deleted { blocks } = &out {
-        core.free_blocks(blocks);
-    }
+    let freed = core.propose("namenode", 0, cmd).await?.freed()?;
+    core.free_blocks(&freed);
     match last {
         Some(b) => tracing::info!(%path, block = %b.id, length = b.len, "lease recovered: file closed"),
         None => tracing::info!(%path, "lease recovered: file closed without its empty last block"),
@@ -71,20 +59,22 @@ pub async fn recover(core: Arc<Core>, file: OpenFile) -> Result<(), String> {
 /// A datanode's answer to step 1, and the connection step 2 goes over.
 struct Found {
     node: DatanodeId,
+    addr: String,
     client: DataTransferClient<Channel>,
     finalized: bool,
     length: u64,
 }
 
 /// Steps 2–4 for the last block at its new stamp; `None` when no replica was found.
-async fn recover_block(core: &Core, block: BlockMeta, pipeline: &[DatanodeId]) -> Result<Option<BlockMeta>, String> {
+async fn recover_block(
+    core: &Core,
+    block: BlockMeta,
+    pipeline: &[DatanodeId],
+) -> Result<Option<BlockMeta>, ServiceError> {
     let mut nodes: Vec<DatanodeId> = pipeline.to_vec();
-    {
-        let bm = core.blocks.lock().expect("block manager lock poisoned");
-        for h in bm.holders(block.id) {
-            if !nodes.contains(&h) {
-                nodes.push(h);
-            }
+    for h in core.blocks().holders(block.id) {
+        if !nodes.contains(&h) {
+            nodes.push(h);
         }
     }
     let (addrs, mut unreachable) = {
@@ -99,18 +89,17 @@ async fn recover_block(core: &Core, block: BlockMeta, pipeline: &[DatanodeId]) -
     };
     // Step 1 on every node at once: a slow node costs one timeout, not one per node.
     let answers = futures::future::join_all(addrs.into_iter().map(|(node, addr)| async move {
-        let r = match connect(&core.connector, &addr).await {
-            Ok(mut client) => call(&mut client, block, false, 0).await.map(|r| (client, r)),
-            Err(e) => Err(e),
-        };
-        (node, addr, r)
+        let mut client = connect(&core.connector, node, &addr).await?;
+        let r = call(&mut client, node, &addr, block, false, 0).await?;
+        Ok::<_, ServiceError>((node, addr, client, r))
     }))
     .await;
     let mut found = Vec::new();
-    for (node, addr, r) in answers {
-        match r {
-            Ok((client, r)) if r.found => found.push(Found {
+    for answer in answers {
+        match answer {
+            Ok((node, addr, client, r)) if r.found => found.push(Found {
                 node,
+                addr,
                 client,
                 finalized: r.finalized,
                 length: r.length,
@@ -118,21 +107,18 @@ async fn recover_block(core: &Core, block: BlockMeta, pipeline: &[DatanodeId]) -
             Ok(_) => {}
             Err(e) => {
                 unreachable += 1;
-                tracing::warn!(%node, %addr, block = %block.id, error = %e, "replica recovery: datanode did not answer");
+                tracing::warn!(block = %block.id, error = %e, "replica recovery: datanode did not answer");
             }
         }
     }
     if found.is_empty() {
         if unreachable > 0 {
             // A node that did not answer may come back with its replica; give up on it only once it is dead.
-            let bm = core.blocks.lock().expect("block manager lock poisoned");
+            let bm = core.blocks();
             let now = std::time::Instant::now();
             let any_live = nodes.iter().filter_map(|id| bm.node(*id)).any(|n| bm.is_live(n, now));
             if any_live {
-                return Err(format!(
-                    "{}: no replica found yet and a holder did not answer",
-                    block.id
-                ));
+                return Err(ServiceError::NoReplicaYet { block: block.id });
             }
         }
         return Ok(None);
@@ -146,9 +132,9 @@ async fn recover_block(core: &Core, block: BlockMeta, pipeline: &[DatanodeId]) -
             .into_iter()
             .filter(|f| f.length >= length)
             .map(|mut f| async move {
-                let r = call(&mut f.client, block, true, length).await;
+                let r = call(&mut f.client, f.node, &f.addr, block, true, length).await;
                 if let Err(e) = &r {
-                    tracing::warn!(node = %f.node, block = %block.id, error = %e, "replica recovery: finalize failed");
+                    tracing::warn!(block = %block.id, error = %e, "replica recovery: finalize failed");
                 }
                 r.is_ok()
             }),
@@ -156,7 +142,7 @@ async fn recover_block(core: &Core, block: BlockMeta, pipeline: &[DatanodeId]) -
     .await;
     let done = finals.into_iter().filter(|ok| *ok).count();
     if done == 0 {
-        return Err(format!("{}: no replica could be finalized", block.id));
+        return Err(ServiceError::NothingFinalized { block: block.id });
     }
     tracing::info!(block = %block.id, gen_stamp = %block.gen_stamp, length, replicas = done, "block recovered");
     Ok(Some(BlockMeta {
@@ -166,24 +152,35 @@ async fn recover_block(core: &Core, block: BlockMeta, pipeline: &[DatanodeId]) -
     }))
 }
 
-/// A connection to the datanode at `addr` for the recovery calls.
-async fn connect(connector: &Connector, addr: &str) -> Result<DataTransferClient<Channel>, String> {
+/// A connection to datanode `node` at `addr` for the recovery calls.
+async fn connect(
+    connector: &Connector,
+    node: DatanodeId,
+    addr: &str,
+) -> Result<DataTransferClient<Channel>, ServiceError> {
+    let unreachable = |e| ServiceError::DatanodeUnreachable {
+        node,
+        addr: addr.to_string(),
+        source: Arc::new(e),
+    };
     let endpoint = Endpoint::from_shared(format!("http://{addr}"))
-        .map_err(|e| e.to_string())?
+        .map_err(unreachable)?
         .connect_timeout(Duration::from_secs(3))
         .timeout(CALL_TIMEOUT);
     Ok(DataTransferClient::new(
-        connector.connect(endpoint).await.map_err(|e| e.to_string())?,
+        connector.connect(endpoint).await.map_err(unreachable)?,
     ))
 }
 
-/// One RecoverReplica step (`finalize`: step 2, at `length`).
+/// One RecoverReplica step on `node` (`finalize`: step 2, at `length`).
 async fn call(
     client: &mut DataTransferClient<Channel>,
+    node: DatanodeId,
+    addr: &str,
     block: BlockMeta,
     finalize: bool,
     length: u64,
-) -> Result<pb::RecoverReplicaResponse, String> {
+) -> Result<RecoverReplicaResponse, ServiceError> {
     let req = pb::RecoverReplicaRequest {
         block: Some(pb::ExtendedBlock {
             block_id: block.id.0,
@@ -197,5 +194,9 @@ async fn call(
         .recover_replica(req)
         .await
         .map(|r| r.into_inner())
-        .map_err(|s| basalt_proto::RemoteError::from(s).to_string())
+        .map_err(|s| ServiceError::DatanodeFailed {
+            node,
+            addr: addr.to_string(),
+            source: RemoteError::from(s),
+        })
 }

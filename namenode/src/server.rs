@@ -1,19 +1,19 @@
 //! Starting and stopping a namenode: bind the listener (or take one already bound), open the log and
 //! the latest snapshot, start Raft (bootstrapping the group on first start), serve the client, datanode
-//! and Raft services on that listener, and run the monitor loop (safe mode).
+//! and Raft services on that listener, and run the monitor loop ([`crate::monitor`]: safe mode,
+//! healing, lease recovery).
 
-use crate::blocks::{BlockManager, BlockOwner, SafeMode};
+use crate::blocks::{BlockManager, SafeMode};
 use crate::config::NamenodeConfig;
 use crate::error::NamenodeError;
 use crate::leases::Leases;
+use crate::monitor::monitor;
 use crate::raft::Raft;
 use crate::raft::log_store::LogStore;
 use crate::raft::network::NetworkFactory;
 use crate::raft::state_machine::StateMachineStore;
 use crate::raft::transport::RaftTransportService;
 use crate::service::{AdminService, ClientService, Core, DatanodeService};
-use crate::state::cluster::{AdminState, ClusterCommand};
-use basalt_common::DatanodeId;
 use basalt_common::MAX_RPC_MESSAGE;
 use basalt_proto::link::Connector;
 use basalt_proto::pb::admin_protocol_server::AdminProtocolServer;
@@ -21,10 +21,9 @@ use basalt_proto::pb::client_protocol_server::ClientProtocolServer;
 use basalt_proto::pb::datanode_protocol_server::DatanodeProtocolServer;
 use basalt_proto::pb::raft_transport_server::RaftTransportServer;
 use openraft::{BasicNode, SnapshotPolicy};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -191,151 +190,6 @@ async fn bootstrap(raft: &Raft, config: &NamenodeConfig, advertise: &str) -> Res
     match raft.initialize(members).await {
         Ok(()) => Ok(()),
         Err(openraft::error::RaftError::APIError(openraft::error::InitializeError::NotAllowed(_))) => Ok(()),
-        Err(e) => Err(NamenodeError::Bootstrap(e.to_string())),
+        Err(e) => Err(NamenodeError::Bootstrap(e)),
     }
 }
-
-/// Background duties of a member: leave safe mode once this member leads with an up-to-date state and
-/// enough blocks are reported; then, every second: re-replicate under-replicated blocks (and drain
-/// decommissioning nodes), delete orphan and stale replicas, and recover the files of expired leases.
-async fn monitor(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(Duration::from_millis(100));
-    let mut ticks = 0u64;
-    let mut last_garbage = crate::blocks::GarbageSummary::default();
-    // Decommissioned marks being proposed.
-    let marking: Arc<Mutex<HashSet<DatanodeId>>> = Arc::default();
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = stop.wait_for(|s| *s) => return,
-        }
-        ticks += 1;
-        let leading = core.is_leader();
-        core.leases
-            .lock()
-            .expect("lease lock poisoned")
-            .set_leading(leading, Instant::now());
-        if !leading {
-            continue;
-        }
-        if core.safe_mode.lock().expect("safe mode lock poisoned").is_on() {
-            if core.read_barrier().await.is_ok() {
-                core.refresh_safe_mode();
-            }
-            continue;
-        }
-        if !ticks.is_multiple_of(10) {
-            continue;
-        }
-        let now = Instant::now();
-        let (summary, garbage, open) = {
-            let state = core.state();
-            let ns = &state.namespace;
-            let open = ns.open_files();
-            // A node still in the pipeline of a block being written (or recovered) holds data no other
-            // node may have yet: it is not drained until that block is finished.
-            let busy: HashSet<DatanodeId> = open
-                .iter()
-                .filter(|f| f.lease.last_block_open)
-                .flat_map(|f| f.lease.pipeline.iter().copied())
-                .collect();
-            let mut bm = core.blocks.lock().expect("block manager lock poisoned");
-            let mut rng = core.rng.lock().expect("rng lock poisoned");
-            let summary = bm.schedule_replication(
-                ns.complete_blocks_with_replication(),
-                state.cluster.admin_states(),
-                &busy,
-                now,
-                REPLICATION_PER_NODE,
-                REPLICATION_RETRY,
-                &mut rng,
-            );
-            let owner = |b| match ns.block_state(b) {
-                None => BlockOwner::None,
-                Some((gen_stamp, open)) => BlockOwner::File { gen_stamp, open },
-            };
-            let garbage = bm.collect_garbage(owner, now, core.config.orphan_grace);
-            (summary, garbage, open)
-        };
-        let last = std::mem::replace(
-            &mut *core.last_round.lock().expect("round lock poisoned"),
-            summary.clone(),
-        );
-        if summary != last {
-            tracing::info!(
-                under_replicated = summary.under_replicated,
-                missing = summary.missing,
-                scheduled = summary.scheduled,
-                trimmed = summary.trimmed,
-                "replication monitor"
-            );
-        }
-        if garbage != last_garbage && garbage != Default::default() {
-            tracing::info!(
-                orphans = garbage.orphans,
-                stale = garbage.stale,
-                "replicas no file needs queued for deletion"
-            );
-        }
-        last_garbage = garbage;
-        for node in summary.drained.iter().copied() {
-            if !marking.lock().expect("marking lock poisoned").insert(node) {
-                continue; // a proposal for it is in flight
-            }
-            let (core, marking) = (core.clone(), marking.clone());
-            // Only if it is still decommissioning: an operator's cancel meanwhile wins.
-            let cmd = ClusterCommand::SetAdminState {
-                datanode: node,
-                state: AdminState::Decommissioned,
-                from: Some(AdminState::Decommissioning),
-            };
-            tokio::spawn(async move {
-                match tokio::time::timeout(PROPOSAL_TIMEOUT, core.propose("namenode", 0, cmd)).await {
-                    Ok(Ok(_)) => {
-                        tracing::info!(datanode = %node, "decommissioned: every block it held has its replication elsewhere")
-                    }
-                    Ok(Err(e)) => {
-                        tracing::warn!(datanode = %node, error = %e.message(), "could not mark decommissioned")
-                    }
-                    Err(_) => tracing::warn!(datanode = %node, "marking decommissioned timed out"),
-                }
-                marking.lock().expect("marking lock poisoned").remove(&node);
-            });
-        }
-        let (due, term) = core
-            .leases
-            .lock()
-            .expect("lease lock poisoned")
-            .due(open, now, core.config.lease_hard_limit);
-        for file in due {
-            let core = core.clone();
-            tokio::spawn(async move {
-                let path = file.path.clone();
-                let res = tokio::time::timeout(RECOVERY_TIMEOUT, crate::recovery::recover(core.clone(), file))
-                    .await
-                    .unwrap_or_else(|_| Err(format!("gave up after {RECOVERY_TIMEOUT:?}")));
-                if let Err(e) = &res {
-                    tracing::warn!(%path, error = %e, "lease recovery failed; it will be retried");
-                }
-                core.leases.lock().expect("lease lock poisoned").finished(
-                    &path,
-                    term,
-                    res.is_ok(),
-                    Instant::now(),
-                    LEASE_RECOVERY_RETRY,
-                );
-            });
-        }
-    }
-}
-
-/// Deadline of a proposal the monitor makes.
-const PROPOSAL_TIMEOUT: Duration = Duration::from_secs(10);
-/// Deadline of one lease recovery attempt.
-const RECOVERY_TIMEOUT: Duration = Duration::from_secs(60);
-/// A failed lease recovery is tried again after this long.
-const LEASE_RECOVERY_RETRY: Duration = Duration::from_secs(5);
-/// Copies queued per source datanode per round (one round a second).
-const REPLICATION_PER_NODE: usize = 4;
-/// A scheduled copy not reported within this long is scheduled again.
-const REPLICATION_RETRY: Duration = Duration::from_secs(10);

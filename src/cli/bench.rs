@@ -2,6 +2,8 @@
 //! cluster. Reports figures only; compare them with the machine's limits measured in the same run
 //! (`../shared/tools/limits/limits.sh`).
 
+mod block_report;
+
 use anyhow::{Result, bail, ensure};
 use basalt_client::{Client, ClientConfig, CreateOptions};
 use clap::Subcommand;
@@ -57,6 +59,27 @@ pub enum BenchCommand {
         #[arg(long)]
         keep: bool,
     },
+    /// Metadata latency under full block reports: registers D fake datanodes over the datanode protocol
+    /// and has each send full reports of N made-up blocks (orphans to the namenode) while C clients run
+    /// create+close and stat; p50/p99 before, during and after the reports. The fake datanodes stay
+    /// registered (dead once the bench ends): run it against a throwaway cluster.
+    BlockReport {
+        /// Blocks in each fake datanode's full report.
+        #[arg(long, default_value_t = 1_000_000)]
+        blocks: usize,
+        #[arg(long, default_value_t = 1)]
+        datanodes: usize,
+        /// Full reports each fake datanode sends, back to back, during the loaded phase.
+        #[arg(long, default_value_t = 3)]
+        reports: usize,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// Length of the phases without reports.
+        #[arg(long, default_value_t = 10)]
+        secs: u64,
+        #[arg(long, default_value = "/benchmarks/block-report")]
+        dir: String,
+    },
     /// Re-replication after a node loss: run it right after killing a datanode (e.g. `kill -9`); it
     /// times detection (the node declared dead) and repair (every block back at its replication factor),
     /// and the repair rate in MB/s of the lost node's data.
@@ -91,6 +114,24 @@ pub async fn run(namenode: &str, cmd: BenchCommand) -> Result<ExitCode> {
             keep,
         } => namespace(namenode, files, blocks_per_file, concurrency, per_dir, &dir, keep).await?,
         BenchCommand::Heal { timeout_secs } => heal(namenode, Duration::from_secs(timeout_secs)).await?,
+        BenchCommand::BlockReport {
+            blocks,
+            datanodes,
+            reports,
+            concurrency,
+            secs,
+            dir,
+        } => {
+            let opts = block_report::Options {
+                blocks,
+                datanodes,
+                reports,
+                concurrency,
+                idle: Duration::from_secs(secs),
+                dir,
+            };
+            block_report::run(namenode, opts).await?
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -256,6 +297,7 @@ where
     Ok((wall, all))
 }
 
+/// Prints throughput and p50/p99 of sorted latencies `lat` measured over `wall`.
 fn report(name: &str, wall: Duration, lat: &[Duration]) {
     let pct = |p: f64| {
         lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))

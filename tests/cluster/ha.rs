@@ -1,6 +1,6 @@
 //! A 3-member metadata group of real processes: failover under load, full restart.
 
-use crate::harness::{DEADLINE, Proc, bytes, cli_with, free_ports, ok, spawn_datanode, stdout, wait_until};
+use crate::harness::{DEADLINE, Proc, bytes, cli_with, free_ports, ok, spawn_datanode, stdout, wait_for, wait_until};
 use basalt_client::{Client, ClientConfig, CreateOptions};
 use std::path::Path;
 
@@ -90,16 +90,13 @@ impl HaCluster {
     /// Index of the member that reports itself leader (waits for one).
     async fn leader(&self) -> usize {
         let client = self.client();
-        let start = std::time::Instant::now();
-        loop {
-            for (i, (_, st)) in client.member_statuses(None).await.into_iter().enumerate() {
-                if st.is_ok_and(|s| s.role == "leader") {
-                    return i;
-                }
-            }
-            assert!(start.elapsed() < DEADLINE, "no leader after {DEADLINE:?}");
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await; // poll interval, deadline above
-        }
+        wait_for("a member reporting itself leader", DEADLINE, || async {
+            let statuses = client.member_statuses(None).await;
+            statuses
+                .into_iter()
+                .position(|(_, st)| st.is_ok_and(|s| s.role == "leader"))
+        })
+        .await
     }
 }
 

@@ -13,29 +13,13 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_basalt");
 /// Generous: the CI machine has two cores shared by parallel tests.
 pub const DEADLINE: Duration = Duration::from_secs(60);
 
-/// Polls `cond` until it holds or `timeout` passes; panics with `what` otherwise.
-pub async fn wait_until<F, Fut>(what: &str, timeout: Duration, mut cond: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    let mut delay = Duration::from_millis(10);
-    while !cond().await {
-        assert!(
-            start.elapsed() < timeout,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        tokio::time::sleep(delay).await; // poll interval (backoff), deadline above
-        delay = (delay * 2).min(Duration::from_millis(200));
-    }
-}
+pub use basalt_wait::{wait_for, wait_until};
 
 pub struct Proc {
     child: Child,
@@ -274,20 +258,13 @@ impl TestCluster {
     pub async fn wait_ready(&self) {
         let want = self.dns.iter().filter(|d| d.is_some()).count();
         let client = self.client();
-        let start = Instant::now();
-        loop {
-            if let Ok(st) = client.cluster_status().await
-                && !st.safe_mode
-                && st.datanodes.iter().filter(|d| d.live).count() >= want
-            {
-                return;
-            }
-            assert!(
-                start.elapsed() < DEADLINE,
-                "cluster not ready after {DEADLINE:?}; logs:\n{}",
-                self.logs()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await; // poll interval, deadline above
+        let ready = basalt_wait::try_wait_for(DEADLINE, || async {
+            let st = client.cluster_status().await.ok()?;
+            (!st.safe_mode && st.datanodes.iter().filter(|d| d.live).count() >= want).then_some(())
+        })
+        .await;
+        if let Err(e) = ready {
+            panic!("cluster not ready: {e}; logs:\n{}", self.logs());
         }
     }
 

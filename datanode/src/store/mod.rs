@@ -34,9 +34,9 @@ pub use reader::{ReadChunks, ReplicaReader};
 pub use usage::Usage;
 pub use writer::ReplicaWriter;
 
-use crate::durable::{create_dir_durable, fsync_dir};
 use crate::error::DatanodeError;
 use basalt_common::{BlockId, GenStamp};
+use basalt_host::{create_dir_durable, fsync_dir};
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::fs;

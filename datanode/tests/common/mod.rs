@@ -8,20 +8,13 @@ use basalt_proto::pb::{
     DatanodeInfo, ExtendedBlock, ReadBlockRequest, RecoverReplicaRequest, RecoverReplicaResponse, WriteAck,
     WriteHeader, WritePacket,
 };
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio_stream::wrappers::ReceiverStream;
 
 pub const CHUNK: u32 = 4096;
 pub const PACKET: usize = 1024 * 1024;
 
-/// Polls `cond` until it holds, failing with `what` after `timeout`.
-pub async fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(10)).await; // poll interval, deadline above
-    }
-}
+pub use basalt_wait::wait_until;
 
 pub fn data(len: usize, seed: u64) -> Vec<u8> {
     let mut rng = fastrand::Rng::with_seed(seed);

@@ -1,17 +1,25 @@
 //! Soft state of the block layer: which datanodes are alive and which replicas each holds. Rebuilt from
 //! registrations, heartbeats and block reports after every start (and, on a new leader, after a
 //! failover); never persisted. Pure: every call takes `now`, so liveness is testable without waiting.
+//!
+//! Every call does bounded work, so the caller can hold the lock around it briefly: a full block report
+//! is applied in chunks ([`BlockManager::begin_full_report`]), the monitor's sweep in slices
+//! ([`sweep`]: re-replication, surplus trimming, decommission draining), and the block map is walked
+//! by position for garbage (`garbage`: orphan and stale replicas, [`BlockManager::replica_slice`]).
 
-mod replication;
+mod garbage;
 mod safe_mode;
+pub mod sweep;
 
-pub use replication::{BlockOwner, GarbageSummary, RoundSummary};
-pub use safe_mode::SafeMode;
+pub use garbage::{BlockOwner, GarbageSummary};
+pub use safe_mode::{SafeMode, SafeModeStatus};
+pub use sweep::{RoundSummary, Sweep, SweepMode, Under};
 
 use crate::state::cluster::{AdminState, DatanodeRecord};
 use crate::state::namespace::BlockMeta;
 use basalt_common::placement::Candidate;
 use basalt_common::{BlockId, DatanodeId, GenStamp};
+use indexmap::IndexMap;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Datanodes not in service, from the replicated namespace (absent: in service).
@@ -36,8 +44,10 @@ pub struct DatanodeState {
     pub blocks: HashSet<BlockId>,
     /// A full block report arrived since the node (re-)registered: `blocks` is complete.
     pub reported: bool,
-    /// Replicas this node should delete, sent with the next heartbeat reply.
+    /// Replicas this node should delete, sent with the next heartbeat replies.
     pub pending_deletes: Vec<BlockMeta>,
+    /// Counts the node's full reports, so a newer one supersedes one still being applied.
+    report_epoch: u64,
     /// Copies this node should make (it holds a live replica), sent with the next heartbeat reply.
     pub pending_replications: Vec<ReplicationTask>,
 }
@@ -122,6 +132,18 @@ impl<'a> IntoIterator for &'a Holders {
     }
 }
 
+/// Most replicas a heartbeat reply asks a datanode to delete; the rest wait for the next heartbeats (a
+/// big orphan sweep must not make one reply too large to send).
+pub const DELETES_PER_HEARTBEAT: usize = 10_000;
+
+/// A full block report being applied in chunks ([`BlockManager::begin_full_report`]).
+#[derive(Debug)]
+pub struct FullReport {
+    node: DatanodeId,
+    /// Which report of the node this is: a newer one supersedes it.
+    epoch: u64,
+}
+
 /// The datanode is not registered here: it must register and send a full block report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("datanode {0} is not registered")]
@@ -129,7 +151,9 @@ pub struct UnknownDatanode(pub DatanodeId);
 
 pub struct BlockManager {
     nodes: HashMap<DatanodeId, DatanodeState>,
-    replicas: HashMap<BlockId, Holders>,
+    /// Every reported block and its holders. Removal is `swap_remove` (O(1)): a walk by position may
+    /// miss a block moved behind it, which the next walk sees.
+    replicas: IndexMap<BlockId, Holders>,
     dead_after: Duration,
     /// When a copy of each block was last scheduled (copies in flight are not scheduled again); an entry
     /// stays until the block is back at its replication factor.
@@ -148,7 +172,7 @@ impl BlockManager {
     pub fn new(dead_after: Duration) -> Self {
         BlockManager {
             nodes: HashMap::new(),
-            replicas: HashMap::new(),
+            replicas: IndexMap::new(),
             dead_after,
             scheduled: HashMap::new(),
             copies_done: 0,
@@ -205,37 +229,99 @@ impl BlockManager {
                         reported: false,
                         pending_deletes: Vec::new(),
                         pending_replications: Vec::new(),
+                        report_epoch: 0,
                     },
                 );
             }
         }
     }
 
-    /// Records a heartbeat and returns the work queued for the node.
+    /// Records a heartbeat and returns the work queued for the node (at most
+    /// [`DELETES_PER_HEARTBEAT`] deletions).
     pub fn heartbeat(&mut self, id: DatanodeId, stats: NodeStats, now: Instant) -> Result<NodeWork, UnknownDatanode> {
         let node = self.nodes.get_mut(&id).ok_or(UnknownDatanode(id))?;
         node.stats = stats;
         node.last_heartbeat = now;
+        let keep = node.pending_deletes.len().saturating_sub(DELETES_PER_HEARTBEAT);
         Ok(NodeWork {
-            deletes: std::mem::take(&mut node.pending_deletes),
+            deletes: node.pending_deletes.split_off(keep),
             replications: std::mem::take(&mut node.pending_replications),
         })
     }
 
-    /// Replaces everything known about the node's replicas with a full report.
+    /// Replaces everything known about the node's replicas with a full report, at once (see
+    /// [`BlockManager::begin_full_report`] for a big report).
     pub fn full_report(&mut self, id: DatanodeId, blocks: &[BlockMeta]) -> Result<(), UnknownDatanode> {
+        let reported: HashSet<BlockId> = blocks.iter().map(|b| b.id).collect();
+        let (report, before) = self.begin_full_report(id)?;
+        self.add_report_chunk(&report, blocks);
+        let gone: Vec<BlockId> = before.into_iter().filter(|b| !reported.contains(b)).collect();
+        self.forget_replicas(&report, &gone);
+        self.end_full_report(&report);
+        Ok(())
+    }
+
+    /// Starts replacing what is known of the node's replicas with a full report applied in chunks,
+    /// the caller releasing the lock in between: [`add_report_chunk`](Self::add_report_chunk) for the
+    /// reported replicas, [`forget_replicas`](Self::forget_replicas) for those held before (returned
+    /// here) and not reported now, then [`end_full_report`](Self::end_full_report). Meanwhile the
+    /// node's replicas are partly old, partly new. A newer report of the node supersedes this one: its
+    /// later chunks are ignored.
+    pub fn begin_full_report(&mut self, id: DatanodeId) -> Result<(FullReport, HashSet<BlockId>), UnknownDatanode> {
         let node = self.nodes.get_mut(&id).ok_or(UnknownDatanode(id))?;
-        node.reported = true;
-        let old = std::mem::take(&mut node.blocks);
-        for b in old {
-            if let Some(holders) = self.replicas.get_mut(&b) {
-                holders.remove(&id);
-                if holders.is_empty() {
-                    self.replicas.remove(&b);
-                }
+        node.report_epoch += 1;
+        let report = FullReport {
+            node: id,
+            epoch: node.report_epoch,
+        };
+        Ok((report, std::mem::take(&mut node.blocks)))
+    }
+
+    /// Whether `report` is still the node's latest.
+    fn current(&self, report: &FullReport) -> bool {
+        self.nodes
+            .get(&report.node)
+            .is_some_and(|n| n.report_epoch == report.epoch)
+    }
+
+    /// Adds one chunk of a full report's replicas; `false` if a newer report superseded it.
+    pub fn add_report_chunk(&mut self, report: &FullReport, blocks: &[BlockMeta]) -> bool {
+        self.current(report) && self.incremental(report.node, blocks, &[]).is_ok()
+    }
+
+    /// Forgets the node's replicas of `blocks`, which it held before the report but did not report
+    /// (unless reported meanwhile); `false` if a newer report superseded this one.
+    pub fn forget_replicas(&mut self, report: &FullReport, blocks: &[BlockId]) -> bool {
+        if !self.current(report) {
+            return false;
+        }
+        for b in blocks {
+            if !self.nodes.get(&report.node).is_some_and(|n| n.blocks.contains(b)) {
+                self.remove_holder(*b, report.node);
             }
         }
-        self.incremental(id, blocks, &[])
+        true
+    }
+
+    /// Ends a full report: the node's replicas are all known.
+    pub fn end_full_report(&mut self, report: &FullReport) {
+        if self.current(report)
+            && let Some(n) = self.nodes.get_mut(&report.node)
+        {
+            n.reported = true;
+        }
+    }
+
+    /// Forgets `node`'s replica of `block` (not its entry in the node's block set), and the block
+    /// when it was the last; returns the replica.
+    fn remove_holder(&mut self, block: BlockId, node: DatanodeId) -> Option<Replica> {
+        let holders = self.replicas.get_mut(&block)?;
+        let r = holders.remove(&node);
+        if holders.is_empty() {
+            self.replicas.swap_remove(&block);
+            self.orphans.remove(&block);
+        }
+        r
     }
 
     /// Applies replicas received and deleted since the last report.
@@ -259,18 +345,18 @@ impl BlockManager {
         for b in deleted {
             // A deletion of an older stamp than recorded (the node re-stamped its replica, and the two
             // reports came in one batch) leaves the newer replica in place.
-            let Some(holders) = self.replicas.get_mut(&b.id) else {
-                node.blocks.remove(&b.id);
-                continue;
-            };
-            if holders.get(&id).is_some_and(|r| r.gen_stamp > b.gen_stamp) {
+            let newer = self
+                .replicas
+                .get(&b.id)
+                .and_then(|h| h.get(&id))
+                .is_some_and(|r| r.gen_stamp > b.gen_stamp);
+            if newer {
                 continue;
             }
-            node.blocks.remove(&b.id);
-            holders.remove(&id);
-            if holders.is_empty() {
-                self.replicas.remove(&b.id);
+            if let Some(n) = self.nodes.get_mut(&id) {
+                n.blocks.remove(&b.id);
             }
+            self.remove_holder(b.id, id);
         }
         Ok(())
     }
@@ -331,19 +417,6 @@ impl BlockManager {
                 self.drop_replica(b.id, node);
             }
         }
-    }
-
-    /// How many of `expected` blocks have at least one live replica, and how many there are.
-    pub fn reported<'a>(&self, expected: impl Iterator<Item = &'a BlockMeta>, now: Instant) -> (u64, u64) {
-        let mut total = 0;
-        let mut reported = 0;
-        for b in expected {
-            total += 1;
-            if self.live_holders(b, now).next().is_some() {
-                reported += 1;
-            }
-        }
-        (reported, total)
     }
 
     /// Every known datanode with its liveness, in id order.
@@ -436,7 +509,6 @@ mod tests {
         bm.incremental(DatanodeId(2), &[blk(100, 4)], &[]).unwrap();
         // The replica on node 2 has a stale generation stamp.
         assert_eq!(bm.locations(&blk(100, 5), t0).len(), 1);
-        assert_eq!(bm.reported([blk(100, 5), blk(101, 5), blk(102, 5)].iter(), t0), (2, 3));
         // A new full report replaces the old one.
         bm.full_report(DatanodeId(1), &[blk(101, 5)]).unwrap();
         assert!(bm.locations(&blk(100, 5), t0).is_empty());
@@ -448,5 +520,56 @@ mod tests {
             bm.heartbeat(DatanodeId(1), NodeStats::default(), t0).unwrap(),
             NodeWork::default()
         );
+    }
+
+    #[test]
+    fn a_full_report_in_chunks_replaces_the_old_one_and_a_newer_report_wins() {
+        let t0 = Instant::now();
+        let mut bm = BlockManager::new(Duration::from_secs(10));
+        bm.register(rec(1), NodeStats::default(), t0);
+        bm.full_report(DatanodeId(1), &[blk(1, 1), blk(2, 1), blk(3, 1)])
+            .unwrap();
+        // The new report: 2 and 3 (3 restamped), 4 and 5 new; 1 is gone.
+        let new = [blk(2, 1), blk(3, 2), blk(4, 1), blk(5, 1)];
+        let (report, before) = bm.begin_full_report(DatanodeId(1)).unwrap();
+        for chunk in new.chunks(3) {
+            assert!(bm.add_report_chunk(&report, chunk));
+        }
+        let gone: Vec<BlockId> = before.into_iter().filter(|b| !new.iter().any(|n| n.id == *b)).collect();
+        assert_eq!(gone, vec![BlockId(1)]);
+        assert!(bm.forget_replicas(&report, &gone));
+        bm.end_full_report(&report);
+        assert!(bm.node(DatanodeId(1)).unwrap().reported);
+        assert!(bm.holders(BlockId(1)).is_empty());
+        assert_eq!(bm.locations(&blk(3, 2), t0).len(), 1);
+        assert_eq!(bm.node(DatanodeId(1)).unwrap().blocks.len(), 4);
+        assert_eq!(bm.replicas.len(), 4);
+
+        // A report superseded half-way stops there; the newer one is applied whole.
+        let (old, _) = bm.begin_full_report(DatanodeId(1)).unwrap();
+        let (newer, _) = bm.begin_full_report(DatanodeId(1)).unwrap();
+        assert!(!bm.add_report_chunk(&old, &[blk(9, 1)]));
+        assert!(bm.add_report_chunk(&newer, &[blk(2, 1)]));
+        bm.end_full_report(&old);
+        assert!(bm.holders(BlockId(9)).is_empty());
+    }
+
+    #[test]
+    fn heartbeats_hand_out_deletions_in_bounded_batches() {
+        let t0 = Instant::now();
+        let mut bm = BlockManager::new(Duration::from_secs(10));
+        bm.register(rec(1), NodeStats::default(), t0);
+        let blocks: Vec<BlockMeta> = (0..DELETES_PER_HEARTBEAT as u64 + 5).map(|i| blk(i, 1)).collect();
+        bm.full_report(DatanodeId(1), &blocks).unwrap();
+        bm.invalidate(&blocks);
+        let hb = |bm: &mut BlockManager| {
+            bm.heartbeat(DatanodeId(1), NodeStats::default(), t0)
+                .unwrap()
+                .deletes
+                .len()
+        };
+        assert_eq!(hb(&mut bm), DELETES_PER_HEARTBEAT);
+        assert_eq!(hb(&mut bm), 5);
+        assert_eq!(hb(&mut bm), 0);
     }
 }

@@ -36,10 +36,32 @@ impl SafeMode {
         false
     }
 
-    /// One line for errors and status: how far the reports have come.
-    pub fn describe(&self) -> String {
-        format!(
-            "the namenode is in safe mode: {} of {} blocks reported (needs {:.1}%); retry shortly",
+    /// How far the reports have come, while safe mode is on.
+    pub fn status(&self) -> Option<SafeModeStatus> {
+        self.on.then_some(SafeModeStatus {
+            reported: self.reported,
+            total: self.total,
+            threshold: self.threshold,
+        })
+    }
+}
+
+/// Safe mode's progress, as an error tells it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SafeModeStatus {
+    /// Blocks with a live replica reported.
+    pub reported: u64,
+    /// Blocks the namespace holds.
+    pub total: u64,
+    /// Share of `total` that must be reported (0..=1).
+    pub threshold: f64,
+}
+
+impl std::fmt::Display for SafeModeStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} of {} blocks reported (needs {:.1}%); retry shortly",
             self.reported,
             self.total,
             self.threshold * 100.0
@@ -61,7 +83,12 @@ mod tests {
         assert!(!sm.is_on());
         sm.update(0, 10);
         assert!(!sm.is_on());
+        assert_eq!(sm.status(), None);
         let mut empty = SafeMode::new(1.0);
+        assert_eq!(
+            empty.status().map(|s| s.to_string()).as_deref(),
+            Some("0 of 0 blocks reported (needs 100.0%); retry shortly")
+        );
         assert!(empty.update(0, 0));
     }
 }

@@ -2,12 +2,10 @@
 //! leader carries out through the Raft log: a new member joins as a learner, catches up from the log or
 //! a snapshot, then becomes a voter).
 
-use super::Core;
+use super::{Core, ServiceError};
 use crate::state::cluster::{AdminState, ClusterCommand};
-use basalt_common::ErrorKind;
+use basalt_proto::pb;
 use basalt_proto::pb::admin_protocol_server::AdminProtocol;
-use basalt_proto::{pb, to_status};
-use openraft::error::{ChangeMembershipError, ClientWriteError, RaftError};
 use openraft::{BasicNode, ServerState};
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -34,6 +32,9 @@ fn role(state: ServerState) -> &'static str {
 }
 
 type Metrics = openraft::RaftMetrics<u64, BasicNode>;
+
+/// How long a leadership transfer waits for the target to take over.
+const TRANSFER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The commit index as this member knows it: on the leader the majority's matched index, elsewhere the
 /// applied index (openraft 0.9 does not expose a follower's commit index).
@@ -123,23 +124,6 @@ fn voters(raft: &crate::raft::Raft) -> BTreeSet<u64> {
         .collect()
 }
 
-/// Maps a failed membership change: another change still in flight is transient (the client retries),
-/// a lost leadership redirects, anything else is a conflict.
-fn membership_error(e: RaftError<u64, ClientWriteError<u64, BasicNode>>) -> Status {
-    let kind = match &e {
-        RaftError::APIError(ClientWriteError::ChangeMembershipError(ChangeMembershipError::InProgress(_))) => {
-            ErrorKind::Unavailable
-        }
-        RaftError::APIError(ClientWriteError::ForwardToLeader(f)) => {
-            let leader = f.leader_node.as_ref().map(|n| n.addr.as_str());
-            return to_status(ErrorKind::NotLeader, format!("membership change: {e}"), leader);
-        }
-        RaftError::Fatal(_) => ErrorKind::Unavailable,
-        RaftError::APIError(_) => ErrorKind::Conflict,
-    };
-    to_status(kind, format!("membership change failed: {e}"), None)
-}
-
 #[tonic::async_trait]
 impl AdminProtocol for AdminService {
     async fn member_status(
@@ -152,7 +136,11 @@ impl AdminProtocol for AdminService {
     async fn add_member(&self, req: Request<pb::AddMemberRequest>) -> Result<Response<pb::AddMemberResponse>, Status> {
         let r = req.into_inner();
         if r.id == 0 || r.addr.is_empty() {
-            return Err(super::invalid("add member needs an id (>= 1) and an address"));
+            return Err(ServiceError::MissingArgument {
+                op: "add member",
+                what: "an id (>= 1) and an address",
+            }
+            .into());
         }
         self.core.require_leader()?;
         let raft = &self.core.raft;
@@ -161,12 +149,15 @@ impl AdminProtocol for AdminService {
             return Ok(Response::new(pb::AddMemberResponse {}));
         }
         // Join as a learner and wait until it has caught up, then promote it to voter.
+        let me = self.core.config.id;
         raft.add_learner(r.id, BasicNode::new(&r.addr), true)
             .await
-            .map_err(membership_error)?;
+            .map_err(|e| ServiceError::from_client_write(me, e))?;
         let mut voters = voters(raft);
         voters.insert(r.id);
-        raft.change_membership(voters, false).await.map_err(membership_error)?;
+        raft.change_membership(voters, false)
+            .await
+            .map_err(|e| ServiceError::from_client_write(me, e))?;
         tracing::info!(member = r.id, addr = %r.addr, "member added");
         Ok(Response::new(pb::AddMemberResponse {}))
     }
@@ -180,16 +171,15 @@ impl AdminProtocol for AdminService {
         let raft = &self.core.raft;
         let mut voters = voters(raft);
         if !voters.remove(&r.id) {
-            return Err(to_status(
-                ErrorKind::NotFound,
-                format!("member {} is not a voter of the group", r.id),
-                None,
-            ));
+            return Err(ServiceError::NotAVoter { id: r.id }.into());
         }
         if voters.is_empty() {
-            return Err(super::invalid("cannot remove the last member of the group"));
+            return Err(ServiceError::LastMember.into());
         }
-        raft.change_membership(voters, false).await.map_err(membership_error)?;
+        let me = self.core.config.id;
+        raft.change_membership(voters, false)
+            .await
+            .map_err(|e| ServiceError::from_client_write(me, e))?;
         tracing::info!(member = r.id, "member removed");
         Ok(Response::new(pb::RemoveMemberResponse {}))
     }
@@ -211,11 +201,7 @@ impl AdminProtocol for AdminService {
         let m = self.core.raft.metrics().borrow().clone();
         let membership = m.membership_config.membership();
         if !membership.voter_ids().any(|v| v == to) {
-            return Err(to_status(
-                ErrorKind::NotFound,
-                format!("member {to} is not a voter of the group"),
-                None,
-            ));
+            return Err(ServiceError::NotAVoter { id: to }.into());
         }
         let others: Vec<String> = membership
             .nodes()
@@ -228,7 +214,7 @@ impl AdminProtocol for AdminService {
         let rc = self.core.raft.runtime_config();
         rc.elect(false);
         rc.heartbeat(false);
-        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        let deadline = tokio::time::Instant::now() + TRANSFER_TIMEOUT;
         let mut metrics = self.core.raft.metrics();
         let won = loop {
             if metrics.borrow().current_leader == Some(to) {
@@ -244,11 +230,11 @@ impl AdminProtocol for AdminService {
             set_election(&self.core.connector, addr, true).await;
         }
         if !won {
-            return Err(to_status(
-                ErrorKind::Unavailable,
-                format!("member {to} did not take over within 10 s"),
-                None,
-            ));
+            return Err(ServiceError::TransferTimedOut {
+                to,
+                secs: TRANSFER_TIMEOUT.as_secs(),
+            }
+            .into());
         }
         tracing::info!(from = me, to, "leadership transferred");
         Ok(Response::new(pb::TransferLeaderResponse {}))
@@ -276,15 +262,8 @@ impl AdminProtocol for AdminService {
                 .datanodes()
                 .values()
                 .find(|d| d.addr == r.datanode || d.id.short() == r.datanode || d.id.0.to_string() == r.datanode)
-                .ok_or_else(|| {
-                    to_status(
-                        ErrorKind::NotFound,
-                        format!(
-                            "no datanode {} (give its id or address, as `cluster status` lists them)",
-                            r.datanode
-                        ),
-                        None,
-                    )
+                .ok_or_else(|| ServiceError::NoSuchDatanode {
+                    name: r.datanode.clone(),
                 })?;
             (
                 record.id,
@@ -317,20 +296,21 @@ impl AdminProtocol for AdminService {
     }
 
     async fn snapshot(&self, _req: Request<pb::SnapshotRequest>) -> Result<Response<pb::SnapshotResponse>, Status> {
+        const WAIT_SECS: u64 = 300;
         let raft = &self.core.raft;
         let applied = raft.metrics().borrow().last_applied.map(|l| l.index);
         raft.trigger()
             .snapshot()
             .await
-            .map_err(|e| to_status(ErrorKind::Unavailable, format!("metadata log stopped: {e}"), None))?;
+            .map_err(|e| ServiceError::LogStopped { source: Box::new(e) })?;
         let m = raft
-            .wait(Some(std::time::Duration::from_secs(300)))
+            .wait(Some(std::time::Duration::from_secs(WAIT_SECS)))
             .metrics(
                 |m| m.snapshot.map(|s| s.index) >= applied,
                 "snapshot covering the applied log",
             )
             .await
-            .map_err(|e| to_status(ErrorKind::Unavailable, format!("snapshot not written: {e}"), None))?;
+            .map_err(|_| ServiceError::SnapshotTimedOut { secs: WAIT_SECS })?;
         let bytes = std::fs::metadata(crate::raft::state_machine::snapshot_file(&self.core.config.data_dir))
             .map(|m| m.len())
             .unwrap_or(0);
@@ -345,9 +325,7 @@ impl AdminProtocol for AdminService {
         req: Request<pb::SetPartitionRequest>,
     ) -> Result<Response<pb::SetPartitionResponse>, Status> {
         if !self.core.config.fault_injection {
-            return Err(super::invalid(
-                "fault injection is disabled on this member (start it with --fault-injection)",
-            ));
+            return Err(ServiceError::FaultInjectionDisabled.into());
         }
         let blocked: BTreeSet<u64> = req.into_inner().blocked.into_iter().collect();
         tracing::warn!(?blocked, "fault injection: raft messages to these members are dropped");

@@ -1,12 +1,14 @@
 //! The client protocol: namespace operations and block allocation for writers.
 
 use super::convert::{block_from_pb, block_to_pb, datanode_to_pb, perm_from_pb, status_to_pb};
-use super::{Core, invalid, now_ms, ns_status};
-use crate::state::namespace::{FileStatus, FsCommand, FsOutput};
+use super::error::FsOutputExt;
+use super::{Core, ServiceError, now_ms};
+use crate::state::namespace::{BlockMeta, FileStatus, FsCommand, NamespaceError};
+use crate::walk::Walk;
 use basalt_common::placement::{self, PlacementError};
-use basalt_common::{BPath, DatanodeId, ErrorKind};
+use basalt_common::{BPath, BlockId, DatanodeId};
+use basalt_proto::pb;
 use basalt_proto::pb::client_protocol_server::ClientProtocol;
-use basalt_proto::{pb, to_status};
 use std::sync::Arc;
 use std::time::Instant;
 use tonic::{Request, Response, Status};
@@ -21,19 +23,17 @@ impl ClientService {
     }
 
     /// The status of a file just created or reopened (gone again if deleted meanwhile).
-    fn created_status(&self, path: &BPath, inode: basalt_common::InodeId) -> Result<FileStatus, Status> {
-        self.core.state().namespace.status_of_inode(path, inode).ok_or_else(|| {
-            to_status(
-                ErrorKind::NotFound,
-                format!("{path} was deleted while being opened"),
-                None,
-            )
-        })
+    fn created_status(&self, path: &BPath, inode: basalt_common::InodeId) -> Result<FileStatus, ServiceError> {
+        self.core
+            .state()
+            .namespace
+            .status_of_inode(path, inode)
+            .ok_or_else(|| ServiceError::Namespace(NamespaceError::NotFound { path: path.clone() }))
     }
 }
 
-fn path(s: &str) -> Result<BPath, Status> {
-    BPath::parse(s).map_err(|e| invalid(e.to_string()))
+fn path(s: &str) -> Result<BPath, ServiceError> {
+    Ok(BPath::parse(s)?)
 }
 
 /// The host a request came from, unless the client named one.
@@ -42,10 +42,6 @@ fn origin_host<T>(req: &Request<T>, named: &str) -> String {
         return named.to_string();
     }
     req.remote_addr().map(|a| a.ip().to_string()).unwrap_or_default()
-}
-
-fn placement_status(e: PlacementError) -> Status {
-    to_status(ErrorKind::Capacity, e.to_string(), None)
 }
 
 #[tonic::async_trait]
@@ -65,7 +61,11 @@ impl ClientProtocol for ClientService {
     async fn create(&self, req: Request<pb::CreateRequest>) -> Result<Response<pb::CreateResponse>, Status> {
         let r = req.into_inner();
         if r.client_name.is_empty() {
-            return Err(invalid("create needs a client name (the lease holder)"));
+            return Err(ServiceError::MissingArgument {
+                op: "create",
+                what: "a client name (the lease holder)",
+            }
+            .into());
         }
         let cfg = &self.core.config;
         let cmd = FsCommand::Create {
@@ -86,14 +86,7 @@ impl ClientProtocol for ClientService {
             mtime_ms: now_ms(),
         };
         let p = path(&r.path)?;
-        let FsOutput::Created { inode, replaced_blocks } = self.core.write(&r.client_name, r.request_id, cmd).await?
-        else {
-            return Err(to_status(
-                ErrorKind::Internal,
-                "create returned an unexpected result",
-                None,
-            ));
-        };
+        let (inode, replaced_blocks) = self.core.write(&r.client_name, r.request_id, cmd).await?.created()?;
         self.core.free_blocks(&replaced_blocks);
         self.core.renew_lease(&r.client_name);
         let status = self.created_status(&p, inode)?;
@@ -107,16 +100,15 @@ impl ClientProtocol for ClientService {
         let r = req.into_inner();
         let p = path(&r.path)?;
         self.core.check_writable()?;
-        let st = self.core.state().namespace.stat(&p).map_err(|e| ns_status(&e))?;
+        let st = self.core.state().namespace.stat(&p).map_err(ServiceError::from)?;
         if st.is_dir {
-            return Err(to_status(ErrorKind::Invalid, format!("is a directory: {p}"), None));
+            return Err(ServiceError::from(NamespaceError::IsADirectory { path: p }).into());
         }
         let exclude: Vec<DatanodeId> = r.exclude.iter().map(|&d| DatanodeId(d)).collect();
+        let admin = self.core.state().cluster.admin_states().clone();
         let (targets, records) = {
-            // Lock order everywhere: replicated state, then block manager.
-            let state = self.core.state();
-            let blocks = self.core.blocks.lock().expect("block manager lock poisoned");
-            let candidates = blocks.live_candidates(state.cluster.admin_states(), Instant::now());
+            let blocks = self.core.blocks();
+            let candidates = blocks.live_candidates(&admin, Instant::now());
             let mut rng = self.core.rng.lock().expect("rng lock poisoned");
             let mut choose = |exclude: &[DatanodeId]| {
                 let (rf, size) = (st.replication as usize, st.block_size);
@@ -128,7 +120,7 @@ impl ClientProtocol for ClientService {
                 Err(PlacementError::NotEnoughDatanodes { .. }) if !exclude.is_empty() => choose(&[]),
                 placed => placed,
             }
-            .map_err(placement_status)?;
+            .map_err(ServiceError::from)?;
             let records: Vec<pb::DatanodeInfo> = targets
                 .iter()
                 .filter_map(|id| blocks.node(*id))
@@ -136,25 +128,15 @@ impl ClientProtocol for ClientService {
                 .collect();
             (targets, records)
         };
-        if records.len() != targets.len() {
-            return Err(to_status(
-                ErrorKind::Unavailable,
-                "a chosen datanode just left; retry",
-                None,
-            ));
+        if let Some(id) = targets.iter().find(|t| !records.iter().any(|r| r.id == t.0)) {
+            return Err(ServiceError::ChosenDatanodeLeft { id: *id }.into());
         }
         let cmd = FsCommand::AddBlock {
             path: p,
             previous: r.previous.as_ref().map(block_from_pb),
             pipeline: targets,
         };
-        let FsOutput::Block { block, offset, .. } = self.core.write(&r.client_name, r.request_id, cmd).await? else {
-            return Err(to_status(
-                ErrorKind::Internal,
-                "add block returned an unexpected result",
-                None,
-            ));
-        };
+        let (block, offset) = self.core.write(&r.client_name, r.request_id, cmd).await?.block()?;
         self.core.renew_lease(&r.client_name);
         Ok(Response::new(pb::AddBlockResponse {
             block: Some(pb::LocatedBlock {
@@ -187,12 +169,16 @@ impl ClientProtocol for ClientService {
     ) -> Result<Response<pb::UpdatePipelineResponse>, Status> {
         let r = req.into_inner();
         let p = path(&r.path)?;
-        let old = r
-            .block
-            .as_ref()
-            .ok_or_else(|| invalid("update pipeline names no block"))?;
+        let old = r.block.as_ref().ok_or(ServiceError::MissingArgument {
+            op: "update pipeline",
+            what: "the block",
+        })?;
         if r.pipeline.is_empty() {
-            return Err(invalid("update pipeline needs at least one surviving datanode"));
+            return Err(ServiceError::MissingArgument {
+                op: "update pipeline",
+                what: "at least one surviving datanode",
+            }
+            .into());
         }
         let pipeline: Vec<DatanodeId> = r.pipeline.iter().map(|&d| DatanodeId(d)).collect();
         let records: Vec<pb::DatanodeInfo> = {
@@ -204,7 +190,7 @@ impl ClientProtocol for ClientService {
                     known
                         .get(id)
                         .map(datanode_to_pb)
-                        .ok_or_else(|| invalid(format!("unknown datanode {id} in the pipeline")))
+                        .ok_or(ServiceError::UnknownPipelineNode { id: *id })
                 })
                 .collect::<Result<_, _>>()?
         };
@@ -213,13 +199,7 @@ impl ClientProtocol for ClientService {
             block: basalt_common::BlockId(old.block_id),
             pipeline,
         };
-        let FsOutput::Block { block, offset, .. } = self.core.write(&r.client_name, r.request_id, cmd).await? else {
-            return Err(to_status(
-                ErrorKind::Internal,
-                "update pipeline returned an unexpected result",
-                None,
-            ));
-        };
+        let (block, offset) = self.core.write(&r.client_name, r.request_id, cmd).await?.block()?;
         self.core.renew_lease(&r.client_name);
         tracing::info!(path = %p, block = %block.id, gen_stamp = %block.gen_stamp, nodes = records.len(), "pipeline recovered");
         Ok(Response::new(pb::UpdatePipelineResponse {
@@ -234,20 +214,18 @@ impl ClientProtocol for ClientService {
     async fn append(&self, req: Request<pb::AppendRequest>) -> Result<Response<pb::AppendResponse>, Status> {
         let r = req.into_inner();
         if r.client_name.is_empty() {
-            return Err(invalid("append needs a client name (the lease holder)"));
+            return Err(ServiceError::MissingArgument {
+                op: "append",
+                what: "a client name (the lease holder)",
+            }
+            .into());
         }
         let cmd = FsCommand::Append {
             path: path(&r.path)?,
             mtime_ms: now_ms(),
         };
         let p = path(&r.path)?;
-        let FsOutput::Created { inode, .. } = self.core.write(&r.client_name, r.request_id, cmd).await? else {
-            return Err(to_status(
-                ErrorKind::Internal,
-                "append returned an unexpected result",
-                None,
-            ));
-        };
+        let (inode, _) = self.core.write(&r.client_name, r.request_id, cmd).await?.created()?;
         self.core.renew_lease(&r.client_name);
         let status = self.created_status(&p, inode)?;
         Ok(Response::new(pb::AppendResponse {
@@ -263,7 +241,7 @@ impl ClientProtocol for ClientService {
         let r = req.into_inner();
         let p = path(&r.path)?;
         self.core.read_barrier().await?;
-        let (status, blocks) = self.core.state().namespace.blocks(&p).map_err(|e| ns_status(&e))?;
+        let (status, blocks) = self.core.state().namespace.blocks(&p).map_err(ServiceError::from)?;
         let end = if r.length == 0 {
             u64::MAX
         } else {
@@ -273,10 +251,10 @@ impl ClientProtocol for ClientService {
         let bm = self.core.blocks.lock().expect("block manager lock poisoned");
         // Right after a start or a failover the block map is still being rebuilt from reports: a block
         // without a known replica is "not yet reported", not "missing", so the client should retry.
-        if let Some(status) = self.core.safe_mode_status()
+        if let Some(e) = self.core.safe_mode_error()
             && blocks.iter().any(|(b, _)| bm.live_holders(b, now).next().is_none())
         {
-            return Err(status);
+            return Err(e.into());
         }
         let mut rng = self.core.rng.lock().expect("rng lock poisoned");
         let located = blocks
@@ -308,7 +286,7 @@ impl ClientProtocol for ClientService {
     ) -> Result<Response<pb::GetFileInfoResponse>, Status> {
         let p = path(&req.get_ref().path)?;
         self.core.read_barrier().await?;
-        let st = self.core.state().namespace.stat(&p).map_err(|e| ns_status(&e))?;
+        let st = self.core.state().namespace.stat(&p).map_err(ServiceError::from)?;
         Ok(Response::new(pb::GetFileInfoResponse {
             status: Some(status_to_pb(&st)),
         }))
@@ -327,7 +305,7 @@ impl ClientProtocol for ClientService {
             .state()
             .namespace
             .list(&p, &r.start_after, limit)
-            .map_err(|e| ns_status(&e))?;
+            .map_err(ServiceError::from)?;
         Ok(Response::new(pb::ListStatusResponse {
             entries: entries.iter().map(status_to_pb).collect(),
             has_more,
@@ -352,9 +330,8 @@ impl ClientProtocol for ClientService {
             recursive: r.recursive,
             mtime_ms: now_ms(),
         };
-        if let FsOutput::Deleted { blocks } = self.core.write(&r.client_name, r.request_id, cmd).await? {
-            self.core.free_blocks(&blocks);
-        }
+        let freed = self.core.write(&r.client_name, r.request_id, cmd).await?.freed()?;
+        self.core.free_blocks(&freed);
         Ok(Response::new(pb::DeleteResponse { deleted: true }))
     }
 
@@ -377,18 +354,11 @@ impl ClientProtocol for ClientService {
     ) -> Result<Response<pb::ContentSummaryResponse>, Status> {
         let p = path(&req.get_ref().path)?;
         self.core.read_barrier().await?;
-        let s = self
-            .core
-            .state()
-            .namespace
-            .content_summary(&p)
-            .map_err(|e| ns_status(&e))?;
-        Ok(Response::new(pb::ContentSummaryResponse {
-            length: s.length,
-            file_count: s.files,
-            directory_count: s.directories,
-            space_consumed: s.space_consumed,
-        }))
+        let core = self.core.clone();
+        let summary = tokio::task::spawn_blocking(move || content_summary(&core, p))
+            .await
+            .map_err(ServiceError::task)??;
+        Ok(Response::new(summary))
     }
 
     async fn renew_lease(
@@ -409,45 +379,104 @@ impl ClientProtocol for ClientService {
     }
 
     async fn fsck(&self, req: Request<pb::FsckRequest>) -> Result<Response<pb::FsckResponse>, Status> {
-        let p = path(if req.get_ref().path.is_empty() {
-            "/"
-        } else {
-            &req.get_ref().path
-        })?;
-        self.core.read_barrier().await?;
-        let now = Instant::now();
-        let state = self.core.state();
-        let files = state.namespace.files_under(&p).map_err(|e| ns_status(&e))?;
-        let bm = self.core.blocks.lock().expect("block manager lock poisoned");
-        let mut resp = pb::FsckResponse {
-            total_files: files.len() as u64,
-            ..Default::default()
+        let r = req.into_inner();
+        let root = path(if r.path.is_empty() { "/" } else { &r.path })?;
+        let walk = match r.start_after.as_str() {
+            "" => Walk::new(root),
+            after => Walk::resume(root, path(after)?),
         };
-        for (fp, f) in files {
+        let limit = if r.limit == 0 { usize::MAX } else { r.limit as usize };
+        self.core.read_barrier().await?;
+        let core = self.core.clone();
+        let page = tokio::task::spawn_blocking(move || fsck_page(&core, walk, limit))
+            .await
+            .map_err(ServiceError::task)??;
+        Ok(Response::new(page))
+    }
+}
+
+/// Blocks visited per slice of an fsck or content-summary walk: how long the state lock is held at a
+/// time.
+const FSCK_SLICE: usize = 4096;
+
+/// Totals at or below `root`, counted a slice at a time (like HDFS, which yields its lock every few
+/// thousand entries: a large tree is not summed at one instant). Blocking.
+fn content_summary(core: &Core, root: BPath) -> Result<pb::ContentSummaryResponse, ServiceError> {
+    let mut sum = pb::ContentSummaryResponse {
+        directory_count: u64::from(core.state().namespace.stat(&root)?.is_dir),
+        ..Default::default()
+    };
+    let mut walk = Walk::new(root);
+    while !walk.is_done() {
+        let state = core.state();
+        let dirs = walk.step(&state.namespace, FSCK_SLICE, |_, f| {
+            let len = f.length();
+            sum.file_count += 1;
+            sum.length += len;
+            sum.space_consumed += len * u64::from(f.replication);
+        })?;
+        sum.directory_count += dirs as u64;
+    }
+    Ok(sum)
+}
+
+/// What fsck needs of a file, copied out of the namespace so the state lock is not held while the
+/// block manager is asked.
+struct FsckFacts {
+    path: BPath,
+    replication: u32,
+    blocks: Vec<BlockMeta>,
+    open: bool,
+    writing: Option<BlockId>,
+}
+
+/// One page of fsck (up to `limit` files after the walk's cursor), a slice at a time: the files of a
+/// slice under the state lock, then their replicas under the block-manager lock. Blocking.
+fn fsck_page(core: &Core, mut walk: Walk, limit: usize) -> Result<pb::FsckResponse, ServiceError> {
+    let mut resp = pb::FsckResponse::default();
+    while !walk.is_done() && resp.files.len() < limit {
+        let mut files = Vec::new();
+        {
+            let state = core.state();
+            let budget = FSCK_SLICE.min(limit - resp.files.len());
+            walk.step(&state.namespace, budget, |p, f| {
+                files.push(FsckFacts {
+                    path: p.clone(),
+                    replication: f.replication,
+                    blocks: f.blocks.clone(),
+                    open: f.lease.is_some(),
+                    writing: f.writing_block().map(|b| b.id),
+                })
+            })?;
+        }
+        let bm = core.blocks();
+        let now = Instant::now();
+        for f in files {
+            let rf = u64::from(f.replication);
             let mut file = pb::FsckFile {
-                path: fp.to_string(),
-                length: f.length(),
+                path: f.path.to_string(),
+                length: f.blocks.iter().map(|b| b.len).sum(),
                 replication: f.replication,
                 blocks: f.blocks.len() as u64,
-                open: f.lease.is_some(),
+                open: f.open,
                 ..Default::default()
             };
-            // The block being written is not counted as missing or under-replicated.
-            let writing_block = f.writing_block().map(|b| b.id);
             for b in &f.blocks {
                 let live = bm.live_holders(b, now).count() as u64;
                 file.live_replicas += live;
                 if bm.corrupt_replicas(b.id) > 0 {
                     file.corrupt += 1;
                 }
-                let writing = writing_block == Some(b.id);
+                // The block being written is not counted as missing or under-replicated.
+                let writing = f.writing == Some(b.id);
                 match live {
                     0 if !writing => file.missing += 1,
-                    n if n < f.replication as u64 && !writing => file.under_replicated += 1,
-                    n if n > f.replication as u64 => resp.over_replicated += 1,
+                    n if n < rf && !writing => file.under_replicated += 1,
+                    n if n > rf => resp.over_replicated += 1,
                     _ => {}
                 }
             }
+            resp.total_files += 1;
             resp.total_blocks += file.blocks;
             resp.live_replicas += file.live_replicas;
             resp.under_replicated += file.under_replicated;
@@ -455,6 +484,11 @@ impl ClientProtocol for ClientService {
             resp.corrupt += file.corrupt;
             resp.files.push(file);
         }
-        Ok(Response::new(resp))
     }
+    if !walk.is_done()
+        && let Some(last) = walk.cursor()
+    {
+        resp.next_after = last.to_string();
+    }
+    Ok(resp)
 }

@@ -1,24 +1,35 @@
 //! The datanode protocol (registration, heartbeats, block reports) and the cluster status report.
+//!
+//! A full block report holds as many replicas as the node has (a million is ordinary): it is applied on a
+//! blocking thread, [`REPORT_CHUNK`] replicas per hold of the block-manager lock, so heartbeats, writes
+//! and incremental reports go on meanwhile; full reports wait for each other.
 
-use super::Core;
 use super::convert::{block_from_pb, block_to_pb, datanode_from_pb, datanode_to_pb};
+use super::{Core, ServiceError};
 use crate::blocks::{NodeStats, NodeWork};
 use crate::state::cluster::ClusterCommand;
 use crate::state::namespace::BlockMeta;
-use basalt_common::DatanodeId;
+use basalt_common::{BlockId, DatanodeId};
 use basalt_proto::pb;
 use basalt_proto::pb::datanode_protocol_server::DatanodeProtocol;
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 use tonic::{Request, Response, Status};
 
 pub struct DatanodeService {
     core: Arc<Core>,
+    /// Full reports are applied one at a time (as HDFS does), so that many datanodes reporting at once,
+    /// after a restart or a failover, take one core and not all of them.
+    full_reports: tokio::sync::Semaphore,
 }
 
 impl DatanodeService {
     pub fn new(core: Arc<Core>) -> Self {
-        DatanodeService { core }
+        DatanodeService {
+            core,
+            full_reports: tokio::sync::Semaphore::new(1),
+        }
     }
 }
 
@@ -26,12 +37,39 @@ fn blocks_from_pb(v: &[pb::ExtendedBlock]) -> Vec<BlockMeta> {
     v.iter().map(block_from_pb).collect()
 }
 
+/// Replicas of a full report applied per hold of the block-manager lock (about a millisecond).
+pub const REPORT_CHUNK: usize = 4096;
+
+/// Applies a full report of `blocks` from `id` in chunks, releasing the block-manager lock between
+/// them. Blocking: runs on a blocking thread. A newer report from the node, arriving meanwhile, wins.
+fn apply_full_report(core: &Core, id: DatanodeId, blocks: &[pb::ExtendedBlock]) -> Result<(), ServiceError> {
+    let reported: HashSet<BlockId> = blocks.iter().map(|b| BlockId(b.block_id)).collect();
+    let (report, before) = core.blocks().begin_full_report(id)?;
+    for chunk in blocks.chunks(REPORT_CHUNK) {
+        let chunk = blocks_from_pb(chunk);
+        if !core.blocks().add_report_chunk(&report, &chunk) {
+            return Ok(());
+        }
+    }
+    let gone: Vec<BlockId> = before.into_iter().filter(|b| !reported.contains(b)).collect();
+    for chunk in gone.chunks(REPORT_CHUNK) {
+        if !core.blocks().forget_replicas(&report, chunk) {
+            return Ok(());
+        }
+    }
+    core.blocks().end_full_report(&report);
+    Ok(())
+}
+
 #[tonic::async_trait]
 impl DatanodeProtocol for DatanodeService {
     async fn register(&self, req: Request<pb::RegisterRequest>) -> Result<Response<pb::RegisterResponse>, Status> {
         let peer_ip = req.remote_addr().map(|a| a.ip().to_string());
         let r = req.into_inner();
-        let info = r.info.ok_or_else(|| super::invalid("register without datanode info"))?;
+        let info = r.info.ok_or(ServiceError::MissingArgument {
+            op: "register",
+            what: "the datanode's info",
+        })?;
         let mut record = datanode_from_pb(&info);
         if record.host.is_empty() {
             record.host = peer_ip.unwrap_or_default();
@@ -42,11 +80,7 @@ impl DatanodeProtocol for DatanodeService {
             remaining: r.capacity,
             active_transfers: 0,
         };
-        self.core
-            .blocks
-            .lock()
-            .expect("block manager lock poisoned")
-            .register(record.clone(), stats, Instant::now());
+        self.core.blocks().register(record.clone(), stats, Instant::now());
         tracing::info!(datanode = %record.id, addr = %record.addr, rack = %record.rack, "datanode registered");
         // The leader records the identity in the replicated log (once per change).
         let known = self.core.state().cluster.datanodes().get(&record.id) == Some(&record);
@@ -57,7 +91,7 @@ impl DatanodeProtocol for DatanodeService {
                 .propose("datanode", 0, ClusterCommand::RegisterDatanode(record))
                 .await
         {
-            tracing::warn!(error = %e.message(), "could not record the datanode identity");
+            tracing::warn!(error = %e, "could not record the datanode identity");
         }
         Ok(Response::new(pb::RegisterResponse {}))
     }
@@ -81,8 +115,11 @@ impl DatanodeProtocol for DatanodeService {
             .nodes()
             .map(|(_, n)| n.addr.clone())
             .collect();
-        let mut bm = self.core.blocks.lock().expect("block manager lock poisoned");
-        let (commands, reregister) = match bm.heartbeat(DatanodeId(r.datanode_id), stats, Instant::now()) {
+        let work = self
+            .core
+            .blocks()
+            .heartbeat(DatanodeId(r.datanode_id), stats, Instant::now());
+        let (commands, reregister) = match work {
             Err(_) => (Vec::new(), true),
             Ok(work) if is_leader => (work_commands(work), false),
             Ok(_) => (Vec::new(), false),
@@ -100,16 +137,18 @@ impl DatanodeProtocol for DatanodeService {
         req: Request<pb::BlockReportRequest>,
     ) -> Result<Response<pb::BlockReportResponse>, Status> {
         let r = req.into_inner();
-        let blocks = blocks_from_pb(&r.blocks);
-        let res = self
-            .core
-            .blocks
-            .lock()
-            .expect("block manager lock poisoned")
-            .full_report(DatanodeId(r.datanode_id), &blocks);
-        res.map_err(|e| basalt_proto::to_status(basalt_common::ErrorKind::NotFound, e.to_string(), None))?;
-        tracing::info!(datanode = %DatanodeId(r.datanode_id), blocks = blocks.len(), "full block report");
-        self.core.refresh_safe_mode();
+        let (id, n) = (DatanodeId(r.datanode_id), r.blocks.len());
+        let start = Instant::now();
+        let _turn = self
+            .full_reports
+            .acquire()
+            .await
+            .map_err(|_| ServiceError::ShuttingDown)?;
+        let core = self.core.clone();
+        tokio::task::spawn_blocking(move || apply_full_report(&core, id, &r.blocks))
+            .await
+            .map_err(ServiceError::task)??;
+        tracing::info!(datanode = %id, blocks = n, took = ?start.elapsed(), "full block report");
         Ok(Response::new(pb::BlockReportResponse {}))
     }
 
@@ -121,16 +160,15 @@ impl DatanodeProtocol for DatanodeService {
         let id = DatanodeId(r.datanode_id);
         let corrupt = blocks_from_pb(&r.corrupt);
         let res = {
-            let mut bm = self.core.blocks.lock().expect("block manager lock poisoned");
+            let mut bm = self.core.blocks();
             bm.incremental(id, &blocks_from_pb(&r.received), &blocks_from_pb(&r.deleted))
                 .and_then(|()| bm.report_corrupt(id, &corrupt))
         };
         for b in &corrupt {
             tracing::warn!(datanode = %id, block = %b.id, "corrupt replica reported; a good copy will replace it");
         }
-        res.map_err(|e| basalt_proto::to_status(basalt_common::ErrorKind::NotFound, e.to_string(), None))?;
+        res.map_err(ServiceError::from)?;
         self.core.replicas_reported.notify_waiters();
-        self.core.refresh_safe_mode();
         Ok(Response::new(pb::IncrementalBlockReportResponse {}))
     }
 }
@@ -159,11 +197,13 @@ fn work_commands(work: NodeWork) -> Vec<pb::DatanodeCommand> {
 pub fn cluster_status(core: &Core) -> pb::ClusterStatusResponse {
     let members = super::admin::member_statuses(core);
     let now = Instant::now();
-    // Lock order everywhere: replicated state, then block manager.
-    let state = core.state();
-    let (files, directories, blocks) = state.namespace.counts();
-    let admin = state.cluster.admin_states();
-    let bm = core.blocks.lock().expect("block manager lock poisoned");
+    let (files, directories, blocks, admin, open_files) = {
+        let state = core.state();
+        let (files, directories, blocks) = state.namespace.counts();
+        let open = state.namespace.open_file_count() as u64;
+        (files, directories, blocks, state.cluster.admin_states().clone(), open)
+    };
+    let bm = core.blocks();
     let datanodes: Vec<pb::DatanodeStatus> = bm
         .nodes(now)
         .into_iter()
@@ -180,11 +220,9 @@ pub fn cluster_status(core: &Core) -> pb::ClusterStatusResponse {
             blocks_to_drain: bm.blocks_to_drain(n.record.id).unwrap_or(0) as u64,
         })
         .collect();
-    let reported_blocks = bm.reported(state.namespace.complete_blocks(), now).0;
     let (in_flight, done, corrupt) = bm.healing_counts();
-    let open_files = state.namespace.open_file_count() as u64;
     drop(bm);
-    drop(state);
+    // Counted by the monitor's last pass (counting here would hold both locks for O(blocks)).
     let last = core.last_round.lock().expect("round lock poisoned").clone();
     let (_, recovered) = core.leases.lock().expect("lease lock poisoned").counts();
     let healing = pb::HealingStatus {
@@ -203,7 +241,7 @@ pub fn cluster_status(core: &Core) -> pb::ClusterStatusResponse {
         files,
         directories,
         blocks,
-        reported_blocks,
+        reported_blocks: last.reported,
         healing: Some(healing),
     }
 }

@@ -3,18 +3,27 @@
 //! [`Core`] holds the Raft handle, the replicated state (read directly, behind a lock) and the leader's
 //! soft state (block manager, safe mode, leases). Mutations go through [`Core::write`]: leader check,
 //! safe mode check, then a Raft proposal that returns once the entry is committed and applied. Reads
-//! that must be linearizable pass [`Core::read_barrier`] first (openraft's read index).
+//! that must be linearizable pass [`Core::read_barrier`] first (openraft's read index). Every failure
+//! is a [`ServiceError`], turned into a gRPC status in one place.
+//!
+//! Locks: the state lock and the block-manager lock are never held together (what one side needs of
+//! the other is copied out first), and each is held for bounded work only (one file, one slice of a
+//! walk or a report): whole-tree work (a full block report, fsck, the monitor's sweep) goes a slice at
+//! a time on a blocking thread, releasing the lock between slices. The small locks (safe mode, rng,
+//! leases, last round) are leaves: nothing else is taken while one is held.
 
 pub mod admin;
 mod client;
 pub mod convert;
 mod datanode;
+pub mod error;
 pub mod proposer;
 pub mod read_index;
 
 pub use admin::AdminService;
 pub use client::ClientService;
 pub use datanode::DatanodeService;
+pub use error::ServiceError;
 
 use crate::blocks::{BlockManager, SafeMode};
 use crate::config::NamenodeConfig;
@@ -22,13 +31,10 @@ use crate::leases::Leases;
 use crate::raft::Raft;
 use crate::raft::state_machine::{SharedState, SmState};
 use crate::state::namespace::BlockMeta;
-use crate::state::{Gate, Request, StateError, SubCommand};
-use basalt_common::ErrorKind;
-use basalt_proto::to_status;
+use crate::state::{Gate, Request, SubCommand};
 use openraft::error::{CheckIsLeaderError, RaftError};
-use std::sync::{Arc, Mutex, RwLockReadGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLockReadGuard};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
-use tonic::Status;
 
 pub struct Core {
     pub config: NamenodeConfig,
@@ -61,37 +67,16 @@ pub fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-/// The status answering a refused command.
-pub fn state_status(e: &StateError) -> Status {
-    to_status(e.kind(), e.to_string(), None)
-}
-
-/// The status answering a failed namespace query.
-pub fn ns_status(e: &crate::state::namespace::NamespaceError) -> Status {
-    to_status(e.kind(), e.to_string(), None)
-}
-
-/// The NotLeader status of member `id`, naming the leader when it is known.
-pub(crate) fn not_leader_status(id: u64, leader: Option<String>) -> Status {
-    let msg = match &leader {
-        Some(l) => format!("member {id} is not the metadata leader; the leader is {l}"),
-        None => format!("member {id} is not the metadata leader and no leader is known yet"),
-    };
-    to_status(ErrorKind::NotLeader, msg, leader.as_deref())
-}
-
-pub fn invalid(message: impl Into<String>) -> Status {
-    to_status(ErrorKind::Invalid, message, None)
-}
-
 impl Core {
     /// The replicated state, for reading.
     pub fn state(&self) -> RwLockReadGuard<'_, SmState> {
         self.state.read().expect("state lock poisoned")
     }
 
-    fn not_leader(&self, leader: Option<String>) -> Status {
-        not_leader_status(self.config.id, leader)
+    /// The block manager (soft state). Hold it for bounded work only; never take the state lock while
+    /// holding it.
+    pub fn blocks(&self) -> MutexGuard<'_, BlockManager> {
+        self.blocks.lock().expect("block manager lock poisoned")
     }
 
     fn leader_addr(&self) -> Option<String> {
@@ -112,30 +97,37 @@ impl Core {
     }
 
     /// Fails with NotLeader (and the leader's address) unless this member leads.
-    pub fn require_leader(&self) -> Result<(), Status> {
+    pub fn require_leader(&self) -> Result<(), ServiceError> {
         if self.is_leader() {
             Ok(())
         } else {
-            Err(self.not_leader(self.leader_addr()))
+            Err(ServiceError::NotLeader {
+                member: self.config.id,
+                leader: self.leader_addr(),
+            })
         }
     }
 
     /// Fails unless this member leads and has left safe mode (what a namespace write needs).
-    pub fn check_writable(&self) -> Result<(), Status> {
+    pub fn check_writable(&self) -> Result<(), ServiceError> {
         self.require_leader()?;
-        self.safe_mode_status().map_or(Ok(()), Err)
+        self.safe_mode_error().map_or(Ok(()), Err)
     }
 
-    /// The Unavailable status to answer while in safe mode; `None` once it is off.
-    pub fn safe_mode_status(&self) -> Option<Status> {
+    /// The error to answer while in safe mode; `None` once it is off.
+    pub fn safe_mode_error(&self) -> Option<ServiceError> {
         let sm = self.safe_mode.lock().expect("safe mode lock poisoned");
-        sm.is_on()
-            .then(|| to_status(ErrorKind::Unavailable, sm.describe(), None))
+        sm.status().map(ServiceError::SafeMode)
     }
 
     /// Proposes a command of one sub-machine, after the checks its gate asks for
     /// ([`crate::state::Command::gate`]), and waits until it is committed and applied.
-    pub async fn write<C: SubCommand>(&self, client: &str, request_id: u64, command: C) -> Result<C::Output, Status> {
+    pub async fn write<C: SubCommand>(
+        &self,
+        client: &str,
+        request_id: u64,
+        command: C,
+    ) -> Result<C::Output, ServiceError> {
         let command: crate::state::Command = command.into();
         match command.gate() {
             Gate::SafeMode => self.check_writable()?,
@@ -146,7 +138,12 @@ impl Core {
 
     /// Proposes without the gate: the namenode's own follow-up work (lease recovery, decommission
     /// progress) and datanode registration, which must go on in safe mode.
-    pub async fn propose<C: SubCommand>(&self, client: &str, request_id: u64, command: C) -> Result<C::Output, Status> {
+    pub async fn propose<C: SubCommand>(
+        &self,
+        client: &str,
+        request_id: u64,
+        command: C,
+    ) -> Result<C::Output, ServiceError> {
         self.propose_command(client, request_id, command.into(), C::output)
             .await
     }
@@ -157,42 +154,32 @@ impl Core {
         request_id: u64,
         command: crate::state::Command,
         output: fn(crate::state::Output) -> Option<O>,
-    ) -> Result<O, Status> {
+    ) -> Result<O, ServiceError> {
         let name = command.name();
         let resp = self.proposer.propose(Request::new(client, request_id, command)).await?;
-        let out = resp.0.map_err(|e| state_status(&e))?;
-        output(out).ok_or_else(|| {
-            to_status(
-                ErrorKind::Internal,
-                format!("{name} returned the output of another sub-machine"),
-                None,
-            )
-        })
+        output(resp.0?).ok_or(ServiceError::WrongSubMachine { command: name })
     }
 
     /// Waits until this member has applied everything committed before the call (read index), so a
     /// read that follows sees every acknowledged write. Concurrent reads share rounds ([`read_index`]).
-    pub async fn read_barrier(&self) -> Result<(), Status> {
+    pub async fn read_barrier(&self) -> Result<(), ServiceError> {
         self.read_index.barrier().await
     }
 
     /// One read-index round on member `id`.
-    pub async fn read_index_round(raft: Raft, id: u64) -> Result<(), Status> {
+    pub async fn read_index_round(raft: Raft, id: u64) -> Result<(), ServiceError> {
         match raft.ensure_linearizable().await {
             Ok(_) => Ok(()),
-            Err(RaftError::APIError(CheckIsLeaderError::ForwardToLeader(f))) => {
-                Err(not_leader_status(id, f.leader_node.map(|n| n.addr)))
-            }
-            Err(RaftError::APIError(CheckIsLeaderError::QuorumNotEnough(e))) => Err(to_status(
-                ErrorKind::Unavailable,
-                format!("no quorum of metadata members: {e}"),
-                None,
-            )),
-            Err(RaftError::Fatal(e)) => Err(to_status(
-                ErrorKind::Unavailable,
-                format!("metadata log stopped: {e}"),
-                None,
-            )),
+            Err(RaftError::APIError(CheckIsLeaderError::ForwardToLeader(f))) => Err(ServiceError::NotLeader {
+                member: id,
+                leader: f.leader_node.map(|n| n.addr),
+            }),
+            Err(RaftError::APIError(CheckIsLeaderError::QuorumNotEnough(source))) => Err(ServiceError::NoQuorum {
+                source: Box::new(source),
+            }),
+            Err(RaftError::Fatal(source)) => Err(ServiceError::LogStopped {
+                source: Box::new(source),
+            }),
         }
     }
 
@@ -207,51 +194,22 @@ impl Core {
     /// Forgets freed blocks and queues their replicas for deletion.
     pub fn free_blocks(&self, blocks: &[BlockMeta]) {
         if !blocks.is_empty() {
-            self.blocks
-                .lock()
-                .expect("block manager lock poisoned")
-                .invalidate(blocks);
+            self.blocks().invalidate(blocks);
         }
     }
 
     /// Waits (bounded) until a datanode has reported a replica of `block`, so a file is readable the
     /// moment `complete` returns (HDFS's minimal replication before close).
-    pub async fn wait_reported(&self, block: &BlockMeta) -> Result<(), Status> {
+    pub async fn wait_reported(&self, block: &BlockMeta) -> Result<(), ServiceError> {
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
         loop {
             let notified = self.replicas_reported.notified();
-            if !self
-                .blocks
-                .lock()
-                .expect("block manager lock poisoned")
-                .locations(block, Instant::now())
-                .is_empty()
-            {
+            if self.blocks().live_holders(block, Instant::now()).next().is_some() {
                 return Ok(());
             }
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                return Err(to_status(
-                    ErrorKind::Unavailable,
-                    format!("{} has not been reported by any datanode yet", block.id),
-                    None,
-                ));
+                return Err(ServiceError::NotReported { block: block.id });
             }
-        }
-    }
-
-    /// Re-evaluates safe mode from the current reports (only while it is on: the count is O(blocks)).
-    pub fn refresh_safe_mode(&self) {
-        if !self.safe_mode.lock().expect("safe mode lock poisoned").is_on() {
-            return;
-        }
-        let (reported, total) = {
-            let state = self.state();
-            let blocks = self.blocks.lock().expect("block manager lock poisoned");
-            blocks.reported(state.namespace.complete_blocks(), Instant::now())
-        };
-        let mut sm = self.safe_mode.lock().expect("safe mode lock poisoned");
-        if sm.update(reported, total) {
-            tracing::info!(reported, total, "left safe mode");
         }
     }
 }

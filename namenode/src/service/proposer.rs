@@ -8,16 +8,12 @@
 //! An idle leader proposes an empty batch every [`IDLE_TICK`]: it carries the leader's time, so state
 //! that ages with the batch clock (the request dedup window) is freed without waiting for traffic.
 
-use super::not_leader_status;
+use super::ServiceError;
 use crate::raft::Raft;
 use crate::state::{Batch, Request, Response};
-use basalt_common::ErrorKind;
-use basalt_proto::to_status;
-use openraft::error::{ClientWriteError, RaftError};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc, oneshot};
-use tonic::Status;
 
 /// Batches being committed at once.
 pub const IN_FLIGHT: usize = 4;
@@ -34,7 +30,7 @@ pub const IDLE_TICK: Duration = Duration::from_secs(30);
 
 struct Pending {
     req: Request,
-    done: oneshot::Sender<Result<Response, Status>>,
+    done: oneshot::Sender<Result<Response, ServiceError>>,
 }
 
 pub struct Proposer {
@@ -50,14 +46,13 @@ impl Proposer {
     }
 
     /// Proposes `req` and waits until its batch is committed and applied.
-    pub async fn propose(&self, req: Request) -> Result<Response, Status> {
+    pub async fn propose(&self, req: Request) -> Result<Response, ServiceError> {
         let (done, rx) = oneshot::channel();
         self.tx
             .send(Pending { req, done })
             .await
-            .map_err(|_| to_status(ErrorKind::Unavailable, "the namenode is shutting down", None))?;
-        rx.await
-            .unwrap_or_else(|_| Err(to_status(ErrorKind::Unavailable, "the proposal was dropped", None)))
+            .map_err(|_| ServiceError::ShuttingDown)?;
+        rx.await.unwrap_or(Err(ServiceError::ProposalDropped))
     }
 }
 
@@ -111,12 +106,10 @@ async fn run(raft: Raft, id: u64, mut rx: mpsc::Receiver<Pending>) {
             };
             let answers = match tokio::time::timeout(COMMIT_TIMEOUT, raft.client_write(entry)).await {
                 Ok(Ok(resp)) => Ok(resp.data),
-                Ok(Err(e)) => Err(write_error(id, e)),
-                Err(_) => Err(to_status(
-                    ErrorKind::Unavailable,
-                    format!("not committed within {COMMIT_TIMEOUT:?} (outcome unknown; a retry is safe)"),
-                    None,
-                )),
+                Ok(Err(e)) => Err(ServiceError::from_client_write(id, e)),
+                Err(_) => Err(ServiceError::CommitTimeout {
+                    timeout: COMMIT_TIMEOUT,
+                }),
             };
             match answers {
                 Ok(responses) => {
@@ -124,25 +117,12 @@ async fn run(raft: Raft, id: u64, mut rx: mpsc::Receiver<Pending>) {
                         let _ = done.send(Ok(r));
                     }
                 }
-                Err(status) => {
+                Err(e) => {
                     for done in dones {
-                        let _ = done.send(Err(status.clone()));
+                        let _ = done.send(Err(e.clone()));
                     }
                 }
             }
         });
-    }
-}
-
-/// The status a failed proposal answers.
-fn write_error(id: u64, e: RaftError<u64, ClientWriteError<u64, openraft::BasicNode>>) -> Status {
-    match e {
-        RaftError::APIError(ClientWriteError::ForwardToLeader(f)) => {
-            not_leader_status(id, f.leader_node.map(|n| n.addr))
-        }
-        RaftError::APIError(ClientWriteError::ChangeMembershipError(e)) => {
-            to_status(ErrorKind::Conflict, e.to_string(), None)
-        }
-        RaftError::Fatal(e) => to_status(ErrorKind::Unavailable, format!("metadata log stopped: {e}"), None),
     }
 }

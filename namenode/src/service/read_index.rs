@@ -4,19 +4,17 @@
 //! arrive while a round is in flight wait for the next one. So at most one round is in flight, and under
 //! load each round serves many reads instead of one quorum round trip per read.
 
-use basalt_common::ErrorKind;
-use basalt_proto::to_status;
+use super::ServiceError;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::oneshot;
-use tonic::Status;
 
 /// A round that takes longer fails its reads (Unavailable: the client retries, perhaps elsewhere).
 const ROUND_TIMEOUT: Duration = Duration::from_secs(10);
 
-type Round = Pin<Box<dyn Future<Output = Result<(), Status>> + Send>>;
+type Round = Pin<Box<dyn Future<Output = Result<(), ServiceError>> + Send>>;
 type StartRound = dyn Fn() -> Round + Send + Sync;
 
 pub struct ReadIndex {
@@ -27,7 +25,7 @@ pub struct ReadIndex {
 #[derive(Default)]
 struct State {
     running: bool,
-    waiting: Vec<oneshot::Sender<Result<(), Status>>>,
+    waiting: Vec<oneshot::Sender<Result<(), ServiceError>>>,
 }
 
 impl ReadIndex {
@@ -40,7 +38,7 @@ impl ReadIndex {
     }
 
     /// Waits for a read-index round that started after this call.
-    pub async fn barrier(self: &Arc<Self>) -> Result<(), Status> {
+    pub async fn barrier(self: &Arc<Self>) -> Result<(), ServiceError> {
         let (tx, rx) = oneshot::channel();
         let start = {
             let mut st = self.state.lock().expect("read index lock poisoned");
@@ -51,8 +49,7 @@ impl ReadIndex {
             let me = self.clone();
             tokio::spawn(async move { me.drive().await });
         }
-        rx.await
-            .unwrap_or_else(|_| Err(Status::unavailable("the read-index round was dropped")))
+        rx.await.unwrap_or(Err(ServiceError::ReadIndexDropped))
     }
 
     /// Runs rounds while reads wait; each round answers the reads that were waiting when it started.
@@ -82,13 +79,7 @@ impl ReadIndex {
             };
             let res = tokio::time::timeout(ROUND_TIMEOUT, (self.start_round)())
                 .await
-                .unwrap_or_else(|_| {
-                    Err(to_status(
-                        ErrorKind::Unavailable,
-                        format!("no read-index quorum within {ROUND_TIMEOUT:?}"),
-                        None,
-                    ))
-                });
+                .unwrap_or(Err(ServiceError::ReadIndexTimeout { timeout: ROUND_TIMEOUT }));
             for w in batch {
                 let _ = w.send(res.clone());
             }
@@ -114,7 +105,7 @@ mod tests {
                     let n = rounds.fetch_add(1, Ordering::SeqCst);
                     gate.acquire().await.unwrap().forget();
                     if n == 2 {
-                        Err(Status::unavailable("no quorum"))
+                        Err(ServiceError::ReadIndexDropped)
                     } else {
                         Ok(())
                     }
