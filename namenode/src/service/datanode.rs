@@ -61,6 +61,29 @@ fn apply_full_report(core: &Core, id: DatanodeId, blocks: &[pb::ExtendedBlock]) 
     Ok(())
 }
 
+impl DatanodeService {
+    /// A datanode that registered while this member followed is live here but may be missing from the
+    /// replicated state (only a leader records identities): the leader records it at its heartbeat.
+    fn record_identity(&self, id: DatanodeId) {
+        let Some(record) = self.core.blocks().node(id).map(|n| n.record.clone()) else {
+            return;
+        };
+        if self.core.state().cluster.datanodes().get(&id) == Some(&record) {
+            return;
+        }
+        let core = self.core.clone();
+        tokio::spawn(async move {
+            match core
+                .propose("datanode", 0, ClusterCommand::RegisterDatanode(record))
+                .await
+            {
+                Ok(_) => tracing::info!(datanode = %id, "datanode identity recorded"),
+                Err(e) => tracing::warn!(datanode = %id, error = %e, "could not record the datanode identity"),
+            }
+        });
+    }
+}
+
 #[tonic::async_trait]
 impl DatanodeProtocol for DatanodeService {
     async fn register(&self, req: Request<pb::RegisterRequest>) -> Result<Response<pb::RegisterResponse>, Status> {
@@ -119,6 +142,9 @@ impl DatanodeProtocol for DatanodeService {
             .core
             .blocks()
             .heartbeat(DatanodeId(r.datanode_id), stats, Instant::now());
+        if is_leader {
+            self.record_identity(DatanodeId(r.datanode_id));
+        }
         let (commands, reregister) = match work {
             Err(_) => (Vec::new(), true),
             Ok(work) if is_leader => (work_commands(work), false),
@@ -149,6 +175,8 @@ impl DatanodeProtocol for DatanodeService {
             .await
             .map_err(ServiceError::task)??;
         tracing::info!(datanode = %id, blocks = n, took = ?start.elapsed(), "full block report");
+        // A close may be waiting for one of these replicas (its incremental report may have been lost).
+        self.core.replicas_reported.notify_waiters();
         Ok(Response::new(pb::BlockReportResponse {}))
     }
 
