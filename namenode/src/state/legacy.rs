@@ -8,6 +8,7 @@
 //! of every member, so no client retry spans it, see `deploy/README.md`).
 
 use super::cluster::{AdminState, ClusterCommand, DatanodeRecord};
+use super::namespace::types::{BLOCK_SIZE_UNIT, BlockSize};
 use super::namespace::{BlockMeta, FileMeta, FsCommand, Lease, Namespace, Perm};
 use super::{Batch, Command, MetaState, Request};
 use crate::raft::{LogId, Membership, TypeConfig};
@@ -351,7 +352,9 @@ pub fn upgrade_state(ns: V2Namespace) -> MetaState {
             V2InodeKind::Dir { .. } => None,
             V2InodeKind::File(f) => Some(FileMeta {
                 replication: f.replication,
-                block_size: f.block_size,
+                // Validated as a multiple of 512 up to 1 TiB when the v2 file was created.
+                block_size: BlockSize::from_bytes(f.block_size)
+                    .unwrap_or(BlockSize::from_bytes(BLOCK_SIZE_UNIT).expect("512 is valid")),
                 blocks: f.blocks.into_iter().map(Into::into).collect(),
                 lease: f.lease.map(|l| {
                     Box::new(Lease {

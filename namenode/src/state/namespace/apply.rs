@@ -1,13 +1,14 @@
 //! Applying commands to the namespace. Each handler validates first and mutates only once nothing can
 //! fail any more, so a rejected command leaves the namespace untouched.
 
-use super::types::{BlockMeta, FileMeta, Inode, InodeKind, Lease, MODE_MASK, Name, Perm, RECOVERY_HOLDER, StoredPerm};
+use super::types::{
+    BLOCK_SIZE_UNIT, BlockMeta, BlockSize, FileMeta, Inode, InodeKind, Lease, MODE_MASK, Name, Perm, RECOVERY_HOLDER,
+    StoredPerm,
+};
 use super::{FsCommand, FsOutput, MAX_REPLICATION, Namespace, NamespaceError, ROOT};
 use basalt_common::{BPath, BlockId, DatanodeId, GenStamp, InodeId};
 use std::collections::BTreeMap;
 
-/// Block sizes must be a multiple of this (the checksum chunk granularity used by writers).
-const BLOCK_SIZE_MULTIPLE: u64 = 512;
 const MAX_BLOCK_SIZE: u64 = 1 << 40;
 
 type Result<T> = std::result::Result<T, NamespaceError>;
@@ -200,13 +201,14 @@ impl Namespace {
             return Err(NamespaceError::IsADirectory { path: path.clone() });
         }
         check_replication(replication)?;
-        if block_size == 0 || !block_size.is_multiple_of(BLOCK_SIZE_MULTIPLE) || block_size > MAX_BLOCK_SIZE {
+        let stored = BlockSize::from_bytes(block_size).filter(|_| block_size <= MAX_BLOCK_SIZE);
+        let Some(stored) = stored else {
             return Err(NamespaceError::InvalidBlockSize {
                 value: block_size,
-                multiple: BLOCK_SIZE_MULTIPLE,
+                multiple: BLOCK_SIZE_UNIT,
                 max: MAX_BLOCK_SIZE,
             });
-        }
+        };
         let mut replaced_blocks = Vec::new();
         if let Ok(existing) = self.resolve(path) {
             if self.inode(existing).is_dir() {
@@ -237,7 +239,7 @@ impl Namespace {
         };
         let meta = FileMeta {
             replication,
-            block_size,
+            block_size: stored,
             blocks: Vec::new(),
             lease: Some(Box::new(Lease::new(client, mtime_ms))),
         };

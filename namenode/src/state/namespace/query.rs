@@ -31,7 +31,7 @@ impl Namespace {
                 is_dir: false,
                 length: f.length(),
                 replication: f.replication,
-                block_size: f.block_size,
+                block_size: f.block_size.bytes(),
                 mtime_ms: inode.mtime_ms,
                 perm: self.perm_of(&inode.perm),
                 under_construction: f.lease.is_some(),

@@ -660,3 +660,22 @@ fn recovering_an_appended_file_keeps_its_finished_last_block() {
     assert_eq!(after, before, "blocks and stamps unchanged");
     assert!(!st.under_construction);
 }
+
+/// The namenode's memory is mostly inodes: their size is part of the design (see `types`).
+#[test]
+fn inodes_stay_small() {
+    assert_eq!(std::mem::size_of::<FileMeta>(), 40);
+    assert!(std::mem::size_of::<Inode>() <= 72, "{}", std::mem::size_of::<Inode>());
+    assert_eq!(std::mem::size_of::<Box<Inode>>(), 8);
+}
+
+#[test]
+fn block_sizes_persist_in_bytes_and_refuse_odd_values() {
+    let b = types::BlockSize::from_bytes(64 << 20).unwrap();
+    assert_eq!(b.bytes(), 64 << 20);
+    let back: types::BlockSize = crate::state::codec::decode(&crate::state::codec::encode(&(64u64 << 20))).unwrap();
+    assert_eq!(back, b);
+    assert!(crate::state::codec::decode::<types::BlockSize>(&crate::state::codec::encode(&1000u64)).is_err());
+    assert!(types::BlockSize::from_bytes(0).is_none());
+    assert!(types::BlockSize::from_bytes(1 << 42).is_none());
+}

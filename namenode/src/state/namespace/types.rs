@@ -89,11 +89,46 @@ pub struct OpenFile {
     pub lease: Lease,
 }
 
-/// What a file is beyond its inode header.
+/// A file's block size, kept in 512-byte units in 4 bytes (sizes are validated to be multiples of
+/// 512 up to 1 TiB when a file is created); persisted in bytes, as a `u64`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockSize(u32);
+
+/// The unit block sizes are multiples of.
+pub const BLOCK_SIZE_UNIT: u64 = 512;
+
+impl BlockSize {
+    /// `bytes`, a positive multiple of [`BLOCK_SIZE_UNIT`] below 2 TiB; `None` otherwise.
+    pub fn from_bytes(bytes: u64) -> Option<Self> {
+        if bytes == 0 || !bytes.is_multiple_of(BLOCK_SIZE_UNIT) {
+            return None;
+        }
+        u32::try_from(bytes / BLOCK_SIZE_UNIT).ok().map(BlockSize)
+    }
+
+    pub fn bytes(self) -> u64 {
+        u64::from(self.0) * BLOCK_SIZE_UNIT
+    }
+}
+
+impl Serialize for BlockSize {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(self.bytes())
+    }
+}
+
+impl<'de> Deserialize<'de> for BlockSize {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let bytes = u64::deserialize(d)?;
+        BlockSize::from_bytes(bytes).ok_or_else(|| serde::de::Error::custom(format!("invalid block size {bytes}")))
+    }
+}
+
+/// What a file is beyond its inode header (40 bytes: it is in every file's inode).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileMeta {
     pub replication: u32,
-    pub block_size: u64,
+    pub block_size: BlockSize,
     pub blocks: Vec<BlockMeta>,
     /// `Some` while the file is under construction.
     pub lease: Option<Box<Lease>>,
