@@ -379,7 +379,7 @@ async fn namespace(
     println!("namespace: {files} files x {blocks_per_file} blocks, {per_dir} per directory, concurrency {concurrency}");
     let data = Arc::new(vec![0x5a; blocks_per_file * SMALL_BLOCK as usize]);
     let done = Arc::new(AtomicUsize::new(0));
-    let (c, d, data2, done2) = (client.clone(), Arc::new(dir.to_string()), data.clone(), done.clone());
+    let (c, d, done2) = (client.clone(), Arc::new(dir.to_string()), done.clone());
     let reporter = tokio::spawn({
         let done = done.clone();
         async move {
@@ -398,7 +398,7 @@ async fn namespace(
         }
     });
     let result = phase(files, concurrency, move |i| {
-        let (c, data, done) = (c.clone(), data2.clone(), done2.clone());
+        let (c, data, done) = (c.clone(), data.clone(), done2.clone());
         let path = format!("{d}/d{}/f{i}", i / per_dir);
         async move {
             let opts = CreateOptions {

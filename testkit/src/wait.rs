@@ -1,9 +1,9 @@
-//! Waiting on observable state with a deadline, never for a fixed time.
+//! Waiting on observable state with a deadline, never for a fixed time: [`basalt_wait`]'s loop, with
+//! the cluster's state added to the message when it gives up.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// Polls `cond` (with a short backoff, 5 ms up to 100 ms) until it holds; panics after `timeout`,
-/// naming `what`.
+/// Polls `cond` until it holds; panics after `timeout`, naming `what`.
 pub async fn wait_until(what: &str, timeout: Duration, cond: impl AsyncFnMut() -> bool) {
     wait_until_or(what, timeout, cond, String::new).await
 }
@@ -15,13 +15,7 @@ pub async fn wait_until_or(
     mut cond: impl AsyncFnMut() -> bool,
     context: impl FnOnce() -> String,
 ) {
-    let start = Instant::now();
-    let mut poll = Duration::from_millis(5);
-    while !cond().await {
-        if start.elapsed() >= timeout {
-            panic!("timed out after {timeout:?} waiting for {what}\n{}", context());
-        }
-        tokio::time::sleep(poll).await; // the poll interval; the deadline is above
-        poll = (poll * 2).min(Duration::from_millis(100));
+    if let Err(e) = basalt_wait::try_wait_for(timeout, async || cond().await.then_some(())).await {
+        panic!("{e} waiting for {what}\n{}", context());
     }
 }

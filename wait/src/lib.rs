@@ -5,7 +5,6 @@
 //! fail naming what they waited for, and [`try_wait_for`] lets a caller add its own context (logs).
 
 use std::fmt::Display;
-use std::future::Future;
 use std::time::{Duration, Instant};
 
 /// First poll interval; it doubles up to [`MAX_POLL`].
@@ -24,11 +23,7 @@ impl Display for TimedOut {
 
 /// Polls `probe` (at once, then with backoff from 10 to 200 ms) until it returns `Some`; `Err` once
 /// `timeout` has passed without one.
-pub async fn try_wait_for<T, F, Fut>(timeout: Duration, mut probe: F) -> Result<T, TimedOut>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
+pub async fn try_wait_for<T>(timeout: Duration, mut probe: impl AsyncFnMut() -> Option<T>) -> Result<T, TimedOut> {
     let start = Instant::now();
     let mut delay = FIRST_POLL;
     loop {
@@ -44,11 +39,7 @@ where
 }
 
 /// [`try_wait_for`], panicking with `what` on timeout.
-pub async fn wait_for<T, F, Fut>(what: impl Display, timeout: Duration, probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
+pub async fn wait_for<T>(what: impl Display, timeout: Duration, probe: impl AsyncFnMut() -> Option<T>) -> T {
     match try_wait_for(timeout, probe).await {
         Ok(v) => v,
         Err(e) => panic!("{e} waiting for {what}"),
@@ -57,16 +48,8 @@ where
 
 /// Polls `cond` until it holds; panics with `what` after `timeout`. A synchronous condition is written
 /// `|| std::future::ready(cond)`.
-pub async fn wait_until<F, Fut>(what: impl Display, timeout: Duration, mut cond: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    wait_for(what, timeout, || {
-        let c = cond();
-        async move { c.await.then_some(()) }
-    })
-    .await
+pub async fn wait_until(what: impl Display, timeout: Duration, mut cond: impl AsyncFnMut() -> bool) {
+    wait_for(what, timeout, async || cond().await.then_some(())).await
 }
 
 #[cfg(test)]

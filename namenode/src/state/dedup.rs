@@ -41,6 +41,12 @@ impl Dedup {
 
     /// Remembers a result applied at `now_ms`, forgetting what the window no longer needs.
     pub fn insert(&mut self, client: &str, request_id: u64, resp: Response, now_ms: u64) {
+        self.push(client, request_id, resp, now_ms);
+        self.expire(now_ms);
+    }
+
+    /// Appends an entry, sharing the client's name with its other entries.
+    fn push(&mut self, client: &str, request_id: u64, resp: Response, at_ms: u64) {
         let name = match self.clients.get(client) {
             Some(c) => c.clone(),
             None => {
@@ -50,9 +56,8 @@ impl Dedup {
             }
         };
         let key: Key = (name, request_id);
-        self.order.push_back((key.clone(), now_ms));
+        self.order.push_back((key.clone(), at_ms));
         self.results.insert(key, resp);
-        self.expire(now_ms);
     }
 
     /// Forgets what the window no longer needs at `now_ms`.
@@ -107,16 +112,7 @@ impl<'de> Deserialize<'de> for Dedup {
         let entries: Vec<Entry<Response>> = Vec::deserialize(d)?;
         let mut out = Dedup::default();
         for e in entries {
-            let name = match out.clients.get(&e.client) {
-                Some(c) => c.clone(),
-                None => {
-                    out.clients.insert(e.client.clone());
-                    e.client
-                }
-            };
-            let key: Key = (name, e.request_id);
-            out.order.push_back((key.clone(), e.at_ms));
-            out.results.insert(key, e.response);
+            out.push(&e.client, e.request_id, e.response, e.at_ms);
         }
         Ok(out)
     }

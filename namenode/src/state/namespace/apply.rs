@@ -106,7 +106,7 @@ impl Namespace {
         self.names.remove(&id);
     }
 
-    fn store_perm(&mut self, perm: &Perm) -> StoredPerm {
+    pub(super) fn store_perm(&mut self, perm: &Perm) -> StoredPerm {
         StoredPerm {
             owner: self.symbols.intern(&perm.owner),
             group: self.symbols.intern(&perm.group),

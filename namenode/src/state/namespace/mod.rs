@@ -59,30 +59,26 @@ impl Default for Namespace {
 impl Namespace {
     /// An empty namespace holding only `/`.
     pub fn new() -> Self {
-        let mut symbols = Symbols::default();
-        let perm = Perm::default_dir();
-        let root = Inode {
-            parent: ROOT,
-            perm: StoredPerm {
-                owner: symbols.intern(&perm.owner),
-                group: symbols.intern(&perm.group),
-                mode: perm.mode as u16,
-            },
-            mtime_ms: 0,
-            kind: InodeKind::Dir {
-                children: BTreeMap::new(),
-            },
-        };
-        Namespace {
-            inodes: HashMap::from([(ROOT, Box::new(root))]),
+        let mut ns = Namespace {
+            inodes: HashMap::new(),
             next_inode: ROOT.0 + 1,
             next_block: 1 << 30,
             next_gen: 1000,
             block_owner: HashMap::new(),
             open: BTreeSet::new(),
             names: HashMap::new(),
-            symbols,
-        }
+            symbols: Symbols::default(),
+        };
+        let root = Inode {
+            parent: ROOT,
+            perm: ns.store_perm(&Perm::default_dir()),
+            mtime_ms: 0,
+            kind: InodeKind::Dir {
+                children: BTreeMap::new(),
+            },
+        };
+        ns.inodes.insert(ROOT, Box::new(root));
+        ns
     }
 
     /// Builds a namespace from its inodes, each `(id, parent, name, perm, mtime, file)` (`None` for a
@@ -100,11 +96,7 @@ impl Namespace {
         ns.next_gen = next_gen;
         let mut links = Vec::new();
         for (id, parent, name, perm, mtime_ms, file) in inodes {
-            let perm = StoredPerm {
-                owner: ns.symbols.intern(&perm.owner),
-                group: ns.symbols.intern(&perm.group),
-                mode: (perm.mode & types::MODE_MASK) as u16,
-            };
+            let perm = ns.store_perm(&perm);
             let name: Name = name.into();
             let named = match &file {
                 None => true,
