@@ -50,3 +50,14 @@ impl DatanodeId {
         format!("{:016x}", self.0)
     }
 }
+id_type!(
+    /// A table of the catalog; its rows live in the column family `t<id>` on each replica.
+    TableId,
+    "tbl-"
+);
+id_type!(
+    /// A column of a table, stable across renames; a dropped then re-added name gets a new id, so
+    /// cells of the dropped column never come back.
+    ColumnId,
+    "col-"
+);

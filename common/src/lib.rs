@@ -19,7 +19,7 @@ pub mod placement;
 pub mod units;
 
 pub use error::ErrorKind;
-pub use ids::{BlockId, DatanodeId, GenStamp, InodeId};
+pub use ids::{BlockId, ColumnId, DatanodeId, GenStamp, InodeId, TableId};
 pub use path::BPath;
 
 /// Default block size of a new file: 64 MiB, as in HDFS.

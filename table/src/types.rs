@@ -1,0 +1,201 @@
+//! The CQL types a column can have, with their CQL names and Arrow types.
+//!
+//! Collections hold native types only (no nested collections, no frozen types yet). `counter` comes
+//! with a later issue.
+
+use arrow_schema::{DataType, Field, Fields, TimeUnit};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::sync::Arc;
+
+/// A non-collection CQL type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum NativeType {
+    TinyInt,
+    SmallInt,
+    Int,
+    BigInt,
+    Float,
+    Double,
+    /// Arbitrary scale, at most [`crate::value::Decimal::MAX_DIGITS`] digits (Arrow Decimal128).
+    Decimal,
+    Boolean,
+    /// `text` and its alias `varchar`: UTF-8.
+    Text,
+    /// US-ASCII only.
+    Ascii,
+    Blob,
+    /// Milliseconds since the Unix epoch, UTC.
+    Timestamp,
+    /// Days since the Unix epoch.
+    Date,
+    /// Nanoseconds since midnight.
+    Time,
+    Uuid,
+    /// A version 1 UUID (time-based).
+    TimeUuid,
+    Inet,
+}
+
+impl NativeType {
+    pub const ALL: [NativeType; 17] = [
+        NativeType::TinyInt,
+        NativeType::SmallInt,
+        NativeType::Int,
+        NativeType::BigInt,
+        NativeType::Float,
+        NativeType::Double,
+        NativeType::Decimal,
+        NativeType::Boolean,
+        NativeType::Text,
+        NativeType::Ascii,
+        NativeType::Blob,
+        NativeType::Timestamp,
+        NativeType::Date,
+        NativeType::Time,
+        NativeType::Uuid,
+        NativeType::TimeUuid,
+        NativeType::Inet,
+    ];
+
+    /// The CQL name (lowercase; `text` for text/varchar).
+    pub fn cql_name(self) -> &'static str {
+        match self {
+            NativeType::TinyInt => "tinyint",
+            NativeType::SmallInt => "smallint",
+            NativeType::Int => "int",
+            NativeType::BigInt => "bigint",
+            NativeType::Float => "float",
+            NativeType::Double => "double",
+            NativeType::Decimal => "decimal",
+            NativeType::Boolean => "boolean",
+            NativeType::Text => "text",
+            NativeType::Ascii => "ascii",
+            NativeType::Blob => "blob",
+            NativeType::Timestamp => "timestamp",
+            NativeType::Date => "date",
+            NativeType::Time => "time",
+            NativeType::Uuid => "uuid",
+            NativeType::TimeUuid => "timeuuid",
+            NativeType::Inet => "inet",
+        }
+    }
+
+    /// Parses a CQL type name, case-insensitively (`varchar` is `text`).
+    pub fn from_cql_name(name: &str) -> Option<NativeType> {
+        let lower = name.to_ascii_lowercase();
+        if lower == "varchar" {
+            return Some(NativeType::Text);
+        }
+        NativeType::ALL.into_iter().find(|t| t.cql_name() == lower)
+    }
+
+    /// The Arrow type of a column of this type.
+    pub fn arrow_type(self) -> DataType {
+        match self {
+            NativeType::TinyInt => DataType::Int8,
+            NativeType::SmallInt => DataType::Int16,
+            NativeType::Int => DataType::Int32,
+            NativeType::BigInt => DataType::Int64,
+            NativeType::Float => DataType::Float32,
+            NativeType::Double => DataType::Float64,
+            // Cassandra decimals carry their scale per value; a column has none. Values are rescaled
+            // to a column scale when converted (see `arrow`), the precision is Arrow's maximum.
+            NativeType::Decimal => DataType::Decimal128(38, DECIMAL_ARROW_SCALE),
+            NativeType::Boolean => DataType::Boolean,
+            NativeType::Text | NativeType::Ascii => DataType::Utf8,
+            NativeType::Blob => DataType::Binary,
+            NativeType::Timestamp => DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+            NativeType::Date => DataType::Date32,
+            NativeType::Time => DataType::Time64(TimeUnit::Nanosecond),
+            NativeType::Uuid | NativeType::TimeUuid => DataType::FixedSizeBinary(16),
+            // IPv4 or IPv6: 4 or 16 bytes.
+            NativeType::Inet => DataType::Binary,
+        }
+    }
+
+    /// Whether values of this type have a total order usable in keys (all native types do).
+    pub fn orderable(self) -> bool {
+        true
+    }
+}
+
+/// Scale of the Arrow Decimal128 column of a `decimal` CQL column.
+pub const DECIMAL_ARROW_SCALE: i8 = 10;
+
+/// The type of a column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum CqlType {
+    Native(NativeType),
+    List(NativeType),
+    Set(NativeType),
+    Map(NativeType, NativeType),
+}
+
+impl CqlType {
+    pub fn is_collection(&self) -> bool {
+        !matches!(self, CqlType::Native(_))
+    }
+
+    /// The Arrow type of a column of this type: List for list and set, Map for map.
+    pub fn arrow_type(&self) -> DataType {
+        match *self {
+            CqlType::Native(t) => t.arrow_type(),
+            CqlType::List(t) | CqlType::Set(t) => DataType::List(Arc::new(Field::new("item", t.arrow_type(), false))),
+            CqlType::Map(k, v) => DataType::Map(
+                Arc::new(Field::new(
+                    "entries",
+                    DataType::Struct(Fields::from(vec![
+                        Field::new("key", k.arrow_type(), false),
+                        Field::new("value", v.arrow_type(), true),
+                    ])),
+                    false,
+                )),
+                false,
+            ),
+        }
+    }
+}
+
+impl From<NativeType> for CqlType {
+    fn from(t: NativeType) -> Self {
+        CqlType::Native(t)
+    }
+}
+
+impl fmt::Display for NativeType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.cql_name())
+    }
+}
+
+/// As CQL writes it: `int`, `list<text>`, `map<text, int>`.
+impl fmt::Display for CqlType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CqlType::Native(t) => write!(f, "{t}"),
+            CqlType::List(t) => write!(f, "list<{t}>"),
+            CqlType::Set(t) => write!(f, "set<{t}>"),
+            CqlType::Map(k, v) => write!(f, "map<{k}, {v}>"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for t in NativeType::ALL {
+            assert_eq!(NativeType::from_cql_name(t.cql_name()), Some(t));
+            assert_eq!(NativeType::from_cql_name(&t.cql_name().to_uppercase()), Some(t));
+        }
+        assert_eq!(NativeType::from_cql_name("VarChar"), Some(NativeType::Text));
+        assert_eq!(NativeType::from_cql_name("counter"), None);
+        assert_eq!(
+            CqlType::Map(NativeType::Text, NativeType::Int).to_string(),
+            "map<text, int>"
+        );
+    }
+}
