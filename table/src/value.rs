@@ -116,3 +116,146 @@ impl Value {
         }
     }
 }
+
+impl Value {
+    /// Position of the variant, to order values of different types (which no column mixes).
+    fn rank(&self) -> u8 {
+        match self {
+            Value::TinyInt(_) => 0,
+            Value::SmallInt(_) => 1,
+            Value::Int(_) => 2,
+            Value::BigInt(_) => 3,
+            Value::Float(_) => 4,
+            Value::Double(_) => 5,
+            Value::Decimal(_) => 6,
+            Value::Boolean(_) => 7,
+            Value::Text(_) => 8,
+            Value::Ascii(_) => 9,
+            Value::Blob(_) => 10,
+            Value::Timestamp(_) => 11,
+            Value::Date(_) => 12,
+            Value::Time(_) => 13,
+            Value::Uuid(_) => 14,
+            Value::TimeUuid(_) => 15,
+            Value::Inet(_) => 16,
+            Value::List(_) => 17,
+            Value::Set(_) => 18,
+            Value::Map(_) => 19,
+        }
+    }
+}
+
+/// Values compare as Cassandra orders them in a clustering column or a set (see `compare`); values of
+/// different types (which no column mixes) by type.
+impl Ord for Value {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        crate::value::compare::cmp(self, other).then_with(|| self.rank().cmp(&other.rank()))
+    }
+}
+
+impl PartialOrd for Value {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for Value {}
+
+pub mod compare {
+    //! Cassandra's comparison of values of one type (Equal for values of different types; `Ord`
+    //! breaks that tie by type).
+    use super::{Decimal, Uuid, Value};
+    use std::cmp::Ordering;
+    use std::net::IpAddr;
+
+    pub fn cmp(a: &Value, b: &Value) -> Ordering {
+        use Value::*;
+        match (a, b) {
+            (TinyInt(x), TinyInt(y)) => x.cmp(y),
+            (SmallInt(x), SmallInt(y)) => x.cmp(y),
+            (Int(x), Int(y)) => x.cmp(y),
+            (BigInt(x), BigInt(y)) | (Timestamp(x), Timestamp(y)) | (Time(x), Time(y)) => x.cmp(y),
+            (Float(x), Float(y)) => x.total_cmp(y),
+            (Double(x), Double(y)) => x.total_cmp(y),
+            (Decimal(x), Decimal(y)) => decimal(x, y),
+            (Boolean(x), Boolean(y)) => x.cmp(y),
+            (Text(x), Text(y)) | (Ascii(x), Ascii(y)) => x.as_bytes().cmp(y.as_bytes()),
+            (Blob(x), Blob(y)) => x.cmp(y),
+            (Date(x), Date(y)) => x.cmp(y),
+            (Uuid(x), Uuid(y)) => uuid(x, y),
+            (TimeUuid(x), TimeUuid(y)) => timeuuid(x, y),
+            (Inet(x), Inet(y)) => inet_bytes(x).cmp(&inet_bytes(y)),
+            (List(x), List(y)) | (Set(x), Set(y)) => x.cmp(y),
+            (Map(x), Map(y)) => x.cmp(y),
+            _ => Ordering::Equal,
+        }
+    }
+
+    fn inet_bytes(a: &IpAddr) -> Vec<u8> {
+        match a {
+            IpAddr::V4(v) => v.octets().to_vec(),
+            IpAddr::V6(v) => v.octets().to_vec(),
+        }
+    }
+
+    /// Numeric order (1.0 equals 1.00 in order, as BigDecimal.compareTo).
+    fn decimal(x: &Decimal, y: &Decimal) -> Ordering {
+        if x.scale == y.scale {
+            return x.unscaled.cmp(&y.unscaled);
+        }
+        let (sign_x, sign_y) = (x.unscaled.signum(), y.unscaled.signum());
+        if sign_x != sign_y {
+            return sign_x.cmp(&sign_y);
+        }
+        // Same sign: bring both to the larger scale; on overflow the one that overflowed is larger in
+        // magnitude.
+        let (lo, hi, flipped) = if x.scale < y.scale { (x, y, false) } else { (y, x, true) };
+        let shift = (hi.scale as i64 - lo.scale as i64) as u32;
+        let ord = match 10i128.checked_pow(shift).and_then(|m| lo.unscaled.checked_mul(m)) {
+            Some(scaled) => scaled.cmp(&hi.unscaled),
+            None => {
+                if sign_x >= 0 {
+                    Ordering::Greater
+                } else {
+                    Ordering::Less
+                }
+            }
+        };
+        if flipped { ord.reverse() } else { ord }
+    }
+
+    /// The 60-bit timestamp of a version 1 UUID.
+    pub fn uuid_time(u: &Uuid) -> u64 {
+        let b = u.0;
+        let hi = (((b[6] & 0x0f) as u64) << 8) | b[7] as u64;
+        let mid = ((b[4] as u64) << 8) | b[5] as u64;
+        let low = u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as u64;
+        (hi << 48) | (mid << 32) | low
+    }
+
+    /// UUIDType: by version, then time-based ones by time, then by bytes.
+    fn uuid(x: &Uuid, y: &Uuid) -> Ordering {
+        x.version().cmp(&y.version()).then_with(|| {
+            if x.version() == 1 {
+                timeuuid(x, y)
+            } else {
+                x.0.cmp(&y.0)
+            }
+        })
+    }
+
+    /// TimeUUIDType: by time, then by the remaining bytes (signed, as Cassandra compares them).
+    fn timeuuid(x: &Uuid, y: &Uuid) -> Ordering {
+        uuid_time(x).cmp(&uuid_time(y)).then_with(|| {
+            let sx = x.0[8..].iter().map(|b| *b as i8);
+            let sy = y.0[8..].iter().map(|b| *b as i8);
+            sx.cmp(sy)
+        })
+    }
+}
