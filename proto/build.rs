@@ -5,6 +5,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/basalt/common.proto",
         "proto/basalt/namenode.proto",
         "proto/basalt/datanode.proto",
+        "proto/basalt/table.proto",
     ];
     let fds = protox::compile(files, ["proto"])?;
     // Block data as `bytes::Bytes`: decoding slices the receive buffer instead of copying, and a datanode
