@@ -28,6 +28,7 @@ pub mod identity;
 pub mod nn_link;
 pub mod scanner;
 pub mod store;
+pub mod tables;
 pub mod transfer;
 
 pub use config::DatanodeConfig;

@@ -1,0 +1,3 @@
+//! Tables on a datanode: the coordinator of reads and writes at a consistency level.
+
+pub mod coordinator;
