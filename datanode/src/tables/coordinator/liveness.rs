@@ -28,10 +28,9 @@ impl Liveness {
 
     /// A call to `node` failed in transport.
     pub fn failed(&self, node: DatanodeId) {
-        let mut down = self.lock();
-        if !down.contains_key(&node) {
+        if let std::collections::hash_map::Entry::Vacant(e) = self.lock().entry(node) {
             tracing::warn!(datanode = %node, "replica marked down");
-            down.insert(node, Instant::now());
+            e.insert(Instant::now());
         }
     }
 
