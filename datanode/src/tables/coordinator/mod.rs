@@ -4,11 +4,13 @@
 //! - [`replicas`]: the [`Replicas`] trait the logic is written against (local store or gRPC), and the
 //!   [`HintSink`].
 //! - [`liveness`]: which replicas are believed up.
+//! - [`read`]: data and digest reads, reconciliation and blocking read repair.
 //! - [`write`]: the write fan-out, acknowledgements and hinted handoff.
 //! - [`error`]: [`CoordinatorError`], Cassandra's Unavailable / timeouts with their counts.
 
 pub mod error;
 pub mod liveness;
+pub mod read;
 pub mod replicas;
 pub mod write;
 
