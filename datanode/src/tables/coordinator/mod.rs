@@ -3,12 +3,14 @@
 //!
 //! - [`replicas`]: the [`Replicas`] trait the logic is written against (local store or gRPC), and the
 //!   [`HintSink`].
+//! - [`handoff`]: replay of stored hints to replicas that are back, and probes of down ones.
 //! - [`liveness`]: which replicas are believed up.
 //! - [`read`]: data and digest reads, reconciliation and blocking read repair.
 //! - [`write`]: the write fan-out, acknowledgements and hinted handoff.
 //! - [`error`]: [`CoordinatorError`], Cassandra's Unavailable / timeouts with their counts.
 
 pub mod error;
+pub mod handoff;
 pub mod liveness;
 pub mod read;
 pub mod replicas;
