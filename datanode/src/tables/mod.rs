@@ -1,3 +1,4 @@
 //! Tables on a datanode: the coordinator of reads and writes at a consistency level.
 
 pub mod coordinator;
+pub mod replicas;

@@ -75,8 +75,7 @@ pub async fn read<R: Replicas>(
             });
         }
     };
-    let mut contacts: Vec<DatanodeId> =
-        replicas.iter().copied().filter(|n| ctx.liveness.is_alive(*n)).collect();
+    let mut contacts: Vec<DatanodeId> = replicas.iter().copied().filter(|n| ctx.liveness.is_alive(*n)).collect();
     if contacts.len() < required {
         return Err(CoordinatorError::Unavailable {
             consistency,
@@ -143,7 +142,9 @@ pub async fn read<R: Replicas>(
             data_present: true,
         }));
     }
-    let mut answered: Vec<DatanodeId> = std::iter::once(data_node).chain(digests.iter().map(|(n, _)| *n)).collect();
+    let mut answered: Vec<DatanodeId> = std::iter::once(data_node)
+        .chain(digests.iter().map(|(n, _)| *n))
+        .collect();
 
     // Phase 3: agreement.
     if digests.iter().all(|(_, d)| d.digest == data.digest) {
