@@ -199,3 +199,71 @@ mod tests {
         );
     }
 }
+
+/// Parses a type as CQL writes it: `int`, `varchar`, `list<text>`, `set<uuid>`, `map<text, int>`
+/// (any case, any spacing). Frozen and nested types are not supported yet.
+impl std::str::FromStr for CqlType {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        let native = |n: &str| {
+            NativeType::from_cql_name(n.trim()).ok_or_else(|| {
+                if n.trim().eq_ignore_ascii_case("counter") {
+                    "counter columns are not supported yet".to_string()
+                } else {
+                    format!("unknown type '{}'", n.trim())
+                }
+            })
+        };
+        let Some(open) = s.find('<') else {
+            return native(s).map(CqlType::Native);
+        };
+        if !s.ends_with('>') {
+            return Err(format!("malformed type '{s}'"));
+        }
+        let outer = s[..open].trim().to_ascii_lowercase();
+        let inner = &s[open + 1..s.len() - 1];
+        if inner.contains('<') {
+            return Err(format!("nested collections are not supported: '{s}'"));
+        }
+        match outer.as_str() {
+            "list" => native(inner).map(CqlType::List),
+            "set" => native(inner).map(CqlType::Set),
+            "map" => {
+                let (k, v) = inner
+                    .split_once(',')
+                    .ok_or_else(|| format!("a map needs a key and a value type: '{s}'"))?;
+                Ok(CqlType::Map(native(k)?, native(v)?))
+            }
+            "frozen" => Err(format!("frozen types are not supported yet: '{s}'")),
+            _ => Err(format!("unknown type '{s}'")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod parse_tests {
+    use super::*;
+
+    #[test]
+    fn types_parse_back_from_their_names() {
+        let all = NativeType::ALL.into_iter().flat_map(|t| {
+            [
+                CqlType::Native(t),
+                CqlType::List(t),
+                CqlType::Set(t),
+                CqlType::Map(NativeType::Text, t),
+            ]
+        });
+        for t in all {
+            assert_eq!(t.to_string().parse::<CqlType>(), Ok(t));
+        }
+        assert_eq!(
+            " MAP < Text ,INT> ".parse::<CqlType>(),
+            Ok(CqlType::Map(NativeType::Text, NativeType::Int))
+        );
+        assert!("list<list<int>>".parse::<CqlType>().is_err());
+        assert!("counter".parse::<CqlType>().unwrap_err().contains("counter"));
+        assert!("map<int>".parse::<CqlType>().is_err());
+    }
+}
