@@ -194,7 +194,11 @@ fn format_g(x: f64, p: usize) -> String {
 }
 
 fn strip_zeros(s: String) -> String {
-    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
 }
 
 /// A decimal as Java's `BigDecimal.toString` and Python's `str(Decimal)` write it: plain when the
@@ -238,8 +242,17 @@ pub fn timestamp_string(ms: i64, frac_digits: usize) -> Option<String> {
     if !(1..=9999).contains(&y) {
         return None;
     }
-    let (h, mi, s, milli) = (in_day / 3_600_000, in_day / 60_000 % 60, in_day / 1000 % 60, in_day % 1000);
-    let frac = if frac_digits == 6 { format!("{milli:03}000") } else { format!("{milli:03}") };
+    let (h, mi, s, milli) = (
+        in_day / 3_600_000,
+        in_day / 60_000 % 60,
+        in_day / 1000 % 60,
+        in_day % 1000,
+    );
+    let frac = if frac_digits == 6 {
+        format!("{milli:03}000")
+    } else {
+        format!("{milli:03}")
+    };
     Some(format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}.{frac}+0000"))
 }
 
@@ -247,7 +260,13 @@ pub fn timestamp_string(ms: i64, frac_digits: usize) -> Option<String> {
 pub fn time_string(nanos: i64) -> String {
     let n = nanos.clamp(0, NANOS_PER_DAY * 2);
     let secs = n / 1_000_000_000;
-    format!("{:02}:{:02}:{:02}.{:09}", secs / 3600, secs / 60 % 60, secs % 60, n % 1_000_000_000)
+    format!(
+        "{:02}:{:02}:{:02}.{:09}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60,
+        n % 1_000_000_000
+    )
 }
 
 /// A CQL literal of `v` (see the module doc).

@@ -30,7 +30,20 @@ fn civil_days_slow(year: i64, month: u32, day: u32) -> i64 {
             days -= if leap(y) { 366 } else { 365 };
         }
     }
-    let month_days = [31, if leap(year) { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let month_days = [
+        31,
+        if leap(year) { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
     days + month_days[..month as usize - 1].iter().sum::<i64>() + i64::from(day) - 1
 }
 
@@ -48,7 +61,10 @@ fn cqlsh_display() {
         (Value::Timestamp(i64::MAX), "9223372036854775807"),
         (Value::Date(19_724), "2024-01-02"),
         (Value::Date(i32::MIN), "-2147483648"),
-        (Value::Time(((3 * 60 + 4) * 60 + 5) * 1_000_000_000 + 123_456_789), "03:04:05.123456789"),
+        (
+            Value::Time(((3 * 60 + 4) * 60 + 5) * 1_000_000_000 + 123_456_789),
+            "03:04:05.123456789",
+        ),
         (Value::Boolean(true), "True"),
         (Value::Boolean(false), "False"),
         (Value::Uuid(Uuid([0xab; 16])), "abababab-abab-abab-abab-abababababab"),
@@ -67,16 +83,46 @@ fn cqlsh_display() {
         (Value::Double(1e20), "1e+20"),
         (Value::Double(0.0001), "0.0001"),
         (Value::Double(f64::INFINITY), "Infinity"),
-        (Value::Decimal(Decimal { unscaled: 150, scale: 2 }), "1.50"),
-        (Value::Decimal(Decimal { unscaled: -123, scale: 6 }), "-0.000123"),
-        (Value::Decimal(Decimal { unscaled: 123, scale: 10 }), "1.23E-8"),
-        (Value::Decimal(Decimal { unscaled: 15, scale: -2 }), "1.5E+3"),
+        (
+            Value::Decimal(Decimal {
+                unscaled: 150,
+                scale: 2,
+            }),
+            "1.50",
+        ),
+        (
+            Value::Decimal(Decimal {
+                unscaled: -123,
+                scale: 6,
+            }),
+            "-0.000123",
+        ),
+        (
+            Value::Decimal(Decimal {
+                unscaled: 123,
+                scale: 10,
+            }),
+            "1.23E-8",
+        ),
+        (
+            Value::Decimal(Decimal {
+                unscaled: 15,
+                scale: -2,
+            }),
+            "1.5E+3",
+        ),
         (Value::Decimal(Decimal { unscaled: 0, scale: -2 }), "0E+2"),
         (Value::List(vec![Value::Int(1), Value::Int(2)]), "[1, 2]"),
         (Value::set(vec![text("b"), text("it's")]), "{'b', 'it''s'}"),
         (Value::map(vec![(text("a"), Value::Int(1))]), "{'a': 1}"),
-        (Value::List(vec![Value::Inet("1.2.3.4".parse().unwrap())]), "['1.2.3.4']"),
-        (Value::List(vec![Value::Timestamp(0)]), "['1970-01-01 00:00:00.000000+0000']"),
+        (
+            Value::List(vec![Value::Inet("1.2.3.4".parse().unwrap())]),
+            "['1.2.3.4']",
+        ),
+        (
+            Value::List(vec![Value::Timestamp(0)]),
+            "['1970-01-01 00:00:00.000000+0000']",
+        ),
         (Value::List(vec![]), "[]"),
         (text("a\\b\nc"), "a\\\\b\\nc"),
     ];
@@ -102,7 +148,13 @@ fn literals() {
         (Value::Double(f64::NEG_INFINITY), "-Infinity"),
         (Value::Double(1e20), "1e20"),
         (Value::Float(0.1), "0.1"),
-        (Value::Decimal(Decimal { unscaled: 15, scale: -2 }), "1.5E+3"),
+        (
+            Value::Decimal(Decimal {
+                unscaled: 15,
+                scale: -2,
+            }),
+            "1.5E+3",
+        ),
         (Value::Boolean(false), "false"),
         (Value::Inet("::1".parse().unwrap()), "'::1'"),
         (Value::Uuid(Uuid([0; 16])), "00000000-0000-0000-0000-000000000000"),

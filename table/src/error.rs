@@ -14,7 +14,11 @@ use thiserror::Error;
 pub enum ValueError {
     /// A fixed-size type's bytes had the wrong length.
     #[error("a {ty} value is {expected} bytes, got {actual}")]
-    WrongLength { ty: NativeType, expected: usize, actual: usize },
+    WrongLength {
+        ty: NativeType,
+        expected: usize,
+        actual: usize,
+    },
     /// An `inet` value must be 4 (IPv4) or 16 (IPv6) bytes.
     #[error("an inet value is 4 or 16 bytes, got {actual}")]
     InetLength { actual: usize },
@@ -39,7 +43,11 @@ pub enum ValueError {
     NotTimeUuid { version: u8 },
     /// The bytes ended inside a collection.
     #[error("a {ty} value ends after {available} bytes, {needed} more needed")]
-    Truncated { ty: CqlType, needed: usize, available: usize },
+    Truncated {
+        ty: CqlType,
+        needed: usize,
+        available: usize,
+    },
     /// A collection's bytes went on after its last element.
     #[error("a {ty} value has {extra} bytes after its last element")]
     TrailingBytes { ty: CqlType, extra: usize },

@@ -187,7 +187,11 @@ struct Reader<'a> {
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], ValueError> {
         if self.bytes.len() < n {
-            return Err(ValueError::Truncated { ty: *self.ty, needed: n - self.bytes.len(), available: self.bytes.len() });
+            return Err(ValueError::Truncated {
+                ty: *self.ty,
+                needed: n - self.bytes.len(),
+                available: self.bytes.len(),
+            });
         }
         let (head, tail) = self.bytes.split_at(n);
         self.bytes = tail;
@@ -213,13 +217,20 @@ impl<'a> Reader<'a> {
         if self.bytes.is_empty() {
             Ok(())
         } else {
-            Err(ValueError::TrailingBytes { ty: *self.ty, extra: self.bytes.len() })
+            Err(ValueError::TrailingBytes {
+                ty: *self.ty,
+                extra: self.bytes.len(),
+            })
         }
     }
 }
 
 fn fixed<const N: usize>(ty: NativeType, bytes: &[u8]) -> Result<[u8; N], ValueError> {
-    bytes.try_into().map_err(|_| ValueError::WrongLength { ty, expected: N, actual: bytes.len() })
+    bytes.try_into().map_err(|_| ValueError::WrongLength {
+        ty,
+        expected: N,
+        actual: bytes.len(),
+    })
 }
 
 fn deserialize_native(t: NativeType, bytes: &[u8]) -> Result<Value, ValueError> {
@@ -239,7 +250,11 @@ fn deserialize_native(t: NativeType, bytes: &[u8]) -> Result<Value, ValueError> 
         NativeType::Boolean => Value::Boolean(fixed::<1>(t, bytes)?[0] != 0),
         NativeType::Decimal => {
             if bytes.len() < 4 {
-                return Err(ValueError::WrongLength { ty: t, expected: 5, actual: bytes.len() });
+                return Err(ValueError::WrongLength {
+                    ty: t,
+                    expected: 5,
+                    actual: bytes.len(),
+                });
             }
             let scale = i32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
             let unscaled = read_varint(&bytes[4..])?;
@@ -249,7 +264,12 @@ fn deserialize_native(t: NativeType, bytes: &[u8]) -> Result<Value, ValueError> 
         }
         NativeType::Text => match std::str::from_utf8(bytes) {
             Ok(s) => Value::Text(s.to_owned()),
-            Err(e) => return Err(ValueError::InvalidUtf8 { ty: t, position: e.valid_up_to() }),
+            Err(e) => {
+                return Err(ValueError::InvalidUtf8 {
+                    ty: t,
+                    position: e.valid_up_to(),
+                });
+            }
         },
         NativeType::Ascii => {
             if let Some(position) = bytes.iter().position(|b| !b.is_ascii()) {
@@ -278,23 +298,38 @@ fn deserialize_native(t: NativeType, bytes: &[u8]) -> Result<Value, ValueError> 
 }
 
 fn check_time(nanos: i64) -> Result<(), ValueError> {
-    if (0..NANOS_PER_DAY).contains(&nanos) { Ok(()) } else { Err(ValueError::TimeOutOfRange { nanos }) }
+    if (0..NANOS_PER_DAY).contains(&nanos) {
+        Ok(())
+    } else {
+        Err(ValueError::TimeOutOfRange { nanos })
+    }
 }
 
 fn check_decimal(d: &Decimal) -> Result<(), ValueError> {
     let digits = decimal_digits(d.unscaled);
-    if digits > Decimal::MAX_DIGITS { Err(ValueError::DecimalTooLarge { digits }) } else { Ok(()) }
+    if digits > Decimal::MAX_DIGITS {
+        Err(ValueError::DecimalTooLarge { digits })
+    } else {
+        Ok(())
+    }
 }
 
 fn check_timeuuid(u: &Uuid) -> Result<(), ValueError> {
-    if u.version() == 1 { Ok(()) } else { Err(ValueError::NotTimeUuid { version: u.version() }) }
+    if u.version() == 1 {
+        Ok(())
+    } else {
+        Err(ValueError::NotTimeUuid { version: u.version() })
+    }
 }
 
 /// Checks that `v` is a value of type `ty` that [`serialize`] writes correctly: the type (elements
 /// included), decimal digits, time range, timeuuid version, ASCII-only ascii, sets and maps
 /// normalized, and every length within the protocol's i32.
 pub fn validate(v: &Value, ty: &CqlType) -> Result<(), ValueError> {
-    let wrong = || ValueError::WrongType { expected: *ty, actual: v.type_name() };
+    let wrong = || ValueError::WrongType {
+        expected: *ty,
+        actual: v.type_name(),
+    };
     match (ty, v) {
         (CqlType::Native(t), v) => validate_native(v, *t, ty),
         (CqlType::List(t), Value::List(items)) => validate_items(items, *t, ty, false),
@@ -326,13 +361,20 @@ fn validate_items(items: &[Value], t: NativeType, ty: &CqlType, sorted: bool) ->
 }
 
 fn check_len(len: usize, ty: &CqlType) -> Result<(), ValueError> {
-    if i32::try_from(len).is_ok() { Ok(()) } else { Err(ValueError::TooLarge { ty: *ty, len }) }
+    if i32::try_from(len).is_ok() {
+        Ok(())
+    } else {
+        Err(ValueError::TooLarge { ty: *ty, len })
+    }
 }
 
 /// Checks a native value of type `t`; `within` is the column type named in a wrong-type error.
 fn validate_native(v: &Value, t: NativeType, within: &CqlType) -> Result<(), ValueError> {
     if v.native_type() != Some(t) {
-        return Err(ValueError::WrongType { expected: *within, actual: v.type_name() });
+        return Err(ValueError::WrongType {
+            expected: *within,
+            actual: v.type_name(),
+        });
     }
     match v {
         Value::Decimal(d) => check_decimal(d),

@@ -37,7 +37,10 @@ pub fn native_value(t: NativeType) -> BoxedStrategy<Value> {
             .boxed(),
         NativeType::Decimal => {
             let max = 10i128.pow(Decimal::MAX_DIGITS) - 1;
-            (prop_oneof![-max..=max, -1000i128..1000, Just(max), Just(-max)], any::<i32>())
+            (
+                prop_oneof![-max..=max, -1000i128..1000, Just(max), Just(-max)],
+                any::<i32>(),
+            )
                 .prop_map(|(unscaled, scale)| Value::Decimal(Decimal { unscaled, scale }))
                 .boxed()
         }
@@ -69,8 +72,12 @@ pub fn native_value(t: NativeType) -> BoxedStrategy<Value> {
 pub fn value_of(ty: CqlType) -> BoxedStrategy<Value> {
     match ty {
         CqlType::Native(t) => native_value(t),
-        CqlType::List(t) => prop::collection::vec(native_value(t), 0..5).prop_map(Value::List).boxed(),
-        CqlType::Set(t) => prop::collection::vec(native_value(t), 0..5).prop_map(Value::set).boxed(),
+        CqlType::List(t) => prop::collection::vec(native_value(t), 0..5)
+            .prop_map(Value::List)
+            .boxed(),
+        CqlType::Set(t) => prop::collection::vec(native_value(t), 0..5)
+            .prop_map(Value::set)
+            .boxed(),
         CqlType::Map(k, v) => prop::collection::vec((native_value(k), native_value(v)), 0..5)
             .prop_map(Value::map)
             .boxed(),

@@ -52,9 +52,17 @@ pub fn murmur3_x64_128(key: &[u8]) -> (i64, i64) {
         let k1 = u64::from_le_bytes(lo.try_into().unwrap_or_default());
         let k2 = u64::from_le_bytes(hi.try_into().unwrap_or_default());
         h1 ^= mix_k1(k1);
-        h1 = h1.rotate_left(27).wrapping_add(h2).wrapping_mul(5).wrapping_add(0x52dc_e729);
+        h1 = h1
+            .rotate_left(27)
+            .wrapping_add(h2)
+            .wrapping_mul(5)
+            .wrapping_add(0x52dc_e729);
         h2 ^= mix_k2(k2);
-        h2 = h2.rotate_left(31).wrapping_add(h1).wrapping_mul(5).wrapping_add(0x3849_5ab5);
+        h2 = h2
+            .rotate_left(31)
+            .wrapping_add(h1)
+            .wrapping_mul(5)
+            .wrapping_add(0x3849_5ab5);
     }
     let tail = blocks.remainder();
     // Java's `(long) key.get(i) << shift`: the byte is sign-extended to 64 bits before the shift.
