@@ -64,6 +64,10 @@ pub enum ValueError {
     /// A collection or partition key component was too large for its length prefix.
     #[error("a {ty} value or element of {len} bytes is too large for its length prefix")]
     TooLarge { ty: CqlType, len: usize },
+    /// A partition key component serialized to more than 65535 bytes (Cassandra's limit, from the u16
+    /// lengths of its composite keys).
+    #[error("partition key component {component} is {len} bytes, at most 65535 allowed")]
+    KeyTooLarge { component: usize, len: usize },
     /// A row given to an Arrow batch builder had the wrong number of values.
     #[error("a row has {expected} columns, got {actual} values")]
     RowWidth { expected: usize, actual: usize },
@@ -96,6 +100,7 @@ impl ValueError {
             | ValueError::WrongType { .. }
             | ValueError::NotNormalized { .. }
             | ValueError::TooLarge { .. }
+            | ValueError::KeyTooLarge { .. }
             | ValueError::RowWidth { .. }
             | ValueError::NoSuchColumn { .. }
             | ValueError::ArrowType { .. }

@@ -15,6 +15,7 @@
 //!   `i64::MIN` becomes `i64::MAX`, and the empty key (which CQL forbids) has the minimum token, as in
 //!   Cassandra's `getToken`.
 
+use crate::error::ValueError;
 use crate::serialize::serialize;
 use crate::value::Value;
 
@@ -124,6 +125,27 @@ pub fn partition_key_bytes(values: &[Value]) -> Vec<u8> {
     out
 }
 
+/// The longest partition key component (Cassandra's limit, also for one-component keys).
+pub const MAX_KEY_COMPONENT_BYTES: usize = u16::MAX as usize;
+
+/// Checks that every component of a partition key serializes to at most
+/// [`MAX_KEY_COMPONENT_BYTES`], as Cassandra requires (the CQL layer calls this before
+/// [`partition_key_bytes`]).
+pub fn check_partition_key(values: &[Value]) -> Result<(), ValueError> {
+    let mut buf = Vec::new();
+    for (component, v) in values.iter().enumerate() {
+        buf.clear();
+        serialize(v, &mut buf);
+        if buf.len() > MAX_KEY_COMPONENT_BYTES {
+            return Err(ValueError::KeyTooLarge {
+                component,
+                len: buf.len(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// The token of the partition whose key has these component values.
 pub fn token_of(values: &[Value]) -> i64 {
     murmur3_token(&partition_key_bytes(values))
@@ -167,6 +189,15 @@ mod tests {
         );
         assert_eq!(partition_key_bytes(&[Value::Int(1)]), [0, 0, 0, 1]);
         assert_eq!(murmur3_token(&[]), MIN_TOKEN);
+        let big = Value::Blob(vec![0; MAX_KEY_COMPONENT_BYTES + 1]);
+        assert_eq!(
+            check_partition_key(&[Value::Int(1), big]),
+            Err(ValueError::KeyTooLarge {
+                component: 1,
+                len: MAX_KEY_COMPONENT_BYTES + 1
+            })
+        );
+        assert!(check_partition_key(&[Value::Blob(vec![0; MAX_KEY_COMPONENT_BYTES])]).is_ok());
     }
 
     proptest! {

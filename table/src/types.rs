@@ -17,7 +17,8 @@ pub enum NativeType {
     BigInt,
     Float,
     Double,
-    /// Arbitrary scale, at most [`crate::value::Decimal::MAX_DIGITS`] digits (Arrow Decimal128).
+    /// Arbitrary scale, at most [`crate::value::Decimal::MAX_DIGITS`] digits (in Arrow a struct of the
+    /// unscaled Decimal128 and the scale: [`decimal_arrow_fields`]).
     Decimal,
     Boolean,
     /// `text` and its alias `varchar`: UTF-8.

@@ -319,3 +319,7 @@ pub mod compare {
         })
     }
 }
+
+#[cfg(test)]
+#[path = "value_tests.rs"]
+mod tests;
