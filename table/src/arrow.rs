@@ -97,6 +97,20 @@ impl BatchBuilder {
     /// A row that would take a column past Arrow's 2 GiB of offsets is refused
     /// ([`ValueError::TooLarge`]): finish this batch and start another. Nothing is appended on error.
     pub fn push_row(&mut self, row: &[Option<Value>]) -> Result<(), ValueError> {
+        let added = self.check(row)?;
+        self.append(row.iter().cloned(), added);
+        Ok(())
+    }
+
+    /// [`BatchBuilder::push_row`] without copying the values.
+    pub fn push_row_owned(&mut self, row: Vec<Option<Value>>) -> Result<(), ValueError> {
+        let added = self.check(&row)?;
+        self.append(row.into_iter(), added);
+        Ok(())
+    }
+
+    /// Validates a row; answers the sizes it adds to each column.
+    fn check(&self, row: &[Option<Value>]) -> Result<Vec<u64>, ValueError> {
         if row.len() != self.types.len() {
             return Err(ValueError::RowWidth {
                 expected: self.types.len(),
@@ -118,12 +132,15 @@ impl BatchBuilder {
             }
             added.push(n);
         }
+        Ok(added)
+    }
+
+    fn append(&mut self, row: impl Iterator<Item = Option<Value>>, added: Vec<u64>) {
         for ((column, v), (size, n)) in self.columns.iter_mut().zip(row).zip(self.sizes.iter_mut().zip(added)) {
-            column.push(v.clone());
+            column.push(v);
             *size += n;
         }
         self.rows += 1;
-        Ok(())
     }
 
     /// The rows pushed so far.

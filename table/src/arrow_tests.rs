@@ -142,7 +142,18 @@ fn bad_rows_and_columns_are_typed_errors() {
     );
     assert!(b.is_empty());
     b.push_row(&[Some(Value::Int(1)), None]).unwrap();
+    b.push_row_owned(vec![None, Some(Value::TimeUuid(Uuid([0x11; 16])))])
+        .unwrap();
+    assert_eq!(
+        b.push_row_owned(vec![]),
+        Err(ValueError::RowWidth { expected: 2, actual: 0 })
+    );
+    assert_eq!(b.len(), 2);
     let batch = b.finish();
+    assert_eq!(
+        column_values(&batch, 0, &NativeType::Int.into()).unwrap(),
+        vec![Some(Value::Int(1)), None]
+    );
     assert_eq!(
         column_values(&batch, 2, &NativeType::Int.into()),
         Err(ValueError::NoSuchColumn { column: 2, columns: 2 })
