@@ -321,6 +321,29 @@ proptest! {
         }
     }
 
+    /// Damaged serializations of real values (a byte changed, the end cut) reach deeper into the
+    /// collection decoder than random bytes do.
+    #[test]
+    fn damaged_bytes_never_panic(
+        (ty, v) in testgen::typed_value(),
+        at in any::<prop::sample::Index>(),
+        byte in any::<u8>(),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        let mut bytes = to_bytes(&v);
+        if !bytes.is_empty() {
+            let i = at.index(bytes.len());
+            bytes[i] = byte;
+            let mut shorter = bytes.clone();
+            shorter.truncate(cut.index(bytes.len()));
+            for b in [&bytes, &shorter] {
+                if let Ok(back) = deserialize(&ty, b) {
+                    prop_assert!(validate(&back, &ty).is_ok());
+                }
+            }
+        }
+    }
+
     #[test]
     fn varints_are_minimal(x in any::<i128>()) {
         let mut b = Vec::new();
