@@ -126,8 +126,8 @@ fn display_items(open: char, items: &[Value], close: char, out: &mut String) {
     out.push(close);
 }
 
-/// cqlsh escapes backslashes and shows control characters escaped; inside a collection it quotes the
-/// text and doubles its quotes.
+/// cqlsh escapes backslashes and shows control characters (and U+007F to U+00A0) escaped; inside a
+/// collection it quotes the text and doubles its quotes.
 fn display_text(s: &str, quoted: bool, out: &mut String) {
     if quoted {
         out.push('\'');
@@ -139,7 +139,8 @@ fn display_text(s: &str, quoted: bool, out: &mut String) {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if c.is_control() && (c as u32) < 0x100 => {
+            // cqlsh's `[\x00-\x1f\x7f-\xa0]`, shown as Python's repr shows them.
+            c if matches!(c as u32, 0..=0x1f | 0x7f..=0xa0) => {
                 let _ = write!(out, "\\x{:02x}", c as u32);
             }
             c => out.push(c),

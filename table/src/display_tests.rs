@@ -125,6 +125,7 @@ fn cqlsh_display() {
         ),
         (Value::List(vec![]), "[]"),
         (text("a\\b\nc"), "a\\\\b\\nc"),
+        (text("\u{1}\u{a0}é"), "\\x01\\xa0é"),
     ];
     for (v, want) in cases {
         assert_eq!(display(&v), want, "{v:?}");
