@@ -17,7 +17,8 @@ pub enum NativeType {
     BigInt,
     Float,
     Double,
-    /// Arbitrary scale, at most [`crate::value::Decimal::MAX_DIGITS`] digits (Arrow Decimal128).
+    /// Arbitrary scale, at most [`crate::value::Decimal::MAX_DIGITS`] digits (in Arrow a struct of the
+    /// unscaled Decimal128 and the scale: [`decimal_arrow_fields`]).
     Decimal,
     Boolean,
     /// `text` and its alias `varchar`: UTF-8.
@@ -99,9 +100,11 @@ impl NativeType {
             NativeType::BigInt => DataType::Int64,
             NativeType::Float => DataType::Float32,
             NativeType::Double => DataType::Float64,
-            // Cassandra decimals carry their scale per value; a column has none. Values are rescaled
-            // to a column scale when converted (see `arrow`), the precision is Arrow's maximum.
-            NativeType::Decimal => DataType::Decimal128(38, DECIMAL_ARROW_SCALE),
+            // Cassandra decimals carry their scale per value and a column has none, so a column of
+            // Decimal128(38, s) would round 0.123456789012 or overflow on 10^30 and print 1.5 as
+            // 1.5000000000. A decimal column is instead a struct of the value's own parts, lossless:
+            // see `decimal_arrow_fields`.
+            NativeType::Decimal => DataType::Struct(decimal_arrow_fields()),
             NativeType::Boolean => DataType::Boolean,
             NativeType::Text | NativeType::Ascii => DataType::Utf8,
             NativeType::Blob => DataType::Binary,
@@ -120,8 +123,20 @@ impl NativeType {
     }
 }
 
-/// Scale of the Arrow Decimal128 column of a `decimal` CQL column.
+/// The scale to which a SQL layer may cast a `decimal` column (`unscaled * 10^-scale` as
+/// Decimal128(38, DECIMAL_ARROW_SCALE)); the Arrow column itself keeps every value's own scale (see
+/// [`decimal_arrow_fields`]).
 pub const DECIMAL_ARROW_SCALE: i8 = 10;
+
+/// The fields of the Arrow struct that holds a `decimal` value: `unscaled`, Decimal128(38, 0), and
+/// `scale`, Int32 (the value is `unscaled * 10^-scale`, as on the CQL wire), both non-null (a null
+/// decimal is a null struct).
+pub fn decimal_arrow_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("unscaled", DataType::Decimal128(38, 0), false),
+        Field::new("scale", DataType::Int32, false),
+    ])
+}
 
 /// The type of a column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -153,6 +168,28 @@ impl CqlType {
                 )),
                 false,
             ),
+        }
+    }
+}
+
+impl CqlType {
+    /// Parses a type as [`fmt::Display`] writes it (`int`, `list<text>`, `map<text, int>`; names
+    /// case-insensitive, spaces around the parts allowed).
+    pub fn from_cql_name(name: &str) -> Option<CqlType> {
+        let name = name.trim();
+        let Some((head, rest)) = name.split_once('<') else {
+            return NativeType::from_cql_name(name).map(CqlType::Native);
+        };
+        let inner = rest.strip_suffix('>')?;
+        let native = |s: &str| NativeType::from_cql_name(s.trim());
+        match head.trim().to_ascii_lowercase().as_str() {
+            "list" => Some(CqlType::List(native(inner)?)),
+            "set" => Some(CqlType::Set(native(inner)?)),
+            "map" => {
+                let (k, v) = inner.split_once(',')?;
+                Some(CqlType::Map(native(k)?, native(v)?))
+            }
+            _ => None,
         }
     }
 }
@@ -197,6 +234,22 @@ mod tests {
             CqlType::Map(NativeType::Text, NativeType::Int).to_string(),
             "map<text, int>"
         );
+        for t in NativeType::ALL {
+            for ty in [
+                CqlType::Native(t),
+                CqlType::List(t),
+                CqlType::Set(t),
+                CqlType::Map(t, NativeType::Blob),
+            ] {
+                assert_eq!(CqlType::from_cql_name(&ty.to_string()), Some(ty));
+            }
+        }
+        assert_eq!(
+            CqlType::from_cql_name(" MAP< varchar ,int >"),
+            Some(CqlType::Map(NativeType::Text, NativeType::Int))
+        );
+        assert_eq!(CqlType::from_cql_name("list<list<int>>"), None);
+        assert_eq!(CqlType::from_cql_name("tuple<int>"), None);
     }
 }
 

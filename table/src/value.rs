@@ -118,6 +118,35 @@ impl Value {
 }
 
 impl Value {
+    /// A set: the elements sorted (in [`compare`]'s order) and without duplicates.
+    pub fn set(mut items: Vec<Value>) -> Value {
+        items.sort();
+        items.dedup();
+        Value::Set(items)
+    }
+
+    /// A map: the entries sorted by key and with unique keys; of entries with equal keys the last
+    /// one given wins (as when a CQL map literal repeats a key).
+    pub fn map(entries: Vec<(Value, Value)>) -> Value {
+        let mut indexed: Vec<(usize, (Value, Value))> = entries.into_iter().enumerate().collect();
+        // Sort by key, later entries first among equal keys, then keep the first of each key.
+        indexed.sort_by(|(ia, (ka, _)), (ib, (kb, _))| ka.cmp(kb).then(ib.cmp(ia)));
+        indexed.dedup_by(|(_, (kb, _)), (_, (ka, _))| ka == kb);
+        Value::Map(indexed.into_iter().map(|(_, e)| e).collect())
+    }
+
+    /// The CQL name of the value's type: `int`, `text`, ...; `list`, `set` or `map` for a collection.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::List(_) => "list",
+            Value::Set(_) => "set",
+            Value::Map(_) => "map",
+            v => v.native_type().map_or("collection", NativeType::cql_name),
+        }
+    }
+}
+
+impl Value {
     /// Position of the variant, to order values of different types (which no column mixes).
     fn rank(&self) -> u8 {
         match self {
@@ -169,7 +198,18 @@ impl Eq for Value {}
 
 pub mod compare {
     //! Cassandra's comparison of values of one type (Equal for values of different types; `Ord`
-    //! breaks that tie by type).
+    //! breaks that tie by type), as its `AbstractType`s compare serialized values:
+    //! - integers, timestamps, dates and times: signed numeric order (dates' unsigned wire form with
+    //!   2^31 at the epoch orders as the signed day count);
+    //! - float/double: Java's `Float.compare` (see `float`);
+    //! - decimal: numeric (`BigDecimal.compareTo`: 1.0 equals 1.00, so a set holds one of them);
+    //! - text, ascii, blob, inet: unsigned bytes, lexicographically, shorter first on a common prefix;
+    //! - boolean: false before true;
+    //! - uuid: UUIDType (version, then time for version 1, then unsigned bytes);
+    //! - timeuuid: TimeUUIDType (time, then the last 8 bytes as signed bytes);
+    //! - list/set: element by element, then shorter first; map: key, then value, entry by entry.
+    //!
+    //! Equality (`Value`'s `Eq`) is this order's `Equal`, so `Eq` and `Ord` agree by construction.
     use super::{Decimal, Uuid, Value};
     use std::cmp::Ordering;
     use std::net::IpAddr;
@@ -181,8 +221,8 @@ pub mod compare {
             (SmallInt(x), SmallInt(y)) => x.cmp(y),
             (Int(x), Int(y)) => x.cmp(y),
             (BigInt(x), BigInt(y)) | (Timestamp(x), Timestamp(y)) | (Time(x), Time(y)) => x.cmp(y),
-            (Float(x), Float(y)) => x.total_cmp(y),
-            (Double(x), Double(y)) => x.total_cmp(y),
+            (Float(x), Float(y)) => float(*x as f64, *y as f64),
+            (Double(x), Double(y)) => float(*x, *y),
             (Decimal(x), Decimal(y)) => decimal(x, y),
             (Boolean(x), Boolean(y)) => x.cmp(y),
             (Text(x), Text(y)) | (Ascii(x), Ascii(y)) => x.as_bytes().cmp(y.as_bytes()),
@@ -197,6 +237,20 @@ pub mod compare {
         }
     }
 
+    /// FloatType and DoubleType: Java's `Float.compare`/`Double.compare`: -0.0 before 0.0, and every
+    /// NaN (whatever its sign and payload) equal to every other and after +Infinity. (`f64::total_cmp`
+    /// would put negative NaNs first and tell NaN payloads apart.) Widening f32 to f64 keeps order.
+    fn float(x: f64, y: f64) -> Ordering {
+        match (x.is_nan(), y.is_nan()) {
+            (true, true) => Ordering::Equal,
+            (true, false) => Ordering::Greater,
+            (false, true) => Ordering::Less,
+            (false, false) => x.total_cmp(&y),
+        }
+    }
+
+    /// InetAddressType: the address bytes, unsigned, lexicographically (so every IPv4 address, 4
+    /// bytes, sorts before the IPv6 addresses that start with the same bytes).
     fn inet_bytes(a: &IpAddr) -> Vec<u8> {
         match a {
             IpAddr::V4(v) => v.octets().to_vec(),
@@ -212,6 +266,10 @@ pub mod compare {
         let (sign_x, sign_y) = (x.unscaled.signum(), y.unscaled.signum());
         if sign_x != sign_y {
             return sign_x.cmp(&sign_y);
+        }
+        if sign_x == 0 {
+            // Zero at any scale is zero (a shift too large for i128 must not make one zero larger).
+            return Ordering::Equal;
         }
         // Same sign: bring both to the larger scale; on overflow the one that overflowed is larger in
         // magnitude.
@@ -239,14 +297,16 @@ pub mod compare {
         (hi << 48) | (mid << 32) | low
     }
 
-    /// UUIDType: by version, then time-based ones by time, then by bytes.
+    /// UUIDType: by version, then version 1 ones by time, then by all 16 bytes unsigned (unlike
+    /// TimeUUIDType, whose tie-break is signed).
     fn uuid(x: &Uuid, y: &Uuid) -> Ordering {
         x.version().cmp(&y.version()).then_with(|| {
-            if x.version() == 1 {
-                timeuuid(x, y)
+            let by_time = if x.version() == 1 {
+                uuid_time(x).cmp(&uuid_time(y))
             } else {
-                x.0.cmp(&y.0)
-            }
+                Ordering::Equal
+            };
+            by_time.then_with(|| x.0.cmp(&y.0))
         })
     }
 
@@ -259,3 +319,7 @@ pub mod compare {
         })
     }
 }
+
+#[cfg(test)]
+#[path = "value_tests.rs"]
+mod tests;
