@@ -108,6 +108,8 @@ pub(crate) struct Inner {
     pub host_id: String,
     pub open_writers: AtomicUsize,
     pub reads: ReadCounters,
+    /// Coordinators of table statements.
+    pub tables: crate::cql::Coordinators,
 }
 
 impl Inner {
@@ -134,6 +136,7 @@ impl Client {
         let inner = Arc::new(Inner {
             nn,
             dns: DatanodePool::new(config.connector.clone()),
+            tables: crate::cql::Coordinators::new(config.connector.clone()),
             host_id: basalt_host::host_id(),
             config,
             name,

@@ -5,6 +5,7 @@
 //! seekable [`FileReader`]s (nearest replica first, failover on error, short-circuit reads of local
 //! replicas through a memory map, every chunk verified; see [`reader`]).
 
+pub mod cql;
 mod datanodes;
 pub mod error;
 mod fs;

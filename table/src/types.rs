@@ -176,21 +176,7 @@ impl CqlType {
     /// Parses a type as [`fmt::Display`] writes it (`int`, `list<text>`, `map<text, int>`; names
     /// case-insensitive, spaces around the parts allowed).
     pub fn from_cql_name(name: &str) -> Option<CqlType> {
-        let name = name.trim();
-        let Some((head, rest)) = name.split_once('<') else {
-            return NativeType::from_cql_name(name).map(CqlType::Native);
-        };
-        let inner = rest.strip_suffix('>')?;
-        let native = |s: &str| NativeType::from_cql_name(s.trim());
-        match head.trim().to_ascii_lowercase().as_str() {
-            "list" => Some(CqlType::List(native(inner)?)),
-            "set" => Some(CqlType::Set(native(inner)?)),
-            "map" => {
-                let (k, v) = inner.split_once(',')?;
-                Some(CqlType::Map(native(k)?, native(v)?))
-            }
-            _ => None,
-        }
+        name.parse().ok()
     }
 }
 
