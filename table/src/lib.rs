@@ -5,7 +5,9 @@
 //! - [`value`]: a typed cell value ([`Value`]).
 //! - [`partition`]: the unit of replication (a partition update or read answer) and its reconciliation.
 //! - [`schema`]: keyspaces, replication strategies, tables, columns and their roles in the primary key.
+//! - [`cql`]: the CQL language: lexer, parser and statements, literal coercion, `CREATE` to definitions and back.
 
+pub mod cql;
 pub mod partition;
 pub mod schema;
 pub mod types;
