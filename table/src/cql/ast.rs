@@ -55,7 +55,10 @@ pub enum Term {
     Map(Vec<(Term, Term)>),
     Tuple(Vec<Term>),
     /// `now()`, `toTimestamp(now())`, ...: the name lowercased unless quoted.
-    Function { name: String, args: Vec<Term> },
+    Function {
+        name: String,
+        args: Vec<Term>,
+    },
     Bind(BindMarker),
     /// `-term` for a term that is not a number literal (those carry their sign).
     Negate(Box<Term>),
@@ -84,7 +87,10 @@ pub enum RelationLhs {
     /// `(c1, c2)`.
     Tuple(Vec<String>),
     /// `m['key']` (in `IF` conditions).
-    Element { column: String, key: Box<Term> },
+    Element {
+        column: String,
+        key: Box<Term>,
+    },
 }
 
 /// The right side of a relation.
@@ -291,7 +297,10 @@ pub enum SelectorExpr {
     /// `token(a, b)`.
     Token(Vec<String>),
     /// Any other function, kept generic: `max(c)`, `toJson(c)`, `system.now()`.
-    Function { name: String, args: Vec<SelectorExpr> },
+    Function {
+        name: String,
+        args: Vec<SelectorExpr>,
+    },
     /// A constant selected as is (`SELECT 'x' FROM ...`).
     Term(Term),
 }

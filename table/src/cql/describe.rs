@@ -29,9 +29,15 @@ use std::fmt::Write;
 /// A name as CQL must write it: as is, or `"quoted"` with `""` for a quote.
 pub fn quote_name(name: &str) -> String {
     let plain = name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && !is_reserved(name);
-    if plain { name.to_string() } else { format!("\"{}\"", name.replace('"', "\"\"")) }
+    if plain {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
 }
 
 /// A string literal: `'it''s'`.
@@ -44,7 +50,10 @@ pub fn create_keyspace_cql(def: &KeyspaceDef) -> String {
     let mut map = Vec::new();
     match &def.replication {
         Replication::Simple { factor } => {
-            map.push(("class".to_string(), "org.apache.cassandra.locator.SimpleStrategy".to_string()));
+            map.push((
+                "class".to_string(),
+                "org.apache.cassandra.locator.SimpleStrategy".to_string(),
+            ));
             map.push(("replication_factor".to_string(), factor.to_string()));
         }
         Replication::NetworkTopology { datacenters } => {

@@ -70,8 +70,8 @@ pub(crate) fn syntax_error(text: &str, offset: usize, message: String, near: Str
 }
 
 const SYMBOLS: [&str; 23] = [
-    "!=", "<=", ">=", "+=", "-=", "(", ")", "[", "]", "{", "}", ",", ";", ".", "=", "<", ">", "+", "-", "*", "?",
-    ":", "&",
+    "!=", "<=", ">=", "+=", "-=", "(", ")", "[", "]", "{", "}", ",", ";", ".", "=", "<", ">", "+", "-", "*", "?", ":",
+    "&",
 ];
 
 /// Splits `text` into tokens, the last one [`Tok::Eof`].
@@ -115,8 +115,8 @@ impl<'a> Lexer<'a> {
             self.pos += rest.len() - trimmed.len();
             if trimmed.starts_with("--") || trimmed.starts_with("//") {
                 self.pos += trimmed.find('\n').unwrap_or(trimmed.len());
-            } else if trimmed.starts_with("/*") {
-                match trimmed[2..].find("*/") {
+            } else if let Some(body) = trimmed.strip_prefix("/*") {
+                match body.find("*/") {
                     Some(i) => self.pos += i + 4,
                     None => return Err(self.error(self.pos, "unterminated comment")),
                 }
@@ -157,9 +157,11 @@ impl<'a> Lexer<'a> {
         } else if c == b'\'' {
             let (s, n) = quoted(rest, '\'').ok_or_else(|| self.error(start, "unterminated string"))?;
             (Tok::Str(s), n)
-        } else if rest.starts_with("$$") {
-            let i = rest[2..].find("$$").ok_or_else(|| self.error(start, "unterminated string"))?;
-            (Tok::Str(rest[2..2 + i].to_string()), i + 4)
+        } else if let Some(body) = rest.strip_prefix("$$") {
+            let i = body
+                .find("$$")
+                .ok_or_else(|| self.error(start, "unterminated string"))?;
+            (Tok::Str(body[..i].to_string()), i + 4)
         } else if let Some(sym) = SYMBOLS.iter().find(|s| rest.starts_with(**s)) {
             (Tok::Sym(sym), sym.len())
         } else {
@@ -200,7 +202,11 @@ fn number(rest: &str) -> (Tok, usize) {
     let digits = |from: usize| b[from..].iter().take_while(|c| c.is_ascii_digit()).count();
     let mut n = digits(0);
     let mut float = false;
-    if b.get(n) == Some(&b'.') && !b.get(n + 1).is_some_and(|c| c.is_ascii_alphabetic() && *c != b'e' && *c != b'E') {
+    if b.get(n) == Some(&b'.')
+        && !b
+            .get(n + 1)
+            .is_some_and(|c| c.is_ascii_alphabetic() && *c != b'e' && *c != b'E')
+    {
         float = true;
         n += 1;
         n += digits(n);

@@ -50,11 +50,17 @@ pub fn coerce(term: &Term, ty: &CqlType, generators: &mut dyn Generators) -> Res
         (_, Term::Null) => Ok(None),
         (_, Term::Bind(m)) => Err(CqlError::UnboundMarker { index: m.index }),
         (CqlType::List(e), Term::List(items)) => {
-            let values = items.iter().map(|t| elem(t, *e, generators)).collect::<Result<_, _>>()?;
+            let values = items
+                .iter()
+                .map(|t| elem(t, *e, generators))
+                .collect::<Result<_, _>>()?;
             Ok(Some(Value::List(values)))
         }
         (CqlType::Set(e), Term::Set(items)) => {
-            let mut values = items.iter().map(|t| elem(t, *e, generators)).collect::<Result<Vec<_>, _>>()?;
+            let mut values = items
+                .iter()
+                .map(|t| elem(t, *e, generators))
+                .collect::<Result<Vec<_>, _>>()?;
             values.sort();
             values.dedup();
             Ok(Some(Value::Set(values)))
@@ -132,7 +138,9 @@ pub fn coerce_native(term: &Term, ty: NativeType, generators: &mut dyn Generator
             Value::Double(parse_float(s).ok_or_else(|| err("not a number"))?)
         }
         (N::Decimal, Literal::Integer(s) | Literal::Float(s)) => Value::Decimal(parse_decimal(s).map_err(|r| err(&r))?),
-        (N::Timestamp, Literal::Integer(s)) => Value::Timestamp(s.parse().map_err(|_| err("out of range for timestamp"))?),
+        (N::Timestamp, Literal::Integer(s)) => {
+            Value::Timestamp(s.parse().map_err(|_| err("out of range for timestamp"))?)
+        }
         (N::Timestamp, Literal::String(s)) => Value::Timestamp(parse_timestamp(s).map_err(|r| err(&r))?),
         (N::Date, Literal::Integer(s)) => Value::Date(unsigned_days(s).map_err(|r| err(&r))?),
         (N::Date, Literal::String(s)) => Value::Date(parse_date(s).map_err(|r| err(&r))?),
@@ -153,7 +161,10 @@ pub fn coerce_native(term: &Term, ty: NativeType, generators: &mut dyn Generator
         (N::Uuid, Literal::Uuid(u)) => Value::Uuid(*u),
         (N::TimeUuid, Literal::Uuid(u)) => {
             if u.version() != 1 {
-                return Err(err(&format!("a timeuuid must be a version 1 UUID, this one is version {}", u.version())));
+                return Err(err(&format!(
+                    "a timeuuid must be a version 1 UUID, this one is version {}",
+                    u.version()
+                )));
             }
             Value::TimeUuid(*u)
         }
@@ -224,10 +235,13 @@ fn parse_float(s: &str) -> Option<f64> {
 }
 
 fn parse_hex(h: &str) -> Option<Vec<u8>> {
-    if h.len() % 2 != 0 {
+    if !h.len().is_multiple_of(2) {
         return None;
     }
-    (0..h.len()).step_by(2).map(|i| u8::from_str_radix(h.get(i..i + 2)?, 16).ok()).collect()
+    (0..h.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(h.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 /// A decimal from an integer or float literal (`-12.5e3`), exactly.
@@ -237,7 +251,12 @@ pub fn parse_decimal(s: &str) -> Result<Decimal, String> {
         None => (false, s),
     };
     let (mantissa, exponent) = match body.find(['e', 'E']) {
-        Some(i) => (&body[..i], body[i + 1..].parse::<i32>().map_err(|_| "exponent out of range".to_string())?),
+        Some(i) => (
+            &body[..i],
+            body[i + 1..]
+                .parse::<i32>()
+                .map_err(|_| "exponent out of range".to_string())?,
+        ),
         None => (body, 0),
     };
     let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
@@ -249,7 +268,11 @@ pub fn parse_decimal(s: &str) -> Result<Decimal, String> {
     if significant.len() > Decimal::MAX_DIGITS as usize {
         return Err(format!("more than {} digits", Decimal::MAX_DIGITS));
     }
-    let unscaled: i128 = if significant.is_empty() { 0 } else { significant.parse().map_err(|_| "too many digits")? };
+    let unscaled: i128 = if significant.is_empty() {
+        0
+    } else {
+        significant.parse().map_err(|_| "too many digits")?
+    };
     let scale = (frac.len() as i64) - exponent as i64;
     let scale = i32::try_from(scale).map_err(|_| "exponent out of range".to_string())?;
     Ok(Decimal {
@@ -299,7 +322,11 @@ struct Cursor<'a> {
 
 impl Cursor<'_> {
     fn digits(&mut self, min: usize, max: usize) -> Option<(i64, usize)> {
-        let n = self.s[self.i..].iter().take(max).take_while(|c| c.is_ascii_digit()).count();
+        let n = self.s[self.i..]
+            .iter()
+            .take(max)
+            .take_while(|c| c.is_ascii_digit())
+            .count();
         if n < min {
             return None;
         }

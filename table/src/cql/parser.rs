@@ -135,7 +135,10 @@ pub fn split_statements(text: &str) -> Split<'_> {
                 }
             }
             _ if c.is_ascii_alphabetic() => {
-                let n = b[i..].iter().take_while(|x| x.is_ascii_alphanumeric() || **x == b'_').count();
+                let n = b[i..]
+                    .iter()
+                    .take_while(|x| x.is_ascii_alphanumeric() || **x == b'_')
+                    .count();
                 words.push(text[i..i + n].to_ascii_lowercase());
                 Some(i + n)
             }
@@ -163,7 +166,7 @@ pub fn split_statements(text: &str) -> Split<'_> {
 }
 
 /// Words that cannot be unquoted names (Cassandra's reserved keywords).
-const RESERVED: &[&str] = &[
+pub(crate) const RESERVED: &[&str] = &[
     "add",
     "allow",
     "alter",
@@ -263,7 +266,11 @@ impl<'a> Parser<'a> {
     }
 
     fn last_end(&self) -> usize {
-        if self.pos == 0 { 0 } else { self.tokens[self.pos - 1].end }
+        if self.pos == 0 {
+            0
+        } else {
+            self.tokens[self.pos - 1].end
+        }
     }
 
     fn is_word(&self, kw: &str) -> bool {
@@ -494,7 +501,11 @@ impl<'a> Parser<'a> {
                 self.expect_sym("<")?;
                 let t = elem(self)?;
                 self.expect_sym(">")?;
-                Ok(if name == "list" { CqlType::List(t) } else { CqlType::Set(t) })
+                Ok(if name == "list" {
+                    CqlType::List(t)
+                } else {
+                    CqlType::Set(t)
+                })
             }
             "map" => {
                 self.expect_sym("<")?;
@@ -706,7 +717,11 @@ impl<'a> Parser<'a> {
             if self.eat_word("in") {
                 (RelationLhs::Column(column), Operator::In, self.in_values()?)
             } else if self.eat_word("contains") {
-                let op = if self.eat_word("key") { Operator::ContainsKey } else { Operator::Contains };
+                let op = if self.eat_word("key") {
+                    Operator::ContainsKey
+                } else {
+                    Operator::Contains
+                };
                 (RelationLhs::Column(column), op, RelationRhs::Term(self.term()?))
             } else if self.eat_sym("[") {
                 let key = self.term()?;

@@ -194,7 +194,10 @@ pub fn alter_table(def: &TableDef, action: &AlterTableAction, now_micros: i64) -
                     return Err(TableDefError::ColumnExists { column: s.name.clone() }.into());
                 }
                 if s.primary_key {
-                    return Err(TableDefError::MultiplePrimaryKeys { table: def.name.clone() }.into());
+                    return Err(TableDefError::MultiplePrimaryKeys {
+                        table: def.name.clone(),
+                    }
+                    .into());
                 }
                 if s.is_static && out.clustering().is_empty() {
                     return Err(TableDefError::StaticWithoutClustering.into());
@@ -203,7 +206,11 @@ pub fn alter_table(def: &TableDef, action: &AlterTableAction, now_micros: i64) -
                     id: ColumnId(out.next_column),
                     name: s.name.clone(),
                     ty: s.ty,
-                    kind: if s.is_static { ColumnKind::Static } else { ColumnKind::Regular },
+                    kind: if s.is_static {
+                        ColumnKind::Static
+                    } else {
+                        ColumnKind::Regular
+                    },
                 });
                 out.next_column += 1;
             }
@@ -255,9 +262,11 @@ pub fn replication(options: &[(String, String)]) -> Result<Replication, CqlError
         .ok_or(ReplicationError::MissingClass)?;
     let short = class.strip_prefix("org.apache.cassandra.locator.").unwrap_or(class);
     let factor = |v: &str| -> Result<u32, ReplicationError> {
-        v.trim().parse::<u32>().ok().filter(|f| i32::try_from(*f).is_ok()).ok_or_else(|| {
-            ReplicationError::InvalidFactor { value: v.to_string() }
-        })
+        v.trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|f| i32::try_from(*f).is_ok())
+            .ok_or_else(|| ReplicationError::InvalidFactor { value: v.to_string() })
     };
     let others = options.iter().filter(|(k, _)| k != "class");
     match short {
@@ -291,6 +300,9 @@ pub fn replication(options: &[(String, String)]) -> Result<Replication, CqlError
             }
             Ok(Replication::NetworkTopology { datacenters })
         }
-        _ => Err(ReplicationError::UnknownClass { class: class.to_string() }.into()),
+        _ => Err(ReplicationError::UnknownClass {
+            class: class.to_string(),
+        }
+        .into()),
     }
 }

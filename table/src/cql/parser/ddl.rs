@@ -259,7 +259,10 @@ impl Parser<'_> {
                     }
                 }
                 ("replication", _) => {
-                    return Err(invalid(self, "Invalid value for property 'replication': a map is expected".into()));
+                    return Err(invalid(
+                        self,
+                        "Invalid value for property 'replication': a map is expected".into(),
+                    ));
                 }
                 ("durable_writes", v) => {
                     let b = match v {

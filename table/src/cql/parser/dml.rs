@@ -326,8 +326,7 @@ impl Parser<'_> {
             let args = self.paren_list(true, |p| p.selector_expr())?;
             return Ok(SelectorExpr::Function { name, args });
         }
-        let is_constant_word =
-            matches!(&self.peek().tok, Tok::Word(w) if matches!(w.as_str(), "true" | "false" | "null" | "nan" | "infinity"));
+        let is_constant_word = matches!(&self.peek().tok, Tok::Word(w) if matches!(w.as_str(), "true" | "false" | "null" | "nan" | "infinity"));
         if self.is_name() && !is_constant_word {
             return Ok(SelectorExpr::Column(self.name()?));
         }
