@@ -1,7 +1,7 @@
 //! The errors of parsing CQL and of turning statements into values and definitions. Every variant is a
-//! request error ([`ErrorKind::Invalid`]); the CQL protocol maps [`CqlError::Syntax`] and
-//! [`CqlError::Unsupported`] to a `SyntaxError` response and the others to `Invalid` (or
-//! `ConfigurationException` for [`CqlError::Replication`]).
+//! request error ([`ErrorKind::Invalid`]); [`CqlError::class`] says which CQL protocol error it becomes
+//! (`SyntaxError` for [`CqlError::Syntax`] and [`CqlError::Unsupported`], `ConfigError` for
+//! [`CqlError::Replication`], `Invalid` for the others).
 
 use basalt_common::ErrorKind;
 use thiserror::Error;
@@ -35,6 +35,16 @@ pub enum CqlError {
     /// A function call that is not a known value-producing function.
     #[error("Unknown function {name} with {arity} argument(s)")]
     UnknownFunction { name: String, arity: usize },
+    /// A keyspace or table name that Cassandra refuses (`[A-Za-z0-9_]+`, at most 48 characters for a
+    /// keyspace and 222 for a table).
+    #[error(
+        "{what} name \"{name}\" is not valid (alphanumeric characters and underscores only, at most {max} characters)"
+    )]
+    InvalidName {
+        what: &'static str,
+        name: String,
+        max: usize,
+    },
     /// A table definition that Cassandra would refuse.
     #[error("{0}")]
     InvalidTable(#[from] TableDefError),
@@ -46,7 +56,7 @@ pub enum CqlError {
 /// Why a `CREATE TABLE` (or `ALTER TABLE`) is refused.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum TableDefError {
-    #[error("No PRIMARY KEY specifed for table '{table}' (exactly one required)")]
+    #[error("No PRIMARY KEY specified for table '{table}' (exactly one required)")]
     MissingPrimaryKey { table: String },
     #[error("Multiple PRIMARY KEY specified for table '{table}' (exactly one required)")]
     MultiplePrimaryKeys { table: String },
@@ -117,8 +127,33 @@ impl CqlError {
             | CqlError::InvalidLiteral { .. }
             | CqlError::UnboundMarker { .. }
             | CqlError::UnknownFunction { .. }
+            | CqlError::InvalidName { .. }
             | CqlError::InvalidTable(_)
             | CqlError::Replication(_) => ErrorKind::Invalid,
         }
     }
+
+    /// The CQL protocol error this becomes.
+    pub fn class(&self) -> CqlErrorClass {
+        match self {
+            CqlError::Syntax { .. } | CqlError::Unsupported { .. } => CqlErrorClass::Syntax,
+            CqlError::InvalidLiteral { .. }
+            | CqlError::UnboundMarker { .. }
+            | CqlError::UnknownFunction { .. }
+            | CqlError::InvalidName { .. }
+            | CqlError::InvalidTable(_) => CqlErrorClass::Invalid,
+            CqlError::Replication(_) => CqlErrorClass::Config,
+        }
+    }
+}
+
+/// The CQL native protocol error family of a [`CqlError`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CqlErrorClass {
+    /// `SyntaxError` (0x2000).
+    Syntax,
+    /// `Invalid` (0x2200).
+    Invalid,
+    /// `ConfigError` (0x2300).
+    Config,
 }

@@ -12,7 +12,7 @@
 //! - `[..]`, `{..}` element by element (sets sorted without duplicates, maps sorted by key with the
 //!   last of duplicate keys kept; `{}` is also an empty set);
 //! - the functions `now()`, `currentTimeUUID()`, `uuid()`, `currentTimestamp()`, `currentDate()`,
-//!   `currentTime()`, `toTimestamp(x)`, `toDate(x)`, `toUnixTimestamp(x)`; the clock and randomness come
+//!   `currentTime()`, `toTimestamp(x)`, `toDate(x)`, `toUnixTimestamp(x)`, `textAsBlob('...')`; the clock and randomness come
 //!   from the caller's [`Generators`].
 //!
 //! `null` gives `None`. The calendar maths (proleptic Gregorian, UTC) is done here by hand.
@@ -215,6 +215,10 @@ fn call(name: &str, args: &[Term], g: &mut dyn Generators) -> Result<Value, CqlE
         ("currenttime", 0) => Value::Time(g.now_millis().rem_euclid(MILLIS_PER_DAY) * 1_000_000),
         ("totimestamp" | "dateof", 1) => Value::Timestamp(millis(&arg(g)?).ok_or_else(unknown)?),
         ("tounixtimestamp" | "unixtimestampof", 1) => Value::BigInt(millis(&arg(g)?).ok_or_else(unknown)?),
+        ("textasblob", 1) => match args {
+            [Term::Literal(Literal::String(s))] => Value::Blob(s.as_bytes().to_vec()),
+            _ => return Err(unknown()),
+        },
         ("todate", 1) => Value::Date(millis(&arg(g)?).ok_or_else(unknown)?.div_euclid(MILLIS_PER_DAY) as i32),
         _ => return Err(unknown()),
     })

@@ -22,5 +22,5 @@ pub mod schema;
 mod tests;
 
 pub use ast::Statement;
-pub use error::{CqlError, ReplicationError, TableDefError};
+pub use error::{CqlError, CqlErrorClass, ReplicationError, TableDefError};
 pub use parser::{Split, parse, parse_many, split_statements};

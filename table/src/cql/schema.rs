@@ -6,7 +6,9 @@
 //! table options (`compaction`, `caching`, ...) are accepted and ignored, so that the output of
 //! Cassandra's `DESCRIBE` can be replayed; unknown options are refused.
 
-use super::ast::{AlterTableAction, ColumnSpec, CreateKeyspace, CreateTable, PropertyValue, TableProperties};
+use super::ast::{
+    AlterKeyspace, AlterTableAction, ColumnSpec, CreateKeyspace, CreateTable, PropertyValue, TableProperties,
+};
 use super::error::{CqlError, ReplicationError, TableDefError};
 use crate::schema::{ClusteringOrder, ColumnDef, ColumnKind, KeyspaceDef, Replication, TableDef, TableOptions};
 use basalt_common::{ColumnId, TableId};
@@ -34,6 +36,8 @@ const IGNORED_OPTIONS: &[&str] = &[
 /// The definition of the table that `stmt` creates in `keyspace` (the statement's own keyspace, if it
 /// names one, is the caller's to resolve), with id `id`.
 pub fn table_def(stmt: &CreateTable, keyspace: &str, id: TableId) -> Result<TableDef, CqlError> {
+    check_name("table", &stmt.table.name, 222)?;
+    check_name("keyspace", keyspace, 48)?;
     let table = stmt.table.name.clone();
     let mut seen = BTreeSet::new();
     for c in &stmt.columns {
@@ -244,13 +248,40 @@ pub fn alter_table(def: &TableDef, action: &AlterTableAction, now_micros: i64) -
     Ok(out)
 }
 
+/// Keyspace and table names are `[A-Za-z0-9_]+` of at most `max` characters, as in Cassandra.
+fn check_name(what: &'static str, name: &str, max: usize) -> Result<(), CqlError> {
+    let ok = !name.is_empty() && name.len() <= max && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(CqlError::InvalidName {
+            what,
+            name: name.to_string(),
+            max,
+        })
+    }
+}
+
 /// The keyspace that `stmt` creates.
 pub fn keyspace_def(stmt: &CreateKeyspace) -> Result<KeyspaceDef, CqlError> {
+    check_name("keyspace", &stmt.name, 48)?;
     Ok(KeyspaceDef {
         name: stmt.name.clone(),
         replication: replication(&stmt.replication)?,
         durable_writes: stmt.durable_writes.unwrap_or(true),
     })
+}
+
+/// `def` altered by `stmt` (the replication, durable writes or both).
+pub fn alter_keyspace(def: &KeyspaceDef, stmt: &AlterKeyspace) -> Result<KeyspaceDef, CqlError> {
+    let mut out = def.clone();
+    if let Some(r) = &stmt.replication {
+        out.replication = replication(r)?;
+    }
+    if let Some(d) = stmt.durable_writes {
+        out.durable_writes = d;
+    }
+    Ok(out)
 }
 
 /// A replication strategy from the `replication` map of `CREATE`/`ALTER KEYSPACE`.

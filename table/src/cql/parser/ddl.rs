@@ -16,7 +16,7 @@ impl Parser<'_> {
             self.expect_word("with")?;
             let (replication, durable_writes) = self.keyspace_properties()?;
             let Some(replication) = replication else {
-                return Err(self.error_here("Missing mandatory option 'replication'".into()));
+                return Err(crate::cql::error::ReplicationError::MissingReplication.into());
             };
             return Ok(Statement::CreateKeyspace(CreateKeyspace {
                 name,

@@ -197,6 +197,7 @@ fn calendar_round_trips() {
 fn blobs_uuids_booleans() {
     assert_eq!(v("0xCAFE00", N::Blob), Value::Blob(vec![0xca, 0xfe, 0]));
     assert_eq!(v("0x", N::Blob), Value::Blob(vec![]));
+    assert_eq!(v("textAsBlob('hi')", N::Blob), Value::Blob(b"hi".to_vec()));
     assert!(reason("0xabc", N::Blob.into()).contains("odd"));
     assert!(value("'cafe'", N::Blob.into()).is_err());
     let u = "123e4567-e89b-12d3-a456-426614174000";

@@ -28,6 +28,12 @@ fn create_keyspace() {
     assert_eq!(ks.name, "MyKs");
     assert_eq!(ks.durable_writes, None);
     assert!(parse("CREATE KEYSPACE k WITH durable_writes = true").is_err());
+    assert_eq!(
+        parse("CREATE KEYSPACE k WITH replication = {'class': 'x'} AND foo = 1")
+            .unwrap_err()
+            .to_string(),
+        "line 1:56 Unknown property 'foo'"
+    );
     assert!(parse("CREATE KEYSPACE k WITH replication = {'class': 'x'} AND foo = 1").is_err());
 }
 

@@ -212,4 +212,28 @@ fn keyspaces_and_replication() {
         err("CREATE KEYSPACE k WITH replication = {'class': 'NetworkTopologyStrategy', 'dc9': 1}"),
         ReplicationError::UnknownDatacenter { .. }
     ));
+    assert_eq!(
+        parse("CREATE KEYSPACE k WITH durable_writes = true").unwrap_err(),
+        CqlError::Replication(ReplicationError::MissingReplication)
+    );
+    assert!(matches!(
+        ks(&format!(
+            "CREATE KEYSPACE {} WITH replication = {{'class': 'SimpleStrategy', 'replication_factor': 1}}",
+            "k".repeat(49)
+        )),
+        Err(CqlError::InvalidName { what: "keyspace", .. })
+    ));
+    let k = ks("CREATE KEYSPACE k WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}").unwrap();
+    let Statement::AlterKeyspace(a) =
+        parse("ALTER KEYSPACE k WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3} AND durable_writes = false").unwrap()
+    else {
+        panic!()
+    };
+    let altered = super::super::schema::alter_keyspace(&k, &a).unwrap();
+    assert_eq!(altered.replication.factor(), 3);
+    assert!(!altered.durable_writes);
+    assert_eq!(
+        CqlError::Replication(ReplicationError::MissingClass).class(),
+        super::super::CqlErrorClass::Config
+    );
 }
