@@ -428,6 +428,24 @@ impl Statement {
     }
 }
 
+impl Term {
+    /// The bind markers inside this term, in text order.
+    pub fn bind_markers(&self) -> Vec<BindMarker> {
+        let mut out = Vec::new();
+        term_markers(self, &mut out);
+        out
+    }
+}
+
+impl SelectorExpr {
+    /// The bind markers inside this selector (function arguments), in text order.
+    pub fn bind_markers(&self) -> Vec<BindMarker> {
+        let mut out = Vec::new();
+        selector_markers(self, &mut out);
+        out
+    }
+}
+
 fn selector_markers(e: &SelectorExpr, out: &mut Vec<BindMarker>) {
     match e {
         SelectorExpr::Function { args, .. } => args.iter().for_each(|a| selector_markers(a, out)),

@@ -32,6 +32,15 @@ pub enum CqlError {
     /// A bind marker where a value is needed and none was bound.
     #[error("bind marker {index} has no value here")]
     UnboundMarker { index: usize },
+    /// A statement names a column its table does not have.
+    #[error("Undefined column name {column} in table {table}")]
+    UnknownColumn { column: String, table: String },
+    /// A statement names a table that does not exist.
+    #[error("table {table} does not exist")]
+    UnknownTable { table: String },
+    /// A bind marker where Basalt cannot say what it stands for.
+    #[error("Unsupported bind marker: {reason}")]
+    UnsupportedMarker { reason: String },
     /// A function call that is not a known value-producing function.
     #[error("Unknown function {name} with {arity} argument(s)")]
     UnknownFunction { name: String, arity: usize },
@@ -128,6 +137,9 @@ impl CqlError {
             | CqlError::UnboundMarker { .. }
             | CqlError::UnknownFunction { .. }
             | CqlError::InvalidName { .. }
+            | CqlError::UnknownColumn { .. }
+            | CqlError::UnknownTable { .. }
+            | CqlError::UnsupportedMarker { .. }
             | CqlError::InvalidTable(_)
             | CqlError::Replication(_) => ErrorKind::Invalid,
         }
@@ -141,6 +153,9 @@ impl CqlError {
             | CqlError::UnboundMarker { .. }
             | CqlError::UnknownFunction { .. }
             | CqlError::InvalidName { .. }
+            | CqlError::UnknownColumn { .. }
+            | CqlError::UnknownTable { .. }
+            | CqlError::UnsupportedMarker { .. }
             | CqlError::InvalidTable(_) => CqlErrorClass::Invalid,
             CqlError::Replication(_) => CqlErrorClass::Config,
         }

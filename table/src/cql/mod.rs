@@ -3,6 +3,7 @@
 //! - [`lexer`]: text to tokens with positions.
 //! - [`ast`]: the statements ([`Statement`]) and terms.
 //! - [`parser`]: [`parse`] one statement, [`parse_many`] a script, [`split_statements`] for a shell.
+//! - [`bind`]: what each bind marker stands for (name and type), for `PREPARE`.
 //! - [`literal`]: a term to a [`crate::Value`] of a column's type, as Cassandra coerces constants.
 //! - [`schema`]: `CREATE TABLE` / `CREATE KEYSPACE` to the catalog's [`crate::TableDef`] and
 //!   [`crate::KeyspaceDef`], validated as Cassandra does.
@@ -11,6 +12,7 @@
 //! Errors are [`CqlError`]; all of them are request errors (`ErrorKind::Invalid`).
 
 pub mod ast;
+pub mod bind;
 pub mod describe;
 pub mod error;
 pub mod lexer;

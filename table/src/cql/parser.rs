@@ -106,6 +106,13 @@ pub struct Split<'a> {
     pub rest: &'a str,
 }
 
+impl Split<'_> {
+    /// Whether [`Split::rest`] holds only whitespace and comments (nothing left to wait for).
+    pub fn rest_is_blank(&self) -> bool {
+        matches!(tokenize(self.rest).as_deref(), Ok([t]) if t.tok == Tok::Eof)
+    }
+}
+
 /// Splits a shell's input into complete statements: a statement is complete at a `;` outside strings,
 /// quoted names and comments (for a `BEGIN BATCH`, at the `;` after `APPLY BATCH`). Never fails:
 /// an unterminated string or comment leaves the statement incomplete.

@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Table options of Cassandra 4 that Basalt accepts and ignores.
 const IGNORED_OPTIONS: &[&str] = &[
     "additional_write_policy",
+    "allow_auto_snapshot",
     "bloom_filter_fp_chance",
     "caching",
     "cdc",
@@ -25,7 +26,9 @@ const IGNORED_OPTIONS: &[&str] = &[
     "crc_check_chance",
     "dclocal_read_repair_chance",
     "extensions",
+    "incremental_backups",
     "max_index_interval",
+    "memtable",
     "memtable_flush_period_in_ms",
     "min_index_interval",
     "read_repair",

@@ -1,5 +1,6 @@
 //! Tests of the CQL module, one file per part.
 
+mod bind;
 mod describe;
 mod errors;
 mod literal;

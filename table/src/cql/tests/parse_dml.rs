@@ -352,6 +352,9 @@ fn scripts_and_splitting() {
     let split = super::super::split_statements("BEGIN BATCH INSERT INTO t (a) VALUES (1); APPLY BATCH; /* x; */");
     assert_eq!(split.complete.len(), 1);
     assert_eq!(split.rest, " /* x; */");
+    assert!(split.rest_is_blank());
     let split = super::super::split_statements("SELECT $$a;b$$ FROM t; SELECT 'unterminated;");
     assert_eq!(split.complete.len(), 1);
+    assert!(!split.rest_is_blank());
+    assert!(super::super::split_statements("USE k; -- done\n").rest_is_blank());
 }

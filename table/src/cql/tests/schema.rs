@@ -237,3 +237,33 @@ fn keyspaces_and_replication() {
         super::super::CqlErrorClass::Config
     );
 }
+
+#[test]
+fn accepts_what_cassandra_4_describe_prints() {
+    let d = def("CREATE TABLE ks.t (
+    k int,
+    c text,
+    v map<text, int>,
+    PRIMARY KEY (k, c)
+) WITH CLUSTERING ORDER BY (c ASC)
+    AND additional_write_policy = '99p'
+    AND bloom_filter_fp_chance = 0.01
+    AND caching = {'keys': 'ALL', 'rows_per_partition': 'NONE'}
+    AND cdc = false
+    AND comment = ''
+    AND compaction = {'class': 'org.apache.cassandra.db.compaction.SizeTieredCompactionStrategy', 'max_threshold': '32', 'min_threshold': '4'}
+    AND compression = {'chunk_length_in_kb': '16', 'class': 'org.apache.cassandra.io.compress.LZ4Compressor'}
+    AND memtable = 'default'
+    AND crc_check_chance = 1.0
+    AND default_time_to_live = 0
+    AND extensions = {}
+    AND gc_grace_seconds = 864000
+    AND max_index_interval = 2048
+    AND memtable_flush_period_in_ms = 0
+    AND min_index_interval = 128
+    AND read_repair = 'BLOCKING'
+    AND speculative_retry = '99p';")
+    .unwrap();
+    assert_eq!(d.columns.len(), 3);
+    assert_eq!(d.options.gc_grace_seconds, 864_000);
+}
