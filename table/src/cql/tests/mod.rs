@@ -7,6 +7,7 @@ mod literal;
 mod parse_ddl;
 mod parse_dml;
 mod props;
+mod props_roundtrip;
 mod schema;
 
 use super::ast::*;
