@@ -21,6 +21,9 @@ pub enum CqlError {
     /// Valid CQL that Basalt does not implement (`GRANT`, `INSERT JSON`, `counter`, ...).
     #[error("line {line}:{column} {what} is not supported")]
     Unsupported { line: u32, column: u32, what: String },
+    /// A type name that is not a CQL type (nor a user-defined type, which Basalt does not have).
+    #[error("line {line}:{column} Unknown type {name}")]
+    UnknownType { line: u32, column: u32, name: String },
     /// A literal that cannot be a value of the type it is given to.
     #[error("Invalid literal {literal} for type {expected}: {reason}")]
     InvalidLiteral {
@@ -133,6 +136,7 @@ impl CqlError {
         match self {
             CqlError::Syntax { .. }
             | CqlError::Unsupported { .. }
+            | CqlError::UnknownType { .. }
             | CqlError::InvalidLiteral { .. }
             | CqlError::UnboundMarker { .. }
             | CqlError::UnknownFunction { .. }
@@ -149,7 +153,8 @@ impl CqlError {
     pub fn class(&self) -> CqlErrorClass {
         match self {
             CqlError::Syntax { .. } | CqlError::Unsupported { .. } => CqlErrorClass::Syntax,
-            CqlError::InvalidLiteral { .. }
+            CqlError::UnknownType { .. }
+            | CqlError::InvalidLiteral { .. }
             | CqlError::UnboundMarker { .. }
             | CqlError::UnknownFunction { .. }
             | CqlError::InvalidName { .. }

@@ -528,8 +528,8 @@ impl<'a> Parser<'a> {
             _ => match NativeType::from_cql_name(&name) {
                 Some(t) => Ok(CqlType::Native(t)),
                 None => {
-                    self.pos -= 1;
-                    Err(self.unsupported(start, &format!("unknown type {name}")))
+                    let (line, column) = line_column(self.text, start);
+                    Err(CqlError::UnknownType { line, column, name })
                 }
             },
         }

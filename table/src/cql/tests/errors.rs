@@ -84,3 +84,14 @@ fn deep_nesting_is_an_error_not_a_crash() {
     );
     assert!(matches!(parse(&text), Err(CqlError::Syntax { .. })));
 }
+
+#[test]
+fn unknown_types() {
+    let e = parse("CREATE TABLE t (a badtype PRIMARY KEY)").unwrap_err();
+    assert_eq!(e.to_string(), "line 1:18 Unknown type badtype");
+    assert_eq!(e.class(), super::super::CqlErrorClass::Invalid);
+    assert_eq!(
+        parse("GRANT x").unwrap_err().class(),
+        super::super::CqlErrorClass::Syntax
+    );
+}
