@@ -69,9 +69,8 @@ pub(crate) fn syntax_error(text: &str, offset: usize, message: String, near: Str
     }
 }
 
-const SYMBOLS: [&str; 23] = [
+const SYMBOLS: [&str; 22] = [
     "!=", "<=", ">=", "+=", "-=", "(", ")", "[", "]", "{", "}", ",", ";", ".", "=", "<", ">", "+", "-", "*", "?", ":",
-    "&",
 ];
 
 /// Splits `text` into tokens, the last one [`Tok::Eof`].
