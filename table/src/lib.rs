@@ -13,10 +13,12 @@
 //! - [`read`]: the read commands a coordinator sends a replica.
 //! - [`codec`]: the versioned encoding of what travels between Basalt processes.
 //! - [`schema`]: keyspaces, replication strategies, tables, columns and their roles in the primary key.
+//! - [`cql`]: the CQL language: lexer, parser and statements, literal coercion, `CREATE` to definitions and back.
 
 pub mod arrow;
 pub mod codec;
 pub mod consistency;
+pub mod cql;
 pub mod display;
 pub mod error;
 pub mod partition;
