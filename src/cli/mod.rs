@@ -4,10 +4,12 @@ mod admin;
 mod bench;
 mod cluster;
 pub mod config;
+mod cql;
 mod format;
 mod fs;
 mod local;
 mod roles;
+mod rows;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -44,6 +46,8 @@ pub enum Command {
         #[command(subcommand)]
         cmd: admin::AdminCommand,
     },
+    /// CQL statements against tables: a cqlsh-like shell (`-e`, `-f`, or interactive).
+    Cql(cql::CqlArgs),
     /// Run a namenode (metadata group member).
     Namenode(roles::NamenodeArgs),
     /// Run a datanode.
@@ -61,7 +65,11 @@ impl Command {
     /// A command that prints for a user (as opposed to a long-running server role).
     pub fn is_client(&self) -> bool {
         match self {
-            Command::Fs { .. } | Command::Cluster { .. } | Command::Admin { .. } | Command::Bench { .. } => true,
+            Command::Fs { .. }
+            | Command::Cluster { .. }
+            | Command::Admin { .. }
+            | Command::Bench { .. }
+            | Command::Cql(_) => true,
             Command::Namenode(args) => args.print_config,
             Command::Datanode(args) => args.print_config,
             Command::Local(_) => false,
@@ -77,6 +85,7 @@ pub async fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<ExitCod
         Command::Fs { cmd } => fs::run(namenode, cmd).await,
         Command::Cluster { cmd } => cluster::run(namenode, cmd).await,
         Command::Admin { cmd } => admin::run(namenode, cmd).await,
+        Command::Cql(args) => cql::run(namenode, args).await,
         Command::Namenode(args) => roles::namenode(args, given).await,
         // A datanode's list may come from its config file: only a given --namenode replaces it.
         Command::Datanode(args) => roles::datanode(cli.namenode.as_deref(), args, given).await,
