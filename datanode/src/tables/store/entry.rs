@@ -20,8 +20,8 @@
 use super::keys::{KIND_HEADER, KIND_STATIC, KeyLayout};
 use basalt_common::TableId;
 use basalt_table::partition::{
-    ClusteringComparator, Deletion, Partition, PartitionError, RangeTombstone, Row, decode_versioned,
-    encode_versioned, max_deletion, merge_range_tombstones,
+    ClusteringComparator, Deletion, Partition, PartitionError, RangeTombstone, Row, decode_versioned, encode_versioned,
+    max_deletion, merge_range_tombstones,
 };
 use rocksdb::MergeOperands;
 use rocksdb::compaction_filter::{CompactionFilter, Decision};

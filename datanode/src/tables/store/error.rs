@@ -13,7 +13,11 @@ pub enum TableStoreError {
     #[error("table {table} is not in this store")]
     NoSuchTable { table: TableId },
     #[error("corrupt data in table {table} at key {key}: {detail}")]
-    Corrupt { table: TableId, key: String, detail: String },
+    Corrupt {
+        table: TableId,
+        key: String,
+        detail: String,
+    },
     #[error("bad key for table {table}: {source}")]
     Key { table: TableId, source: KeyError },
     #[error("table store {op} failed: {source}")]

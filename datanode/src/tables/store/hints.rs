@@ -41,7 +41,12 @@ impl TableStore {
     }
 
     /// Stores a hint for `target`.
-    pub fn put_hint(&self, target: DatanodeId, partition: &[u8], created_at_ms: u64) -> Result<HintKey, TableStoreError> {
+    pub fn put_hint(
+        &self,
+        target: DatanodeId,
+        partition: &[u8],
+        created_at_ms: u64,
+    ) -> Result<HintKey, TableStoreError> {
         let seq = self.inner.hint_seq.fetch_add(1, Ordering::Relaxed);
         let key = HintKey::new(target, created_at_ms, seq);
         let mut b = WriteBatch::default();

@@ -183,10 +183,18 @@ impl KeyLayout {
                     clustering.push(v);
                 }
             }
-            _ => return Err(KeyError::Bad { what: "entry kind", at: r.at - 1 }),
+            _ => {
+                return Err(KeyError::Bad {
+                    what: "entry kind",
+                    at: r.at - 1,
+                });
+            }
         }
         if r.at != bytes.len() {
-            return Err(KeyError::Bad { what: "trailing bytes", at: r.at });
+            return Err(KeyError::Bad {
+                what: "trailing bytes",
+                at: r.at,
+            });
         }
         Ok(EntryKey {
             token,
@@ -464,9 +472,13 @@ fn decode_native(r: &mut Reader<'_>, ty: NativeType) -> Result<Value, KeyError> 
                         }
                     }
                     let mag: i128 = digits.parse().map_err(|_| r.bad("decimal digits"))?;
-                    let scale_norm = (digits.len() as i64).checked_sub(exp).ok_or_else(|| r.bad("decimal exponent"))?;
+                    let scale_norm = (digits.len() as i64)
+                        .checked_sub(exp)
+                        .ok_or_else(|| r.bad("decimal exponent"))?;
                     let scale = r.i32_flipped()?;
-                    let up = (scale as i64).checked_sub(scale_norm).ok_or_else(|| r.bad("decimal scale"))?;
+                    let up = (scale as i64)
+                        .checked_sub(scale_norm)
+                        .ok_or_else(|| r.bad("decimal scale"))?;
                     let m = u32::try_from(up)
                         .ok()
                         .and_then(|up| 10i128.checked_pow(up))
@@ -503,7 +515,11 @@ fn decode_value(r: &mut Reader<'_>, ty: &CqlType) -> Result<Value, KeyError> {
                 out.push(decode_native(r, *t)?);
                 Ok(())
             })?;
-            Ok(if matches!(ty, CqlType::List(_)) { Value::List(out) } else { Value::Set(out) })
+            Ok(if matches!(ty, CqlType::List(_)) {
+                Value::List(out)
+            } else {
+                Value::Set(out)
+            })
         }
         CqlType::Map(k, v) => {
             let mut out = Vec::new();

@@ -16,13 +16,22 @@ fn native(t: NativeType) -> BoxedStrategy<Value> {
         T::SmallInt => any::<i16>().prop_map(Value::SmallInt).boxed(),
         T::Int => any::<i32>().prop_map(Value::Int).boxed(),
         T::BigInt => any::<i64>().prop_map(Value::BigInt).boxed(),
-        T::Float => prop_oneof![any::<f32>(), Just(-0.0f32), Just(f32::NAN), Just(-f32::NAN), Just(f32::INFINITY)]
-            .prop_map(Value::Float)
-            .boxed(),
+        T::Float => prop_oneof![
+            any::<f32>(),
+            Just(-0.0f32),
+            Just(f32::NAN),
+            Just(-f32::NAN),
+            Just(f32::INFINITY)
+        ]
+        .prop_map(Value::Float)
+        .boxed(),
         T::Double => prop_oneof![any::<f64>(), Just(-0.0), Just(f64::NAN), Just(f64::NEG_INFINITY)]
             .prop_map(Value::Double)
             .boxed(),
-        T::Decimal => (prop_oneof![any::<i128>(), -1000i128..1000], prop_oneof![-5i32..5, any::<i32>()])
+        T::Decimal => (
+            prop_oneof![any::<i128>(), -1000i128..1000],
+            prop_oneof![-5i32..5, any::<i32>()],
+        )
             .prop_map(|(unscaled, scale)| Value::Decimal(Decimal { unscaled, scale }))
             .boxed(),
         T::Boolean => any::<bool>().prop_map(Value::Boolean).boxed(),
@@ -68,15 +77,17 @@ fn same(a: &Value, b: &Value) -> bool {
 
 /// Two values of one type (often close to each other), to compare.
 fn pair() -> impl Strategy<Value = (CqlType, Value, Value)> {
-    any_type().prop_flat_map(|t| (cql(t), native(t))).prop_flat_map(|((ty, a), b)| {
-        let b = match (&ty, &a) {
-            (CqlType::List(_), _) => proptest::collection::vec(native(t_of(&ty)), 0..3)
-                .prop_map(Value::List)
-                .boxed(),
-            _ => prop_oneof![Just(b), Just(a.clone())].boxed(),
-        };
-        (Just(ty), Just(a), b)
-    })
+    any_type()
+        .prop_flat_map(|t| (cql(t), native(t)))
+        .prop_flat_map(|((ty, a), b)| {
+            let b = match (&ty, &a) {
+                (CqlType::List(_), _) => proptest::collection::vec(native(t_of(&ty)), 0..3)
+                    .prop_map(Value::List)
+                    .boxed(),
+                _ => prop_oneof![Just(b), Just(a.clone())].boxed(),
+            };
+            (Just(ty), Just(a), b)
+        })
 }
 
 fn t_of(ty: &CqlType) -> NativeType {

@@ -244,8 +244,17 @@ impl TableStore {
         if self.db().cf_handle(&name).is_some() {
             self.db().drop_cf(&name).map_err(rocks("drop table"))?;
         }
-        self.inner.registry.policies.write().unwrap_or_else(|e| e.into_inner()).remove(&table);
-        self.inner.health.lock().unwrap_or_else(|e| e.into_inner()).remove(&table);
+        self.inner
+            .registry
+            .policies
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&table);
+        self.inner
+            .health
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&table);
         Ok(())
     }
 
@@ -267,7 +276,10 @@ impl TableStore {
     pub fn apply(&self, table: &TableDef, partitions: &[Partition]) -> Result<(), TableStoreError> {
         let cf = self.cf(table.id)?;
         let layout = KeyLayout::for_table(table);
-        let key_err = |source| TableStoreError::Key { table: table.id, source };
+        let key_err = |source| TableStoreError::Key {
+            table: table.id,
+            source,
+        };
         let mut batch = WriteBatch::default();
         for p in partitions {
             let prefix = layout.partition_prefix(p.token, &p.key).map_err(key_err)?;
@@ -276,7 +288,11 @@ impl TableStore {
                     deletion: p.deletion,
                     range_tombstones: p.range_tombstones.clone(),
                 };
-                batch.merge_cf(&cf, layout.entry(&prefix, KIND_HEADER, &[]).map_err(key_err)?, e.encode());
+                batch.merge_cf(
+                    &cf,
+                    layout.entry(&prefix, KIND_HEADER, &[]).map_err(key_err)?,
+                    e.encode(),
+                );
             }
             if let Some(s) = &p.static_row {
                 batch.merge_cf(

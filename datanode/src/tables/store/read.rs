@@ -149,7 +149,10 @@ impl TableStore {
         let cmp = ClusteringComparator::for_table(table);
         let prefix = layout
             .partition_prefix(read.token, &read.key)
-            .map_err(|source| TableStoreError::Key { table: table.id, source })?;
+            .map_err(|source| TableStoreError::Key {
+                table: table.id,
+                source,
+            })?;
         let mut p = Partition::new(table.id, read.token, read.key.clone());
         // The partition level entries.
         let rows_start = layout.entry(&prefix, KIND_ROW, &[]).expect("no clustering");
@@ -162,15 +165,21 @@ impl TableStore {
         let slices: &[_] = if read.slices.is_empty() { &all } else { &read.slices };
         let mut live = 0usize;
         let mut rows: Vec<Row> = Vec::new();
-        let ordered: Box<dyn Iterator<Item = &(Bound<Vec<Value>>, Bound<Vec<Value>>)>> =
-            if read.reversed { Box::new(slices.iter().rev()) } else { Box::new(slices.iter()) };
+        let ordered: Box<dyn Iterator<Item = &(Bound<Vec<Value>>, Bound<Vec<Value>>)>> = if read.reversed {
+            Box::new(slices.iter().rev())
+        } else {
+            Box::new(slices.iter())
+        };
         'slices: for (start, end) in ordered {
             if read.limit.is_some_and(|l| live >= l) {
                 break;
             }
             let (lo, hi) = layout
                 .row_range(&prefix, start, end)
-                .map_err(|source| TableStoreError::Key { table: table.id, source })?;
+                .map_err(|source| TableStoreError::Key {
+                    table: table.id,
+                    source,
+                })?;
             let mut done = false;
             self.walk(table, lo, Some(hi), read.reversed, |k, v| {
                 let (k, e) = self.decode_entry(table, &layout, k, v)?;
@@ -238,7 +247,11 @@ impl TableStore {
             add_entry(p, k, e, &scan.columns).map_err(|d| self.corrupt(table.id, &prefix, d))?;
             Ok(true)
         })?;
-        let resume = if more { parts.last().map(|(k, _)| k.clone()) } else { None };
+        let resume = if more {
+            parts.last().map(|(k, _)| k.clone())
+        } else {
+            None
+        };
         let partitions = parts
             .into_iter()
             .map(|(_, mut p)| {
