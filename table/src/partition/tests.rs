@@ -20,11 +20,11 @@ pub(crate) fn table() -> TableDef {
         keyspace: "ks".into(),
         name: "t".into(),
         columns: vec![
-            col(0, "pk", int.clone(), ColumnKind::PartitionKey { position: 0 }),
+            col(0, "pk", int, ColumnKind::PartitionKey { position: 0 }),
             col(
                 1,
                 "ck1",
-                int.clone(),
+                int,
                 ColumnKind::Clustering {
                     position: 0,
                     order: ClusteringOrder::Asc,
@@ -39,8 +39,8 @@ pub(crate) fn table() -> TableDef {
                     order: ClusteringOrder::Desc,
                 },
             ),
-            col(3, "c3", int.clone(), ColumnKind::Regular),
-            col(4, "c4", int.clone(), ColumnKind::Regular),
+            col(3, "c3", int, ColumnKind::Regular),
+            col(4, "c4", int, ColumnKind::Regular),
             col(5, "c5", CqlType::Set(NativeType::Int), ColumnKind::Regular),
             col(6, "s6", int, ColumnKind::Static),
         ],

@@ -77,13 +77,13 @@ pub struct KeyLayout {
 impl KeyLayout {
     pub fn for_table(t: &TableDef) -> KeyLayout {
         KeyLayout {
-            partition: t.partition_key().iter().map(|c| c.ty.clone()).collect(),
+            partition: t.partition_key().iter().map(|c| c.ty).collect(),
             clustering: t
                 .clustering()
                 .iter()
                 .map(|c| match c.kind {
-                    ColumnKind::Clustering { order, .. } => (c.ty.clone(), order),
-                    _ => (c.ty.clone(), ClusteringOrder::Asc),
+                    ColumnKind::Clustering { order, .. } => (c.ty, order),
+                    _ => (c.ty, ClusteringOrder::Asc),
                 })
                 .collect(),
         }

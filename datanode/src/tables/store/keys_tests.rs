@@ -97,7 +97,7 @@ fn t_of(ty: &CqlType) -> NativeType {
 }
 
 fn layout(ty: &CqlType, order: ClusteringOrder, n: usize) -> KeyLayout {
-    KeyLayout::new(vec![ty.clone()], vec![(ty.clone(), order); n])
+    KeyLayout::new(vec![*ty], vec![(*ty, order); n])
 }
 
 proptest! {

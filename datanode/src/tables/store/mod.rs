@@ -19,12 +19,14 @@ pub mod keys;
 mod read;
 
 #[cfg(test)]
+mod conformance;
+#[cfg(test)]
 mod tests;
 
 pub use entry::Clock;
 pub use error::TableStoreError;
 pub use hints::HintKey;
-pub use read::{PartitionRead, ScanPage, TokenScan};
+pub use read::{PartitionRead, ScanPage, Slice, TokenScan};
 
 use basalt_common::TableId;
 use basalt_table::partition::{ClusteringComparator, Partition};

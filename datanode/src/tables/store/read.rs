@@ -1,7 +1,7 @@
 //! Reads: one partition by key with clustering slices, and scans by token range with paging.
 
 use super::entry::Entry;
-use super::keys::{EntryKey, KIND_HEADER, KIND_ROW, KIND_STATIC, KeyLayout, successor, token_bytes};
+use super::keys::{EntryKey, KIND_HEADER, KIND_ROW, KIND_STATIC, KeyLayout, token_bytes};
 use super::{TableStore, TableStoreError};
 use basalt_common::ColumnId;
 use basalt_table::partition::{ClusteringComparator, Partition, Row};
@@ -10,6 +10,9 @@ use basalt_table::value::Value;
 use rocksdb::{Direction, IteratorMode, ReadOptions};
 use std::ops::Bound;
 
+/// A clustering slice `(start, end)`: prefixes in clustering order.
+pub type Slice = (Bound<Vec<Value>>, Bound<Vec<Value>>);
+
 /// A read of one partition.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PartitionRead {
@@ -17,7 +20,7 @@ pub struct PartitionRead {
     pub key: Vec<Value>,
     /// Clustering slices `(start, end)`, prefixes in clustering order, sorted and disjoint; empty
     /// means every row.
-    pub slices: Vec<(Bound<Vec<Value>>, Bound<Vec<Value>>)>,
+    pub slices: Vec<Slice>,
     /// Walk the rows from the end (the `limit` then keeps the last rows); rows come back in
     /// clustering order either way.
     pub reversed: bool,
@@ -165,7 +168,7 @@ impl TableStore {
         let slices: &[_] = if read.slices.is_empty() { &all } else { &read.slices };
         let mut live = 0usize;
         let mut rows: Vec<Row> = Vec::new();
-        let ordered: Box<dyn Iterator<Item = &(Bound<Vec<Value>>, Bound<Vec<Value>>)>> = if read.reversed {
+        let ordered: Box<dyn Iterator<Item = &Slice>> = if read.reversed {
             Box::new(slices.iter().rev())
         } else {
             Box::new(slices.iter())
@@ -211,24 +214,26 @@ impl TableStore {
     pub fn scan(&self, table: &TableDef, scan: &TokenScan) -> Result<ScanPage, TableStoreError> {
         let layout = KeyLayout::for_table(table);
         let cmp = ClusteringComparator::for_table(table);
+        let empty = ScanPage {
+            partitions: Vec::new(),
+            resume: None,
+        };
         let mut lower = match scan.start {
             Bound::Unbounded => Vec::new(),
             Bound::Included(t) => token_bytes(t).to_vec(),
-            Bound::Excluded(t) => successor(token_bytes(t).to_vec()),
+            Bound::Excluded(i64::MAX) => return Ok(empty),
+            Bound::Excluded(t) => token_bytes(t + 1).to_vec(),
         };
         if let Some(after) = &scan.resume_after {
             lower = lower.max(KeyLayout::partition_end(after));
         }
         let upper = match scan.end {
-            Bound::Unbounded => None,
-            Bound::Included(t) => Some(successor(token_bytes(t).to_vec())),
+            Bound::Unbounded | Bound::Included(i64::MAX) => None,
+            Bound::Included(t) => Some(token_bytes(t + 1).to_vec()),
             Bound::Excluded(t) => Some(token_bytes(t).to_vec()),
         };
-        if upper.as_ref().is_some_and(|u| !u.is_empty() && *u <= lower) {
-            return Ok(ScanPage {
-                partitions: Vec::new(),
-                resume: None,
-            });
+        if upper.as_ref().is_some_and(|u| *u <= lower) {
+            return Ok(empty);
         }
         let mut parts: Vec<(Vec<u8>, Partition)> = Vec::new();
         let mut more = false;

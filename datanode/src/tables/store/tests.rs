@@ -459,6 +459,29 @@ fn scans_go_in_token_order_and_resume() {
         .map(|p| p.token)
         .collect();
     assert_eq!(got, vec![0, 3, 99]);
+    let edges = |start, end| {
+        let s = TokenScan {
+            start,
+            end,
+            resume_after: None,
+            max_partitions: 100,
+            columns: None,
+        };
+        f.store
+            .scan(&f.t, &s)
+            .unwrap()
+            .partitions
+            .iter()
+            .map(|p| p.token)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(edges(Bound::Excluded(i64::MAX), Bound::Unbounded), Vec::<i64>::new());
+    assert_eq!(
+        edges(Bound::Included(i64::MAX), Bound::Included(i64::MAX)),
+        vec![i64::MAX]
+    );
+    assert_eq!(edges(Bound::Unbounded, Bound::Excluded(i64::MIN)), Vec::<i64>::new());
+    assert_eq!(edges(Bound::Included(5), Bound::Excluded(5)), Vec::<i64>::new());
     let one = TokenScan {
         start: Bound::Included(-7),
         end: Bound::Excluded(0),
@@ -521,7 +544,7 @@ fn apply_throughput() {
         let parts: Vec<_> = (0..batch)
             .map(|i| {
                 let id = b * batch + i;
-                let mut r = row(1, vec![cell(3, 1, id as i32)]);
+                let mut r = row(1, vec![cell(3, 1, id)]);
                 r.cells.push(Cell {
                     column: ColumnId(4),
                     path: None,
