@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 pub const FORMAT_V1: u8 = 1;
 
 /// Why bytes are not a partition.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum PartitionError {
     #[error("empty partition encoding")]
     Empty,

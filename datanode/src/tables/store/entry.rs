@@ -1,8 +1,9 @@
 //! The values of a table's column family, their merge operator and their compaction filter.
 //!
-//! A value is `[format byte][MessagePack, named fields]` (`basalt_table::partition::encode_versioned`)
-//! of an [`Entry`]: the partition header (partition deletion and range tombstones) or one row (the
-//! static row or a clustering row, its clustering left empty: the key holds it).
+//! A value is `[format byte][kind][body]` ([`Entry::encode`]): the partition header (partition
+//! deletion and range tombstones, as MessagePack with named fields) or one row (the static row or a
+//! clustering row, in the compact form of [`super::row_codec`], its clustering left out: the key holds
+//! it).
 //!
 //! Writes are blind: every update is a RocksDB merge operand, and the merge operator joins operands
 //! with the partition model's reconciliation (a CRDT join, so RocksDB may merge in any grouping). An
@@ -18,6 +19,7 @@
 //! may still be unmerged operands elsewhere, and dropping them could resurrect those).
 
 use super::keys::{KIND_HEADER, KIND_STATIC, KeyLayout};
+use super::row_codec::{RowCodecError, decode_row, encode_row};
 use basalt_common::TableId;
 use basalt_table::partition::{
     ClusteringComparator, Deletion, Partition, PartitionError, RangeTombstone, Row, decode_versioned, encode_versioned,
@@ -31,8 +33,13 @@ use std::collections::HashMap;
 use std::ffi::{CStr, CString};
 use std::sync::{Arc, RwLock};
 
+/// The format byte that starts every stored value.
+pub const ENTRY_FORMAT_V1: u8 = 1;
+const KIND_HEADER_VALUE: u8 = 0;
+const KIND_ROW_VALUE: u8 = 1;
+
 /// One stored value.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Entry {
     Header {
         deletion: Option<Deletion>,
@@ -41,13 +48,68 @@ pub enum Entry {
     Row(Row),
 }
 
+/// A header's body (MessagePack, named fields: headers are rare and hold typed clustering bounds).
+#[derive(Serialize, Deserialize)]
+struct HeaderBody {
+    deletion: Option<Deletion>,
+    range_tombstones: Vec<RangeTombstone>,
+}
+
+/// Why stored bytes are not an entry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EntryError {
+    #[error("empty value")]
+    Empty,
+    #[error("unknown value format {0} (this build reads {ENTRY_FORMAT_V1})")]
+    UnknownFormat(u8),
+    #[error("unknown entry kind {0}")]
+    UnknownKind(u8),
+    #[error("bad header: {0}")]
+    Header(#[from] PartitionError),
+    #[error("bad row: {0}")]
+    Row(#[from] RowCodecError),
+}
+
 impl Entry {
+    /// `[format][kind][body]`: kind 0 a header (`encode_versioned` of its body), 1 a row
+    /// ([`super::row_codec`]).
     pub fn encode(&self) -> Vec<u8> {
-        encode_versioned(self)
+        match self {
+            Entry::Header {
+                deletion,
+                range_tombstones,
+            } => {
+                let mut out = vec![ENTRY_FORMAT_V1, KIND_HEADER_VALUE];
+                out.extend(encode_versioned(&HeaderBody {
+                    deletion: *deletion,
+                    range_tombstones: range_tombstones.clone(),
+                }));
+                out
+            }
+            Entry::Row(r) => {
+                let mut out = Vec::with_capacity(16 + r.cells.len() * 24);
+                out.extend([ENTRY_FORMAT_V1, KIND_ROW_VALUE]);
+                encode_row(r, &mut out);
+                out
+            }
+        }
     }
 
-    pub fn decode(bytes: &[u8]) -> Result<Entry, PartitionError> {
-        decode_versioned(bytes)
+    pub fn decode(bytes: &[u8]) -> Result<Entry, EntryError> {
+        match bytes {
+            [] => Err(EntryError::Empty),
+            [ENTRY_FORMAT_V1, KIND_HEADER_VALUE, body @ ..] => {
+                let h: HeaderBody = decode_versioned(body)?;
+                Ok(Entry::Header {
+                    deletion: h.deletion,
+                    range_tombstones: h.range_tombstones,
+                })
+            }
+            [ENTRY_FORMAT_V1, KIND_ROW_VALUE, body @ ..] => Ok(Entry::Row(decode_row(body)?)),
+            [ENTRY_FORMAT_V1, kind, ..] => Err(EntryError::UnknownKind(*kind)),
+            [ENTRY_FORMAT_V1] => Err(EntryError::Empty),
+            [v, ..] => Err(EntryError::UnknownFormat(*v)),
+        }
     }
 
     /// Joins two versions of one entry; `None` if their kinds differ (corruption).

@@ -17,6 +17,7 @@ mod error;
 mod hints;
 pub mod keys;
 mod read;
+pub mod row_codec;
 
 #[cfg(test)]
 mod conformance;
