@@ -26,8 +26,9 @@
 //! - timeuuid: the 60-bit time, bytes 8..16 sign-flipped, then the version byte.
 //! - decimal: a sign byte (0 negative, 1 zero, 2 positive), then for non-zero the decimal exponent
 //!   (i64, flipped) and the digits in ASCII with trailing zeros removed, then a `0x00` terminator (all
-//!   of it inverted for negatives), then the original scale (i32, flipped) so that 1.0 and 1.00
-//!   (equal in order) decode back to themselves.
+//!   of it inverted for negatives). Values equal in order (1.0 and 1.00) have one key, as in Cassandra
+//!   (one row); a key decodes to the value with the smallest non-negative scale that holds it (1.00 →
+//!   1, 1.50 → 1.5, 1E+2 → 100).
 //! - frozen list/set: each element `0x01 | element`, then `0x00`; map: `0x01 | key | value`, then `0x00`.
 //!
 //! DESC: every byte of the ASC encoding inverted. As the ASC encodings are prefix-free, inverting
@@ -315,7 +316,6 @@ pub fn encode_value(v: &Value, out: &mut Vec<u8>) {
                     out[start] = 0;
                 }
             }
-            out.extend_from_slice(&((d.scale as u32) ^ 0x8000_0000).to_be_bytes());
         }
         Value::List(items) | Value::Set(items) => {
             for i in items {
@@ -475,15 +475,20 @@ fn decode_native(r: &mut Reader<'_>, ty: NativeType) -> Result<Value, KeyError> 
                     let scale_norm = (digits.len() as i64)
                         .checked_sub(exp)
                         .ok_or_else(|| r.bad("decimal exponent"))?;
-                    let scale = r.i32_flipped()?;
-                    let up = (scale as i64)
-                        .checked_sub(scale_norm)
-                        .ok_or_else(|| r.bad("decimal scale"))?;
-                    let m = u32::try_from(up)
-                        .ok()
-                        .and_then(|up| 10i128.checked_pow(up))
-                        .and_then(|m| mag.checked_mul(m))
-                        .ok_or_else(|| r.bad("decimal scale"))?;
+                    let times = |up: i64| {
+                        u32::try_from(up)
+                            .ok()
+                            .and_then(|up| 10i128.checked_pow(up))
+                            .and_then(|m| mag.checked_mul(m))
+                    };
+                    let (m, scale) = match times(-scale_norm) {
+                        Some(m) if scale_norm < 0 => (m, 0),
+                        _ => {
+                            let scale = scale_norm.max(i32::MIN as i64);
+                            let m = times(scale - scale_norm).ok_or_else(|| r.bad("decimal scale"))?;
+                            (m, i32::try_from(scale).map_err(|_| r.bad("decimal scale"))?)
+                        }
+                    };
                     return Ok(Value::Decimal(Decimal {
                         unscaled: if neg { -m } else { m },
                         scale,
@@ -491,10 +496,7 @@ fn decode_native(r: &mut Reader<'_>, ty: NativeType) -> Result<Value, KeyError> 
                 }
                 _ => return Err(r.bad("decimal sign")),
             };
-            Value::Decimal(Decimal {
-                unscaled: u,
-                scale: r.i32_flipped()?,
-            })
+            Value::Decimal(Decimal { unscaled: u, scale: 0 })
         }
     })
 }

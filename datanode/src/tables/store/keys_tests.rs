@@ -70,9 +70,17 @@ fn order() -> impl Strategy<Value = ClusteringOrder> {
     prop_oneof![Just(ClusteringOrder::Asc), Just(ClusteringOrder::Desc)]
 }
 
-/// Identical values (`Ord` equal and the same representation: 1.0 is not 1.00, NaN bits count).
+/// Values with one key: equal in order and, but for decimals (1.0 and 1.00 are one clustering, as in
+/// Cassandra), in representation (-0.0 is not 0.0, NaN bits count).
 fn same(a: &Value, b: &Value) -> bool {
-    a.cmp(b) == Ordering::Equal && format!("{a:?}") == format!("{b:?}")
+    fn decimal(v: &Value) -> bool {
+        match v {
+            Value::Decimal(_) => true,
+            Value::List(items) | Value::Set(items) => items.iter().any(decimal),
+            _ => false,
+        }
+    }
+    a.cmp(b) == Ordering::Equal && (decimal(a) || format!("{a:?}") == format!("{b:?}"))
 }
 
 /// Two values of one type (often close to each other), to compare.
@@ -124,7 +132,7 @@ proptest! {
         };
         let got = key(&a).cmp(&key(&b));
         if want == Ordering::Equal {
-            // Equal in order (1.0 and 1.00): the bytes tell them apart only if the values differ.
+            // Equal in order: one key, but for representations that order tells apart (-0.0, NaNs).
             prop_assert_eq!(got == Ordering::Equal, same(&a, &b));
         } else {
             prop_assert_eq!(got, want);
@@ -162,6 +170,30 @@ proptest! {
         let l = layout(&CqlType::Native(t), o, 2);
         let _ = l.decode(&bytes);
     }
+}
+
+#[test]
+fn decimals_equal_in_order_share_a_key_and_decode_to_the_smallest_scale() {
+    let l = layout(&CqlType::Native(NativeType::Decimal), ClusteringOrder::Asc, 1);
+    let round = |unscaled, scale| {
+        let k = l
+            .entry(&[], KIND_ROW, &[Value::Decimal(Decimal { unscaled, scale })])
+            .unwrap();
+        let mut full = token_bytes(0).to_vec();
+        encode_value(&Value::Decimal(Decimal { unscaled: 0, scale: 0 }), &mut full);
+        full.extend_from_slice(&k);
+        match &l.decode(&full).unwrap().clustering[0] {
+            Value::Decimal(d) => (d.unscaled, d.scale),
+            v => panic!("{v:?}"),
+        }
+    };
+    assert_eq!(round(100, 2), (1, 0));
+    assert_eq!(round(150, 2), (15, 1));
+    assert_eq!(round(1, -2), (100, 0));
+    assert_eq!(round(-2500, 3), (-25, 1));
+    assert_eq!(round(0, 7), (0, 0));
+    assert_eq!(round(10, i32::MIN), (10, i32::MIN));
+    assert_eq!(round(10, i32::MIN + 1), (1, i32::MIN));
 }
 
 #[test]
