@@ -38,7 +38,7 @@ use rocksdb::{ColumnFamilyDescriptor, DBWithThreadMode, MultiThreaded, Options, 
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as AtomicOrdering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -99,6 +99,8 @@ struct Inner {
     registry: Arc<Registry>,
     health: Mutex<BTreeMap<TableId, String>>,
     sync: bool,
+    /// Set by every write in periodic durability; the syncer syncs only when it was set.
+    dirty: Arc<AtomicBool>,
     hint_seq: AtomicU64,
     /// Dropping the sender stops the periodic WAL syncer.
     syncer: Mutex<Option<(mpsc::Sender<()>, std::thread::JoinHandle<()>)>>,
@@ -168,15 +170,20 @@ impl TableStore {
             None => ColumnFamilyDescriptor::new(n, Options::default()),
         });
         let db = Arc::new(Db::open_cf_descriptors(&db_opts, dir, cfs).map_err(open_err)?);
+        let dirty = Arc::new(AtomicBool::new(false));
         let (sync, syncer) = match options.durability {
             Durability::Batch => (true, None),
             Durability::Periodic { period } => {
                 let (tx, rx) = mpsc::channel::<()>();
                 let db2 = db.clone();
+                let dirty = dirty.clone();
                 let thread = std::thread::Builder::new()
                     .name("table-wal-sync".into())
                     .spawn(move || {
                         while let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(period) {
+                            if !dirty.swap(false, AtomicOrdering::AcqRel) {
+                                continue;
+                            }
                             if let Err(e) = db2.flush_wal(true) {
                                 tracing::error!(error = %e, "periodic WAL sync of the table store failed");
                             }
@@ -193,6 +200,7 @@ impl TableStore {
                 registry,
                 health: Mutex::new(BTreeMap::new()),
                 sync,
+                dirty,
                 // Unique across restarts: hints of one target written in one millisecond by two
                 // processes differ by the start time.
                 hint_seq: AtomicU64::new(
@@ -217,7 +225,11 @@ impl TableStore {
     }
 
     fn write(&self, batch: WriteBatch, op: &'static str) -> Result<(), TableStoreError> {
-        self.db().write_opt(batch, &self.write_opts()).map_err(rocks(op))
+        self.db().write_opt(batch, &self.write_opts()).map_err(rocks(op))?;
+        if !self.inner.sync {
+            self.inner.dirty.store(true, AtomicOrdering::Release);
+        }
+        Ok(())
     }
 
     /// Creates the table's column family if needed and registers its options for compaction.
