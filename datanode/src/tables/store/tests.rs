@@ -591,3 +591,29 @@ fn apply_throughput() {
         500.0 / t0.elapsed().as_secs_f64()
     );
 }
+
+#[test]
+fn a_damaged_table_file_is_a_corrupt_error_not_a_panic() {
+    let f = fixture();
+    let rows = (0..50).map(|ck| row(ck, vec![cell(3, 1, ck)])).collect();
+    f.store.apply(&f.t, &[with_rows("a", 1, rows)]).unwrap();
+    f.store.flush_table(f.t.id).unwrap();
+    let Fixture { dir, clock, store, t } = f;
+    drop(store);
+    let sst = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "sst"))
+        .unwrap();
+    let mut bytes = std::fs::read(&sst).unwrap();
+    for b in &mut bytes[20..40] {
+        *b ^= 0x5a;
+    }
+    std::fs::write(&sst, bytes).unwrap();
+    let store = TableStore::open(dir.path(), options(&clock, Durability::Batch)).unwrap();
+    store.ensure_table(&t).unwrap();
+    let err = store.read(&t, &PartitionRead::all(1, key("a"), 1_000)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Corrupt, "{err}");
+    assert!(matches!(err, TableStoreError::Corrupt { .. }));
+    assert_eq!(store.health().len(), 1);
+}
