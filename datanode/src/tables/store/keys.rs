@@ -481,7 +481,7 @@ fn decode_native(r: &mut Reader<'_>, ty: NativeType) -> Result<Value, KeyError> 
                             .and_then(|up| 10i128.checked_pow(up))
                             .and_then(|m| mag.checked_mul(m))
                     };
-                    let (m, scale) = match times(-scale_norm) {
+                    let (m, scale) = match scale_norm.checked_neg().and_then(times) {
                         Some(m) if scale_norm < 0 => (m, 0),
                         _ => {
                             let scale = scale_norm.max(i32::MIN as i64);

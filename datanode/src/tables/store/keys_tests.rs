@@ -197,6 +197,19 @@ fn decimals_equal_in_order_share_a_key_and_decode_to_the_smallest_scale() {
 }
 
 #[test]
+fn extreme_decimal_exponents_are_errors_not_panics() {
+    let l = KeyLayout::new(vec![CqlType::Native(NativeType::Decimal)], vec![]);
+    for exp in [i64::MIN, i64::MIN + 1, -1, i64::MAX] {
+        let mut k = token_bytes(0).to_vec();
+        k.push(2);
+        k.extend_from_slice(&token_bytes(exp));
+        k.extend_from_slice(b"12\0");
+        k.push(KIND_HEADER);
+        let _ = l.decode(&k);
+    }
+}
+
+#[test]
 fn partition_entries_sort_before_rows_and_partitions_by_token() {
     let l = KeyLayout::new(
         vec![CqlType::Native(NativeType::Text)],
