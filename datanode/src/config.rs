@@ -54,6 +54,36 @@ pub struct DatanodeConfig {
     /// before it is blamed and the pipeline broken. Default 60s.
     #[serde(with = "serde_duration")]
     pub ack_timeout: Duration,
+    /// When a table write is on stable storage before it is acknowledged (Cassandra's
+    /// `commitlog_sync`): `periodic` (the default) writes every update to RocksDB's WAL and syncs the
+    /// WAL every `table-sync-period` (group commit), so a power loss can lose up to one period of
+    /// acknowledged writes; `batch` syncs the WAL before each acknowledgement. A process crash
+    /// (kill -9) loses nothing acknowledged in either mode: the WAL is in the page cache.
+    pub table_durability: TableDurability,
+    /// Period of the WAL sync in `periodic` table durability, within 1ms..=10s. Default 10ms.
+    #[serde(with = "serde_duration")]
+    pub table_sync_period: Duration,
+}
+
+/// See [`DatanodeConfig::table_durability`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TableDurability {
+    #[default]
+    Periodic,
+    Batch,
+}
+
+impl std::str::FromStr for TableDurability {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "periodic" => Ok(TableDurability::Periodic),
+            "batch" => Ok(TableDurability::Batch),
+            _ => Err(format!("{s:?} is not a table durability (periodic or batch)")),
+        }
+    }
 }
 
 impl Default for DatanodeConfig {
@@ -73,6 +103,8 @@ impl Default for DatanodeConfig {
             scan_pause: Duration::from_secs(60),
             rbw_expiry: Duration::from_secs(3600),
             ack_timeout: Duration::from_secs(60),
+            table_durability: TableDurability::Periodic,
+            table_sync_period: Duration::from_millis(10),
         }
     }
 }
@@ -120,7 +152,23 @@ impl DatanodeConfig {
         duration_within("scan-pause", self.scan_pause, Duration::ZERO, MAX_DURATION)?;
         positive_duration("parked-expiry", self.rbw_expiry)?;
         positive_duration("ack-timeout", self.ack_timeout)?;
+        duration_within(
+            "table-sync-period",
+            self.table_sync_period,
+            Duration::from_millis(1),
+            Duration::from_secs(10),
+        )?;
         Ok(())
+    }
+
+    /// The table store's durability, from `table-durability` and `table-sync-period`.
+    pub fn table_store_durability(&self) -> crate::tables::store::Durability {
+        match self.table_durability {
+            TableDurability::Periodic => crate::tables::store::Durability::Periodic {
+                period: self.table_sync_period,
+            },
+            TableDurability::Batch => crate::tables::store::Durability::Batch,
+        }
     }
 }
 
@@ -134,7 +182,7 @@ mod tests {
         assert_eq!(ok.validate(), Ok(()));
         let key_of = |c: DatanodeConfig| c.validate().map_err(|e| e.key);
         type Break = fn(&mut DatanodeConfig);
-        let cases: [(&str, Break); 9] = [
+        let cases: [(&str, Break); 10] = [
             ("data-dir", |c| c.data_dir = PathBuf::new()),
             ("chunk-size", |c| c.chunk_size = 0),
             ("chunk-size", |c| c.chunk_size = MAX_CHUNK_SIZE + 1),
@@ -144,6 +192,7 @@ mod tests {
             ("scan-rate", |c| c.scan_rate = 0),
             ("scan-pause", |c| c.scan_pause = Duration::MAX),
             ("parked-expiry", |c| c.rbw_expiry = Duration::ZERO),
+            ("table-sync-period", |c| c.table_sync_period = Duration::ZERO),
         ];
         for (key, break_it) in cases {
             let mut c = ok.clone();

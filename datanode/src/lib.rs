@@ -17,6 +17,8 @@
 //! - [`identity`]: the persistent datanode id; `dir_lock` keeps two datanodes off one data directory.
 //!   The crash-safe file primitives and the host id are `basalt_host`'s (shared with the namenode and
 //!   the client).
+//! - [`tables`]: partitioned tables; `tables::store` keeps this replica's rows in RocksDB (one column
+//!   family per table, hints, batch log).
 //! - [`error`]: [`DatanodeError`], mapped to an `ErrorKind` and to a gRPC status at the service edge.
 
 pub mod config;

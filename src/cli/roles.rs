@@ -134,6 +134,13 @@ pub struct DatanodeArgs {
     /// Older spelling of --ack-timeout: a bare number is seconds.
     #[arg(long, hide = true, value_name = "SECS", value_parser = secs)]
     pub ack_timeout_secs: Option<Duration>,
+    /// When table writes are synced: periodic (every --table-sync-period; a power loss can lose up to
+    /// one period of acknowledged writes) or batch (before each acknowledgement).
+    #[arg(long, env = "BASALT_DATANODE_TABLE_DURABILITY", value_name = "periodic|batch")]
+    pub table_durability: Option<basalt_datanode::config::TableDurability>,
+    /// WAL sync period of periodic table durability (1ms..=10s).
+    #[arg(long, env = "BASALT_DATANODE_TABLE_SYNC_PERIOD", value_parser = duration, value_name = "DURATION")]
+    pub table_sync_period: Option<Duration>,
 }
 
 fn size(s: &str) -> Result<u64, String> {
@@ -274,6 +281,8 @@ impl DatanodeArgs {
             ("ack_timeout", self.ack_timeout),
         )?;
         set(&mut c.ack_timeout, ack);
+        set(&mut c.table_durability, self.table_durability);
+        set(&mut c.table_sync_period, self.table_sync_period);
         Ok(c)
     }
 }

@@ -14,6 +14,22 @@
 //! Cell values are the CQL native serialization of the column's value (what the CQL protocol carries),
 //! opaque bytes here. Clustering and partition keys are typed [`Value`]s: the storage key layout must
 //! order them.
+//!
+//! Clustering bounds (of range tombstones and read slices) are prefixes in clustering order: `start`
+//! at or before `end` under [`ClusteringComparator`], so a range on a DESC column is written with its
+//! bounds swapped. The functions: [`Partition::merge`] (the join, a CRDT: commutative, associative,
+//! idempotent), [`diff`] (read repair), [`Partition::compact`] / [`Partition::purge`],
+//! [`Partition::live_rows`], [`Partition::digest`], and the versioned [`encode`] / [`decode`].
+
+mod codec;
+mod live;
+mod reconcile;
+#[cfg(test)]
+mod tests;
+
+pub use codec::{FORMAT_V1, PartitionError, decode, decode_versioned, encode, encode_versioned, fnv1a64};
+pub use live::{LiveRow, LiveValue};
+pub use reconcile::{ClusteringComparator, cell_order, diff, max_deletion, merge_range_tombstones};
 
 use crate::value::Value;
 use basalt_common::{ColumnId, TableId};
@@ -80,7 +96,7 @@ pub struct Row {
 }
 
 /// A deletion of the rows between two clustering prefixes (`DELETE ... WHERE ck > 1 AND ck <= 5`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RangeTombstone {
     pub start: Bound<Vec<Value>>,
     pub end: Bound<Vec<Value>>,
@@ -88,7 +104,7 @@ pub struct RangeTombstone {
 }
 
 /// A partition update, or the part of a partition a replica returns for a read.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Partition {
     pub table: TableId,
     /// Murmur3 token of the serialized partition key.
