@@ -4,9 +4,11 @@
 //! - [`types`]: the CQL types ([`CqlType`]) and the Arrow type of each.
 //! - [`value`]: a typed cell value ([`Value`]).
 //! - [`partition`]: the unit of replication (a partition update or read answer) and its reconciliation.
+//! - [`ring`]: the token ring (vnodes, replicas of a token, ownership, token allocation).
 //! - [`schema`]: keyspaces, replication strategies, tables, columns and their roles in the primary key.
 
 pub mod partition;
+pub mod ring;
 pub mod schema;
 pub mod types;
 pub mod value;
