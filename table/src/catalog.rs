@@ -31,10 +31,16 @@ pub enum SchemaChange {
         durable_writes: Option<bool>,
     },
     /// Drops the keyspace and its tables.
-    DropKeyspace { name: String, if_exists: bool },
+    DropKeyspace {
+        name: String,
+        if_exists: bool,
+    },
     /// `def.id`, the column ids, `next_column` and `dropped` are ignored: the metadata group assigns
     /// them.
-    CreateTable { def: TableDef, if_not_exists: bool },
+    CreateTable {
+        def: TableDef,
+        if_not_exists: bool,
+    },
     AlterTable {
         keyspace: String,
         table: String,
@@ -254,7 +260,10 @@ mod tests {
     #[test]
     fn bad_bytes_are_errors() {
         assert!(matches!(decode::<CatalogSnapshot>(&[]), Err(CodecError::Empty)));
-        assert!(matches!(decode::<CatalogSnapshot>(&[7, 1]), Err(CodecError::Version(7))));
+        assert!(matches!(
+            decode::<CatalogSnapshot>(&[7, 1]),
+            Err(CodecError::Version(7))
+        ));
         let mut b = encode(&snapshot());
         b.truncate(b.len() / 2);
         assert!(matches!(decode::<CatalogSnapshot>(&b), Err(CodecError::Malformed(_))));

@@ -114,7 +114,11 @@ impl Ring {
 
     /// A datanode's tokens, in order.
     pub fn tokens_of(&self, node: DatanodeId) -> Vec<i64> {
-        self.tokens.iter().filter(|(_, n)| *n == node).map(|(t, _)| *t).collect()
+        self.tokens
+            .iter()
+            .filter(|(_, n)| *n == node)
+            .map(|(t, _)| *t)
+            .collect()
     }
 
     /// A datanode's rack (`""` when unknown).

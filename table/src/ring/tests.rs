@@ -56,7 +56,14 @@ fn a_token_belongs_to_the_first_vnode_at_or_after_it() {
 fn ranges_cover_the_ring_once() {
     let ring = Ring::new(1, [(-100, dn(1)), (0, dn(2)), (100, dn(3))], BTreeMap::new()).unwrap();
     let ranges = ring.ranges();
-    assert_eq!(ranges[0], TokenRange { start: 100, end: -100, owner: dn(1) });
+    assert_eq!(
+        ranges[0],
+        TokenRange {
+            start: 100,
+            end: -100,
+            owner: dn(1)
+        }
+    );
     assert!(ranges[0].contains(i64::MAX) && ranges[0].contains(i64::MIN) && !ranges[0].contains(0));
     assert_eq!(ranges.iter().map(|r| r.size()).sum::<u128>(), 1u128 << 64);
     let share: f64 = ring.ownership().values().sum();
@@ -69,7 +76,14 @@ fn ranges_cover_the_ring_once() {
 #[test]
 fn duplicate_tokens_are_refused() {
     let err = Ring::new(1, [(5, dn(1)), (5, dn(2))], BTreeMap::new()).unwrap_err();
-    assert_eq!(err, RingError::DuplicateToken { token: 5, first: dn(1), second: dn(2) });
+    assert_eq!(
+        err,
+        RingError::DuplicateToken {
+            token: 5,
+            first: dn(1),
+            second: dn(2)
+        }
+    );
 }
 
 #[test]
@@ -115,7 +129,10 @@ fn allocation_is_deterministic_and_seeded() {
     let a = allocate_tokens(&ring, dn(4), "r", 16, 1);
     assert_eq!(a, allocate_tokens(&ring, dn(4), "r", 16, 1));
     assert_ne!(a, allocate_tokens(&ring, dn(4), "r", 16, 2));
-    assert!(a.iter().all(|t| ring.tokens().binary_search_by_key(t, |(x, _)| *x).is_err()));
+    assert!(
+        a.iter()
+            .all(|t| ring.tokens().binary_search_by_key(t, |(x, _)| *x).is_err())
+    );
 }
 
 proptest! {
