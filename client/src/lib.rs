@@ -18,7 +18,7 @@ pub use error::{ClientError, Result};
 pub use fs::{Client, ClientConfig, ContentSummary, CreateOptions, FileStatus, MemberStatus};
 pub use namenode::RetryPolicy;
 pub use reader::{FileReader, ReadStats};
-pub use tables::{RingNode, RingView};
+pub use basalt_table::ring::{RingNode, RingView};
 pub use writer::FileWriter;
 
 /// Cluster status as reported by the namenode (re-exported wire type).

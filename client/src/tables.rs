@@ -6,46 +6,20 @@ use crate::namenode::nn_call;
 use basalt_common::DatanodeId;
 use basalt_proto::pb;
 use basalt_table::catalog::{self, CatalogSnapshot, SchemaChange, SchemaChangeOutput};
-use basalt_table::ring::Ring;
-use std::collections::BTreeMap;
+use basalt_table::ring::{RingNode, RingView};
 
-/// A datanode of the ring, as the client reaches it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RingNode {
-    pub id: DatanodeId,
-    pub addr: String,
-    pub host: String,
-    pub rack: String,
-}
-
-/// The token ring with the datanodes that own its tokens.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct RingView {
-    pub ring: Ring,
-    pub nodes: BTreeMap<DatanodeId, RingNode>,
-}
-
-impl RingView {
-    /// Builds the view from a GetRing reply (every field checked).
-    pub fn from_pb(resp: pb::GetRingResponse) -> Result<RingView> {
-        let mut nodes = BTreeMap::new();
-        for e in &resp.entries {
-            nodes.entry(DatanodeId(e.datanode_id)).or_insert_with(|| RingNode {
-                id: DatanodeId(e.datanode_id),
-                addr: e.addr.clone(),
-                host: e.host.clone(),
-                rack: e.rack.clone(),
-            });
-        }
-        let racks = nodes.values().map(|n| (n.id, n.rack.clone())).collect();
-        let ring = Ring::new(
-            resp.version,
-            resp.entries.iter().map(|e| (e.token, DatanodeId(e.datanode_id))),
-            racks,
-        )
-        .map_err(ClientError::MalformedRing)?;
-        Ok(RingView { ring, nodes })
-    }
+/// A GetRing reply as a ring view (every entry checked: a token twice is an error).
+fn ring_from_pb(resp: pb::GetRingResponse) -> Result<RingView> {
+    let entries = resp.entries.into_iter().map(|e| {
+        let node = RingNode {
+            id: DatanodeId(e.datanode_id),
+            addr: e.addr,
+            host: e.host,
+            rack: e.rack,
+        };
+        (e.token, node)
+    });
+    RingView::new(resp.version, entries).map_err(ClientError::MalformedRing)
 }
 
 impl Client {
@@ -75,6 +49,6 @@ impl Client {
     /// The token ring and the datanodes that own it (linearizable, as [`Client::catalog`]).
     pub async fn ring(&self) -> Result<RingView> {
         let resp = nn_call!(self.inner.nn, get_ring, pb::GetRingRequest { linearizable: true })?;
-        RingView::from_pb(resp)
+        ring_from_pb(resp)
     }
 }

@@ -200,6 +200,48 @@ impl Ring {
     }
 }
 
+/// A datanode of the ring as coordinators and clients reach it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RingNode {
+    pub id: DatanodeId,
+    pub addr: String,
+    pub host: String,
+    pub rack: String,
+}
+
+/// The ring with the addresses of the datanodes that own its tokens (what `GetRing` answers).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RingView {
+    pub ring: Ring,
+    pub nodes: BTreeMap<DatanodeId, RingNode>,
+}
+
+impl RingView {
+    /// A view of vnode entries `(token, owner)`; the owner's rack is its record's.
+    pub fn new(version: u64, entries: impl IntoIterator<Item = (i64, RingNode)>) -> Result<RingView, RingError> {
+        let mut nodes = BTreeMap::new();
+        let mut tokens = Vec::new();
+        for (token, node) in entries {
+            tokens.push((token, node.id));
+            nodes.entry(node.id).or_insert(node);
+        }
+        let racks = nodes.values().map(|n: &RingNode| (n.id, n.rack.clone())).collect();
+        Ok(RingView {
+            ring: Ring::new(version, tokens, racks)?,
+            nodes,
+        })
+    }
+
+    /// The replicas of `token` with their addresses, primary first.
+    pub fn replica_nodes(&self, token: i64, replication: &Replication) -> Vec<&RingNode> {
+        self.ring
+            .replicas(token, replication)
+            .into_iter()
+            .filter_map(|id| self.nodes.get(&id))
+            .collect()
+    }
+}
+
 /// SplitMix64: a small deterministic random source for token allocation.
 struct SplitMix(u64);
 
