@@ -8,6 +8,7 @@ mod format;
 mod fs;
 mod local;
 mod roles;
+mod table;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -39,6 +40,11 @@ pub enum Command {
         #[command(subcommand)]
         cmd: cluster::ClusterCommand,
     },
+    /// Tables: the token ring (more table commands come with the tables feature).
+    Table {
+        #[command(subcommand)]
+        cmd: table::TableCommand,
+    },
     /// Administration: the metadata group's membership and status.
     Admin {
         #[command(subcommand)]
@@ -61,7 +67,11 @@ impl Command {
     /// A command that prints for a user (as opposed to a long-running server role).
     pub fn is_client(&self) -> bool {
         match self {
-            Command::Fs { .. } | Command::Cluster { .. } | Command::Admin { .. } | Command::Bench { .. } => true,
+            Command::Fs { .. }
+            | Command::Cluster { .. }
+            | Command::Table { .. }
+            | Command::Admin { .. }
+            | Command::Bench { .. } => true,
             Command::Namenode(args) => args.print_config,
             Command::Datanode(args) => args.print_config,
             Command::Local(_) => false,
@@ -76,6 +86,7 @@ pub async fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<ExitCod
     match cli.command {
         Command::Fs { cmd } => fs::run(namenode, cmd).await,
         Command::Cluster { cmd } => cluster::run(namenode, cmd).await,
+        Command::Table { cmd } => table::run(namenode, cmd).await,
         Command::Admin { cmd } => admin::run(namenode, cmd).await,
         Command::Namenode(args) => roles::namenode(args, given).await,
         // A datanode's list may come from its config file: only a given --namenode replaces it.
