@@ -14,11 +14,11 @@ pub mod reader;
 mod tables;
 pub mod writer;
 
+pub use basalt_table::ring::{RingNode, RingView};
 pub use error::{ClientError, Result};
 pub use fs::{Client, ClientConfig, ContentSummary, CreateOptions, FileStatus, MemberStatus};
 pub use namenode::RetryPolicy;
 pub use reader::{FileReader, ReadStats};
-pub use basalt_table::ring::{RingNode, RingView};
 pub use writer::FileWriter;
 
 /// Cluster status as reported by the namenode (re-exported wire type).

@@ -93,11 +93,7 @@ mod tests {
             host: String::new(),
             rack: "/r1".into(),
         };
-        let view = RingView::new(
-            7,
-            [(i64::MIN / 2, node(1)), (0, node(2)), (i64::MAX / 2, node(1))],
-        )
-        .unwrap();
+        let view = RingView::new(7, [(i64::MIN / 2, node(1)), (0, node(2)), (i64::MAX / 2, node(1))]).unwrap();
         let text = ring_text(&view, true);
         assert!(text.starts_with("Ring version 7: 2 datanodes, 3 tokens\n"), "{text}");
         let row = |first: String| -> Vec<String> {
@@ -105,8 +101,14 @@ mod tests {
             line.split_whitespace().map(str::to_string).collect()
         };
         // Node 2 owns (MIN/2, 0]: a quarter; node 1 the rest.
-        assert_eq!(row(DatanodeId(2).short()), [&DatanodeId(2).short(), "10.0.0.2:9866", "/r1", "1", "25.00%"]);
-        assert_eq!(row(DatanodeId(1).short()), [&DatanodeId(1).short(), "10.0.0.1:9866", "/r1", "2", "75.00%"]);
+        assert_eq!(
+            row(DatanodeId(2).short()),
+            [&DatanodeId(2).short(), "10.0.0.2:9866", "/r1", "1", "25.00%"]
+        );
+        assert_eq!(
+            row(DatanodeId(1).short()),
+            [&DatanodeId(1).short(), "10.0.0.1:9866", "/r1", "2", "75.00%"]
+        );
         assert_eq!(row("0 ".into()), ["0", &DatanodeId(2).short(), "10.0.0.2:9866", "/r1"]);
         assert!(!ring_text(&view, false).contains("TOKEN DATANODE"));
         assert!(ring_text(&RingView::default(), true).contains("no datanode owns tokens"));

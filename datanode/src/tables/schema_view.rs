@@ -99,7 +99,11 @@ impl SchemaView {
         self.ring.send_if_modified(|cur| {
             let newer = r.ring.version() > cur.ring.version() || (cur.ring.is_empty() && !r.ring.is_empty());
             if newer {
-                tracing::info!(version = r.ring.version(), vnodes = r.ring.tokens().len(), "ring updated");
+                tracing::info!(
+                    version = r.ring.version(),
+                    vnodes = r.ring.tokens().len(),
+                    "ring updated"
+                );
                 *cur = Arc::new(r);
             }
             newer
@@ -130,7 +134,11 @@ impl SchemaView {
 
     /// Waits until the view holds catalog version `version` or newer, asking the metadata members;
     /// fails after `timeout` with [`DatanodeError::CatalogBehind`].
-    pub async fn refresh_at_least(&self, version: u64, timeout: Duration) -> Result<Arc<CatalogSnapshot>, DatanodeError> {
+    pub async fn refresh_at_least(
+        &self,
+        version: u64,
+        timeout: Duration,
+    ) -> Result<Arc<CatalogSnapshot>, DatanodeError> {
         let deadline = tokio::time::Instant::now() + timeout;
         let mut rx = self.catalog.subscribe();
         loop {

@@ -382,18 +382,24 @@ impl ClientProtocol for ClientService {
         &self,
         req: Request<pb::SchemaChangeRequest>,
     ) -> Result<Response<pb::SchemaChangeResponse>, Status> {
-        Ok(Response::new(super::tables::schema_change(&self.core, req.into_inner()).await?))
+        Ok(Response::new(
+            super::tables::schema_change(&self.core, req.into_inner()).await?,
+        ))
     }
 
     async fn get_catalog(
         &self,
         req: Request<pb::GetCatalogRequest>,
     ) -> Result<Response<pb::GetCatalogResponse>, Status> {
-        Ok(Response::new(super::tables::get_catalog(&self.core, req.into_inner()).await?))
+        Ok(Response::new(
+            super::tables::get_catalog(&self.core, req.into_inner()).await?,
+        ))
     }
 
     async fn get_ring(&self, req: Request<pb::GetRingRequest>) -> Result<Response<pb::GetRingResponse>, Status> {
-        Ok(Response::new(super::tables::get_ring(&self.core, req.into_inner()).await?))
+        Ok(Response::new(
+            super::tables::get_ring(&self.core, req.into_inner()).await?,
+        ))
     }
 
     async fn fsck(&self, req: Request<pb::FsckRequest>) -> Result<Response<pb::FsckResponse>, Status> {

@@ -260,7 +260,14 @@ pub fn cluster_status(core: &Core) -> pb::ClusterStatusResponse {
             state.catalog.table_count() as u64,
             state.cluster.ring_version(),
         );
-        (files, directories, blocks, state.cluster.admin_states().clone(), open, tables)
+        (
+            files,
+            directories,
+            blocks,
+            state.cluster.admin_states().clone(),
+            open,
+            tables,
+        )
     };
     let bm = core.blocks();
     let datanodes: Vec<pb::DatanodeStatus> = bm

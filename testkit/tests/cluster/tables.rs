@@ -73,7 +73,11 @@ async fn datanodes_get_tokens_and_agree_on_one_ring_that_survives_a_restart() {
     c.wait_ready().await;
     let after = client.ring().await.unwrap();
     assert_eq!(after.ring.tokens(), view.ring.tokens(), "tokens survive the restart");
-    assert_eq!(after.ring.version(), view.ring.version(), "re-registration changes nothing");
+    assert_eq!(
+        after.ring.version(),
+        view.ring.version(),
+        "re-registration changes nothing"
+    );
     c.shutdown().await;
 }
 
