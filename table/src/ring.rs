@@ -286,7 +286,11 @@ pub fn allocate_tokens(ring: &Ring, node: DatanodeId, _rack: &str, vnodes: u32, 
     let n_after = work.nodes().len() + 1;
     let quota = SPACE / (n_after as f64 * vnodes as f64);
     let mut mine = Vec::with_capacity(vnodes);
-    for _ in 0..vnodes {
+    // A token that lands on an existing one (vanishingly rare) costs an attempt, not a vnode.
+    for _ in 0..vnodes * 4 {
+        if mine.len() == vnodes {
+            break;
+        }
         let own = work.ownership();
         let Some((&donor, _)) = own
             .iter()
