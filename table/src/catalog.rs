@@ -159,6 +159,65 @@ impl CatalogSnapshot {
     }
 }
 
+/// A catalog snapshot with its name lookups indexed: what a coordinator holds and reads per statement.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CatalogView {
+    snapshot: CatalogSnapshot,
+    /// Table ids by keyspace, then name.
+    names: BTreeMap<String, BTreeMap<String, TableId>>,
+}
+
+impl CatalogView {
+    pub fn new(snapshot: CatalogSnapshot) -> CatalogView {
+        let mut names: BTreeMap<String, BTreeMap<String, TableId>> = BTreeMap::new();
+        for t in snapshot.tables.values() {
+            names
+                .entry(t.keyspace.clone())
+                .or_default()
+                .insert(t.name.clone(), t.id);
+        }
+        CatalogView { snapshot, names }
+    }
+
+    pub fn version(&self) -> u64 {
+        self.snapshot.version
+    }
+
+    pub fn snapshot(&self) -> &CatalogSnapshot {
+        &self.snapshot
+    }
+
+    pub fn keyspace(&self, name: &str) -> Option<&KeyspaceDef> {
+        self.snapshot.keyspaces.get(name)
+    }
+
+    pub fn keyspaces(&self) -> impl Iterator<Item = &KeyspaceDef> {
+        self.snapshot.keyspaces.values()
+    }
+
+    pub fn table(&self, keyspace: &str, name: &str) -> Option<&TableDef> {
+        let id = self.names.get(keyspace)?.get(name)?;
+        self.snapshot.tables.get(id)
+    }
+
+    pub fn table_by_id(&self, id: TableId) -> Option<&TableDef> {
+        self.snapshot.tables.get(&id)
+    }
+
+    /// A keyspace's tables, by name.
+    pub fn tables_of(&self, keyspace: &str) -> impl Iterator<Item = &TableDef> {
+        self.names
+            .get(keyspace)
+            .into_iter()
+            .flat_map(|t| t.values())
+            .filter_map(|id| self.snapshot.tables.get(id))
+    }
+
+    pub fn schema_version(&self) -> Uuid {
+        schema_version(self.snapshot.version)
+    }
+}
+
 /// A UUID-shaped schema version derived from the catalog version: the same version gives the same
 /// UUID on every node, different versions differ. RFC 9562 version 8 (vendor-specific) layout: the
 /// first eight bytes mix the version, the last eight hold it.
@@ -246,6 +305,11 @@ mod tests {
         let s = snapshot();
         assert_eq!(decode::<CatalogSnapshot>(&encode(&s)).unwrap(), s);
         assert_eq!(s.table("shop", "orders").unwrap().id, TableId(4));
+        let view = CatalogView::new(s.clone());
+        assert_eq!(view.table("shop", "orders").unwrap().id, TableId(4));
+        assert_eq!(view.tables_of("shop").count(), 1);
+        assert!(view.table("shop", "nope").is_none() && view.table("nope", "orders").is_none());
+        assert_eq!(view.schema_version(), s.schema_version());
         let change = SchemaChange::AlterTable {
             keyspace: "shop".into(),
             table: "orders".into(),

@@ -18,7 +18,7 @@ use basalt_proto::RemoteError;
 use basalt_proto::link::Connector;
 use basalt_proto::pb;
 use basalt_proto::pb::client_protocol_client::ClientProtocolClient;
-use basalt_table::catalog::{self, CatalogSnapshot};
+use basalt_table::catalog::{self, CatalogSnapshot, CatalogView};
 use basalt_table::ring::{RingNode, RingView};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -33,7 +33,7 @@ const ROUND_WAIT: Duration = Duration::from_millis(200);
 /// The catalog and ring as this datanode knows them.
 #[derive(Debug)]
 pub struct SchemaView {
-    catalog: watch::Sender<Arc<CatalogSnapshot>>,
+    catalog: watch::Sender<Arc<CatalogView>>,
     ring: watch::Sender<Arc<RingView>>,
     connector: Connector,
     /// Metadata members to fetch from (the namenode links' addresses).
@@ -45,7 +45,7 @@ pub struct SchemaView {
 impl SchemaView {
     pub fn new(connector: Connector) -> Arc<SchemaView> {
         Arc::new(SchemaView {
-            catalog: watch::Sender::new(Arc::new(CatalogSnapshot::default())),
+            catalog: watch::Sender::new(Arc::new(CatalogView::default())),
             ring: watch::Sender::new(Arc::new(RingView::default())),
             connector,
             members: Mutex::new(Vec::new()),
@@ -54,8 +54,8 @@ impl SchemaView {
         })
     }
 
-    /// The current catalog.
-    pub fn catalog(&self) -> Arc<CatalogSnapshot> {
+    /// The current catalog (indexed by name).
+    pub fn catalog(&self) -> Arc<CatalogView> {
         self.catalog.borrow().clone()
     }
 
@@ -65,7 +65,7 @@ impl SchemaView {
     }
 
     /// Notified on every catalog change.
-    pub fn subscribe_catalog(&self) -> watch::Receiver<Arc<CatalogSnapshot>> {
+    pub fn subscribe_catalog(&self) -> watch::Receiver<Arc<CatalogView>> {
         self.catalog.subscribe()
     }
 
@@ -85,10 +85,10 @@ impl SchemaView {
     /// Installs a catalog if it is newer than the current one; whether it was.
     pub fn install_catalog(&self, c: CatalogSnapshot) -> bool {
         self.catalog.send_if_modified(|cur| {
-            let newer = c.version > cur.version;
+            let newer = c.version > cur.version();
             if newer {
                 tracing::info!(version = c.version, tables = c.tables.len(), "catalog updated");
-                *cur = Arc::new(c);
+                *cur = Arc::new(CatalogView::new(c));
             }
             newer
         })
@@ -112,7 +112,7 @@ impl SchemaView {
 
     /// A heartbeat reply from `addr` named these versions: fetch what is newer, in the background.
     pub fn observe(self: &Arc<Self>, addr: &str, catalog_version: u64, ring_version: u64) {
-        if catalog_version > self.catalog.borrow().version && !self.catalog_fetching.swap(true, Ordering::AcqRel) {
+        if catalog_version > self.catalog.borrow().version() && !self.catalog_fetching.swap(true, Ordering::AcqRel) {
             let (view, addr) = (self.clone(), addr.to_string());
             tokio::spawn(async move {
                 if let Err(e) = view.fetch_catalog(&addr).await {
@@ -134,16 +134,12 @@ impl SchemaView {
 
     /// Waits until the view holds catalog version `version` or newer, asking the metadata members;
     /// fails after `timeout` with [`DatanodeError::CatalogBehind`].
-    pub async fn refresh_at_least(
-        &self,
-        version: u64,
-        timeout: Duration,
-    ) -> Result<Arc<CatalogSnapshot>, DatanodeError> {
+    pub async fn refresh_at_least(&self, version: u64, timeout: Duration) -> Result<Arc<CatalogView>, DatanodeError> {
         let deadline = tokio::time::Instant::now() + timeout;
         let mut rx = self.catalog.subscribe();
         loop {
             let cur = self.catalog();
-            if cur.version >= version {
+            if cur.version() >= version {
                 return Ok(cur);
             }
             let members = self.members.lock().unwrap_or_else(|e| e.into_inner()).clone();
@@ -154,13 +150,13 @@ impl SchemaView {
                     Err(e) => tracing::debug!(namenode = %addr, error = %e, "catalog fetch failed"),
                 }
             }
-            let have = self.catalog().version;
+            let have = self.catalog().version();
             let wait = deadline.min(tokio::time::Instant::now() + ROUND_WAIT);
             if tokio::time::Instant::now() >= deadline {
                 return Err(DatanodeError::CatalogBehind { wanted: version, have });
             }
             // An update from a heartbeat's fetch ends the wait early.
-            let _ = tokio::time::timeout_at(wait, rx.wait_for(|c| c.version >= version)).await;
+            let _ = tokio::time::timeout_at(wait, rx.wait_for(|c| c.version() >= version)).await;
         }
     }
 
@@ -185,7 +181,7 @@ impl SchemaView {
     /// Fetches the catalog from `addr` (its applied state) and installs it if newer; the version the
     /// view then holds.
     pub async fn fetch_catalog(&self, addr: &str) -> Result<u64, DatanodeError> {
-        let known = self.catalog.borrow().version;
+        let known = self.catalog.borrow().version();
         let req = pb::GetCatalogRequest {
             known_version: known,
             linearizable: false,
@@ -204,7 +200,7 @@ impl SchemaView {
             })?;
             self.install_catalog(c);
         }
-        Ok(self.catalog.borrow().version)
+        Ok(self.catalog.borrow().version())
     }
 
     /// Fetches the ring from `addr` and installs it if newer.
@@ -268,13 +264,13 @@ mod tests {
         assert!(rx.has_changed().unwrap());
         assert!(!view.install_catalog(snap(2)));
         assert!(!view.install_catalog(snap(3)));
-        assert_eq!(view.catalog().version, 3);
+        assert_eq!(view.catalog().version(), 3);
         assert!(view.install_ring(ring(2, &[5, 9])));
         assert!(!view.install_ring(ring(1, &[7])));
         assert_eq!(view.ring().ring.tokens().len(), 2);
         // Already there: no fetch, no wait.
         let got = view.refresh_at_least(3, Duration::from_secs(1)).await.unwrap();
-        assert_eq!(got.version, 3);
+        assert_eq!(got.version(), 3);
     }
 
     #[tokio::test]

@@ -111,7 +111,7 @@ async fn schema_changes_reach_followers_datanodes_and_survive_failover() {
         .await;
     }
     c.wait_until("every datanode sees the keyspace", DEADLINE, async || {
-        (0..3).all(|i| c.datanode(i).schema().catalog().version >= out.version)
+        (0..3).all(|i| c.datanode(i).schema().catalog().version() >= out.version)
     })
     .await;
     // A coordinator asking for a version it already has returns at once.
