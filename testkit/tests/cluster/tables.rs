@@ -101,12 +101,37 @@ async fn schema_changes_reach_followers_datanodes_and_survive_failover() {
     assert_eq!(cat.version, out.version);
     assert!(cat.keyspace("shop").is_some());
 
-    // Followers serve it once applied; datanodes pick it up from heartbeat versions.
+    // Over the wire: a retried request (same client and request id) returns the first result; bad
+    // bytes are a typed Invalid error.
     let leader = c.leader().unwrap();
+    let mut nn = ClientProtocolClient::connect(format!("http://{}", c.namenode_addr(leader)))
+        .await
+        .unwrap();
+    let req = pb::SchemaChangeRequest {
+        change: catalog::encode(&keyspace("retried")),
+        client_name: "tester".into(),
+        request_id: 77,
+    };
+    let first = nn.schema_change(req.clone()).await.unwrap().into_inner();
+    let again = nn.schema_change(req).await.unwrap().into_inner();
+    assert_eq!((first.version, &first.output), (again.version, &again.output));
+    let bad = pb::SchemaChangeRequest {
+        change: vec![1, 0xc1],
+        client_name: "tester".into(),
+        request_id: 78,
+    };
+    let status = nn.schema_change(bad).await.unwrap_err();
+    let err = basalt_proto::RemoteError::from(status);
+    assert_eq!(err.kind, basalt_common::ErrorKind::Invalid, "{}", err.message);
+    let out = catalog::decode::<basalt_table::catalog::SchemaChangeOutput>(&first.output).unwrap();
+
+    // Followers serve it once applied; datanodes pick it up from heartbeat versions.
     for id in (1..=3).filter(|&id| id != leader) {
         let addr = c.namenode_addr(id);
         c.wait_until("a follower serves the new catalog", DEADLINE, async || {
-            member_catalog(addr).await.is_some_and(|k| k.keyspace("shop").is_some())
+            member_catalog(addr)
+                .await
+                .is_some_and(|k| k.version >= out.version && k.keyspace("shop").is_some())
         })
         .await;
     }
@@ -140,7 +165,7 @@ async fn schema_changes_reach_followers_datanodes_and_survive_failover() {
         .unwrap();
     assert!(got.keyspace("more").is_some());
     let st = client.cluster_status().await.unwrap();
-    assert_eq!((st.catalog_version, st.keyspaces, st.tables), (out2.version, 2, 0));
+    assert_eq!((st.catalog_version, st.keyspaces, st.tables), (out2.version, 3, 0));
     assert_eq!(st.ring_version, view.ring.version());
     c.shutdown().await;
 }
