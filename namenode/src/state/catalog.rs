@@ -2,7 +2,7 @@
 //!
 //! Commands are the schema changes of `basalt_table::catalog` ([`CatalogCommand`] is
 //! [`SchemaChange`]): clients, coordinators and this state machine share one type. Every command is
-//! validated here before anything changes ([`validate`]): a buggy client's command is refused with a
+//! validated here before anything changes (module `validate`): a buggy client's command is refused with a
 //! typed error and leaves the state as it was. Table ids and column ids are assigned here, from
 //! counters in the state, so every member assigns the same ones.
 //!

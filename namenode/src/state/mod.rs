@@ -18,7 +18,7 @@
 //!
 //! # Adding a feature's state
 //! 1. Put its state, commands, outputs and errors in its sub-machine module (a new one for a new
-//!    feature: copy the shape of [`catalog`]), and add a variant to [`Command`], [`Output`] and
+//!    feature: copy the shape of [`jobs`], the empty one), and add a variant to [`Command`], [`Output`] and
 //!    [`StateError`] for a new sub-machine; implement [`SubCommand`] for its command enum.
 //! 2. Choose its write gate in [`Command::gate`]: only writes that depend on block locations wait for
 //!    safe mode to end.
