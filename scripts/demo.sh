@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo: start `basalt local` (a namenode and three datanodes, each its own process), write and read
-# back a few files (one larger than a block), show ls, du and cluster status, then stop the cluster.
+# back a few files (one larger than a block), show ls, du, the table token ring and cluster status, then
+# stop the cluster.
 set -euo pipefail
 BIN=${BASALT_BIN:-basalt}
 DATA=${DEMO_DIR:-$(mktemp -d /tmp/basalt-demo.XXXXXX)}
@@ -36,6 +37,10 @@ run "$BIN" fs stat /demo/data/big.bin
 run "$BIN" fs du -h /demo
 run "$BIN" fs fsck /demo
 run "$BIN" admin raft snapshot
+# Each datanode got 16 ring tokens when it registered; ownership is balanced (about a third each).
+run "$BIN" table ring --summary
+"$BIN" table ring | sed -n '6,12p'
+echo "..."
 run "$BIN" cluster status
 echo
 echo "Demo done; stopping the cluster (data stays in $DATA)."

@@ -182,6 +182,7 @@ fn the_test_harness_flag_spellings_keep_working() {
         ("dead-interval", "\"2s\""),
         ("lease-hard-limit", "\"500ms\""),
         ("orphan-grace", "\"5m\""),
+        ("table-vnodes", "16"),
         ("fault-injection", "true"),
         ("peers", "[\"1=a:1\", \"2=b:2\", \"3=c:3\"]"),
     ] {

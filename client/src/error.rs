@@ -43,6 +43,10 @@ pub enum ClientError {
     /// A reply lacked a field the protocol requires (a version mismatch or a bug on the other side).
     #[error("malformed reply: no {0}")]
     MalformedReply(&'static str),
+    #[error("malformed catalog value in a reply: {0}")]
+    MalformedCatalog(#[source] basalt_table::catalog::CodecError),
+    #[error("malformed ring in a reply: {0}")]
+    MalformedRing(#[source] basalt_table::ring::RingError),
 }
 
 /// A field a reply must carry, or [`ClientError::MalformedReply`].
@@ -67,7 +71,10 @@ impl ClientError {
             | ClientError::DeadlineExceeded { .. }
             | ClientError::BlockUnreadable { .. }
             | ClientError::Pipeline { .. } => ErrorKind::Unavailable,
-            ClientError::LocalIo { .. } | ClientError::MalformedReply(_) => ErrorKind::Internal,
+            ClientError::LocalIo { .. }
+            | ClientError::MalformedReply(_)
+            | ClientError::MalformedCatalog(_)
+            | ClientError::MalformedRing(_) => ErrorKind::Internal,
             ClientError::Corrupt { .. } => ErrorKind::Corrupt,
             ClientError::WriterClosed => ErrorKind::Conflict,
         }

@@ -3,7 +3,8 @@
 //! [`Client`] connects to the metadata group (leader discovery and retry in [`namenode`]), creates files
 //! as [`FileWriter`]s (blocks streamed down a datanode pipeline, see [`writer`]) and opens them as
 //! seekable [`FileReader`]s (nearest replica first, failover on error, short-circuit reads of local
-//! replicas through a memory map, every chunk verified; see [`reader`]).
+//! replicas through a memory map, every chunk verified; see [`reader`]). For tables: schema changes,
+//! the catalog and the token ring ([`Client::schema_change`], [`Client::catalog`], [`Client::ring`]).
 
 pub mod cql;
 mod datanodes;
@@ -11,8 +12,10 @@ pub mod error;
 mod fs;
 pub mod namenode;
 pub mod reader;
+mod tables;
 pub mod writer;
 
+pub use basalt_table::ring::{RingNode, RingView};
 pub use error::{ClientError, Result};
 pub use fs::{Client, ClientConfig, ContentSummary, CreateOptions, FileStatus, MemberStatus};
 pub use namenode::RetryPolicy;

@@ -2,6 +2,7 @@
 
 use crate::nn_link::{LinkInfo, Reports, run_link};
 use crate::store::BlockStore;
+use crate::tables::schema_view::SchemaView;
 use basalt_common::DatanodeId;
 use basalt_proto::link::Connector;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -23,6 +24,8 @@ pub(crate) struct Context {
     pub ack_timeout: std::time::Duration,
     /// Opens this node's outgoing channels (namenode links, downstream datanodes).
     pub connector: Connector,
+    /// The catalog and ring as this node knows them.
+    pub schema: Arc<SchemaView>,
     transfers: AtomicU32,
     /// The namenode links: who they tell about this node, and the running ones by address.
     links: Mutex<Links>,
@@ -51,6 +54,7 @@ impl Context {
             reports,
             default_chunk_size: chunk_size,
             ack_timeout,
+            schema: SchemaView::new(connector.clone()),
             connector,
             transfers: AtomicU32::new(0),
             links: Mutex::new(Links::default()),
@@ -71,6 +75,7 @@ impl Context {
         if links.running.iter().any(|(a, _)| a == addr) {
             return;
         }
+        self.schema.add_member(addr);
         let Some((info, shutdown)) = links.seed.clone() else {
             return;
         };

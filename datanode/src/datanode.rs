@@ -176,6 +176,11 @@ impl Datanode {
         &self.ctx.store
     }
 
+    /// The catalog and ring as this datanode knows them.
+    pub fn schema(&self) -> &std::sync::Arc<crate::tables::schema_view::SchemaView> {
+        &self.ctx.schema
+    }
+
     /// Stops the namenode links and the server; in-flight streams get [`SHUTDOWN_GRACE`] to finish.
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(true);

@@ -135,6 +135,10 @@ pub enum DatanodeError {
     ShuttingDown,
     #[error("background task failed: {source}")]
     Task { source: tokio::task::JoinError },
+    #[error("catalog version {wanted} not reached (this datanode has {have})")]
+    CatalogBehind { wanted: u64, have: u64 },
+    #[error("namenode {addr} sent a malformed catalog or ring: {reason}")]
+    MalformedCatalog { addr: String, reason: String },
 }
 
 impl DatanodeError {
@@ -175,6 +179,8 @@ impl DatanodeError {
             DatanodeError::WriterStopped { .. } => ErrorKind::Internal,
             DatanodeError::ShuttingDown => ErrorKind::Unavailable,
             DatanodeError::Task { .. } => ErrorKind::Internal,
+            DatanodeError::CatalogBehind { .. } => ErrorKind::Unavailable,
+            DatanodeError::MalformedCatalog { .. } => ErrorKind::Internal,
         }
     }
 

@@ -13,6 +13,7 @@
 //!   replication of a replica to other datanodes on a namenode command.
 //! - [`nn_link`]: the `DatanodeProtocol` client: one link per namenode member (register, block reports,
 //!   heartbeats, incremental reports) and the execution of namenode commands.
+//! - [`tables`]: tables on this datanode; for now the catalog and ring view ([`tables::schema_view`]).
 //! - [`scanner`]: the background block scanner (bandwidth-bounded re-verification of every replica).
 //! - [`identity`]: the persistent datanode id; `dir_lock` keeps two datanodes off one data directory.
 //!   The crash-safe file primitives and the host id are `basalt_host`'s (shared with the namenode and

@@ -42,6 +42,7 @@ impl DatanodeProtocol for FakeNamenode {
             commands: std::mem::take(&mut s.commands),
             reregister: s.reregister,
             members: Vec::new(),
+            ..Default::default()
         };
         s.reregister = false;
         Ok(Response::new(reply))

@@ -55,6 +55,9 @@ pub struct NamenodeConfig {
     /// Replicas of blocks no file owns are deleted once they have been orphans this long. Default 5m.
     #[serde(with = "serde_duration")]
     pub orphan_grace: Duration,
+    /// Tokens (vnodes) the leader gives each datanode on the table ring when it first registers,
+    /// within 1..=256. Changing it affects datanodes that register later only. Default 16.
+    pub table_vnodes: u32,
 }
 
 impl Default for NamenodeConfig {
@@ -79,6 +82,7 @@ impl Default for NamenodeConfig {
             raft_heartbeat: Duration::from_millis(100),
             lease_hard_limit: Duration::from_secs(60),
             orphan_grace: Duration::from_secs(300),
+            table_vnodes: 16,
         }
     }
 }
@@ -139,6 +143,9 @@ impl NamenodeConfig {
         }
         if !(0.0..=1.0).contains(&self.safe_mode_threshold) {
             return bad("safe-mode-threshold", "be within 0..=1", &self.safe_mode_threshold);
+        }
+        if !(1..=256).contains(&self.table_vnodes) {
+            return bad("table-vnodes", "be within 1..=256", &self.table_vnodes);
         }
         positive_duration("raft-heartbeat", self.raft_heartbeat)?;
         positive_duration("dead-interval", self.dead_interval)?;
@@ -202,7 +209,8 @@ mod tests {
         let key_of = |c: NamenodeConfig| c.validate().map_err(|e| e.key);
         assert_eq!(key_of(NamenodeConfig::default()), Err("data-dir"));
         type Break = fn(&mut NamenodeConfig);
-        let cases: [(&str, Break); 12] = [
+        let cases: [(&str, Break); 13] = [
+            ("table-vnodes", |c| c.table_vnodes = 0),
             ("id", |c| c.id = 0),
             ("peers", |c| c.peers = parse_peers("2=a:1").unwrap()),
             ("peers", |c| c.peers = parse_peers("1=nohost").unwrap()),

@@ -111,6 +111,7 @@ impl Namenode {
             },
             partition,
             connector,
+            ring_alloc: tokio::sync::Mutex::new(()),
             config,
         });
         let (stop, stop_rx) = watch::channel(false);

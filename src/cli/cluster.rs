@@ -28,6 +28,15 @@ pub async fn run(namenode: &str, cmd: ClusterCommand) -> Result<ExitCode> {
         "Namespace: {} files, {} directories, {} blocks ({} with a live replica)",
         st.files, st.directories, st.blocks, st.reported_blocks
     );
+    println!(
+        "Tables: catalog version {}, {} keyspace{}, {} table{}; ring version {}",
+        st.catalog_version,
+        st.keyspaces,
+        if st.keyspaces == 1 { "" } else { "s" },
+        st.tables,
+        if st.tables == 1 { "" } else { "s" },
+        st.ring_version
+    );
     println!("Safe mode: {}", if st.safe_mode { "ON" } else { "off" });
     let h = st.healing.unwrap_or_default();
     println!(

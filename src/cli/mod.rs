@@ -10,6 +10,7 @@ mod fs;
 mod local;
 mod roles;
 mod rows;
+mod table;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -41,6 +42,11 @@ pub enum Command {
         #[command(subcommand)]
         cmd: cluster::ClusterCommand,
     },
+    /// Tables: the token ring (more table commands come with the tables feature).
+    Table {
+        #[command(subcommand)]
+        cmd: table::TableCommand,
+    },
     /// Administration: the metadata group's membership and status.
     Admin {
         #[command(subcommand)]
@@ -69,6 +75,7 @@ impl Command {
             | Command::Cluster { .. }
             | Command::Admin { .. }
             | Command::Bench { .. }
+            | Command::Table { .. }
             | Command::Cql(_) => true,
             Command::Namenode(args) => args.print_config,
             Command::Datanode(args) => args.print_config,
@@ -84,6 +91,7 @@ pub async fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<ExitCod
     match cli.command {
         Command::Fs { cmd } => fs::run(namenode, cmd).await,
         Command::Cluster { cmd } => cluster::run(namenode, cmd).await,
+        Command::Table { cmd } => table::run(namenode, cmd).await,
         Command::Admin { cmd } => admin::run(namenode, cmd).await,
         Command::Cql(args) => cql::run(namenode, args).await,
         Command::Namenode(args) => roles::namenode(args, given).await,

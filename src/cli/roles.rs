@@ -84,6 +84,9 @@ pub struct NamenodeArgs {
     /// Older spelling of --orphan-grace: a bare number is seconds.
     #[arg(long, hide = true, value_name = "SECS", value_parser = secs)]
     pub orphan_grace_secs: Option<Duration>,
+    /// Ring tokens (vnodes) given to each datanode when it first registers (1..=256).
+    #[arg(long, env = "BASALT_NAMENODE_TABLE_VNODES")]
+    pub table_vnodes: Option<u32>,
 }
 
 #[derive(Args, Debug)]
@@ -251,6 +254,7 @@ impl NamenodeArgs {
             ("orphan_grace", self.orphan_grace),
         )?;
         set(&mut c.orphan_grace, grace);
+        set(&mut c.table_vnodes, self.table_vnodes);
         Ok(c)
     }
 }

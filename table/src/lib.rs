@@ -12,10 +12,13 @@
 //! - [`partition`]: the unit of replication (a partition update or read answer) and its reconciliation.
 //! - [`read`]: the read commands a coordinator sends a replica.
 //! - [`codec`]: the versioned encoding of what travels between Basalt processes.
+//! - [`catalog`]: schema changes, the catalog snapshot and their wire encoding.
+//! - [`ring`]: the token ring (vnodes, replicas of a token, ownership, token allocation).
 //! - [`schema`]: keyspaces, replication strategies, tables, columns and their roles in the primary key.
 //! - [`cql`]: the CQL language: lexer, parser and statements, literal coercion, `CREATE` to definitions and back.
 
 pub mod arrow;
+pub mod catalog;
 pub mod codec;
 pub mod consistency;
 pub mod cql;
@@ -23,6 +26,7 @@ pub mod display;
 pub mod error;
 pub mod partition;
 pub mod read;
+pub mod ring;
 pub mod schema;
 pub mod serialize;
 #[cfg(test)]

@@ -177,4 +177,17 @@ async fn namespace_commands() {
     let status = stdout(&ok(c.cli(&["cluster", "status"])));
     assert!(status.contains("leader"), "{status}");
     assert!(status.contains("Datanodes: 3 live, 0 dead"), "{status}");
+    assert!(
+        status.contains("Tables: catalog version 0, 0 keyspaces, 0 tables; ring version"),
+        "{status}"
+    );
+
+    // Every datanode got its 16 ring tokens when it registered.
+    let full_ring = async || stdout(&c.cli(&["table", "ring", "--summary"])).contains("3 datanodes, 48 tokens");
+    wait_until("48 ring tokens", DEADLINE, full_ring).await;
+    let ring = stdout(&ok(c.cli(&["table", "ring"])));
+    let owners: Vec<&str> = ring.lines().skip(2).take(3).collect();
+    assert!(owners.iter().all(|l| l.contains(" 16 ") && l.ends_with('%')), "{ring}");
+    // The summary, a blank line, the token header, then one line per token.
+    assert_eq!(ring.lines().count(), 2 + 3 + 2 + 48, "{ring}");
 }

@@ -123,6 +123,7 @@ async fn session(
                     if reply.reregister {
                         return Ok(());
                     }
+                    ctx.schema.observe(addr, reply.catalog_version, reply.ring_version);
                     commands::execute(ctx, reply.commands);
                 }
             }

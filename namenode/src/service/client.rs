@@ -378,6 +378,30 @@ impl ClientProtocol for ClientService {
         Ok(Response::new(super::datanode::cluster_status(&self.core)))
     }
 
+    async fn schema_change(
+        &self,
+        req: Request<pb::SchemaChangeRequest>,
+    ) -> Result<Response<pb::SchemaChangeResponse>, Status> {
+        Ok(Response::new(
+            super::tables::schema_change(&self.core, req.into_inner()).await?,
+        ))
+    }
+
+    async fn get_catalog(
+        &self,
+        req: Request<pb::GetCatalogRequest>,
+    ) -> Result<Response<pb::GetCatalogResponse>, Status> {
+        Ok(Response::new(
+            super::tables::get_catalog(&self.core, req.into_inner()).await?,
+        ))
+    }
+
+    async fn get_ring(&self, req: Request<pb::GetRingRequest>) -> Result<Response<pb::GetRingResponse>, Status> {
+        Ok(Response::new(
+            super::tables::get_ring(&self.core, req.into_inner()).await?,
+        ))
+    }
+
     async fn fsck(&self, req: Request<pb::FsckRequest>) -> Result<Response<pb::FsckResponse>, Status> {
         let r = req.into_inner();
         let root = path(if r.path.is_empty() { "/" } else { &r.path })?;

@@ -64,11 +64,22 @@ fn apply_full_report(core: &Core, id: DatanodeId, blocks: &[pb::ExtendedBlock]) 
 impl DatanodeService {
     /// A datanode that registered while this member followed is live here but may be missing from the
     /// replicated state (only a leader records identities): the leader records it at its heartbeat.
+    /// The same for its ring tokens.
     fn record_identity(&self, id: DatanodeId) {
         let Some(record) = self.core.blocks().node(id).map(|n| n.record.clone()) else {
             return;
         };
-        if self.core.state().cluster.datanodes().get(&id) == Some(&record) {
+        let (known, has_tokens) = {
+            let state = self.core.state();
+            (
+                state.cluster.datanodes().get(&id) == Some(&record),
+                !state.cluster.tokens(id).is_empty(),
+            )
+        };
+        if known {
+            if !has_tokens && self.core.ring_alloc.try_lock().is_ok() {
+                super::tables::spawn_ensure_tokens(self.core.clone(), id);
+            }
             return;
         }
         let core = self.core.clone();
@@ -79,6 +90,9 @@ impl DatanodeService {
             {
                 Ok(_) => tracing::info!(datanode = %id, "datanode identity recorded"),
                 Err(e) => tracing::warn!(datanode = %id, error = %e, "could not record the datanode identity"),
+            }
+            if let Err(e) = super::tables::ensure_tokens(&core, id).await {
+                tracing::warn!(datanode = %id, error = %e, "could not allocate ring tokens");
             }
         });
     }
@@ -106,6 +120,7 @@ impl DatanodeProtocol for DatanodeService {
         self.core.blocks().register(record.clone(), stats, Instant::now());
         tracing::info!(datanode = %record.id, addr = %record.addr, rack = %record.rack, "datanode registered");
         // The leader records the identity in the replicated log (once per change).
+        let id = record.id;
         let known = self.core.state().cluster.datanodes().get(&record.id) == Some(&record);
         if !known
             && self.core.is_leader()
@@ -115,6 +130,10 @@ impl DatanodeProtocol for DatanodeService {
                 .await
         {
             tracing::warn!(error = %e, "could not record the datanode identity");
+        }
+        // Its ring tokens, once (a re-registering node keeps its tokens).
+        if let Err(e) = super::tables::ensure_tokens(&self.core, id).await {
+            tracing::warn!(datanode = %id, error = %e, "could not allocate ring tokens");
         }
         Ok(Response::new(pb::RegisterResponse {}))
     }
@@ -150,10 +169,16 @@ impl DatanodeProtocol for DatanodeService {
             Ok(work) if is_leader => (work_commands(work), false),
             Ok(_) => (Vec::new(), false),
         };
+        let (catalog_version, ring_version) = {
+            let state = self.core.state();
+            (state.catalog.version(), state.cluster.ring_version())
+        };
         let reply = pb::HeartbeatResponse {
             commands,
             reregister,
             members,
+            catalog_version,
+            ring_version,
         };
         Ok(Response::new(reply))
     }
@@ -225,11 +250,24 @@ fn work_commands(work: NodeWork) -> Vec<pb::DatanodeCommand> {
 pub fn cluster_status(core: &Core) -> pb::ClusterStatusResponse {
     let members = super::admin::member_statuses(core);
     let now = Instant::now();
-    let (files, directories, blocks, admin, open_files) = {
+    let (files, directories, blocks, admin, open_files, tables) = {
         let state = core.state();
         let (files, directories, blocks) = state.namespace.counts();
         let open = state.namespace.open_file_count() as u64;
-        (files, directories, blocks, state.cluster.admin_states().clone(), open)
+        let tables = (
+            state.catalog.version(),
+            state.catalog.keyspaces().len() as u64,
+            state.catalog.table_count() as u64,
+            state.cluster.ring_version(),
+        );
+        (
+            files,
+            directories,
+            blocks,
+            state.cluster.admin_states().clone(),
+            open,
+            tables,
+        )
     };
     let bm = core.blocks();
     let datanodes: Vec<pb::DatanodeStatus> = bm
@@ -271,5 +309,9 @@ pub fn cluster_status(core: &Core) -> pb::ClusterStatusResponse {
         blocks,
         reported_blocks: last.reported,
         healing: Some(healing),
+        catalog_version: tables.0,
+        keyspaces: tables.1,
+        tables: tables.2,
+        ring_version: tables.3,
     }
 }

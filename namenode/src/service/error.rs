@@ -76,6 +76,11 @@ pub enum ServiceError {
     NoSuchDatanode { name: String },
     #[error("fault injection is disabled on this member (start it with --fault-injection)")]
     FaultInjectionDisabled,
+    #[error("malformed {what}: {source}")]
+    MalformedCatalogValue {
+        what: &'static str,
+        source: Arc<basalt_table::catalog::CodecError>,
+    },
 
     // Lease recovery, which the namenode drives against the datanodes.
     #[error("datanode {node} ({addr}) is unreachable: {source}")]
@@ -143,6 +148,7 @@ impl ServiceError {
             ServiceError::LastMember => ErrorKind::Invalid,
             ServiceError::NoSuchDatanode { .. } => ErrorKind::NotFound,
             ServiceError::FaultInjectionDisabled => ErrorKind::Invalid,
+            ServiceError::MalformedCatalogValue { .. } => ErrorKind::Invalid,
             ServiceError::DatanodeUnreachable { .. } => ErrorKind::Unavailable,
             ServiceError::DatanodeFailed { source, .. } => source.kind,
             ServiceError::NoReplicaYet { .. } => ErrorKind::Unavailable,

@@ -19,6 +19,7 @@ mod datanode;
 pub mod error;
 pub mod proposer;
 pub mod read_index;
+mod tables;
 
 pub use admin::AdminService;
 pub use client::ClientService;
@@ -58,6 +59,8 @@ pub struct Core {
     pub partition: crate::raft::network::Partition,
     /// Opens this member's outgoing channels (to other members and to datanodes).
     pub connector: basalt_proto::link::Connector,
+    /// Held while the leader chooses and records a datanode's ring tokens (one at a time).
+    pub ring_alloc: tokio::sync::Mutex<()>,
 }
 
 pub fn now_ms() -> u64 {

@@ -1,8 +1,14 @@
-//! The cluster sub-machine: which datanodes exist (their replicated identity: address, host, rack) and
-//! which are being drained. Soon also each datanode's tokens on the table ring. Liveness, load and
-//! replica locations are not here: they are the leader's soft state (`crate::blocks`).
+//! The cluster sub-machine: which datanodes exist (their replicated identity: address, host, rack),
+//! which are being drained, and each datanode's tokens on the table ring (with a ring version, bumped
+//! by every token change). Liveness, load and replica locations are not here: they are the leader's
+//! soft state (`crate::blocks`).
+//!
+//! Tokens are chosen by the leader (`basalt_table::ring::allocate_tokens`) and recorded with
+//! [`ClusterCommand::SetTokens`]; a token owned by another datanode is refused, so the ring never has
+//! a token twice.
 
 use basalt_common::{DatanodeId, ErrorKind};
+use basalt_table::ring::Ring;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -48,6 +54,9 @@ pub enum ClusterCommand {
         state: AdminState,
         from: Option<AdminState>,
     },
+    /// Records a datanode's ring tokens (replacing any it had; empty removes it from the ring).
+    /// State version 4.
+    SetTokens { datanode: DatanodeId, tokens: Vec<i64> },
 }
 
 impl ClusterCommand {
@@ -55,6 +64,15 @@ impl ClusterCommand {
         match self {
             ClusterCommand::RegisterDatanode(_) => "register_datanode",
             ClusterCommand::SetAdminState { .. } => "set_admin_state",
+            ClusterCommand::SetTokens { .. } => "set_tokens",
+        }
+    }
+
+    /// The state version that introduced the command.
+    pub fn version(&self) -> u16 {
+        match self {
+            ClusterCommand::RegisterDatanode(_) | ClusterCommand::SetAdminState { .. } => 3,
+            ClusterCommand::SetTokens { .. } => 4,
         }
     }
 }
@@ -73,12 +91,20 @@ pub enum ClusterError {
         current: String,
         expected: String,
     },
+    #[error("datanode {datanode} is not registered")]
+    UnknownDatanode { datanode: DatanodeId },
+    #[error("token {token} is already owned by datanode {owner}")]
+    TokenTaken { token: i64, owner: DatanodeId },
+    #[error("token {token} is not a ring token (the minimum token is reserved)")]
+    InvalidToken { token: i64 },
 }
 
 impl ClusterError {
     pub fn kind(&self) -> ErrorKind {
         match self {
-            ClusterError::AdminStateChanged { .. } => ErrorKind::Conflict,
+            ClusterError::AdminStateChanged { .. } | ClusterError::TokenTaken { .. } => ErrorKind::Conflict,
+            ClusterError::UnknownDatanode { .. } => ErrorKind::NotFound,
+            ClusterError::InvalidToken { .. } => ErrorKind::Invalid,
         }
     }
 }
@@ -89,6 +115,15 @@ pub struct Cluster {
     datanodes: BTreeMap<DatanodeId, DatanodeRecord>,
     /// Datanodes not in service (being or done being decommissioned).
     admin_states: BTreeMap<DatanodeId, AdminState>,
+    /// Each datanode's ring tokens, sorted (state version 4; absent from older snapshots).
+    #[serde(default)]
+    tokens: BTreeMap<DatanodeId, Vec<i64>>,
+    /// Who owns each token (the inverse of `tokens`).
+    #[serde(default)]
+    token_owners: BTreeMap<i64, DatanodeId>,
+    /// Bumped by every token change.
+    #[serde(default)]
+    ring_version: u64,
 }
 
 impl Cluster {
@@ -113,6 +148,7 @@ impl Cluster {
                     s => self.admin_states.insert(*datanode, *s),
                 };
             }
+            ClusterCommand::SetTokens { datanode, tokens } => self.set_tokens(*datanode, tokens)?,
         }
         Ok(ClusterOutput::Done)
     }
@@ -120,6 +156,63 @@ impl Cluster {
     /// The datanodes that have registered, by id.
     pub fn datanodes(&self) -> &BTreeMap<DatanodeId, DatanodeRecord> {
         &self.datanodes
+    }
+
+    fn set_tokens(&mut self, datanode: DatanodeId, tokens: &[i64]) -> Result<(), ClusterError> {
+        if !self.datanodes.contains_key(&datanode) {
+            return Err(ClusterError::UnknownDatanode { datanode });
+        }
+        let mut tokens = tokens.to_vec();
+        tokens.sort_unstable();
+        tokens.dedup();
+        if let Some(&token) = tokens.iter().find(|t| **t == i64::MIN) {
+            return Err(ClusterError::InvalidToken { token });
+        }
+        for t in &tokens {
+            if let Some(&owner) = self.token_owners.get(t)
+                && owner != datanode
+            {
+                return Err(ClusterError::TokenTaken { token: *t, owner });
+            }
+        }
+        if self.tokens.get(&datanode).map(Vec::as_slice).unwrap_or(&[]) == tokens.as_slice() {
+            return Ok(());
+        }
+        for t in self.tokens.remove(&datanode).unwrap_or_default() {
+            self.token_owners.remove(&t);
+        }
+        if !tokens.is_empty() {
+            self.token_owners.extend(tokens.iter().map(|t| (*t, datanode)));
+            self.tokens.insert(datanode, tokens);
+        }
+        self.ring_version += 1;
+        Ok(())
+    }
+
+    /// A datanode's ring tokens (empty when it has none).
+    pub fn tokens(&self, datanode: DatanodeId) -> &[i64] {
+        self.tokens.get(&datanode).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Every datanode's tokens.
+    pub fn all_tokens(&self) -> &BTreeMap<DatanodeId, Vec<i64>> {
+        &self.tokens
+    }
+
+    /// Bumped by every token change.
+    pub fn ring_version(&self) -> u64 {
+        self.ring_version
+    }
+
+    /// The table ring: every datanode's tokens with its rack.
+    pub fn ring(&self) -> Ring {
+        let racks = self
+            .tokens
+            .keys()
+            .filter_map(|id| self.datanodes.get(id).map(|r| (*id, r.rack.clone())))
+            .collect();
+        let tokens = self.token_owners.iter().map(|(t, n)| (*t, *n));
+        Ring::new(self.ring_version, tokens, racks).expect("token_owners holds each token once")
     }
 
     /// Datanodes not in service, with their state.
@@ -131,6 +224,54 @@ impl Cluster {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn record(id: u64) -> DatanodeRecord {
+        DatanodeRecord {
+            id: DatanodeId(id),
+            addr: format!("10.0.0.{id}:9866"),
+            host: format!("h{id}"),
+            host_id: format!("hid{id}"),
+            rack: format!("/r{}", id % 2),
+        }
+    }
+
+    #[test]
+    fn tokens_make_one_ring() {
+        let mut c = Cluster::default();
+        let set = |id: u64, tokens: Vec<i64>| ClusterCommand::SetTokens {
+            datanode: DatanodeId(id),
+            tokens,
+        };
+        assert_eq!(
+            c.apply(&set(1, vec![5])).unwrap_err(),
+            ClusterError::UnknownDatanode {
+                datanode: DatanodeId(1)
+            }
+        );
+        c.apply(&ClusterCommand::RegisterDatanode(record(1))).unwrap();
+        c.apply(&ClusterCommand::RegisterDatanode(record(2))).unwrap();
+        c.apply(&set(1, vec![30, 10])).unwrap();
+        assert_eq!(c.ring_version(), 1);
+        // Setting the same tokens again changes nothing.
+        c.apply(&set(1, vec![10, 30])).unwrap();
+        assert_eq!(c.ring_version(), 1);
+        let err = c.apply(&set(2, vec![20, 30])).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Conflict);
+        assert!(c.tokens(DatanodeId(2)).is_empty(), "a refused command changes nothing");
+        assert_eq!(c.apply(&set(2, vec![i64::MIN])).unwrap_err().kind(), ErrorKind::Invalid);
+        c.apply(&set(2, vec![20])).unwrap();
+        let ring = c.ring();
+        assert_eq!(ring.version(), 2);
+        assert_eq!(
+            ring.tokens(),
+            [(10, DatanodeId(1)), (20, DatanodeId(2)), (30, DatanodeId(1))]
+        );
+        assert_eq!(ring.rack(DatanodeId(2)), "/r0");
+        // Replacing a node's tokens frees the old ones.
+        c.apply(&set(1, vec![40])).unwrap();
+        c.apply(&set(2, vec![10, 20])).unwrap();
+        assert_eq!(c.ring().tokens().len(), 3);
+    }
 
     #[test]
     fn admin_states_are_replicated_state() {

@@ -7,8 +7,8 @@
 //! | sub-machine | module | owns |
 //! |---|---|---|
 //! | file namespace | [`namespace`] | directories, files, each file's blocks, leases |
-//! | cluster | [`cluster`] | datanode identities, racks, admin (decommission) states; soon ring tokens |
-//! | catalog | [`catalog`] | keyspaces, tables, schema versions (empty slot for the tables feature) |
+//! | cluster | [`cluster`] | datanode identities, racks, admin (decommission) states, ring tokens |
+//! | catalog | [`catalog`] | keyspaces, tables, the catalog version |
 //! | jobs | [`jobs`] | job records (empty slot for the jobs feature) |
 //!
 //! Each sub-machine owns its state, its command enum, its output enum, its error enum (with an
@@ -18,7 +18,7 @@
 //!
 //! # Adding a feature's state
 //! 1. Put its state, commands, outputs and errors in its sub-machine module (a new one for a new
-//!    feature: copy the shape of [`catalog`]), and add a variant to [`Command`], [`Output`] and
+//!    feature: copy the shape of [`jobs`], the empty one), and add a variant to [`Command`], [`Output`] and
 //!    [`StateError`] for a new sub-machine; implement [`SubCommand`] for its command enum.
 //! 2. Choose its write gate in [`Command::gate`]: only writes that depend on block locations wait for
 //!    safe mode to end.
@@ -47,8 +47,14 @@ use namespace::{FsCommand, FsOutput, Namespace, NamespaceError};
 use serde::{Deserialize, Serialize};
 
 /// The newest version of the command set this build applies. A request carries the version it needs
-/// (the version that introduced its command); requests from older builds carry older versions.
-pub const STATE_VERSION: u16 = 3;
+/// (the version that introduced its command, [`Command::version`]); requests from older builds carry
+/// older versions.
+///
+/// | version | introduced |
+/// |---|---|
+/// | 3 | the sub-machines (file namespace, cluster) |
+/// | 4 | the catalog's schema changes, the cluster's ring tokens (`SetTokens`) |
+pub const STATE_VERSION: u16 = 4;
 
 /// The whole replicated state machine (the Raft state machine's data).
 ///
@@ -89,11 +95,12 @@ pub struct Request {
 
 impl Request {
     pub fn new(client: impl Into<String>, request_id: u64, command: impl Into<Command>) -> Self {
+        let command = command.into();
         Request {
-            version: STATE_VERSION,
+            version: command.version(),
             client: client.into(),
             request_id,
-            command: command.into(),
+            command,
         }
     }
 }
@@ -130,6 +137,16 @@ impl Command {
             Command::Cluster(c) => c.name(),
             Command::Catalog(c) => c.name(),
             Command::Jobs(c) => c.name(),
+        }
+    }
+
+    /// The state version that introduced this command (what a member must apply to take it).
+    pub fn version(&self) -> u16 {
+        match self {
+            Command::Fs(_) => 3,
+            Command::Cluster(c) => c.version(),
+            Command::Catalog(_) => 4,
+            Command::Jobs(_) => STATE_VERSION,
         }
     }
 
@@ -243,13 +260,13 @@ impl MetaState {
         resp
     }
 
-    // The catalog and jobs have no commands yet: their arms cannot return.
+    // The jobs have no commands yet: their arm cannot return.
     #[allow(unreachable_code)]
     fn apply_command(&mut self, client: &str, cmd: &Command) -> Result<Output, StateError> {
         Ok(match cmd {
             Command::Fs(c) => Output::Fs(self.namespace.apply(client, c)?),
             Command::Cluster(c) => Output::Cluster(self.cluster.apply(c)?),
-            Command::Catalog(c) => Output::Catalog(self.catalog.apply(c)?),
+            Command::Catalog(c) => Output::Catalog(self.catalog.apply(c, self.clock_ms)?),
             Command::Jobs(c) => Output::Jobs(self.jobs.apply(c)?),
         })
     }

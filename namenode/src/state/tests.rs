@@ -181,3 +181,47 @@ fn a_v2_log_entry_upgrades() {
         Some(&AdminState::Decommissioning)
     );
 }
+
+#[test]
+fn schema_changes_are_version_4_retry_safe_and_persisted() {
+    use basalt_table::catalog::{Effect, SchemaChange};
+    use basalt_table::{KeyspaceDef, Replication};
+    let mut s = MetaState::default();
+    let create = Request::new(
+        "cql",
+        5,
+        SchemaChange::CreateKeyspace {
+            def: KeyspaceDef {
+                name: "shop".into(),
+                replication: Replication::Simple { factor: 1 },
+                durable_writes: true,
+            },
+            if_not_exists: false,
+        },
+    );
+    assert_eq!(create.version, 4);
+    assert_eq!(
+        Request::new("c", 1, mkdir("/x")).version,
+        3,
+        "older commands keep their version"
+    );
+    let first = s.apply_batch(&Batch {
+        time_ms: 10,
+        requests: vec![create.clone()],
+    });
+    assert!(matches!(&first[0].0, Ok(Output::Catalog(o)) if o.effect == Effect::Created));
+    // The retry returns the first result rather than KeyspaceExists.
+    assert_eq!(s.apply(&create), first[0]);
+    assert_eq!(s.catalog.version(), 1);
+    let back: MetaState = codec::decode(&codec::encode(&s)).unwrap();
+    assert_eq!(back.catalog, s.catalog);
+    let tokens = Request::new(
+        "namenode",
+        0,
+        ClusterCommand::SetTokens {
+            datanode: DatanodeId(1),
+            tokens: vec![1],
+        },
+    );
+    assert_eq!(tokens.version, 4);
+}
