@@ -63,6 +63,17 @@ pub struct DatanodeConfig {
     /// Period of the WAL sync in `periodic` table durability, within 1ms..=10s. Default 10ms.
     #[serde(with = "serde_duration")]
     pub table_sync_period: Duration,
+    /// How long a coordinator waits for the replicas a write's consistency level needs before it
+    /// answers WriteTimeout (Cassandra's `write_request_timeout`), within 10ms..=10m. Default 2s.
+    #[serde(with = "serde_duration")]
+    pub table_write_timeout: Duration,
+    /// The same for a read of one partition (`read_request_timeout`), within 10ms..=10m. Default 5s.
+    #[serde(with = "serde_duration")]
+    pub table_read_timeout: Duration,
+    /// A replica down for longer than this gets no more hints (`max_hint_window`); it is brought up to
+    /// date by read repair instead. 0 turns hints off. Default 3h.
+    #[serde(with = "serde_duration")]
+    pub table_hint_window: Duration,
 }
 
 /// See [`DatanodeConfig::table_durability`].
@@ -105,6 +116,9 @@ impl Default for DatanodeConfig {
             ack_timeout: Duration::from_secs(60),
             table_durability: TableDurability::Periodic,
             table_sync_period: Duration::from_millis(10),
+            table_write_timeout: Duration::from_secs(2),
+            table_read_timeout: Duration::from_secs(5),
+            table_hint_window: Duration::from_secs(3 * 3600),
         }
     }
 }
@@ -158,6 +172,12 @@ impl DatanodeConfig {
             Duration::from_millis(1),
             Duration::from_secs(10),
         )?;
+        for (key, d) in [
+            ("table-write-timeout", self.table_write_timeout),
+            ("table-read-timeout", self.table_read_timeout),
+        ] {
+            duration_within(key, d, Duration::from_millis(10), Duration::from_secs(600))?;
+        }
         Ok(())
     }
 

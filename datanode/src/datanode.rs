@@ -14,6 +14,7 @@ use crate::error::DatanodeError;
 use crate::identity::load_or_create_id;
 use crate::nn_link::{LinkInfo, Reports};
 use crate::store::{BlockStore, Layout};
+use crate::tables::runtime::TableRuntime;
 use crate::transfer::DataTransferService;
 use crate::transfer::downstream::{CONNECTION_WINDOW, MAX_FRAME, STREAM_WINDOW};
 use basalt_common::{DatanodeId, MAX_RPC_MESSAGE};
@@ -45,6 +46,7 @@ pub struct Datanode {
     scanner: JoinHandle<()>,
     expiry: JoinHandle<()>,
     ctx: Arc<Context>,
+    tables: TableRuntime,
     _lock: DirLock,
 }
 
@@ -108,10 +110,11 @@ impl Datanode {
             reports,
             config.chunk_size,
             config.ack_timeout,
-            connector,
+            connector.clone(),
         );
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let server = tokio::spawn(serve(ctx.clone(), listener, shutdown_rx.clone()));
+        let tables = TableRuntime::start(id, &config, ctx.schema.clone(), connector, shutdown_rx.clone()).await?;
+        let server = tokio::spawn(serve(ctx.clone(), &tables, listener, shutdown_rx.clone()));
         let scanner = tokio::spawn(crate::scanner::run_scanner(
             ctx.clone(),
             crate::scanner::ScanConfig {
@@ -145,6 +148,7 @@ impl Datanode {
             scanner,
             expiry,
             ctx,
+            tables,
             _lock: lock,
         })
     }
@@ -176,6 +180,11 @@ impl Datanode {
         &self.ctx.store
     }
 
+    /// The table store: this node's replica of the table rows (for tests and tools).
+    pub fn table_store(&self) -> &crate::tables::store::TableStore {
+        &self.tables.store
+    }
+
     /// The catalog and ring as this datanode knows them.
     pub fn schema(&self) -> &std::sync::Arc<crate::tables::schema_view::SchemaView> {
         &self.ctx.schema
@@ -189,6 +198,7 @@ impl Datanode {
         }
         let _ = self.scanner.await;
         let _ = self.expiry.await;
+        self.tables.stop().await;
         let mut server = self.server;
         match tokio::time::timeout(SHUTDOWN_GRACE, &mut server).await {
             Ok(Ok(Ok(()))) => {}
@@ -203,11 +213,14 @@ impl Datanode {
     }
 }
 
-async fn serve(
+fn serve(
     ctx: Arc<Context>,
+    tables: &TableRuntime,
     listener: TcpListener,
     mut shutdown: watch::Receiver<bool>,
-) -> Result<(), tonic::transport::Error> {
+) -> impl Future<Output = Result<(), tonic::transport::Error>> + use<> {
+    let replica = tables.replica_service();
+    let cql = tables.cql_service();
     let service = DataTransferServer::new(DataTransferService::new(ctx))
         .max_decoding_message_size(MAX_RPC_MESSAGE)
         .max_encoding_message_size(MAX_RPC_MESSAGE);
@@ -222,10 +235,11 @@ async fn serve(
         .initial_connection_window_size(CONNECTION_WINDOW)
         .max_frame_size(MAX_FRAME)
         .add_service(service)
+        .add_service(replica)
+        .add_service(cql)
         .serve_with_incoming_shutdown(incoming, async move {
             let _ = shutdown.wait_for(|s| *s).await;
         })
-        .await
 }
 
 /// Removes parked replicas older than `max_age`, checking a few times per `max_age` (at most every minute).

@@ -139,6 +139,8 @@ pub enum DatanodeError {
     CatalogBehind { wanted: u64, have: u64 },
     #[error("namenode {addr} sent a malformed catalog or ring: {reason}")]
     MalformedCatalog { addr: String, reason: String },
+    #[error(transparent)]
+    TableStore(#[from] crate::tables::store::TableStoreError),
 }
 
 impl DatanodeError {
@@ -181,6 +183,7 @@ impl DatanodeError {
             DatanodeError::Task { .. } => ErrorKind::Internal,
             DatanodeError::CatalogBehind { .. } => ErrorKind::Unavailable,
             DatanodeError::MalformedCatalog { .. } => ErrorKind::Internal,
+            DatanodeError::TableStore(e) => e.kind(),
         }
     }
 

@@ -144,6 +144,15 @@ pub struct DatanodeArgs {
     /// WAL sync period of periodic table durability (1ms..=10s).
     #[arg(long, env = "BASALT_DATANODE_TABLE_SYNC_PERIOD", value_parser = duration, value_name = "DURATION")]
     pub table_sync_period: Option<Duration>,
+    /// How long a coordinator waits for a write's replicas before answering WriteTimeout.
+    #[arg(long, env = "BASALT_DATANODE_TABLE_WRITE_TIMEOUT", value_parser = duration, value_name = "DURATION")]
+    pub table_write_timeout: Option<Duration>,
+    /// How long a coordinator waits for a read's replicas before answering ReadTimeout.
+    #[arg(long, env = "BASALT_DATANODE_TABLE_READ_TIMEOUT", value_parser = duration, value_name = "DURATION")]
+    pub table_read_timeout: Option<Duration>,
+    /// Replicas down longer than this get no more hints (0: no hints).
+    #[arg(long, env = "BASALT_DATANODE_TABLE_HINT_WINDOW", value_parser = duration, value_name = "DURATION")]
+    pub table_hint_window: Option<Duration>,
 }
 
 fn size(s: &str) -> Result<u64, String> {
@@ -287,6 +296,9 @@ impl DatanodeArgs {
         set(&mut c.ack_timeout, ack);
         set(&mut c.table_durability, self.table_durability);
         set(&mut c.table_sync_period, self.table_sync_period);
+        set(&mut c.table_write_timeout, self.table_write_timeout);
+        set(&mut c.table_read_timeout, self.table_read_timeout);
+        set(&mut c.table_hint_window, self.table_hint_window);
         Ok(c)
     }
 }

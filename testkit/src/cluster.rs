@@ -231,20 +231,31 @@ impl Cluster {
         .await;
     }
 
-    /// Waits until a majority names a leader ([`Self::leader`]), it is out of safe mode, and it counts
-    /// every running datanode live.
+    /// Waits until a majority names a leader ([`Self::leader`]), it is out of safe mode, it counts
+    /// every running datanode live, and every running datanode's table ring holds every running
+    /// datanode (so any of them coordinates table statements with the whole ring).
     pub async fn wait_ready(&self) {
         let want = self.datanodes.iter().filter(|d| d.running.is_some()).count();
         let ready = async || {
-            self.leader().is_some()
+            let rings_whole = self
+                .datanodes
+                .iter()
+                .filter_map(|d| d.running.as_ref())
+                .all(|dn| dn.schema().ring().ring.nodes().len() >= want);
+            rings_whole
+                && self.leader().is_some()
                 && self
                     .observer
                     .cluster_status()
                     .await
                     .is_ok_and(|st| !st.safe_mode && st.datanodes.iter().filter(|d| d.live).count() >= want)
         };
-        self.wait_until("a writable leader and every datanode live", READY_DEADLINE, ready)
-            .await;
+        self.wait_until(
+            "a writable leader, every datanode live and on every datanode's ring",
+            READY_DEADLINE,
+            ready,
+        )
+        .await;
     }
 
     /// Whether the leader counts datanode `i` live (`None`: no answer, or it does not know the node).

@@ -12,10 +12,14 @@
 //! - [`replicas`]: how the coordinator reaches a replica (itself directly, others over gRPC) and the
 //!   `TableReplica` service; [`local`]: this node's replica over its store.
 //! - [`exec`]: statements, from CQL text to partition updates and reads to Arrow answers.
+//! - [`runtime`]: the tables side of a running datanode (start-up, background loops, services).
 //! - [`service`]: the `Cql` gRPC service (statements, prepared statements, Arrow scans).
 
 pub mod coordinator;
 pub mod exec;
+pub mod local;
 pub mod replicas;
+pub mod runtime;
 pub mod schema_view;
+pub mod service;
 pub mod store;

@@ -18,7 +18,7 @@ use basalt_proto::RemoteError;
 use basalt_proto::link::Connector;
 use basalt_proto::pb;
 use basalt_proto::pb::client_protocol_client::ClientProtocolClient;
-use basalt_table::catalog::{self, CatalogSnapshot, CatalogView};
+use basalt_table::catalog::{self, CatalogSnapshot, CatalogView, SchemaChange, SchemaChangeOutput};
 use basalt_table::ring::{RingNode, RingView};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -29,6 +29,8 @@ use tonic::transport::Endpoint;
 const RPC_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long [`SchemaView::refresh_at_least`] waits between rounds of asking the members.
 const ROUND_WAIT: Duration = Duration::from_millis(200);
+/// How long a schema change keeps looking for the metadata group's leader.
+const SCHEMA_CHANGE_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// The catalog and ring as this datanode knows them.
 #[derive(Debug)]
@@ -40,6 +42,8 @@ pub struct SchemaView {
     members: Mutex<Vec<String>>,
     catalog_fetching: AtomicBool,
     ring_fetching: AtomicBool,
+    /// The name schema changes are deduplicated under (with a request id each).
+    client_name: String,
 }
 
 impl SchemaView {
@@ -51,6 +55,7 @@ impl SchemaView {
             members: Mutex::new(Vec::new()),
             catalog_fetching: AtomicBool::new(false),
             ring_fetching: AtomicBool::new(false),
+            client_name: format!("datanode-coordinator-{:016x}", fastrand::u64(..)),
         })
     }
 
@@ -157,6 +162,69 @@ impl SchemaView {
             }
             // An update from a heartbeat's fetch ends the wait early.
             let _ = tokio::time::timeout_at(wait, rx.wait_for(|c| c.version() >= version)).await;
+        }
+    }
+
+    /// Applies a schema change through the metadata group's leader (found from any member, following
+    /// its leader hint), retried with the same request id so that a retry after a lost answer returns
+    /// the first result instead of applying twice.
+    pub async fn schema_change(&self, change: &SchemaChange) -> Result<SchemaChangeOutput, RemoteError> {
+        let req = pb::SchemaChangeRequest {
+            change: catalog::encode(change),
+            client_name: self.client_name.clone(),
+            request_id: fastrand::u64(1..),
+        };
+        let deadline = tokio::time::Instant::now() + SCHEMA_CHANGE_TIMEOUT;
+        let mut target: Option<String> = None;
+        let mut last = RemoteError {
+            kind: ErrorKind::Unavailable,
+            message: "no metadata member known".into(),
+            leader: None,
+            transport: true,
+        };
+        loop {
+            let members = self.members.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let order: Vec<String> = target.take().into_iter().chain(members).collect();
+            for addr in order {
+                let mut client = match self.client(&addr).await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        last.message = e.to_string();
+                        continue;
+                    }
+                };
+                match client.schema_change(req.clone()).await {
+                    Ok(r) => {
+                        return catalog::decode(&r.into_inner().output).map_err(|e| RemoteError {
+                            kind: ErrorKind::Corrupt,
+                            message: format!("malformed schema change output from {addr}: {e}"),
+                            leader: None,
+                            transport: false,
+                        });
+                    }
+                    Err(s) => {
+                        let e = RemoteError::from(s);
+                        match e.kind {
+                            ErrorKind::NotLeader | ErrorKind::Unavailable => {
+                                if let Some(l) = &e.leader {
+                                    target = Some(l.clone());
+                                }
+                                last = e;
+                                if target.is_some() {
+                                    break;
+                                }
+                            }
+                            _ => return Err(e),
+                        }
+                    }
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(last);
+            }
+            if target.is_none() {
+                tokio::time::sleep(ROUND_WAIT).await;
+            }
         }
     }
 

@@ -6,4 +6,5 @@ mod known_bugs;
 mod links;
 mod pipeline;
 mod restart;
+mod rows;
 mod tables;

@@ -1,0 +1,884 @@
+//! [`Engine`]: runs statements on this coordinator. One per datanode, shared by the `Cql` gRPC service
+//! (and the CQL native protocol server).
+//!
+//! Phases of a statement: resolve (parse, or look up a prepared statement; bind values; find the table
+//! in this node's catalog, refreshing it once from the metadata group if the table or a column is
+//! unknown, so a client that just changed the schema elsewhere is not refused), plan (the `mutation`
+//! or `select` module), run (the coordinator's writes and reads at the consistency level), answer
+//! (rows as one Arrow IPC stream).
+
+use super::error::ExecError;
+use super::eval::{Bound, Eval, now_micros};
+use super::restrict::Partitions;
+use super::select::{self, PagingState, SelectPlan};
+use super::{ddl, mutation};
+use crate::tables::coordinator::handoff::HintLog;
+use crate::tables::coordinator::read::{ReadContext, Resolve, Resolved, read};
+use crate::tables::coordinator::write::{WriteContext, write};
+use crate::tables::coordinator::{CoordinatorError, Liveness, WriteType};
+use crate::tables::replicas::GrpcReplicas;
+use crate::tables::schema_view::SchemaView;
+use basalt_common::DatanodeId;
+use basalt_proto::pb;
+use basalt_table::catalog::CatalogView;
+use basalt_table::cql::ast::{BatchKind, QualifiedName, Statement};
+use basalt_table::partition::{ClusteringComparator, Partition};
+use basalt_table::read::{RangeCommand, ReadCommand};
+use basalt_table::{Consistency, CqlType, KeyspaceDef, TableDef, Value};
+use std::collections::HashMap;
+use std::ops::Bound as RBound;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Timeouts and limits of the coordinator (Cassandra's names in parentheses).
+#[derive(Clone, Copy, Debug)]
+pub struct EngineConfig {
+    /// (`write_request_timeout`)
+    pub write_timeout: Duration,
+    /// (`read_request_timeout`)
+    pub read_timeout: Duration,
+    /// (`range_request_timeout`)
+    pub range_timeout: Duration,
+    /// (`max_hint_window`)
+    pub hint_window: Duration,
+    /// Rows per page when the client names none.
+    pub default_page_size: u32,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            write_timeout: Duration::from_secs(2),
+            read_timeout: Duration::from_secs(5),
+            range_timeout: Duration::from_secs(10),
+            hint_window: Duration::from_secs(3 * 3600),
+            default_page_size: 5000,
+        }
+    }
+}
+
+/// Adds the rows of a reconciled partition to a page (after a clustering resume point); false once
+/// the page or the LIMIT is full.
+type TakeRows<'a> =
+    dyn FnMut(&Partition, &mut Vec<Vec<Option<Value>>>, Option<&[Value]>) -> Result<bool, ExecError> + Send + 'a;
+
+/// A prepared statement.
+struct PreparedEntry {
+    statement: Statement,
+    text: String,
+    keyspace: Option<String>,
+}
+
+pub struct Engine {
+    pub me: DatanodeId,
+    pub schema: Arc<SchemaView>,
+    pub replicas: Arc<GrpcReplicas>,
+    pub liveness: Arc<Liveness>,
+    pub hints: Arc<dyn HintLog>,
+    pub config: EngineConfig,
+    prepared: Mutex<HashMap<Vec<u8>, Arc<PreparedEntry>>>,
+}
+
+/// What a statement answers.
+pub enum Answer {
+    Void,
+    Rows(Rows),
+    SetKeyspace(String),
+    SchemaChange(pb::SchemaChangeResult, u64),
+}
+
+/// Result rows of one page.
+pub struct Rows {
+    pub columns: Vec<(String, CqlType)>,
+    pub keyspace: String,
+    pub table: String,
+    pub rows: Vec<Vec<Option<Value>>>,
+    pub paging_state: Option<Vec<u8>>,
+}
+
+/// The id of a prepared statement: the same on every coordinator (a hash of keyspace and text).
+pub fn prepared_id(keyspace: Option<&str>, text: &str) -> Vec<u8> {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut h2: u64 = 0x8422_2325_cbf2_9ce4;
+    for b in keyspace.unwrap_or("").bytes().chain([0u8]).chain(text.bytes()) {
+        h = (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
+        h2 = (h2 ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3).rotate_left(5);
+    }
+    [h.to_be_bytes(), h2.to_be_bytes()].concat()
+}
+
+/// Reconciles replica answers for read repair.
+struct Resolver<'a> {
+    table: &'a TableDef,
+}
+
+impl Resolve for Resolver<'_> {
+    fn resolve(&self, answers: &[Vec<u8>]) -> Result<Resolved, CoordinatorError> {
+        let cmp = ClusteringComparator::for_table(self.table);
+        let decoded: Vec<Partition> = answers
+            .iter()
+            .map(|a| basalt_table::partition::decode(a))
+            .collect::<Result<_, _>>()
+            .map_err(|e| CoordinatorError::Replica {
+                node: DatanodeId(0),
+                kind: basalt_common::ErrorKind::Corrupt,
+                message: format!("undecodable replica answer: {e}"),
+            })?;
+        let mut merged = decoded[0].clone();
+        for p in &decoded[1..] {
+            merged.merge(p.clone(), &cmp);
+        }
+        let repairs = decoded
+            .iter()
+            .map(|p| basalt_table::partition::diff(&merged, p).map(|d| basalt_table::partition::encode(&d)))
+            .collect();
+        Ok(Resolved {
+            merged: basalt_table::partition::encode(&merged),
+            repairs,
+        })
+    }
+}
+
+fn now_secs() -> i64 {
+    now_micros() / 1_000_000
+}
+
+impl Engine {
+    pub fn new(
+        me: DatanodeId,
+        schema: Arc<SchemaView>,
+        replicas: Arc<GrpcReplicas>,
+        liveness: Arc<Liveness>,
+        hints: Arc<dyn HintLog>,
+        config: EngineConfig,
+    ) -> Engine {
+        Engine {
+            me,
+            schema,
+            replicas,
+            liveness,
+            hints,
+            config,
+            prepared: Mutex::default(),
+        }
+    }
+
+    fn write_ctx(&self) -> WriteContext<GrpcReplicas> {
+        WriteContext {
+            replicas: self.replicas.clone(),
+            liveness: self.liveness.clone(),
+            hints: self.hints.clone(),
+            timeout: self.config.write_timeout,
+            hint_window: self.config.hint_window,
+        }
+    }
+
+    fn read_ctx(&self) -> ReadContext<GrpcReplicas> {
+        ReadContext {
+            replicas: self.replicas.clone(),
+            liveness: self.liveness.clone(),
+            hints: self.hints.clone(),
+            timeout: self.config.read_timeout,
+        }
+    }
+
+    /// Prepares `text`: parses it, checks its table, keeps it under its stable id.
+    pub async fn prepare(&self, text: &str, keyspace: Option<&str>) -> Result<pb::CqlPrepareResponse, ExecError> {
+        let statement = basalt_table::cql::parser::parse(text)?;
+        let catalog = self.schema.catalog();
+        let lookup = |q: &QualifiedName| {
+            let ks = q.keyspace.as_deref().or(keyspace)?;
+            catalog.table(ks, &q.name)
+        };
+        let specs = match basalt_table::cql::bind::bind_specs(&statement, &lookup) {
+            Ok(s) => s,
+            Err(_) => {
+                // The table may be newer than this node's catalog: refresh once.
+                let catalog = self.refresh().await?;
+                let lookup = |q: &QualifiedName| {
+                    let ks = q.keyspace.as_deref().or(keyspace)?;
+                    catalog.table(ks, &q.name)
+                };
+                basalt_table::cql::bind::bind_specs(&statement, &lookup)?
+            }
+        };
+        let catalog = self.schema.catalog();
+        let table = statement_table(&statement).and_then(|q| {
+            let ks = q.keyspace.as_deref().or(keyspace)?;
+            catalog.table(ks, &q.name).cloned()
+        });
+        let (ks_name, table_name) = table
+            .as_ref()
+            .map(|t| (t.keyspace.clone(), t.name.clone()))
+            .unwrap_or_default();
+        let spec = |name: String, ty: &CqlType| pb::ColumnSpec {
+            keyspace: ks_name.clone(),
+            table: table_name.clone(),
+            name,
+            cql_type: ty.to_string(),
+        };
+        let mut pk_indexes = Vec::new();
+        if let Some(t) = &table {
+            for pk in t.partition_key() {
+                match specs.iter().find(|s| s.name == pk.name) {
+                    Some(s) => pk_indexes.push(s.index as u32),
+                    None => {
+                        pk_indexes.clear();
+                        break;
+                    }
+                }
+            }
+        }
+        let result_columns = match (&statement, &table) {
+            (Statement::Select(s), Some(t)) => {
+                let mut eval = Eval::new(vec![Bound::Null; specs.len()], Vec::new());
+                match select::plan(t, s, &mut eval) {
+                    Ok(p) => p.outputs.iter().map(|o| spec(o.name.clone(), &o.ty)).collect(),
+                    Err(_) => Vec::new(),
+                }
+            }
+            _ => Vec::new(),
+        };
+        let id = prepared_id(keyspace, text);
+        self.prepared.lock().unwrap_or_else(|e| e.into_inner()).insert(
+            id.clone(),
+            Arc::new(PreparedEntry {
+                statement,
+                text: text.to_string(),
+                keyspace: keyspace.map(str::to_string),
+            }),
+        );
+        Ok(pb::CqlPrepareResponse {
+            prepared_id: id,
+            bind_columns: specs.iter().map(|s| spec(s.name.clone(), &s.ty)).collect(),
+            partition_key_indexes: pk_indexes,
+            result_columns,
+        })
+    }
+
+    async fn refresh(&self) -> Result<Arc<CatalogView>, ExecError> {
+        let want = self.schema.catalog().version() + 1;
+        // Best effort: the newest the metadata group has, without waiting for a version that may not
+        // exist yet.
+        let _ = self.schema.refresh_at_least(want, Duration::from_millis(500)).await;
+        Ok(self.schema.catalog())
+    }
+
+    /// Runs one request.
+    pub async fn execute(&self, req: pb::CqlRequest) -> Result<Answer, ExecError> {
+        let session_ks = (!req.keyspace.is_empty()).then_some(req.keyspace.clone());
+        let (statement, keyspace) = if req.prepared_id.is_empty() {
+            (Arc::new(basalt_table::cql::parser::parse(&req.statement)?), session_ks)
+        } else {
+            let entry = self
+                .prepared
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&req.prepared_id)
+                .cloned();
+            let Some(entry) = entry else {
+                return Err(ExecError::Unprepared {
+                    id: req.prepared_id.iter().map(|b| format!("{b:02x}")).collect(),
+                });
+            };
+            let _ = &entry.text;
+            (
+                Arc::new(entry.statement.clone()),
+                session_ks.or_else(|| entry.keyspace.clone()),
+            )
+        };
+        let values: Vec<Bound> = req
+            .values
+            .iter()
+            .map(|v| match &v.value {
+                Some(pb::cql_value::Value::Data(d)) => Bound::Bytes(d.clone()),
+                Some(pb::cql_value::Value::Unset(_)) => Bound::Unset,
+                _ => Bound::Null,
+            })
+            .collect();
+        let markers = statement.bind_markers().len();
+        if values.len() != markers {
+            return Err(ExecError::WrongValueCount {
+                markers,
+                values: values.len(),
+            });
+        }
+        let mut eval = Eval::new(values, req.value_names.clone());
+        let consistency = Consistency::from_code(req.consistency as u16).unwrap_or(Consistency::One);
+        let timestamp = req.timestamp.unwrap_or_else(now_micros);
+        let page_size = if req.page_size == 0 {
+            self.config.default_page_size
+        } else {
+            req.page_size
+        };
+        let ks = keyspace.as_deref();
+        match &*statement {
+            Statement::Use { keyspace } => {
+                let catalog = self.catalog_with_keyspace(keyspace).await?;
+                if catalog.keyspace(keyspace).is_none() {
+                    return Err(ExecError::UnknownKeyspace {
+                        keyspace: keyspace.clone(),
+                    });
+                }
+                Ok(Answer::SetKeyspace(keyspace.clone()))
+            }
+            Statement::CreateKeyspace(_)
+            | Statement::AlterKeyspace(_)
+            | Statement::DropKeyspace { .. }
+            | Statement::CreateTable(_)
+            | Statement::AlterTable(_)
+            | Statement::DropTable { .. } => ddl::run(self, &statement, ks, timestamp).await,
+            Statement::Truncate { .. } => Err(ExecError::Unsupported {
+                what: "TRUNCATE".into(),
+            }),
+            Statement::Insert(i) => {
+                let (table, keyspace_def) = self.table(&i.table, ks).await?;
+                let p = mutation::insert(&table, i, &mut eval, timestamp, now_secs())?;
+                self.write_partitions(&keyspace_def, vec![p], consistency, WriteType::Simple)
+                    .await?;
+                Ok(Answer::Void)
+            }
+            Statement::Update(u) => {
+                let (table, keyspace_def) = self.table(&u.table, ks).await?;
+                let ps = mutation::update(&table, u, &mut eval, timestamp, now_secs())?;
+                self.write_partitions(&keyspace_def, ps, consistency, WriteType::Simple)
+                    .await?;
+                Ok(Answer::Void)
+            }
+            Statement::Delete(d) => {
+                let (table, keyspace_def) = self.table(&d.table, ks).await?;
+                let ps = mutation::delete(&table, d, &mut eval, timestamp, now_secs())?;
+                self.write_partitions(&keyspace_def, ps, consistency, WriteType::Simple)
+                    .await?;
+                Ok(Answer::Void)
+            }
+            Statement::Batch(b) => {
+                if b.kind == BatchKind::Counter {
+                    return Err(ExecError::Unsupported {
+                        what: "Counter batches".into(),
+                    });
+                }
+                let timestamp = match &b.timestamp {
+                    Some(t) => {
+                        match eval.required(t, &CqlType::Native(basalt_table::NativeType::BigInt), "[timestamp]")? {
+                            Value::BigInt(v) => v,
+                            _ => unreachable!("bigint"),
+                        }
+                    }
+                    None => timestamp,
+                };
+                let mut by_keyspace: Vec<(KeyspaceDef, Vec<Partition>)> = Vec::new();
+                for s in &b.statements {
+                    let (q, build): (&QualifiedName, _) = match s {
+                        Statement::Insert(i) => (&i.table, 0),
+                        Statement::Update(u) => (&u.table, 1),
+                        Statement::Delete(d) => (&d.table, 2),
+                        _ => {
+                            return Err(ExecError::invalid(
+                                "Only INSERT, UPDATE and DELETE are allowed in a BATCH",
+                            ));
+                        }
+                    };
+                    let (table, kdef) = self.table(q, ks).await?;
+                    let ps = match (s, build) {
+                        (Statement::Insert(i), _) => {
+                            vec![mutation::insert(&table, i, &mut eval, timestamp, now_secs())?]
+                        }
+                        (Statement::Update(u), _) => mutation::update(&table, u, &mut eval, timestamp, now_secs())?,
+                        (Statement::Delete(d), _) => mutation::delete(&table, d, &mut eval, timestamp, now_secs())?,
+                        _ => unreachable!("checked above"),
+                    };
+                    match by_keyspace.iter_mut().find(|(k, _)| k.name == kdef.name) {
+                        Some((_, v)) => v.extend(ps),
+                        None => by_keyspace.push((kdef, ps)),
+                    }
+                }
+                let write_type = if b.kind == BatchKind::Logged {
+                    WriteType::Batch
+                } else {
+                    WriteType::UnloggedBatch
+                };
+                for (kdef, ps) in by_keyspace {
+                    self.write_partitions(&kdef, ps, consistency, write_type).await?;
+                }
+                Ok(Answer::Void)
+            }
+            Statement::Select(s) => {
+                if let Some(rows) = super::system::select(self, s, ks).await? {
+                    return Ok(Answer::Rows(rows));
+                }
+                let (table, kdef) = self.table(&s.table, ks).await?;
+                let plan = select::plan(&table, s, &mut eval)?;
+                let paging = if req.paging_state.is_empty() {
+                    None
+                } else {
+                    Some(
+                        basalt_table::codec::decode::<PagingState>(&req.paging_state)
+                            .map_err(|_| ExecError::BadPagingState)?,
+                    )
+                };
+                let rows = self
+                    .select(&table, &kdef, &plan, consistency, page_size, paging)
+                    .await?;
+                Ok(Answer::Rows(rows))
+            }
+            Statement::Describe(d) => super::describe::run(self, d, ks).await.map(Answer::Rows),
+        }
+    }
+
+    /// This node's catalog, refreshed once if it lacks `keyspace`.
+    async fn catalog_with_keyspace(&self, keyspace: &str) -> Result<Arc<CatalogView>, ExecError> {
+        let catalog = self.schema.catalog();
+        if catalog.keyspace(keyspace).is_some() {
+            return Ok(catalog);
+        }
+        self.refresh().await
+    }
+
+    /// The table a statement names (with its keyspace), refreshing the catalog once if unknown.
+    pub async fn table(
+        &self,
+        q: &QualifiedName,
+        session: Option<&str>,
+    ) -> Result<(Arc<TableDef>, KeyspaceDef), ExecError> {
+        let ks = q.keyspace.as_deref().or(session).ok_or(ExecError::NoKeyspace)?;
+        let mut catalog = self.schema.catalog();
+        if catalog.table(ks, &q.name).is_none() {
+            catalog = self.refresh().await?;
+        }
+        let kdef = catalog
+            .keyspace(ks)
+            .cloned()
+            .ok_or_else(|| ExecError::UnknownKeyspace {
+                keyspace: ks.to_string(),
+            })?;
+        let table = catalog
+            .table(ks, &q.name)
+            .cloned()
+            .ok_or_else(|| ExecError::UnknownTable {
+                table: format!("{ks}.{}", q.name),
+            })?;
+        Ok((Arc::new(table), kdef))
+    }
+
+    /// The replicas of `token`, this node first if it is one, then by rack (closest first).
+    fn replicas_of(&self, token: i64, kdef: &KeyspaceDef) -> Result<Vec<DatanodeId>, CoordinatorError> {
+        let ring = self.schema.ring();
+        let mut nodes = ring.ring.replicas(token, &kdef.replication);
+        if nodes.is_empty() {
+            return Err(CoordinatorError::EmptyRing);
+        }
+        let my_rack = ring.nodes.get(&self.me).map(|n| n.rack.clone()).unwrap_or_default();
+        nodes.sort_by_key(|n| {
+            let rack = ring.nodes.get(n).map(|r| r.rack.as_str()).unwrap_or("");
+            (*n != self.me, rack != my_rack)
+        });
+        Ok(nodes)
+    }
+
+    /// Writes partition updates, each to its replicas at `consistency`, all at once.
+    pub async fn write_partitions(
+        &self,
+        kdef: &KeyspaceDef,
+        partitions: Vec<Partition>,
+        consistency: Consistency,
+        write_type: WriteType,
+    ) -> Result<(), ExecError> {
+        // One call per distinct partition (a batch may touch one partition several times).
+        let mut by_key: Vec<(i64, Vec<u8>, Vec<Vec<u8>>)> = Vec::new();
+        for p in partitions {
+            let key = basalt_table::token::partition_key_bytes(&p.key);
+            let encoded = basalt_table::partition::encode(&p);
+            if encoded.len() > basalt_common::MAX_RPC_MESSAGE - 64 * 1024 {
+                return Err(ExecError::invalid(format!(
+                    "Mutation of {} bytes is too large for the maximum size of {}",
+                    encoded.len(),
+                    basalt_common::MAX_RPC_MESSAGE - 64 * 1024
+                )));
+            }
+            match by_key.iter_mut().find(|(t, k, _)| *t == p.token && *k == key) {
+                Some((_, _, v)) => v.push(encoded),
+                None => by_key.push((p.token, key, vec![encoded])),
+            }
+        }
+        let ctx = self.write_ctx();
+        let mut calls = Vec::with_capacity(by_key.len());
+        for (token, _, encoded) in by_key {
+            let replicas = self.replicas_of(token, kdef)?;
+            let ctx = &ctx;
+            calls.push(async move { write(ctx, &replicas, consistency, write_type, Arc::new(encoded)).await });
+        }
+        for r in futures::future::join_all(calls).await {
+            r?;
+        }
+        Ok(())
+    }
+
+    /// Reads one partition at `consistency`, reconciled.
+    pub async fn read_partition(
+        &self,
+        table: &TableDef,
+        kdef: &KeyspaceDef,
+        cmd: ReadCommand,
+        consistency: Consistency,
+    ) -> Result<Partition, ExecError> {
+        let replicas = self.replicas_of(cmd.token, kdef)?;
+        let encoded = Arc::new(basalt_table::codec::encode(&cmd));
+        let out = read(&self.read_ctx(), &replicas, consistency, encoded, &Resolver { table }).await?;
+        basalt_table::partition::decode(&out.partition)
+            .map_err(|e| ExecError::Store(format!("undecodable partition: {e}")))
+    }
+
+    /// One page of a SELECT.
+    async fn select(
+        &self,
+        table: &Arc<TableDef>,
+        kdef: &KeyspaceDef,
+        plan: &SelectPlan,
+        consistency: Consistency,
+        page_size: u32,
+        paging: Option<PagingState>,
+    ) -> Result<Rows, ExecError> {
+        let now = now_secs();
+        let columns: Vec<(String, CqlType)> = match &plan.count {
+            Some(name) => vec![(name.clone(), CqlType::Native(basalt_table::NativeType::BigInt))],
+            None => plan.outputs.iter().map(|o| (o.name.clone(), o.ty)).collect(),
+        };
+        let mut rows: Vec<Vec<Option<Value>>> = Vec::new();
+        let mut remaining = paging.as_ref().map_or(plan.limit, |p| p.remaining);
+        // COUNT(*) reads everything (no paging of its one row).
+        let page = if plan.count.is_some() {
+            u32::MAX
+        } else {
+            page_size.max(1)
+        };
+        let mut counted: i64 = 0;
+        let mut next: Option<PagingState> = None;
+        let mut take = |p: &Partition,
+                        rows: &mut Vec<Vec<Option<Value>>>,
+                        after: Option<&[Value]>,
+                        key_index: usize|
+         -> Result<bool, ExecError> {
+            // Returns false when the page (or the LIMIT) is full.
+            let mut per_partition = 0u32;
+            for r in select::rows_of(plan, table, p, now, after) {
+                if !select::passes(plan, table, p, &r)? {
+                    continue;
+                }
+                if plan.per_partition_limit.is_some_and(|l| per_partition >= l) {
+                    break;
+                }
+                if remaining == Some(0) {
+                    return Ok(false);
+                }
+                if plan.count.is_some() {
+                    counted += 1;
+                } else {
+                    rows.push(select::project(plan, table, p, &r, now)?);
+                }
+                per_partition += 1;
+                remaining = remaining.map(|n| n - 1);
+                if rows.len() as u32 >= page {
+                    next = Some(PagingState {
+                        token: p.token,
+                        key: p.key.clone(),
+                        clustering: Some(r.clustering.clone()),
+                        remaining,
+                        key_index,
+                    });
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        };
+        match &plan.restrictions.partitions {
+            Partitions::Keys(keys) => {
+                let start = paging.as_ref().map_or(0, |p| p.key_index);
+                for (i, key) in keys.iter().enumerate().skip(start) {
+                    let token = basalt_table::token::token_of(key);
+                    let cmd = ReadCommand {
+                        table: table.id,
+                        token,
+                        key: key.clone(),
+                        slices: plan.restrictions.slices.clone(),
+                        columns: None,
+                        reversed: plan.reversed,
+                        limit: None,
+                        now,
+                    };
+                    let p = self.read_partition(table, kdef, cmd, consistency).await?;
+                    let after = paging
+                        .as_ref()
+                        .filter(|s| s.key_index == i && &s.key == key)
+                        .and_then(|s| s.clustering.as_deref());
+                    if !take(&p, &mut rows, after, i)? {
+                        break;
+                    }
+                }
+            }
+            Partitions::TokenRange { start, end } => {
+                self.scan(
+                    table,
+                    kdef,
+                    plan,
+                    consistency,
+                    *start,
+                    *end,
+                    paging.as_ref(),
+                    &mut |p, rows, after| take(p, rows, after, 0),
+                    &mut rows,
+                )
+                .await?;
+            }
+        }
+        if let Some(name) = &plan.count {
+            let _ = name;
+            rows = vec![vec![Some(Value::BigInt(counted))]];
+            next = None;
+        }
+        let paging_state = match next {
+            Some(s) if s.remaining != Some(0) => Some(basalt_table::codec::encode(&s)),
+            _ => None,
+        };
+        Ok(Rows {
+            columns,
+            keyspace: table.keyspace.clone(),
+            table: table.name.clone(),
+            rows,
+            paging_state,
+        })
+    }
+
+    /// Walks the ring's ranges within `(start, end)` in token order, reading each range's partitions
+    /// a page at a time from the replicas the level needs and merging them by partition.
+    #[allow(clippy::too_many_arguments)]
+    async fn scan(
+        &self,
+        table: &Arc<TableDef>,
+        kdef: &KeyspaceDef,
+        plan: &SelectPlan,
+        consistency: Consistency,
+        start: RBound<i64>,
+        end: RBound<i64>,
+        paging: Option<&PagingState>,
+        take: &mut TakeRows<'_>,
+        rows: &mut Vec<Vec<Option<Value>>>,
+    ) -> Result<(), ExecError> {
+        let required = consistency
+            .required(kdef.replication.factor() as usize)
+            .filter(|_| consistency.readable())
+            .ok_or(CoordinatorError::BadConsistency {
+                consistency,
+                operation: "a read",
+            })?;
+        let ring = self.schema.ring();
+        if ring.ring.is_empty() {
+            return Err(CoordinatorError::EmptyRing.into());
+        }
+        let cmp = ClusteringComparator::for_table(table);
+        // Ranges (lo, hi] in token order, split where a range wraps.
+        let mut ranges: Vec<(i64, i64)> = Vec::new();
+        for r in ring.ring.ranges() {
+            if r.start < r.end {
+                ranges.push((r.start, r.end));
+            } else {
+                ranges.push((r.start, i64::MAX));
+                ranges.push((i64::MIN, r.end));
+            }
+        }
+        ranges.sort();
+        // Resume inside the partition the last page ended in.
+        let mut resume: Option<(i64, Vec<Value>)> = paging.map(|p| (p.token, p.key.clone()));
+        if let Some(p) = paging
+            && p.clustering.is_some()
+        {
+            let cmd = ReadCommand {
+                table: table.id,
+                token: p.token,
+                key: p.key.clone(),
+                slices: plan.restrictions.slices.clone(),
+                columns: None,
+                reversed: plan.reversed,
+                limit: None,
+                now: now_secs(),
+            };
+            let part = self.read_partition(table, kdef, cmd, consistency).await?;
+            if !take(&part, rows, p.clustering.as_deref())? {
+                return Ok(());
+            }
+        }
+        for (lo, hi) in ranges {
+            // Clip to the requested range.
+            let lo_b = RBound::Excluded(lo);
+            let hi_b = RBound::Included(hi);
+            let (s, e) = (max_start(lo_b, start), min_end(hi_b, end));
+            if empty(s, e) {
+                continue;
+            }
+            if let Some((t, _)) = &resume
+                && hi < *t
+            {
+                continue;
+            }
+            let replicas = self.replicas_of(hi, kdef)?;
+            let alive: Vec<DatanodeId> = replicas
+                .iter()
+                .copied()
+                .filter(|n| self.liveness.is_alive(*n))
+                .collect();
+            if alive.len() < required {
+                return Err(CoordinatorError::Unavailable {
+                    consistency,
+                    required,
+                    alive: alive.len(),
+                }
+                .into());
+            }
+            let contacts = &alive[..required];
+            let mut cursor: Option<(i64, Vec<Value>)> = resume.clone().filter(|(t, _)| *t > lo && *t <= hi);
+            loop {
+                let cmd = RangeCommand {
+                    table: table.id,
+                    start: s,
+                    end: e,
+                    resume_after: cursor.clone(),
+                    columns: None,
+                    max_partitions: 128,
+                    per_partition_limit: None,
+                    now: now_secs(),
+                };
+                let encoded = basalt_table::codec::encode(&cmd);
+                let calls = contacts.iter().map(|n| {
+                    let f = self.replicas.scan(*n, encoded.clone());
+                    let timeout = self.config.range_timeout;
+                    async move { tokio::time::timeout(timeout, f).await }
+                });
+                let answers = futures::future::join_all(calls).await;
+                let mut merged: Vec<Partition> = Vec::new();
+                let mut bound: Option<(i64, Vec<u8>)> = None;
+                let mut all_exhausted = true;
+                for (n, a) in contacts.iter().zip(answers) {
+                    let page = match a {
+                        Ok(Ok(p)) => p,
+                        Ok(Err(e)) => {
+                            if e.transport {
+                                self.liveness.failed(*n);
+                            }
+                            return Err(CoordinatorError::ReadTimeout {
+                                consistency,
+                                received: 0,
+                                block_for: required,
+                                data_present: false,
+                            }
+                            .into());
+                        }
+                        Err(_) => {
+                            return Err(CoordinatorError::ReadTimeout {
+                                consistency,
+                                received: 0,
+                                block_for: required,
+                                data_present: false,
+                            }
+                            .into());
+                        }
+                    };
+                    let parts: Vec<Partition> = page
+                        .partitions
+                        .iter()
+                        .map(|b| basalt_table::partition::decode(b))
+                        .collect::<Result<_, _>>()
+                        .map_err(|e| ExecError::Store(format!("undecodable partition from {n}: {e}")))?;
+                    if !page.exhausted {
+                        all_exhausted = false;
+                        // Only partitions up to the smallest last partition of the non-exhausted
+                        // answers are complete across replicas.
+                        if let Some(last) = parts.last() {
+                            let k = (last.token, basalt_table::token::partition_key_bytes(&last.key));
+                            if bound.as_ref().is_none_or(|b| k < *b) {
+                                bound = Some(k);
+                            }
+                        }
+                    }
+                    for p in parts {
+                        let k = (p.token, basalt_table::token::partition_key_bytes(&p.key));
+                        match merged
+                            .iter_mut()
+                            .find(|m| (m.token, basalt_table::token::partition_key_bytes(&m.key)) == k)
+                        {
+                            Some(m) => m.merge(p, &cmp),
+                            None => merged.push(p),
+                        }
+                    }
+                }
+                merged.sort_by(|a, b| {
+                    (a.token, basalt_table::token::partition_key_bytes(&a.key))
+                        .cmp(&(b.token, basalt_table::token::partition_key_bytes(&b.key)))
+                });
+                if let Some(b) = &bound {
+                    merged.retain(|p| (p.token, basalt_table::token::partition_key_bytes(&p.key)) <= *b);
+                }
+                let last = merged.last().map(|p| (p.token, p.key.clone()));
+                for p in &merged {
+                    if !take(p, rows, None)? {
+                        return Ok(());
+                    }
+                }
+                if all_exhausted || last.is_none() {
+                    break;
+                }
+                cursor = last;
+            }
+            resume = None;
+        }
+        Ok(())
+    }
+}
+
+fn statement_table(s: &Statement) -> Option<&QualifiedName> {
+    match s {
+        Statement::Insert(i) => Some(&i.table),
+        Statement::Update(u) => Some(&u.table),
+        Statement::Delete(d) => Some(&d.table),
+        Statement::Select(s) => Some(&s.table),
+        _ => None,
+    }
+}
+
+fn max_start(a: RBound<i64>, b: RBound<i64>) -> RBound<i64> {
+    match (a, b) {
+        (RBound::Unbounded, x) | (x, RBound::Unbounded) => x,
+        (RBound::Included(x), RBound::Included(y)) => RBound::Included(x.max(y)),
+        (RBound::Excluded(x), RBound::Excluded(y)) => RBound::Excluded(x.max(y)),
+        (RBound::Included(i), RBound::Excluded(e)) | (RBound::Excluded(e), RBound::Included(i)) => {
+            if i > e {
+                RBound::Included(i)
+            } else {
+                RBound::Excluded(e)
+            }
+        }
+    }
+}
+
+fn min_end(a: RBound<i64>, b: RBound<i64>) -> RBound<i64> {
+    match (a, b) {
+        (RBound::Unbounded, x) | (x, RBound::Unbounded) => x,
+        (RBound::Included(x), RBound::Included(y)) => RBound::Included(x.min(y)),
+        (RBound::Excluded(x), RBound::Excluded(y)) => RBound::Excluded(x.min(y)),
+        (RBound::Included(i), RBound::Excluded(e)) | (RBound::Excluded(e), RBound::Included(i)) => {
+            if i < e {
+                RBound::Included(i)
+            } else {
+                RBound::Excluded(e)
+            }
+        }
+    }
+}
+
+fn empty(s: RBound<i64>, e: RBound<i64>) -> bool {
+    match (s, e) {
+        (RBound::Unbounded, _) | (_, RBound::Unbounded) => false,
+        (RBound::Included(a), RBound::Included(b)) => a > b,
+        (RBound::Included(a), RBound::Excluded(b)) | (RBound::Excluded(a), RBound::Included(b)) => a >= b,
+        (RBound::Excluded(a), RBound::Excluded(b)) => a.saturating_add(1) >= b,
+    }
+}
