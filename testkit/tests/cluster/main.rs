@@ -6,3 +6,4 @@ mod known_bugs;
 mod links;
 mod pipeline;
 mod restart;
+mod snapshot;
