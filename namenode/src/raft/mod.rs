@@ -3,7 +3,9 @@
 //! - [`log_store`]: the Raft log, vote and commit index in RocksDB; every append is one synced write
 //!   batch (group commit: openraft hands over every entry queued since the last flush).
 //! - [`state_machine`]: the in-memory [`MetaState`](crate::state::MetaState) with snapshots in files
-//!   (checksummed, written temp + fsync + rename); at start it is the latest snapshot plus the log tail.
+//!   (openraft's snapshot data is the open file); at start it is the latest snapshot plus the log tail.
+//! - [`snapshot_file`]: the snapshot file's layout, streamed both ways (checksummed, written temp +
+//!   fsync + rename).
 //! - [`network`] / [`transport`]: Raft RPCs between members over gRPC (client and server side).
 //!
 //! Every value is encoded with [`crate::state::codec`] (format byte + named MessagePack); the log store
@@ -11,17 +13,18 @@
 
 pub mod log_store;
 pub mod network;
+pub mod snapshot_file;
 pub mod state_machine;
 pub mod transport;
 
 use crate::state::{Batch, Response};
-use std::io::Cursor;
 
 openraft::declare_raft_types!(
     /// Raft type configuration of the metadata group.
     pub TypeConfig:
         D = Batch,
         R = Vec<Response>,
+        SnapshotData = tokio::fs::File,
 );
 
 /// Id of a metadata group member.

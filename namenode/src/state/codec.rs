@@ -48,6 +48,13 @@ pub fn encode_into<T: Serialize + ?Sized>(out: &mut Vec<u8>, v: &T) {
         .expect("every persisted type encodes to MessagePack");
 }
 
+/// Writes `v` with its leading format byte to `w`, streamed (a large value is never whole in memory).
+pub fn encode_to<T: Serialize + ?Sized, W: std::io::Write>(mut w: W, v: &T) -> std::io::Result<()> {
+    w.write_all(&[FORMAT_VERSION])?;
+    v.serialize(&mut rmp_serde::Serializer::new(&mut w).with_struct_map())
+        .map_err(std::io::Error::other)
+}
+
 /// Decodes one value written by [`encode`] from a reader, reading no further than its end.
 pub fn decode_from<T: DeserializeOwned, R: std::io::Read>(mut r: R) -> Result<T, DecodeError> {
     let mut version = [0u8];

@@ -7,4 +7,5 @@ mod links;
 mod pipeline;
 mod restart;
 mod rows;
+mod snapshot;
 mod tables;

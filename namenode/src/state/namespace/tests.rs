@@ -387,6 +387,10 @@ fn check_invariants(ns: &Namespace) {
         .map(|(id, _)| *id)
         .collect();
     assert_eq!(open, ns.open);
+    // The O(1) counts agree with a walk.
+    let dirs = ns.inodes.values().filter(|i| i.is_dir()).count() as u64;
+    let counted = (ns.inodes.len() as u64 - dirs, dirs, ns.block_owner.len() as u64);
+    assert_eq!(ns.counts(), counted, "counts");
 }
 
 /// The namespace in a form independent of hash map order.
