@@ -12,7 +12,6 @@ use crate::schema::{KeyspaceDef, Replication, TableDef};
 use crate::types::CqlType;
 use crate::value::Uuid;
 use basalt_common::TableId;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -235,36 +234,8 @@ pub fn schema_version(version: u64) -> Uuid {
     Uuid(b)
 }
 
-/// The format byte of [`encode`].
-pub const CODEC_VERSION: u8 = 1;
-
-/// Why bytes are not an encoded catalog value.
-#[derive(Debug, thiserror::Error)]
-pub enum CodecError {
-    #[error("empty catalog value")]
-    Empty,
-    #[error("unsupported catalog encoding {0} (this build reads {CODEC_VERSION})")]
-    Version(u8),
-    #[error("malformed catalog value: {0}")]
-    Malformed(#[from] rmp_serde::decode::Error),
-}
-
-/// Encodes a catalog value (a snapshot, a change, an output) for the wire.
-pub fn encode<T: Serialize>(v: &T) -> Vec<u8> {
-    let mut out = vec![CODEC_VERSION];
-    v.serialize(&mut rmp_serde::Serializer::new(&mut out).with_struct_map())
-        .expect("catalog values encode to MessagePack");
-    out
-}
-
-/// Decodes a value written by [`encode`].
-pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
-    match bytes.split_first() {
-        None => Err(CodecError::Empty),
-        Some((&CODEC_VERSION, rest)) => Ok(rmp_serde::from_slice(rest)?),
-        Some((&v, _)) => Err(CodecError::Version(v)),
-    }
-}
+/// The encoding of catalog values on the wire: the table codec's.
+pub use crate::codec::{CodecError, FORMAT_VERSION as CODEC_VERSION, decode, encode};
 
 #[cfg(test)]
 mod tests {

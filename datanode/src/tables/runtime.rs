@@ -79,6 +79,7 @@ impl TableRuntime {
                 hint_window: config.table_hint_window,
                 ..EngineConfig::default()
             },
+            store.clone(),
         ));
         let handoff = tokio::spawn(handoff::run(
             replicas,
@@ -91,12 +92,13 @@ impl TableRuntime {
             },
             shutdown.clone(),
         ));
-        let follower = tokio::spawn(follow_catalog(schema, store.clone(), shutdown));
+        let follower = tokio::spawn(follow_catalog(schema, store.clone(), shutdown.clone()));
+        let batches = tokio::spawn(replay_batches(engine.clone(), shutdown));
         Ok(TableRuntime {
             store,
             engine,
             local,
-            tasks: vec![handoff, follower],
+            tasks: vec![handoff, follower, batches],
         })
     }
 
@@ -122,6 +124,17 @@ impl TableRuntime {
         for t in self.tasks {
             let _ = t.await;
         }
+    }
+}
+
+/// Replays unfinished logged batches now and then (and soon after a restart).
+async fn replay_batches(engine: Arc<Engine>, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            _ = shutdown.wait_for(|s| *s) => return,
+        }
+        engine.replay_batches().await;
     }
 }
 

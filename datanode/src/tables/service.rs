@@ -32,11 +32,9 @@ pub fn ipc(columns: &[(String, CqlType)], rows: Vec<Vec<Option<basalt_table::Val
     let batch = b.finish();
     let mut out = Vec::new();
     {
-        let mut w = arrow_ipc::writer::StreamWriter::try_new(&mut out, &batch.schema())
-            .map_err(|e| ExecError::Store(format!("Arrow IPC: {e}")))?;
-        w.write(&batch)
-            .map_err(|e| ExecError::Store(format!("Arrow IPC: {e}")))?;
-        w.finish().map_err(|e| ExecError::Store(format!("Arrow IPC: {e}")))?;
+        let mut w = arrow_ipc::writer::StreamWriter::try_new(&mut out, &batch.schema())?;
+        w.write(&batch)?;
+        w.finish()?;
     }
     Ok(out)
 }

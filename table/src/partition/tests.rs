@@ -405,7 +405,7 @@ fn ttl_expires_and_purge_drops_old_tombstones() {
 #[test]
 fn bad_format_bytes_are_typed() {
     assert_eq!(decode(&[]), Err(PartitionError::Empty));
-    assert_eq!(decode(&[9, 1, 2]), Err(PartitionError::UnknownFormat(9)));
+    assert_eq!(decode(&[9, 1, 2]), Err(PartitionError::Version(9)));
     assert!(matches!(decode(&[FORMAT_V1, 0xc1]), Err(PartitionError::Malformed(_))));
 }
 

@@ -34,9 +34,10 @@ pub struct Resolved {
     pub repairs: Vec<Option<Vec<u8>>>,
 }
 
-/// Merges replica answers (encoded partitions) into one and says what each answer lacks.
+/// Merges replica answers (each replica's encoded partition) into one and says what each answer
+/// lacks.
 pub trait Resolve: Send + Sync {
-    fn resolve(&self, answers: &[Vec<u8>]) -> Result<Resolved, CoordinatorError>;
+    fn resolve(&self, answers: &[(DatanodeId, Vec<u8>)]) -> Result<Resolved, CoordinatorError>;
 }
 
 /// What a coordinated read needs besides the command.
@@ -175,8 +176,7 @@ pub async fn read<R: Replicas>(
             }
         }
     }
-    let encoded: Vec<Vec<u8>> = answers.iter().map(|(_, p)| p.clone()).collect();
-    let Resolved { merged, repairs } = resolver.resolve(&encoded)?;
+    let Resolved { merged, repairs } = resolver.resolve(&answers)?;
     let mut writes = FuturesUnordered::new();
     let mut repaired = Vec::new();
     for ((node, _), repair) in answers.iter().zip(repairs) {
@@ -282,11 +282,11 @@ mod tests {
     struct Max;
 
     impl Resolve for Max {
-        fn resolve(&self, answers: &[Vec<u8>]) -> Result<Resolved, CoordinatorError> {
-            let max = answers.iter().map(|a| a[0]).max().unwrap();
+        fn resolve(&self, answers: &[(DatanodeId, Vec<u8>)]) -> Result<Resolved, CoordinatorError> {
+            let max = answers.iter().map(|(_, a)| a[0]).max().unwrap();
             Ok(Resolved {
                 merged: vec![max],
-                repairs: answers.iter().map(|a| (a[0] < max).then(|| vec![max])).collect(),
+                repairs: answers.iter().map(|(_, a)| (a[0] < max).then(|| vec![max])).collect(),
             })
         }
     }

@@ -18,6 +18,7 @@ use crate::tables::coordinator::write::{WriteContext, write};
 use crate::tables::coordinator::{CoordinatorError, Liveness, WriteType};
 use crate::tables::replicas::GrpcReplicas;
 use crate::tables::schema_view::SchemaView;
+use crate::tables::store::TableStore;
 use basalt_common::DatanodeId;
 use basalt_proto::pb;
 use basalt_table::catalog::CatalogView;
@@ -62,6 +63,13 @@ impl Default for EngineConfig {
 type TakeRows<'a> =
     dyn FnMut(&Partition, &mut Vec<Vec<Option<Value>>>, Option<&[Value]>) -> Result<bool, ExecError> + Send + 'a;
 
+/// A logged batch in the batch log: its partition updates by keyspace, until all are written.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct LoggedBatch {
+    written_at_ms: u64,
+    groups: Vec<(String, Vec<Vec<u8>>)>,
+}
+
 /// A prepared statement.
 struct PreparedEntry {
     statement: Statement,
@@ -76,6 +84,8 @@ pub struct Engine {
     pub liveness: Arc<Liveness>,
     pub hints: Arc<dyn HintLog>,
     pub config: EngineConfig,
+    /// This node's table store: its batch log.
+    store: TableStore,
     prepared: Mutex<HashMap<Vec<u8>, Arc<PreparedEntry>>>,
 }
 
@@ -113,17 +123,18 @@ struct Resolver<'a> {
 }
 
 impl Resolve for Resolver<'_> {
-    fn resolve(&self, answers: &[Vec<u8>]) -> Result<Resolved, CoordinatorError> {
+    fn resolve(&self, answers: &[(DatanodeId, Vec<u8>)]) -> Result<Resolved, CoordinatorError> {
         let cmp = ClusteringComparator::for_table(self.table);
         let decoded: Vec<Partition> = answers
             .iter()
-            .map(|a| basalt_table::partition::decode(a))
-            .collect::<Result<_, _>>()
-            .map_err(|e| CoordinatorError::Replica {
-                node: DatanodeId(0),
-                kind: basalt_common::ErrorKind::Corrupt,
-                message: format!("undecodable replica answer: {e}"),
-            })?;
+            .map(|(node, a)| {
+                basalt_table::partition::decode(a).map_err(|e| CoordinatorError::Replica {
+                    node: *node,
+                    kind: e.kind(),
+                    message: format!("undecodable answer: {e}"),
+                })
+            })
+            .collect::<Result<_, _>>()?;
         let mut merged = decoded[0].clone();
         for p in &decoded[1..] {
             merged.merge(p.clone(), &cmp);
@@ -151,6 +162,7 @@ impl Engine {
         liveness: Arc<Liveness>,
         hints: Arc<dyn HintLog>,
         config: EngineConfig,
+        store: TableStore,
     ) -> Engine {
         Engine {
             me,
@@ -159,8 +171,58 @@ impl Engine {
             liveness,
             hints,
             config,
+            store,
             prepared: Mutex::default(),
         }
+    }
+
+    /// Finishes the logged batches this coordinator left unfinished (written to the batch log more
+    /// than twice the write timeout ago): their partitions are written again (idempotent: same
+    /// timestamps), at ONE with hints, then the entry is removed. Returns how many were replayed.
+    pub async fn replay_batches(&self) -> usize {
+        let store = self.store.clone();
+        let Ok(Ok(pending)) = tokio::task::spawn_blocking(move || store.pending_batches()).await else {
+            return 0;
+        };
+        let cutoff = (now_micros() / 1000) as u64 - 2 * self.config.write_timeout.as_millis() as u64;
+        let mut done = 0;
+        for (id, bytes) in pending {
+            let record: LoggedBatch = match basalt_table::codec::decode(&bytes) {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!(batch = %id, error = %e, "undecodable batch log entry kept aside");
+                    continue;
+                }
+            };
+            if record.written_at_ms > cutoff {
+                continue;
+            }
+            let catalog = self.schema.catalog();
+            let mut ok = true;
+            for (ks, encoded) in &record.groups {
+                let Some(kdef) = catalog.keyspace(ks).cloned() else {
+                    continue;
+                };
+                let parts: Vec<Partition> = encoded
+                    .iter()
+                    .filter_map(|b| basalt_table::partition::decode(b).ok())
+                    .collect();
+                if let Err(e) = self
+                    .write_partitions(&kdef, parts, Consistency::One, WriteType::BatchLog)
+                    .await
+                {
+                    tracing::warn!(batch = %id, error = %e, "batch log replay failed; will retry");
+                    ok = false;
+                }
+            }
+            if ok {
+                let store = self.store.clone();
+                let _ = tokio::task::spawn_blocking(move || store.remove_batch(id)).await;
+                tracing::info!(batch = %id, "logged batch replayed from the batch log");
+                done += 1;
+            }
+        }
+        done
     }
 
     fn write_ctx(&self) -> WriteContext<GrpcReplicas> {
@@ -398,8 +460,35 @@ impl Engine {
                 } else {
                     WriteType::UnloggedBatch
                 };
+                let partitions: usize = by_keyspace.iter().map(|(_, ps)| ps.len()).sum();
+                // A logged batch over several partitions goes to the batch log first: if this
+                // coordinator stops half way, the replay finishes it (Cassandra's atomicity: all of
+                // it eventually, never part of it for good).
+                let logged = if b.kind == BatchKind::Logged && partitions > 1 {
+                    let record = LoggedBatch {
+                        written_at_ms: (now_micros() / 1000) as u64,
+                        groups: by_keyspace
+                            .iter()
+                            .map(|(k, ps)| (k.name.clone(), ps.iter().map(basalt_table::partition::encode).collect()))
+                            .collect(),
+                    };
+                    let id = eval.clock.next_timeuuid();
+                    let store = self.store.clone();
+                    let bytes = basalt_table::codec::encode(&record);
+                    tokio::task::spawn_blocking(move || store.put_batch(id, &bytes))
+                        .await
+                        .map_err(|e| ExecError::invalid(format!("batch log task failed: {e}")))?
+                        .map_err(ExecError::BatchLog)?;
+                    Some(id)
+                } else {
+                    None
+                };
                 for (kdef, ps) in by_keyspace {
                     self.write_partitions(&kdef, ps, consistency, write_type).await?;
+                }
+                if let Some(id) = logged {
+                    let store = self.store.clone();
+                    let _ = tokio::task::spawn_blocking(move || store.remove_batch(id)).await;
                 }
                 Ok(Answer::Void)
             }
@@ -526,7 +615,7 @@ impl Engine {
         let encoded = Arc::new(basalt_table::codec::encode(&cmd));
         let out = read(&self.read_ctx(), &replicas, consistency, encoded, &Resolver { table }).await?;
         basalt_table::partition::decode(&out.partition)
-            .map_err(|e| ExecError::Store(format!("undecodable partition: {e}")))
+            .map_err(|source| ExecError::Undecodable { node: self.me, source })
     }
 
     /// One page of a SELECT.
@@ -787,7 +876,7 @@ impl Engine {
                         .iter()
                         .map(|b| basalt_table::partition::decode(b))
                         .collect::<Result<_, _>>()
-                        .map_err(|e| ExecError::Store(format!("undecodable partition from {n}: {e}")))?;
+                        .map_err(|source| ExecError::Undecodable { node: *n, source })?;
                     if !page.exhausted {
                         all_exhausted = false;
                         // Only partitions up to the smallest last partition of the non-exhausted

@@ -53,8 +53,16 @@ pub enum ExecError {
     Catalog(RemoteError),
     #[error("the catalog did not reach version {version} on this node within {secs} s")]
     SchemaLag { version: u64, secs: u64 },
-    #[error("table store: {0}")]
-    Store(String),
+    /// A replica's answer (or a stored value) that does not decode.
+    #[error("undecodable answer from replica {node}: {source}")]
+    Undecodable {
+        node: basalt_common::DatanodeId,
+        source: basalt_table::codec::CodecError,
+    },
+    #[error("cannot write the batch log: {0}")]
+    BatchLog(crate::tables::store::TableStoreError),
+    #[error("cannot encode the result as Arrow IPC: {0}")]
+    Arrow(#[from] arrow_schema::ArrowError),
 }
 
 impl ExecError {
@@ -68,7 +76,9 @@ impl ExecError {
                 ErrorKind::NotFound
             }
             ExecError::SchemaLag { .. } => ErrorKind::Unavailable,
-            ExecError::Store(_) => ErrorKind::Internal,
+            ExecError::Undecodable { .. } => ErrorKind::Corrupt,
+            ExecError::Arrow(_) => ErrorKind::Internal,
+            ExecError::BatchLog(e) => e.kind(),
             ExecError::NoKeyspace
             | ExecError::UnknownColumn { .. }
             | ExecError::MissingPartitionKey { .. }
