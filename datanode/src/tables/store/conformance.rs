@@ -154,6 +154,46 @@ fn partition() -> impl Strategy<Value = Partition> {
         })
 }
 
+/// Drops from `p` everything written at or before `floor`.
+fn newer_than(p: &mut Partition, floor: Option<i64>) {
+    let Some(f) = floor else { return };
+    let keep = |ts: i64| ts > f;
+    if p.deletion.is_some_and(|d| !keep(d.timestamp)) {
+        p.deletion = None;
+    }
+    p.range_tombstones.retain(|r| keep(r.deletion.timestamp));
+    for r in p.rows.iter_mut().chain(p.static_row.iter_mut()) {
+        r.cells.retain(|c| keep(c.timestamp));
+        if r.liveness.is_some_and(|l| !keep(l.timestamp)) {
+            r.liveness = None;
+        }
+        if r.deletion.is_some_and(|d| !keep(d.timestamp)) {
+            r.deletion = None;
+        }
+        r.collection_deletions.retain(|(_, d)| keep(d.timestamp));
+    }
+}
+
+/// The newest timestamp anywhere in `p`.
+fn max_timestamp(p: &Partition) -> i64 {
+    let mut m = i64::MIN;
+    m = m.max(p.deletion.map_or(i64::MIN, |d| d.timestamp));
+    for r in &p.range_tombstones {
+        m = m.max(r.deletion.timestamp);
+    }
+    for r in p.rows.iter().chain(p.static_row.iter()) {
+        for c in &r.cells {
+            m = m.max(c.timestamp);
+        }
+        m = m.max(r.liveness.map_or(i64::MIN, |l| l.timestamp));
+        m = m.max(r.deletion.map_or(i64::MIN, |d| d.timestamp));
+        for (_, d) in &r.collection_deletions {
+            m = m.max(d.timestamp);
+        }
+    }
+    m
+}
+
 #[derive(Clone, Debug)]
 enum Step {
     Apply(Vec<Partition>),
@@ -183,9 +223,16 @@ proptest! {
         }).unwrap();
         store.ensure_table(&t).unwrap();
         let mut model: BTreeMap<usize, Partition> = BTreeMap::new();
+        // Cassandra's contract with compaction: no write older than a tombstone gc grace lets it
+        // purge. After a compaction, writes are kept newer than everything written before it.
+        let (mut newest, mut floor) = (i64::MIN, None);
         for s in steps {
             match s {
-                Step::Apply(parts) => {
+                Step::Apply(mut parts) => {
+                    for p in &mut parts {
+                        newer_than(p, floor);
+                        newest = newest.max(max_timestamp(p));
+                    }
                     store.apply(&t, &parts).unwrap();
                     for p in parts {
                         let i = KEYS.iter().position(|(tok, k)| *tok == p.token && p.key == [Value::Blob(k.to_vec())]).unwrap();
@@ -196,7 +243,10 @@ proptest! {
                     }
                 }
                 Step::Flush => store.flush_table(t.id).unwrap(),
-                Step::Compact => store.compact_table(t.id).unwrap(),
+                Step::Compact => {
+                    store.compact_table(t.id).unwrap();
+                    floor = Some(newest);
+                }
             }
         }
         for (i, (token, key)) in KEYS.iter().enumerate() {

@@ -17,8 +17,9 @@
 //! Component encoding (ASC), order-preserving (byte order == [`Value`]'s `Ord`) and prefix-free:
 //! - tinyint, smallint, int, bigint, timestamp, date, time: big-endian with the sign bit flipped;
 //!   boolean: one byte 0/1.
-//! - float, double: the IEEE bits, all inverted for negatives, sign bit set for positives (the order
-//!   of `total_cmp`).
+//! - float, double: the IEEE bits, all inverted for negatives, sign bit set for positives; every NaN
+//!   as the canonical positive NaN, so all NaNs are one key after +inf (Java's `Float.compare`, which
+//!   is Cassandra's order and `Value`'s). A NaN's payload is not kept in a key.
 //! - text, ascii, blob, inet (its 4 or 16 octets): the bytes with `0x00` escaped as `0x00 0xFF`, then
 //!   the terminator `0x00 0x01`.
 //! - uuid: the version byte, then for version 1 the 60-bit time (8 bytes) and bytes 8..16 with their
@@ -270,12 +271,13 @@ pub fn encode_value(v: &Value, out: &mut Vec<u8>) {
         Value::Int(x) | Value::Date(x) => out.extend_from_slice(&((*x as u32) ^ 0x8000_0000).to_be_bytes()),
         Value::BigInt(x) | Value::Timestamp(x) | Value::Time(x) => out.extend_from_slice(&token_bytes(*x)),
         Value::Float(f) => {
-            let b = f.to_bits();
+            // Every NaN is one key, after +inf (Cassandra orders floats as Java's Float.compare).
+            let b = if f.is_nan() { f32::NAN.to_bits() } else { f.to_bits() };
             let b = if b >> 31 == 1 { !b } else { b | 0x8000_0000 };
             out.extend_from_slice(&b.to_be_bytes());
         }
         Value::Double(f) => {
-            let b = f.to_bits();
+            let b = if f.is_nan() { f64::NAN.to_bits() } else { f.to_bits() };
             let b = if b >> 63 == 1 { !b } else { b | (1 << 63) };
             out.extend_from_slice(&b.to_be_bytes());
         }
