@@ -219,7 +219,12 @@ fn collect(page: &ResultPage, all: &mut Gathered) -> std::result::Result<(), Str
 fn print_rows(format: Format, columns: &[String], rows: &[Vec<Option<Cell>>]) {
     let describe = ["keyspace_name", "type", "name", "create_statement"];
     if format == Format::Table && columns.iter().map(String::as_str).eq(describe) {
-        let text = |r: &Vec<Option<Cell>>, i: usize| r[i].as_ref().map(|c| c.text.clone()).unwrap_or_default();
+        // The raw text (the JSON form), not cqlsh's escaped display of it.
+        let text = |r: &Vec<Option<Cell>>, i: usize| {
+            r[i].as_ref()
+                .and_then(|c| c.json.as_str().map(str::to_string))
+                .unwrap_or_default()
+        };
         let statements: Vec<String> = rows.iter().map(|r| text(r, 3)).filter(|s| !s.is_empty()).collect();
         if statements.len() == rows.len() {
             println!("\n{}\n", statements.join("\n\n"));
@@ -250,6 +255,7 @@ fn json_of(v: &Value) -> serde_json::Value {
         Value::Float(x) => serde_json::Number::from_f64(*x as f64).map_or_else(|| J::from(x.to_string()), J::Number),
         Value::Double(x) => serde_json::Number::from_f64(*x).map_or_else(|| J::from(x.to_string()), J::Number),
         Value::Boolean(b) => J::Bool(*b),
+        Value::Text(s) | Value::Ascii(s) => J::String(s.clone()),
         Value::List(items) | Value::Set(items) => J::Array(items.iter().map(json_of).collect()),
         Value::Map(entries) => J::Object(
             entries

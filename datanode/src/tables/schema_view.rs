@@ -271,6 +271,22 @@ impl SchemaView {
         Ok(self.catalog.borrow().version())
     }
 
+    /// Fetches the ring from the first member that answers, when this view has none yet (a datanode
+    /// that just started coordinates with the whole ring, not a refusal).
+    pub async fn ensure_ring(&self) {
+        if !self.ring().ring.is_empty() {
+            return;
+        }
+        let members = self.members.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        for addr in &members {
+            match self.fetch_ring(addr).await {
+                Ok(_) if !self.ring().ring.is_empty() => return,
+                Ok(_) => {}
+                Err(e) => tracing::debug!(namenode = %addr, error = %e, "ring fetch failed"),
+            }
+        }
+    }
+
     /// Fetches the ring from `addr` and installs it if newer.
     pub async fn fetch_ring(&self, addr: &str) -> Result<u64, DatanodeError> {
         let resp = self

@@ -366,6 +366,7 @@ impl Engine {
             });
         }
         let mut eval = Eval::new(values, req.value_names.clone());
+        self.schema.ensure_ring().await;
         let consistency = Consistency::from_code(req.consistency as u16).unwrap_or(Consistency::One);
         let timestamp = req.timestamp.unwrap_or_else(now_micros);
         let page_size = if req.page_size == 0 {
