@@ -15,9 +15,10 @@ use basalt_proto::RemoteError;
 use basalt_proto::link::{Channel, Connector};
 use basalt_proto::pb;
 use basalt_proto::pb::cql_client::CqlClient;
-use basalt_table::{Consistency, CqlType, Value};
+use basalt_table::ring::RingView;
+use basalt_table::{Consistency, CqlType, Replication, Value};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tonic::transport::Endpoint;
 
@@ -116,6 +117,8 @@ struct CoordState {
     fetched: Option<Instant>,
     next: usize,
     channels: HashMap<String, Channel>,
+    /// For token-aware routing: the ring and each keyspace's replication, refreshed as `addrs` is.
+    routing: Option<(Arc<RingView>, HashMap<String, Replication>, Instant)>,
 }
 
 const REFRESH: Duration = Duration::from_secs(10);
@@ -267,6 +270,39 @@ impl Client {
         Ok(rotate(&st.addrs, st.next))
     }
 
+    /// The replicas of a partition (primary first) when the ring and the keyspace are known here.
+    async fn replica_addrs(&self, keyspace: &str, key: &[Value]) -> Option<Vec<String>> {
+        let cached = {
+            let st = self.inner.tables.lock();
+            st.routing
+                .as_ref()
+                .filter(|(_, _, t)| t.elapsed() < REFRESH)
+                .map(|(r, k, _)| (r.clone(), k.get(keyspace).cloned()))
+        };
+        let (ring, replication) = match cached {
+            Some((ring, Some(rep))) => (ring, rep),
+            _ => {
+                let ring = Arc::new(self.ring().await.ok()?);
+                let catalog = self.catalog().await.ok()?;
+                let keyspaces: HashMap<String, Replication> = catalog
+                    .keyspaces
+                    .values()
+                    .map(|k| (k.name.clone(), k.replication.clone()))
+                    .collect();
+                let rep = keyspaces.get(keyspace).cloned();
+                self.inner.tables.lock().routing = Some((ring.clone(), keyspaces, Instant::now()));
+                (ring, rep?)
+            }
+        };
+        let token = basalt_table::token::token_of(key);
+        let addrs: Vec<String> = ring
+            .replica_nodes(token, &replication)
+            .into_iter()
+            .map(|n| n.addr.clone())
+            .collect();
+        (!addrs.is_empty()).then_some(addrs)
+    }
+
     /// Sends `req` to a coordinator, trying the next ones on a transport failure when `retry` says so.
     async fn send(&self, req: pb::CqlRequest, retry: bool) -> Result<pb::CqlResponse> {
         let addrs = self.coordinators().await?;
@@ -274,6 +310,11 @@ impl Client {
             let mut st = self.inner.tables.lock();
             st.next = st.next.wrapping_add(1);
         }
+        self.send_to(req, addrs, retry).await
+    }
+
+    /// Sends `req` to the first of `addrs`, the next ones after a transport failure when `retry`.
+    async fn send_to(&self, req: pb::CqlRequest, addrs: Vec<String>, retry: bool) -> Result<pb::CqlResponse> {
         let mut last = None;
         for addr in addrs.iter().take(if retry { addrs.len() } else { 1 }) {
             let mut c = self.inner.tables.client(addr)?;
@@ -375,6 +416,8 @@ impl Client {
             )));
         }
         let req = pb::CqlRequest {
+            // The text too: a coordinator that has not prepared it yet prepares it under the same id.
+            statement: prepared.statement.clone(),
             prepared_id: prepared.id.clone(),
             values: values.iter().map(value_pb).collect(),
             consistency: opts.consistency.code() as u32,
@@ -388,7 +431,29 @@ impl Client {
             timestamp: Some(opts.timestamp.unwrap_or_else(now_micros)),
             ..Default::default()
         };
-        result_of(self.send(req, retryable(&prepared.statement)).await?)
+        let retry = retryable(&prepared.statement);
+        // Token-aware: with the whole partition key bound, straight to a replica of the partition
+        // (it coordinates with one hop less), the others next if it fails.
+        let key: Option<Vec<Value>> = (!prepared.partition_key_indexes.is_empty())
+            .then(|| {
+                prepared
+                    .partition_key_indexes
+                    .iter()
+                    .map(|i| values.get(*i).cloned().flatten())
+                    .collect()
+            })
+            .flatten();
+        let keyspace = prepared
+            .bind_columns
+            .first()
+            .map(|c| c.keyspace.clone())
+            .unwrap_or_default();
+        if let Some(key) = key
+            && let Some(addrs) = self.replica_addrs(&keyspace, &key).await
+        {
+            return result_of(self.send_to(req, addrs, retry).await?);
+        }
+        result_of(self.send(req, retry).await?)
     }
 }
 

@@ -277,3 +277,60 @@ async fn paging_resumes_exactly_across_coordinators() {
     assert!(pages >= 15, "{pages} pages");
     c.shutdown().await;
 }
+
+/// Prepared statements with bind values, routed token-aware to a replica of the partition; an
+/// unknown prepared id is refused as not found (a driver re-prepares on that).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prepared_statements_bind_values_and_route_to_a_replica() {
+    let c = Cluster::start(options(4, false)).await;
+    c.wait_ready().await;
+    let client = c.client();
+    schema(&client).await;
+    let insert = client
+        .prepare("INSERT INTO ks.t (k, c, v) VALUES (?, ?, ?)", None)
+        .await
+        .unwrap();
+    assert_eq!(insert.partition_key_indexes, vec![0]);
+    assert_eq!(insert.bind_columns.len(), 3);
+    for i in 0..30 {
+        let values = [
+            Some(Value::Int(i)),
+            Some(Value::Int(i * 10)),
+            Some(Value::Text(format!("p{i}"))),
+        ];
+        client
+            .execute(&insert, &values, &at(Consistency::Quorum))
+            .await
+            .unwrap();
+    }
+    let select = client
+        .prepare("SELECT v FROM ks.t WHERE k = ? AND c = ?", Some("ks"))
+        .await
+        .unwrap();
+    for i in 0..30 {
+        let CqlResult::Rows(page) = client
+            .execute(
+                &select,
+                &[Some(Value::Int(i)), Some(Value::Int(i * 10))],
+                &at(Consistency::Quorum),
+            )
+            .await
+            .unwrap()
+        else {
+            panic!("rows expected")
+        };
+        assert_eq!(page.rows().unwrap(), vec![vec![Some(Value::Text(format!("p{i}")))]]);
+    }
+    let mut bogus = select.clone();
+    bogus.id = vec![0; 16];
+    let err = client
+        .execute(
+            &bogus,
+            &[Some(Value::Int(1)), Some(Value::Int(10))],
+            &at(Consistency::One),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+    c.shutdown().await;
+}

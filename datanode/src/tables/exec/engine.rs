@@ -338,10 +338,28 @@ impl Engine {
                 .unwrap_or_else(|e| e.into_inner())
                 .get(&req.prepared_id)
                 .cloned();
-            let Some(entry) = entry else {
-                return Err(ExecError::Unprepared {
-                    id: req.prepared_id.iter().map(|b| format!("{b:02x}")).collect(),
-                });
+            // Not prepared here (another coordinator prepared it, or this one restarted): the
+            // Basalt client sends the text along, which prepares it here under the same id.
+            let entry = match entry {
+                Some(e) => e,
+                None if !req.statement.is_empty()
+                    && prepared_id(session_ks.as_deref(), &req.statement) == req.prepared_id =>
+                {
+                    self.prepare(&req.statement, session_ks.as_deref()).await?;
+                    self.prepared
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .get(&req.prepared_id)
+                        .cloned()
+                        .ok_or_else(|| ExecError::Unprepared {
+                            id: req.prepared_id.iter().map(|b| format!("{b:02x}")).collect(),
+                        })?
+                }
+                None => {
+                    return Err(ExecError::Unprepared {
+                        id: req.prepared_id.iter().map(|b| format!("{b:02x}")).collect(),
+                    });
+                }
             };
             let _ = &entry.text;
             (
