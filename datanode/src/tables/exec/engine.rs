@@ -70,6 +70,9 @@ struct LoggedBatch {
     groups: Vec<(String, Vec<Vec<u8>>)>,
 }
 
+/// Prepared statements kept per coordinator.
+const PREPARED_CAP: usize = 10_000;
+
 /// A prepared statement.
 struct PreparedEntry {
     statement: Statement,
@@ -302,14 +305,25 @@ impl Engine {
             _ => Vec::new(),
         };
         let id = prepared_id(keyspace, text);
-        self.prepared.lock().unwrap_or_else(|e| e.into_inner()).insert(
-            id.clone(),
-            Arc::new(PreparedEntry {
-                statement,
-                text: text.to_string(),
-                keyspace: keyspace.map(str::to_string),
-            }),
-        );
+        {
+            let mut cache = self.prepared.lock().unwrap_or_else(|e| e.into_inner());
+            // Bounded: past the cap an arbitrary entry goes (its clients re-prepare, as Cassandra's
+            // evicted statements are).
+            if cache.len() >= PREPARED_CAP
+                && !cache.contains_key(&id)
+                && let Some(victim) = cache.keys().next().cloned()
+            {
+                cache.remove(&victim);
+            }
+            cache.insert(
+                id.clone(),
+                Arc::new(PreparedEntry {
+                    statement,
+                    text: text.to_string(),
+                    keyspace: keyspace.map(str::to_string),
+                }),
+            );
+        }
         Ok(pb::CqlPrepareResponse {
             prepared_id: id,
             bind_columns: specs.iter().map(|s| spec(s.name.clone(), &s.ty)).collect(),
