@@ -2,10 +2,11 @@
 //!
 //! Start-up phases: validate the config; create the data directory and lock it; load (or create) the
 //! identity; open the block store (discarding `tmp/`, scanning `current/`); bind the listener (or take
-//! one already bound); serve
-//! `DataTransfer`; start the block scanner, the expiry of parked replicas and one link per namenode.
-//! Shutdown reverses it: stop the links, stop accepting and
-//! let in-flight streams finish (bounded), then release the directory lock.
+//! one already bound); open the table store (`tables/`) and start the table runtime (hinted handoff,
+//! batch log replay, the catalog follower); serve `DataTransfer`, `TableReplica` and `Cql` on the one
+//! listener; start the block scanner, the expiry of parked replicas and one link per namenode.
+//! Shutdown reverses it: stop the links, stop accepting and let in-flight streams finish (bounded),
+//! stop the table loops, then release the directory lock.
 
 use crate::config::DatanodeConfig;
 use crate::context::Context;

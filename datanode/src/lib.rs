@@ -1,4 +1,5 @@
-//! The Basalt datanode: stores block replicas on local disk and moves them over gRPC (HDFS DataNode model).
+//! The Basalt datanode: stores block replicas on local disk and moves them over gRPC (HDFS DataNode
+//! model), and holds and coordinates table rows (Cassandra's model).
 //!
 //! What lives where:
 //! - [`config`]: [`DatanodeConfig`], checked once by `validate()`.
@@ -13,13 +14,13 @@
 //!   replication of a replica to other datanodes on a namenode command.
 //! - [`nn_link`]: the `DatanodeProtocol` client: one link per namenode member (register, block reports,
 //!   heartbeats, incremental reports) and the execution of namenode commands.
-//! - [`tables`]: tables on this datanode; for now the catalog and ring view ([`tables::schema_view`]).
 //! - [`scanner`]: the background block scanner (bandwidth-bounded re-verification of every replica).
 //! - [`identity`]: the persistent datanode id; `dir_lock` keeps two datanodes off one data directory.
 //!   The crash-safe file primitives and the host id are `basalt_host`'s (shared with the namenode and
 //!   the client).
-//! - [`tables`]: partitioned tables; `tables::store` keeps this replica's rows in RocksDB (one column
-//!   family per table, hints, batch log).
+//! - [`tables`]: partitioned tables: the catalog and ring view, this replica's rows in RocksDB
+//!   (`tables::store`: one column family per table, hints, batch log), the coordinator (consistency
+//!   levels, hinted handoff, read repair), statement execution and the `Cql` / `TableReplica` services.
 //! - [`error`]: [`DatanodeError`], mapped to an `ErrorKind` and to a gRPC status at the service edge.
 
 pub mod config;
