@@ -350,3 +350,80 @@ fn bound_value(b: Bound<Value>) -> Option<(Value, bool)> {
         Bound::Unbounded => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use basalt_common::TableId;
+    use basalt_table::cql::ast::Statement;
+    use basalt_table::cql::parser::parse;
+
+    fn table(ddl: &str) -> TableDef {
+        let Statement::CreateTable(ct) = parse(ddl).unwrap() else {
+            panic!()
+        };
+        basalt_table::cql::schema::table_def(&ct, "ks", TableId(1)).unwrap()
+    }
+
+    fn restrictions(t: &TableDef, select: &str) -> Result<Restrictions, ExecError> {
+        let Statement::Select(s) = parse(select).unwrap() else {
+            panic!()
+        };
+        analyze(t, &s.where_clause, &mut Eval::new(Vec::new(), Vec::new()))
+    }
+
+    const T: &str = "CREATE TABLE t (a int, b int, c int, d int, v int, PRIMARY KEY ((a, b), c, d)) WITH CLUSTERING ORDER BY (c DESC, d ASC)";
+
+    #[test]
+    fn in_on_the_partition_key_is_a_cartesian_product() {
+        let t = table(T);
+        let r = restrictions(&t, "SELECT * FROM t WHERE a IN (1, 2) AND b IN (3, 4)").unwrap();
+        let Partitions::Keys(keys) = r.partitions else { panic!() };
+        assert_eq!(keys.len(), 4);
+        assert!(keys.contains(&vec![Value::Int(2), Value::Int(3)]));
+    }
+
+    #[test]
+    fn a_range_on_a_desc_column_is_a_slice_in_clustering_order() {
+        let t = table(T);
+        let r = restrictions(&t, "SELECT * FROM t WHERE a = 1 AND b = 2 AND c > 5 AND c <= 9").unwrap();
+        assert_eq!(r.slices.len(), 1);
+        // DESC: the first in clustering order is the largest value.
+        assert_eq!(r.slices[0].start, Bound::Included(vec![Value::Int(9)]));
+        assert_eq!(r.slices[0].end, Bound::Excluded(vec![Value::Int(5)]));
+        let r = restrictions(&t, "SELECT * FROM t WHERE a = 1 AND b = 2 AND c = 3 AND d >= 4").unwrap();
+        assert_eq!(r.slices[0].start, Bound::Included(vec![Value::Int(3), Value::Int(4)]));
+        assert_eq!(r.slices[0].end, Bound::Included(vec![Value::Int(3)]));
+        assert!(r.filters.is_empty());
+    }
+
+    #[test]
+    fn what_is_not_a_slice_is_filtered() {
+        let t = table(T);
+        // d without c, and a regular column: both filters.
+        let r = restrictions(&t, "SELECT * FROM t WHERE a = 1 AND b = 2 AND d = 4 AND v > 1").unwrap();
+        assert_eq!(r.filters.len(), 2);
+        assert!(r.slices.is_empty());
+        // A partial partition key: a scan with a filter.
+        let r = restrictions(&t, "SELECT * FROM t WHERE a = 1").unwrap();
+        assert!(matches!(r.partitions, Partitions::TokenRange { .. }));
+        assert_eq!(r.filters.len(), 1);
+        let r = restrictions(&t, "SELECT * FROM t WHERE token(a, b) > 10 AND token(a, b) <= 20").unwrap();
+        let Partitions::TokenRange { start, end } = r.partitions else {
+            panic!()
+        };
+        assert_eq!((start, end), (Bound::Excluded(10), Bound::Included(20)));
+        assert!(restrictions(&t, "SELECT * FROM t WHERE token(b, a) > 1").is_err());
+        assert!(matches!(
+            restrictions(&t, "SELECT * FROM t WHERE nope = 1"),
+            Err(ExecError::UnknownColumn { .. })
+        ));
+    }
+
+    #[test]
+    fn full_clustering_keys_are_known_for_writes() {
+        let t = table(T);
+        let r = restrictions(&t, "SELECT * FROM t WHERE a = 1 AND b = 2 AND c IN (1, 2) AND d = 3").unwrap();
+        assert_eq!(r.full_clustering.unwrap().len(), 2);
+    }
+}
