@@ -109,6 +109,9 @@ pub struct Prepared {
 pub(crate) struct Coordinators {
     connector: Connector,
     state: Mutex<CoordState>,
+    /// The newest catalog version a schema change of this client answered with: sent with every
+    /// statement, so that any coordinator runs it with that schema or newer.
+    catalog_version: std::sync::atomic::AtomicU64,
 }
 
 #[derive(Default)]
@@ -128,6 +131,7 @@ impl Coordinators {
         Coordinators {
             connector,
             state: Mutex::default(),
+            catalog_version: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -314,12 +318,19 @@ impl Client {
     }
 
     /// Sends `req` to the first of `addrs`, the next ones after a transport failure when `retry`.
-    async fn send_to(&self, req: pb::CqlRequest, addrs: Vec<String>, retry: bool) -> Result<pb::CqlResponse> {
+    async fn send_to(&self, mut req: pb::CqlRequest, addrs: Vec<String>, retry: bool) -> Result<pb::CqlResponse> {
+        use std::sync::atomic::Ordering;
+        let seen = &self.inner.tables.catalog_version;
+        req.min_catalog_version = seen.load(Ordering::Acquire);
         let mut last = None;
         for addr in addrs.iter().take(if retry { addrs.len() } else { 1 }) {
             let mut c = self.inner.tables.client(addr)?;
             match c.execute(req.clone()).await {
-                Ok(r) => return Ok(r.into_inner()),
+                Ok(r) => {
+                    let r = r.into_inner();
+                    seen.fetch_max(r.catalog_version, Ordering::AcqRel);
+                    return Ok(r);
+                }
                 Err(s) => {
                     let e = RemoteError::from(s);
                     if !e.transport {

@@ -271,6 +271,20 @@ impl SchemaView {
         Ok(self.catalog.borrow().version())
     }
 
+    /// Fetches the catalog once from the first member that answers (installing it if newer), without
+    /// waiting for any particular version: the freshest view at hand, for a statement that names
+    /// something this node may not have seen yet.
+    pub async fn refresh_latest(&self) -> Arc<CatalogView> {
+        let members = self.members.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        for addr in &members {
+            match self.fetch_catalog(addr).await {
+                Ok(_) => break,
+                Err(e) => tracing::debug!(namenode = %addr, error = %e, "catalog fetch failed"),
+            }
+        }
+        self.catalog()
+    }
+
     /// Fetches the ring from the first member that answers, when this view has none yet (a datanode
     /// that just started coordinates with the whole ring, not a refusal).
     pub async fn ensure_ring(&self) {

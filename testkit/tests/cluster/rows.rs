@@ -334,3 +334,47 @@ async fn prepared_statements_bind_values_and_route_to_a_replica() {
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
     c.shutdown().await;
 }
+
+/// ALTER TABLE through one coordinator, writes naming the new column through every other at once;
+/// a dropped column's cells do not come back when a column of that name is added again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn altered_tables_take_new_columns_everywhere_and_dropped_cells_stay_gone() {
+    let c = Cluster::start(options(3, false)).await;
+    c.wait_ready().await;
+    let client = c.client();
+    schema(&client).await;
+    ok(
+        &client,
+        "INSERT INTO ks.t (k, c, v) VALUES (1, 1, 'a')",
+        Consistency::All,
+    )
+    .await;
+    ok(&client, "ALTER TABLE ks.t ADD w int", Consistency::One).await;
+    for i in 0..6 {
+        ok(
+            &client,
+            &format!("INSERT INTO ks.t (k, c, w) VALUES (1, {i}, {i})"),
+            Consistency::Quorum,
+        )
+        .await;
+    }
+    let err = client
+        .cql(
+            "INSERT INTO ks.t (k, c, nope) VALUES (1, 1, 1)",
+            &[],
+            &at(Consistency::One),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Invalid, "{err}");
+    assert!(err.to_string().contains("nope"), "{err}");
+    ok(&client, "ALTER TABLE ks.t DROP v", Consistency::One).await;
+    ok(&client, "ALTER TABLE ks.t ADD v text", Consistency::One).await;
+    let got = rows(&client, "SELECT v, w FROM ks.t WHERE k = 1 AND c = 1", Consistency::All).await;
+    assert_eq!(
+        got,
+        vec![vec![None, Some(Value::Int(1))]],
+        "the old v cell stays dropped"
+    );
+    c.shutdown().await;
+}

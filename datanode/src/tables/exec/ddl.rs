@@ -25,7 +25,7 @@ fn result(change: &str, target: &str, keyspace: &str, name: &str) -> pb::SchemaC
 
 /// The catalog change of a DDL statement and the answer it gives when applied.
 fn change_of(
-    engine: &Engine,
+    fresh: &basalt_table::catalog::CatalogView,
     stmt: &Statement,
     session: Option<&str>,
     now_micros: i64,
@@ -49,7 +49,7 @@ fn change_of(
             )
         }
         Statement::AlterKeyspace(a) => {
-            let catalog = engine.schema.catalog();
+            let catalog = fresh;
             let current = catalog.keyspace(&a.name).ok_or_else(|| ExecError::UnknownKeyspace {
                 keyspace: a.name.clone(),
             })?;
@@ -84,13 +84,14 @@ fn change_of(
         }
         Statement::AlterTable(a) => {
             let ks = ks_of(&a.table.keyspace)?;
-            let catalog = engine.schema.catalog();
+            let catalog = fresh;
             let current = catalog
                 .table(&ks, &a.table.name)
                 .ok_or_else(|| ExecError::UnknownTable {
                     table: format!("{ks}.{}", a.table.name),
                 })?;
-            // Validated here as Cassandra would (the metadata group checks again).
+            // Validated here as Cassandra would, against the freshest catalog at hand (the metadata
+            // group checks again, against the one that counts).
             cql_schema::alter_table(current, &a.action, now_micros)?;
             let change = match &a.action {
                 AlterTableAction::Add(cols) => TableChange::AddColumns(
@@ -144,7 +145,13 @@ pub async fn run(
     session: Option<&str>,
     now_micros: i64,
 ) -> Result<Answer, ExecError> {
-    let (change, answer) = change_of(engine, stmt, session, now_micros)?;
+    // ALTER statements are checked against the current definition: fetch the newest catalog first
+    // (another coordinator may have changed it a moment ago).
+    let fresh = match stmt {
+        Statement::AlterKeyspace(_) | Statement::AlterTable(_) => engine.schema.refresh_latest().await,
+        _ => engine.schema.catalog(),
+    };
+    let (change, answer) = change_of(&fresh, stmt, session, now_micros)?;
     let out = engine.schema.schema_change(&change).await.map_err(ExecError::Catalog)?;
     engine
         .schema

@@ -70,6 +70,9 @@ struct LoggedBatch {
     groups: Vec<(String, Vec<Vec<u8>>)>,
 }
 
+/// How long a coordinator waits to catch up with the catalog version a client has seen.
+const CATALOG_CATCH_UP: Duration = Duration::from_secs(10);
+
 /// Prepared statements kept per coordinator.
 const PREPARED_CAP: usize = 10_000;
 
@@ -333,15 +336,35 @@ impl Engine {
     }
 
     async fn refresh(&self) -> Result<Arc<CatalogView>, ExecError> {
-        let want = self.schema.catalog().version() + 1;
-        // Best effort: the newest the metadata group has, without waiting for a version that may not
-        // exist yet.
-        let _ = self.schema.refresh_at_least(want, Duration::from_millis(500)).await;
-        Ok(self.schema.catalog())
+        Ok(self.schema.refresh_latest().await)
     }
 
     /// Runs one request.
     pub async fn execute(&self, req: pb::CqlRequest) -> Result<Answer, ExecError> {
+        match self.execute_once(req.clone()).await {
+            // A column this node's catalog does not know may have been added a moment ago through
+            // another coordinator: refresh once, then answer for good.
+            Err(ExecError::UnknownColumn { .. }) => {
+                let before = self.schema.catalog().version();
+                if self.refresh().await?.version() > before {
+                    return self.execute_once(req).await;
+                }
+                self.execute_once(req).await
+            }
+            other => other,
+        }
+    }
+
+    async fn execute_once(&self, req: pb::CqlRequest) -> Result<Answer, ExecError> {
+        if req.min_catalog_version > self.schema.catalog().version() {
+            self.schema
+                .refresh_at_least(req.min_catalog_version, CATALOG_CATCH_UP)
+                .await
+                .map_err(|_| ExecError::SchemaLag {
+                    version: req.min_catalog_version,
+                    secs: CATALOG_CATCH_UP.as_secs(),
+                })?;
+        }
         let session_ks = (!req.keyspace.is_empty()).then_some(req.keyspace.clone());
         let (statement, keyspace) = if req.prepared_id.is_empty() {
             (Arc::new(basalt_table::cql::parser::parse(&req.statement)?), session_ks)
