@@ -9,3 +9,4 @@ mod restart;
 mod rows;
 mod snapshot;
 mod tables;
+mod types;
