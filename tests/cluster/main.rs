@@ -11,4 +11,5 @@ mod linearizability;
 mod local;
 mod restart;
 mod shell;
+mod tables;
 mod upgrade;
