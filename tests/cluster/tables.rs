@@ -275,6 +275,12 @@ fn shell(c: &TestCluster, flags: &[&str], stmt: &str) -> std::process::Output {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cql_shell_prints_rows_in_each_format_and_one_line_per_error() {
     let c = TestCluster::start(Opts::default()).await;
+    let client = c.client();
+    wait_until("three datanodes own tokens", DEADLINE, || async {
+        client.ring().await.is_ok_and(|r| r.ring.nodes().len() == 3)
+    })
+    .await;
+    wait_ring_everywhere(&c, &client).await;
     ok(shell(
         &c,
         &["--consistency", "quorum"],
@@ -306,7 +312,11 @@ async fn the_cql_shell_prints_rows_in_each_format_and_one_line_per_error() {
         ],
         "json: {json}"
     );
-    let table = stdout(&ok(shell(&c, &["--format", "table"], "SELECT k, c, v FROM shell.t")));
+    let table = stdout(&ok(shell(
+        &c,
+        &["--format", "table", "--consistency", "Quorum"],
+        "SELECT k, c, v FROM shell.t",
+    )));
     let lines: Vec<&str> = table.lines().map(str::trim_end).collect();
     assert!(
         lines.iter().any(|l| l.split('|').map(str::trim).eq(["k", "c", "v"])),
@@ -359,7 +369,15 @@ async fn the_cql_shell_prints_rows_in_each_format_and_one_line_per_error() {
         "USE shell;\nINSERT INTO t (k, c, v) VALUES (4, 'file', 4.25);\nSELECT v FROM t WHERE k = 4;\n",
     )
     .unwrap();
-    let out = stdout(&ok(c.cli(&["cql", "--format", "csv", "-f", file.to_str().unwrap()])));
+    let out = stdout(&ok(c.cli(&[
+        "cql",
+        "--format",
+        "csv",
+        "--consistency",
+        "quorum",
+        "-f",
+        file.to_str().unwrap(),
+    ])));
     assert_eq!(out, "v\n4.25\n");
     let describe = stdout(&ok(shell(&c, &[], "DESCRIBE TABLE shell.t")));
     assert!(describe.contains("CREATE TABLE shell.t"), "{describe}");
