@@ -25,6 +25,9 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// A live row: its clustering and its columns' values by name, sorted by name.
+type Live = (Vec<Value>, Vec<(String, Value)>);
+
 struct Fixture {
     _dir: tempfile::TempDir,
     store: TableStore,
@@ -79,7 +82,7 @@ impl Fixture {
     }
 
     /// The live rows at `now`, each as (clustering, [(column name, value)]) sorted by name.
-    fn live(&self, p: &Partition, now: i64) -> Vec<(Vec<Value>, Vec<(String, Value)>)> {
+    fn live(&self, p: &Partition, now: i64) -> Vec<Live> {
         p.live_rows(&self.def, now)
             .map(|r| {
                 let mut cols: Vec<(String, Value)> = r
@@ -141,7 +144,7 @@ fn cols(pairs: &[(&str, Value)]) -> Vec<(String, Value)> {
 }
 
 /// What the fixture's rows read as at a time before any TTL ran out (as `rows-before.csv` shows).
-fn live_then() -> Vec<(Vec<Value>, Vec<(String, Value)>)> {
+fn live_then() -> Vec<Live> {
     use Value::*;
     let s = ("s", text("static a"));
     vec![
@@ -174,7 +177,7 @@ fn live_then() -> Vec<(Vec<Value>, Vec<(String, Value)>)> {
 }
 
 /// The same after every TTL ran out: the TTL'd row and cell are gone, nothing else.
-fn live_later() -> Vec<(Vec<Value>, Vec<(String, Value)>)> {
+fn live_later() -> Vec<Live> {
     let mut rows = live_then();
     rows.remove(0);
     rows[1].1.retain(|(n, _)| n != "ts");
