@@ -11,4 +11,5 @@ mod restart;
 mod rows;
 mod snapshot;
 mod tables;
+mod timeouts;
 mod types;
