@@ -141,7 +141,7 @@ async fn a_killed_replica_loses_no_acknowledged_row_and_catches_up_through_hints
                 let stmt = format!("INSERT INTO ks.t (k, c, v) VALUES ({k}, 0, 'x{k}')");
                 match client.cql(&stmt, &[], &at(Consistency::Quorum)).await {
                     Ok(_) => acked.lock().unwrap().push(k),
-                    Err(e) => failures.push(format!("{stmt}: {e}")),
+                    Err(e) => failures.push((e.kind(), format!("{stmt}: {e}"))),
                 }
                 k += 1;
             }
@@ -159,9 +159,19 @@ async fn a_killed_replica_loses_no_acknowledged_row_and_catches_up_through_hints
     stop.store(true, Ordering::Relaxed);
     let failures = writer.await.unwrap();
     let acked = acked.lock().unwrap().clone();
-    // One replica of three down leaves a quorum everywhere: a failure is at most a statement sent to
-    // the dead coordinator and not retried in time.
-    assert!(failures.len() <= 5, "{} failed writes: {failures:#?}", failures.len());
+    // One replica of three down leaves a quorum everywhere: a write may fail only as Unavailable (a
+    // timeout on a loaded machine), and rarely.
+    assert!(
+        failures
+            .iter()
+            .all(|(kind, _)| *kind == basalt_common::ErrorKind::Unavailable),
+        "{failures:#?}"
+    );
+    assert!(
+        failures.len() * 20 <= acked.len(),
+        "{} failed writes: {failures:#?}",
+        failures.len()
+    );
     let missed: Vec<i32> = acked[at_kill..]
         .iter()
         .copied()
