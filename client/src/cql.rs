@@ -309,6 +309,7 @@ impl Client {
 
     /// Sends `req` to a coordinator, trying the next ones on a transport failure when `retry` says so.
     async fn send(&self, req: pb::CqlRequest, retry: bool) -> Result<pb::CqlResponse> {
+        check_request_size(&req)?;
         let addrs = self.coordinators().await?;
         {
             let mut st = self.inner.tables.lock();
@@ -466,6 +467,26 @@ impl Client {
         }
         result_of(self.send(req, retry).await?)
     }
+}
+
+/// A request over the largest message would fail in the transport with an opaque HTTP/2 error: refuse
+/// it here, as Invalid (its size bounds the encoded size from above, 16 bytes of framing per value).
+fn check_request_size(req: &pb::CqlRequest) -> Result<()> {
+    let values: usize = req
+        .values
+        .iter()
+        .map(|v| match &v.value {
+            Some(pb::cql_value::Value::Data(d)) => d.len() + 16,
+            _ => 16,
+        })
+        .sum();
+    let size = req.statement.len() + req.keyspace.len() + req.paging_state.len() + req.prepared_id.len() + values;
+    if size + 1024 > MAX_RPC_MESSAGE {
+        return Err(ClientError::InvalidArgument(format!(
+            "the statement and its values are {size} bytes, more than the largest request of {MAX_RPC_MESSAGE} bytes"
+        )));
+    }
+    Ok(())
 }
 
 fn rotate(addrs: &[String], by: usize) -> Vec<String> {

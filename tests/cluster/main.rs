@@ -11,4 +11,6 @@ mod linearizability;
 mod local;
 mod restart;
 mod shell;
+mod table_store;
+mod tables;
 mod upgrade;

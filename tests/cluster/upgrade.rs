@@ -62,6 +62,10 @@ async fn check_fixture(format: &str) {
         }
     };
     check_all(&c).await;
+    let tables = fixture.join("table.cql").exists();
+    if tables {
+        check_tables(&c, &fixture).await;
+    }
     // The namespace as the old build listed it: names, kinds, owners, modes, replication and sizes.
     let columns = |s: &str| -> Vec<String> {
         s.lines()
@@ -101,6 +105,72 @@ async fn check_fixture(format: &str) {
         b"written by this build\n"
     );
     assert!(client.exists("/fixture/moved-empty").await.unwrap());
+    if tables {
+        // The old rows, and one written by this build, after a restart with both on disk.
+        ok(c.cli(&[
+            "cql",
+            "-e",
+            "INSERT INTO fx.t (p, q, c1, c2, v) VALUES ('new', 4, 1, 'n', 40)",
+        ]));
+        c.restart_namenode();
+        c.restart_datanode(0);
+        c.wait_ready().await;
+        check_tables(&c, &fixture).await;
+        let new = cql_csv(&c, "SELECT v FROM fx.t WHERE p = 'new' AND q = 4").await;
+        assert_eq!(new, "v\n40\n");
+    }
+}
+
+/// Runs a SELECT through `basalt cql` (CSV, at ALL), retrying while the datanode still catches up
+/// on the catalog and ring after its start.
+async fn cql_csv(c: &TestCluster, select: &str) -> String {
+    let mut last = None;
+    let out = basalt_wait::try_wait_for(crate::harness::DEADLINE, || {
+        let o = c.cli(&["cql", "--format", "csv", "--consistency", "all", "-e", select]);
+        let ok = o.status.success();
+        last = Some(crate::harness::stderr(&o));
+        async move { ok.then(|| stdout(&o)) }
+    })
+    .await;
+    out.unwrap_or_else(|e| panic!("{select}: {e}: {last:?}\n{}", c.logs()))
+}
+
+/// Tables of a fixture (format 4 on): the keyspace and the table as `table.cql` defines them, the
+/// datanode's ring tokens as `ring-before.txt` lists them, and its rows as the old build printed them.
+async fn check_tables(c: &TestCluster, fixture: &Path) {
+    use basalt_table::cql::{Statement, parse, schema::table_def};
+    let client = c.client();
+    let catalog = client.catalog().await.unwrap();
+    let ks = catalog.keyspace("fx").expect("keyspace fx");
+    assert_eq!(ks.replication, basalt_table::Replication::Simple { factor: 1 });
+    let def = catalog.table("fx", "t").expect("table fx.t");
+    let Statement::CreateTable(create) = parse(&std::fs::read_to_string(fixture.join("table.cql")).unwrap()).unwrap()
+    else {
+        panic!("table.cql holds a CREATE TABLE");
+    };
+    assert_eq!(*def, table_def(&create, "fx", def.id).unwrap(), "the table as created");
+    // Tokens: the lines of the token listing start with the token.
+    let ring_before = std::fs::read_to_string(fixture.join("ring-before.txt")).unwrap();
+    let mut before: Vec<i64> = ring_before
+        .lines()
+        .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+        .collect();
+    before.sort_unstable();
+    assert_eq!(before.len(), 16, "{ring_before}");
+    let ring = client.ring().await.unwrap();
+    let now: Vec<i64> = ring.ring.tokens().iter().map(|(t, _)| *t).collect();
+    assert_eq!(now, before, "the ring tokens survive the upgrade");
+    let owner = ring.ring.tokens()[0].1;
+    assert!(ring_before.contains(&owner.short()), "same owner: {ring_before}");
+    let rows_before = std::fs::read_to_string(fixture.join("rows-before.csv")).unwrap();
+    // Less the partition this build adds (`new`).
+    let rows_now: String = cql_csv(c, "SELECT * FROM fx.t")
+        .await
+        .lines()
+        .filter(|l| !l.starts_with("new,"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(rows_now, rows_before, "the rows as the old build printed them");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -108,8 +178,14 @@ async fn data_dirs_of_format_2_open_with_this_build() {
     check_fixture("v2").await;
 }
 
-/// The format this build writes: the next build must open it (this fixture proves it then).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn data_dirs_of_format_3_open_with_this_build() {
     check_fixture("v3").await;
+}
+
+/// The format this build writes (tables: the catalog and ring in the metadata state, the datanode's
+/// table store): the next build must open it (this fixture proves it then).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_dirs_of_format_4_open_with_this_build() {
+    check_fixture("v4").await;
 }

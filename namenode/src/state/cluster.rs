@@ -130,7 +130,14 @@ impl Cluster {
     pub fn apply(&mut self, cmd: &ClusterCommand) -> Result<ClusterOutput, ClusterError> {
         match cmd {
             ClusterCommand::RegisterDatanode(rec) => {
-                self.datanodes.insert(rec.id, rec.clone());
+                let old = self.datanodes.insert(rec.id, rec.clone());
+                // The ring carries its owners' addresses and racks, and nodes refetch it on a new
+                // version: a token owner back on another address (or rack) is a ring change, or
+                // coordinators would keep calling (and hinting) the old address.
+                let moved = old.is_some_and(|o| (&o.addr, &o.host, &o.rack) != (&rec.addr, &rec.host, &rec.rack));
+                if moved && self.tokens.contains_key(&rec.id) {
+                    self.ring_version += 1;
+                }
             }
             ClusterCommand::SetAdminState { datanode, state, from } => {
                 let current = self.admin_states.get(datanode).copied().unwrap_or_default();
@@ -233,6 +240,31 @@ mod tests {
             host_id: format!("hid{id}"),
             rack: format!("/r{}", id % 2),
         }
+    }
+
+    #[test]
+    fn a_token_owner_registering_on_another_address_changes_the_ring_version() {
+        let mut c = Cluster::default();
+        c.apply(&ClusterCommand::RegisterDatanode(record(1))).unwrap();
+        c.apply(&ClusterCommand::RegisterDatanode(record(2))).unwrap();
+        c.apply(&ClusterCommand::SetTokens {
+            datanode: DatanodeId(1),
+            tokens: vec![10],
+        })
+        .unwrap();
+        assert_eq!(c.ring_version(), 1);
+        // The same record again (a restart on the same address) changes nothing.
+        c.apply(&ClusterCommand::RegisterDatanode(record(1))).unwrap();
+        assert_eq!(c.ring_version(), 1);
+        // A node without tokens is not in the ring.
+        let mut moved = record(2);
+        moved.addr = "10.0.0.2:1".into();
+        c.apply(&ClusterCommand::RegisterDatanode(moved)).unwrap();
+        assert_eq!(c.ring_version(), 1);
+        let mut moved = record(1);
+        moved.addr = "10.0.0.1:40000".into();
+        c.apply(&ClusterCommand::RegisterDatanode(moved)).unwrap();
+        assert_eq!(c.ring_version(), 2, "a token owner moved");
     }
 
     #[test]

@@ -103,6 +103,9 @@ struct Inner {
     /// Set by every write in periodic durability; the syncer syncs only when it was set.
     dirty: Arc<AtomicBool>,
     hint_seq: AtomicU64,
+    /// Held while a column family is created or dropped: check-then-create must not race (the catalog
+    /// follower and a write for a table it has not created yet both create it).
+    cf_lock: Mutex<()>,
     /// Dropping the sender stops the periodic WAL syncer.
     syncer: Mutex<Option<(mpsc::Sender<()>, std::thread::JoinHandle<()>)>>,
 }
@@ -210,6 +213,7 @@ impl TableStore {
                         .map(|d| d.as_nanos() as u64)
                         .unwrap_or(0),
                 ),
+                cf_lock: Mutex::new(()),
                 syncer: Mutex::new(syncer),
             }),
         })
@@ -236,6 +240,7 @@ impl TableStore {
     /// Creates the table's column family if needed and registers its options for compaction.
     pub fn ensure_table(&self, table: &TableDef) -> Result<(), TableStoreError> {
         let name = cf_name(table.id);
+        let _guard = self.inner.cf_lock.lock().unwrap_or_else(|e| e.into_inner());
         if self.db().cf_handle(&name).is_none() {
             let opts = table_cf_options(table.id, &self.inner.registry);
             self.db().create_cf(&name, &opts).map_err(rocks("create table"))?;
@@ -257,6 +262,7 @@ impl TableStore {
     /// Drops the table's column family and everything in it.
     pub fn drop_table(&self, table: TableId) -> Result<(), TableStoreError> {
         let name = cf_name(table);
+        let _guard = self.inner.cf_lock.lock().unwrap_or_else(|e| e.into_inner());
         if self.db().cf_handle(&name).is_some() {
             self.db().drop_cf(&name).map_err(rocks("drop table"))?;
         }

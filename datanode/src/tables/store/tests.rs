@@ -617,3 +617,29 @@ fn a_damaged_table_file_is_a_corrupt_error_not_a_panic() {
     assert!(matches!(err, TableStoreError::Corrupt { .. }));
     assert_eq!(store.health().len(), 1);
 }
+
+/// The catalog follower and a write for a table it has not created yet both create its column family:
+/// neither may fail (a lost race gave the write an Internal error, and the follower an error log).
+#[test]
+fn concurrent_creation_of_one_table_succeeds_for_every_caller() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = TableStore::open(dir.path(), TableStoreOptions::default()).unwrap();
+    for id in 100..120 {
+        let mut t = table();
+        t.id = TableId(id);
+        let barrier = Arc::new(std::sync::Barrier::new(4));
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let (store, t, barrier) = (store.clone(), t.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    store.ensure_table(&t)
+                })
+            })
+            .collect();
+        for th in threads {
+            th.join().unwrap().unwrap_or_else(|e| panic!("table {id}: {e}"));
+        }
+    }
+    assert_eq!(store.tables().unwrap().len(), 20);
+}
