@@ -132,7 +132,7 @@ impl Coordinators {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn client(&self, addr: &str) -> Result<CqlClient<Channel>> {
+    pub(crate) fn client(&self, addr: &str) -> Result<CqlClient<Channel>> {
         let mut st = self.lock();
         let channel = match st.channels.get(addr) {
             Some(c) => c.clone(),
@@ -237,7 +237,7 @@ pub fn decode_ipc(bytes: &[u8]) -> Result<Vec<RecordBatch>> {
 
 impl Client {
     /// Datanode addresses to coordinate, in rotation; refreshed from the namenode every 10 s.
-    async fn coordinators(&self) -> Result<Vec<String>> {
+    pub(crate) async fn coordinators(&self) -> Result<Vec<String>> {
         let co = &self.inner.tables;
         {
             let st = co.lock();
