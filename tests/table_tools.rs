@@ -26,10 +26,12 @@ async fn rows(c: &TestCluster, table: &str) -> BTreeMap<i32, Vec<Option<Value>>>
         consistency: Consistency::All,
         ..Default::default()
     };
-    let all = client
-        .cql_all(&format!("SELECT id, name, amount, tags FROM ks.{table}"), &[], &opts)
-        .await
-        .expect("select");
+    let text = format!("SELECT id, name, amount, tags FROM ks.{table}");
+    // A coordinator learns the other replicas are up a moment after the cluster is: wait for ALL.
+    let all = harness::wait_for(format!("{text} at ALL"), harness::DEADLINE, async || {
+        client.cql_all(&text, &[], &opts).await.ok()
+    })
+    .await;
     all.into_iter()
         .map(|r| match &r[0] {
             Some(Value::Int(id)) => (*id, r),

@@ -269,6 +269,18 @@ impl Client {
 
     /// Sends `req` to a coordinator, trying the next ones on a transport failure when `retry` says so.
     async fn send(&self, req: pb::CqlRequest, retry: bool) -> Result<pb::CqlResponse> {
+        self.send_to_any(req, retry, None).await
+    }
+
+    /// As [`Client::send`]; for a prepared statement (`prepared`), a coordinator that does not know
+    /// its id (it restarted, or it was prepared elsewhere) has it prepared and the request sent again,
+    /// as Cassandra drivers do on UNPREPARED.
+    async fn send_to_any(
+        &self,
+        req: pb::CqlRequest,
+        retry: bool,
+        prepared: Option<&Prepared>,
+    ) -> Result<pb::CqlResponse> {
         let addrs = self.coordinators().await?;
         {
             let mut st = self.inner.tables.lock();
@@ -277,10 +289,22 @@ impl Client {
         let mut last = None;
         for addr in addrs.iter().take(if retry { addrs.len() } else { 1 }) {
             let mut c = self.inner.tables.client(addr)?;
-            match c.execute(req.clone()).await {
+            let mut answer = c.execute(req.clone()).await.map_err(RemoteError::from);
+            if let (Err(e), Some(p)) = (&answer, prepared)
+                && is_unprepared(e)
+            {
+                let again = pb::CqlPrepareRequest {
+                    statement: p.statement.clone(),
+                    keyspace: p.keyspace.clone().unwrap_or_default(),
+                };
+                answer = match c.prepare(again).await {
+                    Ok(_) => c.execute(req.clone()).await.map_err(RemoteError::from),
+                    Err(s) => Err(RemoteError::from(s)),
+                };
+            }
+            match answer {
                 Ok(r) => return Ok(r.into_inner()),
-                Err(s) => {
-                    let e = RemoteError::from(s);
+                Err(e) => {
                     if !e.transport {
                         return Err(ClientError::Remote(e));
                     }
@@ -388,8 +412,16 @@ impl Client {
             timestamp: Some(opts.timestamp.unwrap_or_else(now_micros)),
             ..Default::default()
         };
-        result_of(self.send(req, retryable(&prepared.statement)).await?)
+        result_of(
+            self.send_to_any(req, retryable(&prepared.statement), Some(prepared))
+                .await?,
+        )
     }
+}
+
+/// The coordinator's answer to a prepared id it does not know (Cassandra's UNPREPARED).
+fn is_unprepared(e: &RemoteError) -> bool {
+    !e.transport && e.kind == ErrorKind::NotFound && e.message.starts_with("Prepared query with ID")
 }
 
 fn rotate(addrs: &[String], by: usize) -> Vec<String> {

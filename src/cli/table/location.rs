@@ -88,12 +88,19 @@ pub async fn readable(client: &Client, loc: &Location) -> Result<(PathBuf, Optio
     }
 }
 
-/// Writes the local file `from` to `loc` (for a local `loc`, `from` is already there).
+/// Writes the local file `from` to `loc`, creating missing parent directories (for a local `loc`,
+/// `from` is already there).
 pub async fn publish(client: &Client, from: &Path, loc: &Location) -> Result<()> {
     let Location::Basalt(p) = loc else { return Ok(()) };
     let mut input = tokio::fs::File::open(from).await?;
     let mut w = client
-        .create(p, CreateOptions::default())
+        .create(
+            p,
+            CreateOptions {
+                create_parent: true,
+                ..Default::default()
+            },
+        )
         .await
         .with_context(|| format!("basalt:{p}"))?;
     tokio::io::copy(&mut input, &mut w)
