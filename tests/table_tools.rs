@@ -170,4 +170,35 @@ async fn load_export_round_trip_and_status() {
     assert_eq!(st.matches("ks.ev ").count(), 3, "{st}");
     assert_eq!(st.matches("pending hints: none").count(), 3, "{st}");
     assert_eq!(st.matches("unhealthy tables: none").count(), 3, "{st}");
+
+    // A replica down (still listed as live: the namenode has not noticed yet): the scan falls over
+    // to the next replica of each of its ranges and still returns every row once.
+    let mut c = c;
+    c.kill_datanode(0);
+    assert_eq!(scan_ids(&c).await, (0..n).collect::<Vec<_>>(), "every row once, one replica down");
+    let st = stdout(&ok(c.cli(&["table", "status"])));
+    assert!(st.contains("unavailable"), "{st}");
+}
+
+/// The ids of a full scan of ks.ev, sorted.
+async fn scan_ids(c: &TestCluster) -> Vec<i32> {
+    let client = c.client();
+    let opts = ScanOptions {
+        columns: vec!["id".into()],
+        parallelism: 4,
+        ..Default::default()
+    };
+    let mut scan = client.scan("ks", "ev", opts).await.expect("scan");
+    let ty = basalt_table::CqlType::Native(basalt_table::NativeType::Int);
+    let mut ids = Vec::new();
+    while let Some(b) = scan.next().await {
+        for v in basalt_table::arrow::column_values(&b.expect("batch"), 0, &ty).unwrap() {
+            match v {
+                Some(Value::Int(i)) => ids.push(i),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+    ids.sort();
+    ids
 }

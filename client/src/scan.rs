@@ -422,6 +422,62 @@ mod tests {
         assert_eq!(plan_pieces(&[range(5, 5)], None, None), [(i64::MIN, 5), (5, i64::MAX)]);
     }
 
+    /// A job over one int partition key `k` (and a value column, to show the projection).
+    fn job() -> PieceJob {
+        let int = CqlType::Native(basalt_table::NativeType::Int);
+        let sent = vec![("v".to_string(), int), ("k".to_string(), int)];
+        PieceJob {
+            request: Default::default(),
+            schema: Arc::new(basalt_table::arrow::arrow_schema(&sent[..1])),
+            sent,
+            key_indexes: vec![1],
+            asked: 1,
+        }
+    }
+
+    fn batch(keys: &[i32]) -> RecordBatch {
+        let int = CqlType::Native(basalt_table::NativeType::Int);
+        let mut b = basalt_table::arrow::BatchBuilder::new(&[("v".to_string(), int), ("k".to_string(), int)]);
+        for (i, k) in keys.iter().enumerate() {
+            b.push_row(&[Some(basalt_table::Value::Int(i as i32)), Some(basalt_table::Value::Int(*k))])
+                .unwrap();
+        }
+        b.finish()
+    }
+
+    fn tok(k: i32) -> i64 {
+        basalt_table::token::token_of(&[basalt_table::Value::Int(k)])
+    }
+
+    #[test]
+    fn progress_counts_the_rows_of_the_last_token() {
+        let j = job();
+        let p = advance(&j, &batch(&[1, 2, 2]), Progress::default()).unwrap();
+        assert_eq!(p.last, Some((tok(2), 2)));
+        // A batch that is all the same partition adds to the count.
+        let p = advance(&j, &batch(&[2, 2]), p).unwrap();
+        assert_eq!(p.last, Some((tok(2), 4)));
+        let p = advance(&j, &batch(&[2, 3]), p).unwrap();
+        assert_eq!(p.last, Some((tok(3), 1)));
+    }
+
+    #[test]
+    fn a_resumed_scan_skips_the_rows_already_passed_on() {
+        let j = job();
+        // Two rows of partition 2 were sent before the replica failed; the next one starts at 2.
+        let (rest, left) = skip_rows(&j, &batch(&[2, 2, 2, 3]), (tok(2), 2)).unwrap();
+        assert_eq!(left, None);
+        assert_eq!(rest.num_rows(), 2);
+        assert_eq!(row_token(&j, &rest, 0).unwrap(), tok(2));
+        assert_eq!(row_token(&j, &rest, 1).unwrap(), tok(3));
+        // A batch shorter than what is to skip carries the rest over.
+        let (rest, left) = skip_rows(&j, &batch(&[2]), (tok(2), 2)).unwrap();
+        assert_eq!((rest.num_rows(), left), (0, Some((tok(2), 1))));
+        // The partition changed on the new replica (fewer rows there): nothing more is skipped.
+        let (rest, left) = skip_rows(&j, &batch(&[3]), (tok(2), 2)).unwrap();
+        assert_eq!((rest.num_rows(), left), (1, None));
+    }
+
     #[test]
     fn pieces_are_cut_to_the_requested_bounds() {
         let ranges = [range(10, -10), range(-10, 0), range(0, 10)];
