@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo: start `basalt local` (a namenode and three datanodes, each its own process), write and read
-# back a few files (one larger than a block), show ls, du, the table token ring and cluster status, then
-# stop the cluster.
+# back a few files (one larger than a block), show ls, du, the table token ring; then tables: a keyspace
+# and a table, a CSV loaded with `basalt table load`, a few CQL queries, `basalt table status`, an export;
+# then cluster status, and stop the cluster.
 set -euo pipefail
 BIN=${BASALT_BIN:-basalt}
 DATA=${DEMO_DIR:-$(mktemp -d /tmp/basalt-demo.XXXXXX)}
@@ -41,6 +42,23 @@ run "$BIN" admin raft snapshot
 run "$BIN" table ring --summary
 "$BIN" table ring | sed -n '6,12p'
 echo "..."
+
+# Tables: a keyspace at RF=3, a table, a small CSV loaded in batches, queries, status, an export.
+run "$BIN" cql -e "CREATE KEYSPACE shop WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 3}; CREATE TABLE shop.orders (customer text, id int, amount double, items list<text>, PRIMARY KEY ((customer), id))"
+{
+  echo "customer,id,amount,items"
+  for i in $(seq 1 200); do
+    echo "c$((i % 7)),$i,$((i * 3)).5,\"['item$i', 'gift']\""
+  done
+} > "$WORK/orders.csv"
+run "$BIN" table load --consistency QUORUM shop.orders "$WORK/orders.csv"
+run "$BIN" cql --consistency QUORUM -e "SELECT COUNT(*) FROM shop.orders"
+run "$BIN" cql -e "SELECT customer, id, amount, items FROM shop.orders WHERE customer = 'c3' LIMIT 4"
+run "$BIN" cql --format csv -e "SELECT id, amount FROM shop.orders WHERE customer = 'c1' AND id < 30"
+run "$BIN" table status
+run "$BIN" table export shop.orders "$WORK/orders.parquet"
+run "$BIN" table export shop.orders basalt:/demo/orders.csv
+run "$BIN" fs ls /demo
 run "$BIN" cluster status
 echo
 echo "Demo done; stopping the cluster (data stays in $DATA)."

@@ -47,6 +47,18 @@ pub enum ClientError {
     MalformedCatalog(#[source] basalt_table::catalog::CodecError),
     #[error("malformed ring in a reply: {0}")]
     MalformedRing(#[source] basalt_table::ring::RingError),
+    #[error("table {keyspace}.{table} does not exist")]
+    NoSuchTable { keyspace: String, table: String },
+    #[error("table {table} has no column {column}")]
+    NoSuchColumn { table: String, column: String },
+    /// Every replica of a token range failed its scan.
+    #[error("token range ({start}, {end}]: every replica failed ({tried}); last: {last}")]
+    ScanFailed {
+        start: i64,
+        end: i64,
+        tried: String,
+        last: Box<ClientError>,
+    },
 }
 
 /// A field a reply must carry, or [`ClientError::MalformedReply`].
@@ -64,9 +76,12 @@ impl ClientError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             ClientError::Remote(e) => e.kind,
-            ClientError::InvalidPath(_) | ClientError::InvalidArgument(_) | ClientError::IsADirectory(_) => {
-                ErrorKind::Invalid
-            }
+            ClientError::InvalidPath(_)
+            | ClientError::InvalidArgument(_)
+            | ClientError::IsADirectory(_)
+            | ClientError::NoSuchColumn { .. } => ErrorKind::Invalid,
+            ClientError::NoSuchTable { .. } => ErrorKind::NotFound,
+            ClientError::ScanFailed { .. } => ErrorKind::Unavailable,
             ClientError::NamenodeUnreachable { .. }
             | ClientError::DeadlineExceeded { .. }
             | ClientError::BlockUnreadable { .. }

@@ -4,7 +4,9 @@
 //! as [`FileWriter`]s (blocks streamed down a datanode pipeline, see [`writer`]) and opens them as
 //! seekable [`FileReader`]s (nearest replica first, failover on error, short-circuit reads of local
 //! replicas through a memory map, every chunk verified; see [`reader`]). For tables: schema changes,
-//! the catalog and the token ring ([`Client::schema_change`], [`Client::catalog`], [`Client::ring`]).
+//! the catalog and the token ring ([`Client::schema_change`], [`Client::catalog`], [`Client::ring`]),
+//! statements ([`cql`]), full scans as Arrow batches ([`Client::scan`], see [`scan`]) and each datanode's
+//! table status ([`Client::table_status`]).
 
 pub mod cql;
 mod datanodes;
@@ -12,14 +14,17 @@ pub mod error;
 mod fs;
 pub mod namenode;
 pub mod reader;
+pub mod scan;
 mod tables;
 pub mod writer;
 
 pub use basalt_table::ring::{RingNode, RingView};
+pub use tables::NodeTableStatus;
 pub use error::{ClientError, Result};
 pub use fs::{Client, ClientConfig, ContentSummary, CreateOptions, FileStatus, MemberStatus};
 pub use namenode::RetryPolicy;
 pub use reader::{FileReader, ReadStats};
+pub use scan::{ScanOptions, TableScan};
 pub use writer::FileWriter;
 
 /// Cluster status as reported by the namenode (re-exported wire type).

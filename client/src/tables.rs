@@ -52,3 +52,51 @@ impl Client {
         ring_from_pb(resp)
     }
 }
+
+/// One datanode's answer to [`Client::table_status`].
+#[derive(Debug)]
+pub struct NodeTableStatus {
+    pub datanode: DatanodeId,
+    pub addr: String,
+    /// The node's store, or why it could not be asked (not live, unreachable, an error answer).
+    pub status: Result<pb::TableStatusResponse>,
+}
+
+impl Client {
+    /// Every registered datanode's table store: tables with row and byte estimates, pending hints,
+    /// unhealthy tables. The nodes are asked at once; a dead or unreachable one has its error.
+    pub async fn table_status(&self) -> Result<Vec<NodeTableStatus>> {
+        let cluster = self.cluster_status().await?;
+        let asks = cluster.datanodes.iter().filter_map(|d| {
+            let info = d.info.as_ref()?;
+            let (id, addr, live) = (DatanodeId(info.id), info.addr.clone(), d.live);
+            Some(async move {
+                let status = if live {
+                    match self.inner.tables.client(&addr) {
+                        Ok(mut c) => c
+                            .table_status(pb::TableStatusRequest {})
+                            .await
+                            .map(|r| r.into_inner())
+                            .map_err(ClientError::from),
+                        Err(e) => Err(e),
+                    }
+                } else {
+                    Err(ClientError::Remote(basalt_proto::RemoteError {
+                        kind: basalt_common::ErrorKind::Unavailable,
+                        message: "the datanode is not live".into(),
+                        leader: None,
+                        transport: false,
+                    }))
+                };
+                NodeTableStatus {
+                    datanode: id,
+                    addr,
+                    status,
+                }
+            })
+        });
+        let mut out = futures::future::join_all(asks).await;
+        out.sort_by(|a, b| a.addr.cmp(&b.addr));
+        Ok(out)
+    }
+}

@@ -1,8 +1,9 @@
-//! `basalt bench`: dfsio (file throughput) and nnbench (metadata operations) against a running
-//! cluster. Reports figures only; compare them with the machine's limits measured in the same run
+//! `basalt bench`: dfsio (file throughput), nnbench (metadata operations) and table (statements,
+//! scans, bulk loads) against a running cluster. Reports figures only; compare them with the machine's limits measured in the same run
 //! (`../shared/tools/limits/limits.sh`).
 
 mod block_report;
+mod table;
 
 use anyhow::{Result, bail, ensure};
 use basalt_client::{Client, ClientConfig, CreateOptions};
@@ -88,6 +89,9 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 900)]
         timeout_secs: u64,
     },
+    /// Tables, in the spirit of cassandra-stress: write, read or mixed prepared statements (ops/s,
+    /// p50/p99/p999), a full scan (rows/s as Arrow), or a bulk load of the events Parquet file.
+    Table(table::TableBenchArgs),
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
@@ -114,6 +118,7 @@ pub async fn run(namenode: &str, cmd: BenchCommand) -> Result<ExitCode> {
             keep,
         } => namespace(namenode, files, blocks_per_file, concurrency, per_dir, &dir, keep).await?,
         BenchCommand::Heal { timeout_secs } => heal(namenode, Duration::from_secs(timeout_secs)).await?,
+        BenchCommand::Table(args) => table::run(namenode, args).await?,
         BenchCommand::BlockReport {
             blocks,
             datanodes,

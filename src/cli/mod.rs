@@ -10,7 +10,7 @@ mod fs;
 mod local;
 mod roles;
 mod rows;
-mod table;
+pub mod table;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -42,7 +42,7 @@ pub enum Command {
         #[command(subcommand)]
         cmd: cluster::ClusterCommand,
     },
-    /// Tables: the token ring (more table commands come with the tables feature).
+    /// Tables: the token ring, load and export of CSV and Parquet files, each datanode's store.
     Table {
         #[command(subcommand)]
         cmd: table::TableCommand,

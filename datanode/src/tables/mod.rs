@@ -13,7 +13,8 @@
 //!   `TableReplica` service; [`local`]: this node's replica over its store.
 //! - [`exec`]: statements, from CQL text to partition updates and reads to Arrow answers.
 //! - [`runtime`]: the tables side of a running datanode (start-up, background loops, services).
-//! - [`service`]: the `Cql` gRPC service (statements, prepared statements, Arrow scans).
+//! - [`service`]: the `Cql` gRPC service (statements, prepared statements, Arrow scans); [`status`]:
+//!   what its `TableStatus` RPC reports of this node's store.
 
 pub mod coordinator;
 pub mod exec;
@@ -22,4 +23,5 @@ pub mod replicas;
 pub mod runtime;
 pub mod schema_view;
 pub mod service;
+pub mod status;
 pub mod store;

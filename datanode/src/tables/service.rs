@@ -100,6 +100,19 @@ impl pb::cql_server::Cql for CqlService {
 
     type ScanStream = ScanStream;
 
+    /// The store's tables with their estimates, pending hints and unhealthy tables.
+    async fn table_status(
+        &self,
+        _req: tonic::Request<pb::TableStatusRequest>,
+    ) -> Result<tonic::Response<pb::TableStatusResponse>, tonic::Status> {
+        let local = self.local.clone();
+        let resp = tokio::task::spawn_blocking(move || super::status::table_status(&local))
+            .await
+            .map_err(|e| tonic::Status::internal(format!("table status task failed: {e}")))?
+            .map_err(|e| basalt_proto::to_status(e.kind(), e.to_string(), None))?;
+        Ok(tonic::Response::new(resp))
+    }
+
     /// This replica's partitions in the token range, as Arrow batches (consistency ONE: the client
     /// asks one replica per range).
     async fn scan(

@@ -1,29 +1,7 @@
-//! `basalt table`: tables (for now the token ring).
+//! `basalt table ring`: the token ring.
 
-use anyhow::{Context, Result};
 use basalt_client::RingView;
-use clap::Subcommand;
 use std::fmt::Write;
-use std::process::ExitCode;
-
-#[derive(Subcommand, Debug)]
-pub enum TableCommand {
-    /// The token ring: each datanode's share of the tokens, then every token with its owner (as
-    /// `nodetool status` and `nodetool ring`).
-    Ring {
-        /// Only the per-datanode summary, not every token.
-        #[arg(long)]
-        summary: bool,
-    },
-}
-
-pub async fn run(namenode: &str, cmd: TableCommand) -> Result<ExitCode> {
-    let TableCommand::Ring { summary } = cmd;
-    let client = super::client(namenode)?;
-    let view = client.ring().await.context("table ring")?;
-    print!("{}", ring_text(&view, !summary));
-    Ok(ExitCode::SUCCESS)
-}
 
 /// The ring as `basalt table ring` prints it.
 pub fn ring_text(view: &RingView, tokens: bool) -> String {
