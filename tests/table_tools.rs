@@ -2,7 +2,7 @@
 //! files, Parquet type mismatches, `basalt:/` paths), `basalt table export` round trips through CSV and
 //! Parquet, `Client::scan` covering every row once, and `basalt table status`.
 
-#[allow(dead_code)]
+#[allow(unused_imports, dead_code)]
 #[path = "cluster/harness.rs"]
 mod harness;
 
@@ -50,7 +50,11 @@ fn good_csv(n: i32) -> String {
             2 => String::new(),
             _ => format!("plain{i}"),
         };
-        let tags = if i % 3 == 0 { String::new() } else { format!("\"{{'a{i}', 'b'}}\"") };
+        let tags = if i % 3 == 0 {
+            String::new()
+        } else {
+            format!("\"{{'a{i}', 'b'}}\"")
+        };
         s.push_str(&format!("{i},{name},{}.25,{tags}\n", i * 2));
     }
     s
@@ -69,7 +73,10 @@ async fn load_export_round_trip_and_status() {
     for t in ["ev", "from_csv", "from_parquet", "from_basalt"] {
         cql(&c, &format!("CREATE TABLE ks.{t} {COLUMNS}"));
     }
-    cql(&c, "CREATE TABLE ks.wrong (id int PRIMARY KEY, name text, amount int, tags set<text>)");
+    cql(
+        &c,
+        "CREATE TABLE ks.wrong (id int PRIMARY KEY, name text, amount int, tags set<text>)",
+    );
 
     // A malformed line stops the load with its line and column.
     std::fs::write(
@@ -82,10 +89,22 @@ async fn load_export_round_trip_and_status() {
         "bad.csv:5: column amount: 'abc' is not a double",
     );
     // With --skip-bad it is reported and skipped.
-    let out = ok(c.cli(&["table", "load", "--skip-bad", "--consistency", "ALL", "ks.ev", &path("bad.csv")]));
+    let out = ok(c.cli(&[
+        "table",
+        "load",
+        "--skip-bad",
+        "--consistency",
+        "ALL",
+        "ks.ev",
+        &path("bad.csv"),
+    ]));
     assert!(stdout(&out).contains("4 rows loaded"), "{}", stdout(&out));
     assert!(stdout(&out).contains("1 malformed lines skipped"), "{}", stdout(&out));
-    assert!(harness::stderr(&out).contains("bad.csv:5: column amount"), "{}", harness::stderr(&out));
+    assert!(
+        harness::stderr(&out).contains("bad.csv:5: column amount"),
+        "{}",
+        harness::stderr(&out)
+    );
     let loaded = rows(&c, "ev").await;
     assert_eq!(loaded.keys().copied().collect::<Vec<_>>(), [1, 2, 3, 5]);
     // An unknown column and a missing key are refused before anything is sent.
@@ -98,13 +117,25 @@ async fn load_export_round_trip_and_status() {
     // A good file of several batches: every row readable, as written.
     let n = 1234;
     std::fs::write(path("good.csv"), good_csv(n)).unwrap();
-    ok(c.cli(&["table", "load", "--consistency", "ALL", "--batch-rows", "100", "ks.ev", &path("good.csv")]));
+    ok(c.cli(&[
+        "table",
+        "load",
+        "--consistency",
+        "ALL",
+        "--batch-rows",
+        "100",
+        "ks.ev",
+        &path("good.csv"),
+    ]));
     let loaded = rows(&c, "ev").await;
     assert_eq!(loaded.len(), n as usize);
     let r7 = &loaded[&1];
     assert_eq!(r7[1], Some(Value::Text("say \"hi\" 1".into())));
     assert_eq!(r7[2], Some(Value::Double(2.25)));
-    assert_eq!(r7[3], Some(Value::Set(vec![Value::Text("a1".into()), Value::Text("b".into())])));
+    assert_eq!(
+        r7[3],
+        Some(Value::Set(vec![Value::Text("a1".into()), Value::Text("b".into())]))
+    );
     assert_eq!(loaded[&0][1], Some(Value::Text("name, 0".into())));
     assert_eq!(loaded[&2][1], None, "an empty cell is null");
 
@@ -143,10 +174,33 @@ async fn load_export_round_trip_and_status() {
     ok(c.cli(&["table", "export", "ks.ev", &path("out.csv")]));
     ok(c.cli(&["table", "export", "ks.ev", &path("out.parquet")]));
     fails_with(c.cli(&["table", "export", "ks.ev", &path("out.csv")]), "exists");
-    ok(c.cli(&["table", "export", "--format", "parquet", "ks.ev", "basalt:/exports/ev.pq"]));
+    ok(c.cli(&[
+        "table",
+        "export",
+        "--format",
+        "parquet",
+        "ks.ev",
+        "basalt:/exports/ev.pq",
+    ]));
     ok(c.cli(&["table", "load", "--consistency", "ALL", "ks.from_csv", &path("out.csv")]));
-    ok(c.cli(&["table", "load", "--consistency", "ALL", "ks.from_parquet", &path("out.parquet")]));
-    ok(c.cli(&["table", "load", "--consistency", "ALL", "--format", "parquet", "ks.from_basalt", "basalt:/exports/ev.pq"]));
+    ok(c.cli(&[
+        "table",
+        "load",
+        "--consistency",
+        "ALL",
+        "ks.from_parquet",
+        &path("out.parquet"),
+    ]));
+    ok(c.cli(&[
+        "table",
+        "load",
+        "--consistency",
+        "ALL",
+        "--format",
+        "parquet",
+        "ks.from_basalt",
+        "basalt:/exports/ev.pq",
+    ]));
     let want = rows(&c, "ev").await;
     assert!(rows(&c, "from_csv").await == want, "the CSV round trip differs");
     assert!(rows(&c, "from_parquet").await == want, "the Parquet round trip differs");
@@ -175,7 +229,11 @@ async fn load_export_round_trip_and_status() {
     // to the next replica of each of its ranges and still returns every row once.
     let mut c = c;
     c.kill_datanode(0);
-    assert_eq!(scan_ids(&c).await, (0..n).collect::<Vec<_>>(), "every row once, one replica down");
+    assert_eq!(
+        scan_ids(&c).await,
+        (0..n).collect::<Vec<_>>(),
+        "every row once, one replica down"
+    );
     let st = stdout(&ok(c.cli(&["table", "status"])));
     assert!(st.contains("unavailable"), "{st}");
 }

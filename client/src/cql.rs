@@ -139,7 +139,7 @@ impl Coordinators {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn client(&self, addr: &str) -> Result<CqlClient<Channel>> {
+    pub(crate) fn client(&self, addr: &str) -> Result<CqlClient<Channel>> {
         let mut st = self.lock();
         let channel = match st.channels.get(addr) {
             Some(c) => c.clone(),

@@ -19,12 +19,12 @@ mod tables;
 pub mod writer;
 
 pub use basalt_table::ring::{RingNode, RingView};
-pub use tables::NodeTableStatus;
 pub use error::{ClientError, Result};
 pub use fs::{Client, ClientConfig, ContentSummary, CreateOptions, FileStatus, MemberStatus};
 pub use namenode::RetryPolicy;
 pub use reader::{FileReader, ReadStats};
 pub use scan::{ScanOptions, TableScan};
+pub use tables::NodeTableStatus;
 pub use writer::FileWriter;
 
 /// Cluster status as reported by the namenode (re-exported wire type).

@@ -353,7 +353,9 @@ fn row_token(job: &PieceJob, batch: &RecordBatch, row: usize) -> Result<i64> {
             .map_err(|e| ClientError::InvalidArgument(format!("scan batch column {}: {e}", job.sent[i].0)))?
             .pop()
             .flatten()
-            .ok_or_else(|| ClientError::InvalidArgument(format!("scan row without its key column {}", job.sent[i].0)))?;
+            .ok_or_else(|| {
+                ClientError::InvalidArgument(format!("scan row without its key column {}", job.sent[i].0))
+            })?;
         key.push(v);
     }
     Ok(basalt_table::token::token_of(&key))
@@ -387,13 +389,21 @@ fn advance(job: &PieceJob, batch: &RecordBatch, before: Progress) -> Result<Prog
 
 /// Drops the leading rows of `batch` that were already passed on (up to `skip.1` rows of token
 /// `skip.0`); returns the rest and what is still to skip.
-fn skip_rows(job: &PieceJob, batch: &RecordBatch, (token, mut left): (i64, u64)) -> Result<(RecordBatch, Option<(i64, u64)>)> {
+fn skip_rows(
+    job: &PieceJob,
+    batch: &RecordBatch,
+    (token, mut left): (i64, u64),
+) -> Result<(RecordBatch, Option<(i64, u64)>)> {
     let mut r = 0;
     while r < batch.num_rows() && left > 0 && row_token(job, batch, r)? == token {
         r += 1;
         left -= 1;
     }
-    let rest = if r == batch.num_rows() && left > 0 { Some((token, left)) } else { None };
+    let rest = if r == batch.num_rows() && left > 0 {
+        Some((token, left))
+    } else {
+        None
+    };
     Ok((batch.slice(r, batch.num_rows() - r), rest))
 }
 
@@ -439,8 +449,11 @@ mod tests {
         let int = CqlType::Native(basalt_table::NativeType::Int);
         let mut b = basalt_table::arrow::BatchBuilder::new(&[("v".to_string(), int), ("k".to_string(), int)]);
         for (i, k) in keys.iter().enumerate() {
-            b.push_row(&[Some(basalt_table::Value::Int(i as i32)), Some(basalt_table::Value::Int(*k))])
-                .unwrap();
+            b.push_row(&[
+                Some(basalt_table::Value::Int(i as i32)),
+                Some(basalt_table::Value::Int(*k)),
+            ])
+            .unwrap();
         }
         b.finish()
     }

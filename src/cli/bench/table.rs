@@ -93,7 +93,11 @@ pub async fn run(namenode: &str, a: TableBenchArgs) -> Result<()> {
         .await?;
         return bulk(&client, &a, file).await;
     }
-    ddl(&client, &format!("CREATE TABLE IF NOT EXISTS {ks}.kv (k bigint PRIMARY KEY, v blob)")).await?;
+    ddl(
+        &client,
+        &format!("CREATE TABLE IF NOT EXISTS {ks}.kv (k bigint PRIMARY KEY, v blob)"),
+    )
+    .await?;
     if a.workload == Workload::Scan {
         let t = a.table.clone().unwrap_or_else(|| format!("{ks}.kv"));
         let (k, t) = t.split_once('.').context("--table: KEYSPACE.TABLE")?;
@@ -121,8 +125,16 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
 
 async fn ops(client: &Client, a: &TableBenchArgs) -> Result<()> {
     let ks = &a.keyspace;
-    let insert = Arc::new(client.prepare(&format!("INSERT INTO {ks}.kv (k, v) VALUES (?, ?)"), None).await?);
-    let select = Arc::new(client.prepare(&format!("SELECT v FROM {ks}.kv WHERE k = ?"), None).await?);
+    let insert = Arc::new(
+        client
+            .prepare(&format!("INSERT INTO {ks}.kv (k, v) VALUES (?, ?)"), None)
+            .await?,
+    );
+    let select = Arc::new(
+        client
+            .prepare(&format!("SELECT v FROM {ks}.kv WHERE k = ?"), None)
+            .await?,
+    );
     let opts = CqlOptions {
         consistency: a.consistency,
         ..Default::default()

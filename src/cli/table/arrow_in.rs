@@ -27,7 +27,9 @@ pub fn check(file: &DataType, ty: &CqlType) -> Result<(), String> {
     if conversion(file, ty).is_some() {
         Ok(())
     } else {
-        Err(format!("the file's Arrow type {file} does not map to the table's CQL type {ty}"))
+        Err(format!(
+            "the file's Arrow type {file} does not map to the table's CQL type {ty}"
+        ))
     }
 }
 
@@ -56,9 +58,14 @@ fn conversion(file: &DataType, ty: &CqlType) -> Option<Conversion> {
         // Collections: their own Arrow type only, nullability of the parts aside.
         return same_shape(file, &ty.arrow_type()).then_some(Conversion::Same);
     };
-    let ints = matches!(t, N::TinyInt | N::SmallInt | N::Int | N::BigInt | N::Float | N::Double | N::Timestamp);
+    let ints = matches!(
+        t,
+        N::TinyInt | N::SmallInt | N::Int | N::BigInt | N::Float | N::Double | N::Timestamp
+    );
     Some(match file {
-        D::Int8 | D::Int16 | D::Int32 | D::Int64 | D::UInt8 | D::UInt16 | D::UInt32 | D::UInt64 if ints => Conversion::Int,
+        D::Int8 | D::Int16 | D::Int32 | D::Int64 | D::UInt8 | D::UInt16 | D::UInt32 | D::UInt64 if ints => {
+            Conversion::Int
+        }
         D::Float16 | D::Float32 | D::Float64 if matches!(t, N::Float | N::Double) => Conversion::Float,
         D::Boolean if *t == N::Boolean => Conversion::Bool,
         D::Utf8 | D::LargeUtf8 | D::Utf8View => Conversion::Str,
@@ -79,7 +86,10 @@ fn same_shape(a: &DataType, b: &DataType) -> bool {
         (D::List(x) | D::LargeList(x), D::List(y)) => same_shape(x.data_type(), y.data_type()),
         (D::Map(x, _), D::Map(y, _)) => same_shape(x.data_type(), y.data_type()),
         (D::Struct(x), D::Struct(y)) => {
-            x.len() == y.len() && x.iter().zip(y.iter()).all(|(f, g)| same_shape(f.data_type(), g.data_type()))
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y.iter())
+                    .all(|(f, g)| same_shape(f.data_type(), g.data_type()))
         }
         _ => a == b,
     }
@@ -111,7 +121,11 @@ pub fn values(array: &ArrayRef, ty: &CqlType) -> Result<Vec<Option<Value>>, (usi
                     DataType::Float32 => f64::from(array.as_primitive::<Float32Type>().value(row)),
                     _ => array.as_primitive::<Float64Type>().value(row),
                 };
-                Ok(if t == NativeType::Float { Value::Float(x as f32) } else { Value::Double(x) })
+                Ok(if t == NativeType::Float {
+                    Value::Float(x as f32)
+                } else {
+                    Value::Double(x)
+                })
             }
             Conversion::Bool => Ok(Value::Boolean(array.as_boolean().value(row))),
             Conversion::Str => {
@@ -163,12 +177,20 @@ pub fn values(array: &ArrayRef, ty: &CqlType) -> Result<Vec<Option<Value>>, (usi
                     .checked_mul(1000)
                     .map(Value::Timestamp)
                     .ok_or_else(|| "out of range for timestamp".to_string()),
-                TimeUnit::Millisecond => Ok(Value::Timestamp(array.as_primitive::<TimestampMillisecondType>().value(row))),
+                TimeUnit::Millisecond => Ok(Value::Timestamp(
+                    array.as_primitive::<TimestampMillisecondType>().value(row),
+                )),
                 TimeUnit::Microsecond => Ok(Value::Timestamp(
-                    array.as_primitive::<TimestampMicrosecondType>().value(row).div_euclid(1000),
+                    array
+                        .as_primitive::<TimestampMicrosecondType>()
+                        .value(row)
+                        .div_euclid(1000),
                 )),
                 TimeUnit::Nanosecond => Ok(Value::Timestamp(
-                    array.as_primitive::<TimestampNanosecondType>().value(row).div_euclid(1_000_000),
+                    array
+                        .as_primitive::<TimestampNanosecondType>()
+                        .value(row)
+                        .div_euclid(1_000_000),
                 )),
             },
             Conversion::Date => Ok(Value::Date(match array.data_type() {
@@ -176,13 +198,19 @@ pub fn values(array: &ArrayRef, ty: &CqlType) -> Result<Vec<Option<Value>>, (usi
                 _ => array.as_primitive::<Date64Type>().value(row).div_euclid(86_400_000) as i32,
             })),
             Conversion::Time => Ok(Value::Time(match array.data_type() {
-                DataType::Time32(TimeUnit::Second) => i64::from(array.as_primitive::<Time32SecondType>().value(row)) * 1_000_000_000,
+                DataType::Time32(TimeUnit::Second) => {
+                    i64::from(array.as_primitive::<Time32SecondType>().value(row)) * 1_000_000_000
+                }
                 DataType::Time32(_) => i64::from(array.as_primitive::<Time32MillisecondType>().value(row)) * 1_000_000,
-                DataType::Time64(TimeUnit::Microsecond) => array.as_primitive::<Time64MicrosecondType>().value(row) * 1000,
+                DataType::Time64(TimeUnit::Microsecond) => {
+                    array.as_primitive::<Time64MicrosecondType>().value(row) * 1000
+                }
                 _ => array.as_primitive::<Time64NanosecondType>().value(row),
             })),
             Conversion::Dec => {
-                let DataType::Decimal128(_, scale) = array.data_type() else { unreachable!("checked") };
+                let DataType::Decimal128(_, scale) = array.data_type() else {
+                    unreachable!("checked")
+                };
                 Ok(Value::Decimal(Decimal {
                     unscaled: array.as_primitive::<Decimal128Type>().value(row),
                     scale: i32::from(*scale),
@@ -239,16 +267,30 @@ mod tests {
             values(&ints, &n(NativeType::BigInt)).unwrap(),
             [Some(Value::BigInt(1)), None, Some(Value::BigInt(300))]
         );
-        assert_eq!(values(&ints, &n(NativeType::Timestamp)).unwrap()[2], Some(Value::Timestamp(300)));
+        assert_eq!(
+            values(&ints, &n(NativeType::Timestamp)).unwrap()[2],
+            Some(Value::Timestamp(300))
+        );
         assert_eq!(
             values(&ints, &n(NativeType::TinyInt)).unwrap_err(),
             (2, "300 is out of range for tinyint".to_string())
         );
         let ts: ArrayRef = Arc::new(TimestampMicrosecondArray::from(vec![1_500_999]));
-        assert_eq!(values(&ts, &n(NativeType::Timestamp)).unwrap(), [Some(Value::Timestamp(1500))]);
+        assert_eq!(
+            values(&ts, &n(NativeType::Timestamp)).unwrap(),
+            [Some(Value::Timestamp(1500))]
+        );
         let strs: ArrayRef = Arc::new(StringArray::from(vec!["US", "", "10.0.0.1"]));
-        assert_eq!(values(&strs, &n(NativeType::Text)).unwrap()[1], Some(Value::Text(String::new())));
-        assert!(values(&strs, &n(NativeType::Inet)).unwrap_err().1.contains("'US' is not an inet"));
+        assert_eq!(
+            values(&strs, &n(NativeType::Text)).unwrap()[1],
+            Some(Value::Text(String::new()))
+        );
+        assert!(
+            values(&strs, &n(NativeType::Inet))
+                .unwrap_err()
+                .1
+                .contains("'US' is not an inet")
+        );
     }
 
     #[test]
@@ -258,7 +300,13 @@ mod tests {
             "the file's Arrow type Float64 does not map to the table's CQL type int"
         );
         assert!(check(&DataType::Boolean, &CqlType::List(NativeType::Int)).is_err());
-        assert!(check(&CqlType::List(NativeType::Int).arrow_type(), &CqlType::List(NativeType::Int)).is_ok());
+        assert!(
+            check(
+                &CqlType::List(NativeType::Int).arrow_type(),
+                &CqlType::List(NativeType::Int)
+            )
+            .is_ok()
+        );
         assert!(check(&DataType::Int32, &n(NativeType::Double)).is_ok());
     }
 }

@@ -71,7 +71,9 @@ pub fn parse_cell(text: &str, ty: &CqlType) -> Result<Option<Value>, String> {
                 .ok_or_else(|| not("a blob (0x followed by hex digits)"))?;
             Value::Blob(parse_hex(hex).ok_or_else(|| not("a blob (0x followed by hex digits)"))?)
         }
-        N::Timestamp => Value::Timestamp(literal::parse_timestamp(trimmed).map_err(|r| format!("{}: {r}", not(&a(t))))?),
+        N::Timestamp => {
+            Value::Timestamp(literal::parse_timestamp(trimmed).map_err(|r| format!("{}: {r}", not(&a(t))))?)
+        }
         N::Date => Value::Date(literal::parse_date(trimmed).map_err(|r| format!("{}: {r}", not(&a(t))))?),
         N::Time => Value::Time(literal::parse_time(trimmed).map_err(|r| format!("{}: {r}", not(&a(t))))?),
         N::Uuid => Value::Uuid(basalt_table::cql::lexer::parse_uuid(trimmed).ok_or_else(|| not(&a(t)))?),
@@ -87,7 +89,11 @@ pub fn parse_cell(text: &str, ty: &CqlType) -> Result<Option<Value>, String> {
 }
 
 fn article(word: &str) -> &'static str {
-    if word.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" }
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
 }
 
 /// At most 40 characters of a cell, for messages.

@@ -26,17 +26,32 @@ fn cells_parse_as_cqlsh_copy_writes_them() {
         ("false", n(N::Boolean), Value::Boolean(false)),
         ("a, \"b\"", n(N::Text), Value::Text("a, \"b\"".into())),
         ("0xcafe", n(N::Blob), Value::Blob(vec![0xca, 0xfe])),
-        ("2024-01-02 03:04:05.123000+0000", n(N::Timestamp), Value::Timestamp(1_704_164_645_123)),
+        (
+            "2024-01-02 03:04:05.123000+0000",
+            n(N::Timestamp),
+            Value::Timestamp(1_704_164_645_123),
+        ),
         ("1704164645123", n(N::Timestamp), Value::Timestamp(1_704_164_645_123)),
         ("1970-01-02", n(N::Date), Value::Date(1)),
         ("00:00:01.5", n(N::Time), Value::Time(1_500_000_000)),
         ("10.0.0.1", n(N::Inet), Value::Inet("10.0.0.1".parse().unwrap())),
-        ("[1, 2, 2]", CqlType::List(N::Int), Value::List(vec![Value::Int(1), Value::Int(2), Value::Int(2)])),
-        ("{2, 1, 2}", CqlType::Set(N::Int), Value::Set(vec![Value::Int(1), Value::Int(2)])),
+        (
+            "[1, 2, 2]",
+            CqlType::List(N::Int),
+            Value::List(vec![Value::Int(1), Value::Int(2), Value::Int(2)]),
+        ),
+        (
+            "{2, 1, 2}",
+            CqlType::Set(N::Int),
+            Value::Set(vec![Value::Int(1), Value::Int(2)]),
+        ),
         (
             "{'b': 2, 'a': 1}",
             CqlType::Map(N::Text, N::Int),
-            Value::Map(vec![(Value::Text("a".into()), Value::Int(1)), (Value::Text("b".into()), Value::Int(2))]),
+            Value::Map(vec![
+                (Value::Text("a".into()), Value::Int(1)),
+                (Value::Text("b".into()), Value::Int(2)),
+            ]),
         ),
     ];
     for (text, ty, want) in cases {
@@ -52,18 +67,36 @@ fn cells_parse_as_cqlsh_copy_writes_them() {
 fn bad_cells_say_what_they_are_not() {
     use NativeType as N;
     assert_eq!(parse_cell("abc", &n(N::Double)).unwrap_err(), "'abc' is not a double");
-    assert_eq!(parse_cell("3000000000", &n(N::Int)).unwrap_err(), "'3000000000' is not an int");
+    assert_eq!(
+        parse_cell("3000000000", &n(N::Int)).unwrap_err(),
+        "'3000000000' is not an int"
+    );
     assert_eq!(parse_cell("yes", &n(N::Boolean)).unwrap_err(), "'yes' is not a boolean");
     assert_eq!(
         parse_cell("cafe", &n(N::Blob)).unwrap_err(),
         "'cafe' is not a blob (0x followed by hex digits)"
     );
-    assert!(parse_cell("2024-13-01", &n(N::Timestamp)).unwrap_err().starts_with("'2024-13-01' is not a timestamp"));
-    assert!(parse_cell("[1, 'x']", &CqlType::List(N::Int)).unwrap_err().starts_with("'[1, 'x']' is not a list<int>"));
+    assert!(
+        parse_cell("2024-13-01", &n(N::Timestamp))
+            .unwrap_err()
+            .starts_with("'2024-13-01' is not a timestamp")
+    );
+    assert!(
+        parse_cell("[1, 'x']", &CqlType::List(N::Int))
+            .unwrap_err()
+            .starts_with("'[1, 'x']' is not a list<int>")
+    );
     assert!(parse_cell("now()", &CqlType::List(N::Int)).is_err());
     let uuid4 = "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d";
-    assert!(parse_cell(uuid4, &n(N::TimeUuid)).unwrap_err().contains("not a version 1"));
-    assert_eq!(parse_cell("ü", &n(N::Ascii)).unwrap_err(), "'ü' is not ascii (it has non-ASCII characters)");
+    assert!(
+        parse_cell(uuid4, &n(N::TimeUuid))
+            .unwrap_err()
+            .contains("not a version 1")
+    );
+    assert_eq!(
+        parse_cell("ü", &n(N::Ascii)).unwrap_err(),
+        "'ü' is not ascii (it has non-ASCII characters)"
+    );
 }
 
 #[test]

@@ -24,7 +24,14 @@ pub struct ExportReport {
 }
 
 /// Scans `keyspace.table` into the local file `out` (written whole: the caller renames it into place).
-pub async fn export(client: &Client, keyspace: &str, table: &str, format: FileFormat, out: &Path, parallelism: usize) -> Result<ExportReport> {
+pub async fn export(
+    client: &Client,
+    keyspace: &str,
+    table: &str,
+    format: FileFormat,
+    out: &Path,
+    parallelism: usize,
+) -> Result<ExportReport> {
     let mut scan = client
         .scan(
             keyspace,

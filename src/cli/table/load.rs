@@ -171,9 +171,10 @@ pub async fn load(client: &Client, path: &Path, name: &str, opts: &LoadOptions) 
                         acked += n;
                         bar.set_message(rate(acked, started.elapsed()));
                     }
-                    Some(Err(e)) => if failure.is_none() {
+                    Some(Err(e)) if failure.is_none() => {
                         failure = Some(anyhow!("a batch of {batch_rows} rows failed: {e}"));
-                    },
+                    }
+                    Some(Err(_)) => {}
                     None => {}
                 }
             }
@@ -190,7 +191,10 @@ pub async fn load(client: &Client, path: &Path, name: &str, opts: &LoadOptions) 
     let read = reader.await.map_err(|e| anyhow!("the file reader failed: {e}"))?;
     bar.finish_and_clear();
     if let Some(e) = failure {
-        bail!("{e}; {acked} rows of batches already acknowledged stay in {}", def.qualified_name());
+        bail!(
+            "{e}; {acked} rows of batches already acknowledged stay in {}",
+            def.qualified_name()
+        );
     }
     let skipped = read?;
     Ok(LoadReport {
@@ -278,7 +282,11 @@ impl<'a> Statements<'a> {
             t.push_str("APPLY BATCH");
             t
         };
-        let p = self.client.prepare(&text, None).await.context("preparing the INSERT batch")?;
+        let p = self
+            .client
+            .prepare(&text, None)
+            .await
+            .context("preparing the INSERT batch")?;
         cache.insert(rows, p.clone());
         Ok(p)
     }
@@ -361,7 +369,10 @@ impl Source {
                     let rows = match parquet_rows(&batch, columns) {
                         Ok(r) => r,
                         Err((row, col, reason)) => {
-                            send(Err(anyhow!("{name}: row {}: column {col}: {reason}", row_base + row + 1)));
+                            send(Err(anyhow!(
+                                "{name}: row {}: column {col}: {reason}",
+                                row_base + row + 1
+                            )));
                             return Ok(skipped);
                         }
                     };
@@ -395,7 +406,10 @@ fn csv_error(e: &csv::Error) -> String {
 }
 
 /// One CSV record as values of the columns; `Err` is `column C: reason` or a field count mismatch.
-pub fn csv_row(record: &csv::StringRecord, columns: &[(String, CqlType)]) -> std::result::Result<Vec<Option<Value>>, String> {
+pub fn csv_row(
+    record: &csv::StringRecord,
+    columns: &[(String, CqlType)],
+) -> std::result::Result<Vec<Option<Value>>, String> {
     if record.len() != columns.len() {
         return Err(format!("{} fields, the header has {}", record.len(), columns.len()));
     }
@@ -406,11 +420,14 @@ pub fn csv_row(record: &csv::StringRecord, columns: &[(String, CqlType)]) -> std
         .collect()
 }
 
-/// The rows of a Parquet batch; `Err` is (row in the batch, column, reason).
+/// A bad Parquet value: (row in the batch, column, reason).
+type BadValue = (usize, String, String);
+
+/// The rows of a Parquet batch.
 fn parquet_rows(
     batch: &RecordBatch,
     columns: &[(String, CqlType)],
-) -> std::result::Result<Vec<Vec<Option<Value>>>, (usize, String, String)> {
+) -> std::result::Result<Vec<Vec<Option<Value>>>, BadValue> {
     let mut cols = Vec::with_capacity(columns.len());
     for (i, (name, ty)) in columns.iter().enumerate() {
         cols.push(arrow_in::values(batch.column(i), ty).map_err(|(row, r)| (row, name.clone(), r))?);
@@ -439,7 +456,10 @@ mod tests {
             ("amount".to_string(), CqlType::Native(NativeType::Double)),
         ];
         let rec = csv::StringRecord::from(vec!["1", "abc"]);
-        assert_eq!(csv_row(&rec, &cols).unwrap_err(), "column amount: 'abc' is not a double");
+        assert_eq!(
+            csv_row(&rec, &cols).unwrap_err(),
+            "column amount: 'abc' is not a double"
+        );
         let rec = csv::StringRecord::from(vec!["1"]);
         assert_eq!(csv_row(&rec, &cols).unwrap_err(), "1 fields, the header has 2");
         let rec = csv::StringRecord::from(vec!["1", ""]);
@@ -453,6 +473,11 @@ mod tests {
             format_of(Some(FileFormat::Parquet), Some("csv".into()), "a.csv").unwrap(),
             FileFormat::Parquet
         );
-        assert!(format_of(None, Some("txt".into()), "a.txt").unwrap_err().to_string().contains("--format"));
+        assert!(
+            format_of(None, Some("txt".into()), "a.txt")
+                .unwrap_err()
+                .to_string()
+                .contains("--format")
+        );
     }
 }

@@ -162,8 +162,14 @@ pub async fn run(namenode: &str, cmd: TableCommand) -> Result<ExitCode> {
                     if p.exists() && !overwrite {
                         return Err(anyhow!("{name} exists (give --overwrite to replace it)"));
                     }
-                    let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-                    let base = p.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default();
+                    let dir = p
+                        .parent()
+                        .filter(|d| !d.as_os_str().is_empty())
+                        .unwrap_or(std::path::Path::new("."));
+                    let base = p
+                        .file_name()
+                        .map(|f| f.to_string_lossy().to_string())
+                        .unwrap_or_default();
                     location::TempFile::at(dir.join(format!(".{base}.tmp-{}", std::process::id())))
                 }
                 Location::Basalt(p) => {

@@ -42,7 +42,13 @@ pub fn status_text(nodes: &[NodeTableStatus]) -> String {
             let per: Vec<String> = st
                 .hints
                 .iter()
-                .map(|h| format!("{} for {}", h.hints, basalt_common::DatanodeId(h.target_datanode_id).short()))
+                .map(|h| {
+                    format!(
+                        "{} for {}",
+                        h.hints,
+                        basalt_common::DatanodeId(h.target_datanode_id).short()
+                    )
+                })
                 .collect();
             let _ = writeln!(out, "  pending hints: {hints} ({})", per.join(", "));
         }
