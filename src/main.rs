@@ -5,6 +5,10 @@ mod cli;
 use clap::FromArgMatches;
 use std::process::ExitCode;
 
+/// mimalloc instead of glibc's malloc (see the workspace Cargo.toml): every role and command.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let matches = cli::config::command().get_matches();
     let args = cli::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());

@@ -159,7 +159,8 @@ impl Coordinators {
     }
 }
 
-fn now_micros() -> i64 {
+/// Now, in microseconds since the epoch: the client-side write timestamp.
+pub fn now_micros() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as i64)

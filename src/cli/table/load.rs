@@ -159,9 +159,7 @@ pub async fn load(client: &Client, path: &Path, name: &str, opts: &LoadOptions) 
                         };
                         let values: Vec<Option<Value>> = rows.into_iter().flatten().collect();
                         let (client, cql) = (client.clone(), cql.clone());
-                        in_flight.push(async move {
-                            client.execute(&prepared, &values, &cql).await.map(|_| n)
-                        });
+                        in_flight.push(async move { send_batch(&client, &prepared, &values, cql).await.map(|_| n) });
                     }
                 }
             }
@@ -418,6 +416,35 @@ pub fn csv_row(
         .zip(columns)
         .map(|(cell, (name, ty))| cells::parse_cell(cell, ty).map_err(|r| format!("column {name}: {r}")))
         .collect()
+}
+
+/// Attempts of one batch: a write timeout or too few live replicas (a node restarting, a loaded
+/// machine) is transient, as for Cassandra's loaders.
+const BATCH_ATTEMPTS: u32 = 5;
+
+/// Sends one batch, again after a transient failure (Unavailable: a timeout or too few replicas)
+/// with backoff. Every attempt carries the timestamp of the first, so a batch applied by some
+/// replicas before its attempt failed is written again as the same cells, not as newer ones.
+async fn send_batch(
+    client: &Client,
+    prepared: &Prepared,
+    values: &[Option<Value>],
+    mut cql: CqlOptions,
+) -> std::result::Result<(), basalt_client::ClientError> {
+    cql.timestamp.get_or_insert_with(basalt_client::cql::now_micros);
+    let mut backoff = Duration::from_millis(100);
+    let mut attempt = 1;
+    loop {
+        match client.execute(prepared, values, &cql).await {
+            Ok(_) => return Ok(()),
+            Err(e) if e.kind() == basalt_common::ErrorKind::Unavailable && attempt < BATCH_ATTEMPTS => {
+                attempt += 1;
+                tokio::time::sleep(backoff).await;
+                backoff *= 2;
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// A bad Parquet value: (row in the batch, column, reason).

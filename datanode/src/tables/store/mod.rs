@@ -223,6 +223,12 @@ impl TableStore {
         &self.inner.db
     }
 
+    /// Whether a write waits for the WAL to reach the disk (`batch` durability); in `periodic` a
+    /// write only appends to the WAL in the page cache and the memtable (microseconds).
+    pub fn syncs_each_write(&self) -> bool {
+        self.inner.sync
+    }
+
     fn write_opts(&self) -> WriteOptions {
         let mut w = WriteOptions::default();
         w.set_sync(self.inner.sync);
