@@ -24,9 +24,21 @@ pub struct LocalArgs {
     /// Address of the (first) namenode.
     #[arg(long, default_value = basalt_common::DEFAULT_NAMENODE_ADDR)]
     pub listen: SocketAddr,
+    /// CQL native protocol address of the first datanode; the others take the next ports (port 0:
+    /// each a free port, told in its log).
+    #[arg(long, default_value = "127.0.0.1:9042")]
+    pub cql: SocketAddr,
     /// Default block size of new files (default: the namenode's).
     #[arg(long, value_parser = block_size)]
     pub block_size: Option<u64>,
+}
+
+/// The CQL address of datanode `i` (from 1): the first at `first`, the next ones on the next ports.
+fn cql_addr(first: SocketAddr, i: usize) -> SocketAddr {
+    if first.port() == 0 {
+        return first;
+    }
+    SocketAddr::new(first.ip(), first.port() + (i - 1) as u16)
 }
 
 fn block_size(s: &str) -> Result<u64, String> {
@@ -139,6 +151,8 @@ pub async fn run(args: LocalArgs) -> Result<ExitCode> {
                 dir.join(format!("datanode-{i}")).display().to_string(),
                 "--listen".into(),
                 "127.0.0.1:0".into(),
+                "--cql".into(),
+                cql_addr(args.cql, i).to_string(),
             ],
             &logs.join(format!("datanode-{i}.log")),
         )?);

@@ -153,6 +153,12 @@ pub struct DatanodeArgs {
     /// Replicas down longer than this get no more hints (0: no hints).
     #[arg(long, env = "BASALT_DATANODE_TABLE_HINT_WINDOW", value_parser = duration, value_name = "DURATION")]
     pub table_hint_window: Option<Duration>,
+    /// Address of the CQL native protocol server (Cassandra drivers, cqlsh); unset: none.
+    #[arg(long, env = "BASALT_DATANODE_CQL", value_name = "ADDR")]
+    pub cql: Option<SocketAddr>,
+    /// Largest CQL frame accepted (1KiB..=1GiB).
+    #[arg(long, env = "BASALT_DATANODE_CQL_MAX_FRAME_SIZE", value_parser = size, value_name = "SIZE")]
+    pub cql_max_frame_size: Option<u64>,
 }
 
 fn size(s: &str) -> Result<u64, String> {
@@ -299,6 +305,8 @@ impl DatanodeArgs {
         set(&mut c.table_write_timeout, self.table_write_timeout);
         set(&mut c.table_read_timeout, self.table_read_timeout);
         set(&mut c.table_hint_window, self.table_hint_window);
+        set(&mut c.cql_listen, self.cql.map(Some));
+        set(&mut c.cql_max_frame_size, self.cql_max_frame_size);
         Ok(c)
     }
 }

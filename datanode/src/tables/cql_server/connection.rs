@@ -1,0 +1,218 @@
+//! One client connection. Phases:
+//!
+//! 1. Handshake: OPTIONS → SUPPORTED, STARTUP → READY (AllowAll authentication; the COMPRESSION
+//!    option, lz4 or snappy, applies to every later frame). Anything else first is a protocol error.
+//! 2. Requests: each frame is read and checked ([`super::frame`]), then runs in its own task
+//!    (drivers multiplex streams on one connection), at most `max_in_flight` at once: the reader
+//!    waits for a slot before it reads on, so a client that floods is slowed, never queued without
+//!    bound. Responses go back through one writer task in completion order, tagged by stream.
+//! 3. End: the client closes, a frame is malformed (answered with a protocol ERROR, then the
+//!    connection is closed), or the server shuts down.
+//!
+//! `USE` sets this connection's keyspace, for the requests that start after its answer.
+
+use super::frame::{self, FrameError, Header};
+use super::handler::Handler;
+use super::response;
+use super::CqlServerConfig;
+use cassandra_protocol::compression::Compression;
+use cassandra_protocol::frame::message_error::ErrorBody;
+use cassandra_protocol::frame::message_request::RequestBody;
+use cassandra_protocol::frame::message_result::ResResultBody;
+use cassandra_protocol::frame::message_supported::BodyResSupported;
+use cassandra_protocol::frame::{Direction, Envelope, Flags, Opcode, Serialize, Version};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{Semaphore, mpsc, watch};
+
+/// The per-connection state requests read.
+struct Session {
+    keyspace: Mutex<Option<String>>,
+}
+
+impl Session {
+    fn keyspace(&self) -> Option<String> {
+        self.keyspace.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// An encoded response frame.
+fn encode(stream: i16, opcode: Opcode, body: Vec<u8>, compression: Compression) -> Vec<u8> {
+    let env = Envelope::new(
+        Version::V4,
+        Direction::Response,
+        Flags::empty(),
+        opcode,
+        stream,
+        body,
+        None,
+        Vec::new(),
+    );
+    env.encode_with(compression)
+        .or_else(|_| env.encode_with(Compression::None))
+        .unwrap_or_default()
+}
+
+fn error_frame(stream: i16, e: &ErrorBody, compression: Compression) -> Vec<u8> {
+    encode(stream, Opcode::Error, e.serialize_to_vec(Version::V4), compression)
+}
+
+fn outcome_frame(stream: i16, o: Result<ResResultBody, ErrorBody>, compression: Compression) -> Vec<u8> {
+    match o {
+        Ok(r) => encode(stream, Opcode::Result, r.serialize_to_vec(Version::V4), compression),
+        Err(e) => error_frame(stream, &e, compression),
+    }
+}
+
+fn supported() -> Vec<u8> {
+    let mut data = HashMap::new();
+    data.insert("CQL_VERSION".to_string(), vec![crate::tables::exec::system::CQL_VERSION.to_string()]);
+    data.insert("COMPRESSION".to_string(), vec!["lz4".to_string(), "snappy".to_string()]);
+    data.insert("PROTOCOL_VERSIONS".to_string(), vec!["4/v4".to_string()]);
+    BodyResSupported { data }.serialize_to_vec(Version::V4)
+}
+
+async fn write_loop<W: AsyncWrite + Unpin>(mut w: W, mut rx: mpsc::Receiver<Vec<u8>>) {
+    while let Some(buf) = rx.recv().await {
+        if w.write_all(&buf).await.is_err() {
+            return;
+        }
+    }
+    let _ = w.flush().await;
+    let _ = w.shutdown().await;
+}
+
+/// Serves one connection until it ends (see the module doc).
+pub async fn serve<R, W>(
+    mut rd: R,
+    wr: W,
+    handler: Arc<Handler>,
+    config: CqlServerConfig,
+    mut shutdown: watch::Receiver<bool>,
+) where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin + Send + 'static,
+{
+    let (tx, rx) = mpsc::channel::<Vec<u8>>(config.max_in_flight.max(1));
+    let writer = tokio::spawn(write_loop(wr, rx));
+    let session = Arc::new(Session {
+        keyspace: Mutex::new(None),
+    });
+    let slots = Arc::new(Semaphore::new(config.max_in_flight.max(1)));
+    let mut compression = Compression::None;
+    let mut ready = false;
+    loop {
+        let read = tokio::select! {
+            r = frame::read_frame(&mut rd, config.max_frame_size) => r,
+            _ = shutdown.wait_for(|s| *s) => break,
+        };
+        let (header, bytes) = match read {
+            Ok(f) => f,
+            Err(FrameError::Closed | FrameError::Io(_)) => break,
+            Err(e) => {
+                tracing::debug!(error = %e, "CQL connection: bad frame; closing");
+                let stream = e.stream().unwrap_or(0);
+                let _ = tx.send(error_frame(stream, &response::protocol_error(e.to_string()), compression)).await;
+                break;
+            }
+        };
+        let body = match decode(&header, &bytes, compression) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::debug!(error = %e, "CQL connection: malformed body; closing");
+                let _ = tx
+                    .send(error_frame(header.stream, &response::protocol_error(e.to_string()), compression))
+                    .await;
+                break;
+            }
+        };
+        let stream = header.stream;
+        match body {
+            RequestBody::Options(_) => {
+                let _ = tx.send(encode(stream, Opcode::Supported, supported(), compression)).await;
+            }
+            RequestBody::Startup(s) => {
+                let asked = s.map.get("COMPRESSION").map(|c| c.to_ascii_lowercase());
+                let chosen = match asked.as_deref() {
+                    None | Some("") => Some(Compression::None),
+                    Some("lz4") => Some(Compression::Lz4),
+                    Some("snappy") => Some(Compression::Snappy),
+                    Some(_) => None,
+                };
+                let Some(chosen) = chosen else {
+                    let e = response::protocol_error(format!("Unknown compression algorithm: {}", asked.unwrap_or_default()));
+                    let _ = tx.send(error_frame(stream, &e, compression)).await;
+                    break;
+                };
+                // READY itself is not compressed; every frame after it is.
+                let _ = tx.send(encode(stream, Opcode::Ready, Vec::new(), Compression::None)).await;
+                compression = chosen;
+                ready = true;
+            }
+            _ if !ready => {
+                let e = response::protocol_error(format!(
+                    "Unexpected message {:?}, expecting STARTUP or OPTIONS",
+                    header.opcode
+                ));
+                let _ = tx.send(error_frame(stream, &e, compression)).await;
+                break;
+            }
+            RequestBody::Register(_) => {
+                let _ = tx.send(encode(stream, Opcode::Ready, Vec::new(), compression)).await;
+            }
+            RequestBody::AuthResponse(_) => {
+                let e = response::protocol_error("Unexpected AUTH_RESPONSE: authentication is AllowAll".into());
+                let _ = tx.send(error_frame(stream, &e, compression)).await;
+                break;
+            }
+            body => {
+                let Ok(permit) = slots.clone().acquire_owned().await else { break };
+                let handler = handler.clone();
+                let session = session.clone();
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    let out = run(&handler, &session, body).await;
+                    let _ = tx.send(outcome_frame(stream, out, compression)).await;
+                    drop(permit);
+                });
+            }
+        }
+    }
+    drop(tx);
+    let _ = writer.await;
+}
+
+fn decode(header: &Header, bytes: &[u8], compression: Compression) -> Result<RequestBody, FrameError> {
+    let c = if header.flags & 0x01 != 0 { compression } else { Compression::None };
+    if header.flags & 0x01 != 0 && c == Compression::None {
+        return Err(FrameError::Body {
+            opcode: "compressed",
+            reason: "the compression flag is set but no compression was agreed".into(),
+            stream: header.stream,
+        });
+    }
+    frame::decode(header, bytes, c)
+}
+
+async fn run(handler: &Handler, session: &Session, body: RequestBody) -> Result<ResResultBody, ErrorBody> {
+    let ks = session.keyspace();
+    let ks = ks.as_deref();
+    let out = match body {
+        RequestBody::Query(q) => handler.query(q.query, &q.query_params, ks).await,
+        RequestBody::Prepare(p) => {
+            let ks = p.keyspace.as_deref().or(ks);
+            handler.prepare(p.query, ks).await
+        }
+        RequestBody::Execute(e) => {
+            let id = e.id.into_bytes().unwrap_or_default();
+            handler.execute(id, &e.query_parameters, ks).await
+        }
+        RequestBody::Batch(b) => handler.batch(b, ks).await,
+        _ => Err(response::protocol_error("Unexpected message".into())),
+    };
+    if let Ok(ResResultBody::SetKeyspace(k)) = &out {
+        *session.keyspace.lock().unwrap_or_else(|e| e.into_inner()) = Some(k.body.clone());
+    }
+    out
+}
