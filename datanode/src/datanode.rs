@@ -128,6 +128,7 @@ impl Datanode {
                     max_frame_size: config.cql_max_frame_size as usize,
                     ..Default::default()
                 };
+                tables.engine.cql.set_own(bound);
                 let task = crate::tables::cql_server::start(l, tables.engine.clone(), limits, shutdown_rx.clone());
                 tracing::info!(%id, cql = %bound, "CQL native protocol server started");
                 Some((bound, task))

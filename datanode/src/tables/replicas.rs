@@ -114,6 +114,20 @@ impl GrpcReplicas {
     }
 }
 
+impl GrpcReplicas {
+    /// What `node` serves besides gRPC.
+    pub fn node_info(&self, node: DatanodeId) -> BoxFuture<'static, Result<pb::NodeInfoResponse, RemoteError>> {
+        let client = self.client(node);
+        Box::pin(async move {
+            Ok(client?
+                .node_info(pb::NodeInfoRequest {})
+                .await
+                .map_err(RemoteError::from)?
+                .into_inner())
+        })
+    }
+}
+
 impl Replicas for GrpcReplicas {
     fn apply(&self, node: DatanodeId, partitions: Partitions) -> BoxFuture<'static, Result<(), RemoteError>> {
         let version = self.local.catalog_version();
@@ -165,6 +179,8 @@ impl Replicas for GrpcReplicas {
 /// The `TableReplica` gRPC service: this node's replica, for other coordinators.
 pub struct ReplicaService {
     pub local: Arc<dyn LocalReplica>,
+    /// This node's CQL address (for `NodeInfo`).
+    pub cql: Arc<crate::tables::exec::nodes::CqlNodes>,
 }
 
 fn status(e: RemoteError) -> tonic::Status {
@@ -210,6 +226,15 @@ impl pb::table_replica_server::TableReplica for ReplicaService {
         Ok(tonic::Response::new(pb::ReplicaScanResponse {
             partitions: page.partitions,
             exhausted: page.exhausted,
+        }))
+    }
+
+    async fn node_info(
+        &self,
+        _req: tonic::Request<pb::NodeInfoRequest>,
+    ) -> Result<tonic::Response<pb::NodeInfoResponse>, tonic::Status> {
+        Ok(tonic::Response::new(pb::NodeInfoResponse {
+            cql_address: self.cql.own().map(|a| a.to_string()).unwrap_or_default(),
         }))
     }
 }

@@ -196,6 +196,12 @@ fn decode(header: &Header, bytes: &[u8], compression: Compression) -> Result<Req
 }
 
 async fn run(handler: &Handler, session: &Session, body: RequestBody) -> Result<ResResultBody, ErrorBody> {
+    handler
+        .engine
+        .cql
+        .counters
+        .cql_requests
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let ks = session.keyspace();
     let ks = ks.as_deref();
     let out = match body {

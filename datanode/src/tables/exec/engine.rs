@@ -93,6 +93,8 @@ pub struct Engine {
     /// This node's table store: its batch log.
     store: TableStore,
     prepared: Mutex<HashMap<Vec<u8>, Arc<PreparedEntry>>>,
+    /// Where the datanodes serve CQL; this node's request counters.
+    pub cql: Arc<super::nodes::CqlNodes>,
 }
 
 /// What a statement answers.
@@ -179,6 +181,7 @@ impl Engine {
             config,
             store,
             prepared: Mutex::default(),
+            cql: Arc::default(),
         }
     }
 
@@ -613,6 +616,7 @@ impl Engine {
         if nodes.is_empty() {
             return Err(CoordinatorError::EmptyRing);
         }
+        self.cql.counters.partition(nodes.contains(&self.me));
         let my_rack = ring.nodes.get(&self.me).map(|n| n.rack.clone()).unwrap_or_default();
         nodes.sort_by_key(|n| {
             let rack = ring.nodes.get(n).map(|r| r.rack.as_str()).unwrap_or("");

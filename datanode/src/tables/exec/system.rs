@@ -3,7 +3,9 @@
 //!
 //! - `system.local`: this node (release version of the Cassandra 4 line, Murmur3Partitioner, its
 //!   tokens, host id, data center `datacenter1`, rack, schema version of the catalog);
-//! - `system.peers`: the other datanodes of the ring with their tokens (token-aware routing);
+//! - `system.peers`: the other datanodes of the ring that serve CQL, with their tokens (token-aware
+//!   routing) and their CQL port (`native_port`: several datanodes of one host differ by port);
+//! - `system.basalt_requests`: this node's request counters ([`super::nodes::RequestCounters`]);
 //! - `system_schema.{keyspaces,tables,columns,...}`: the catalog with the columns the drivers'
 //!   schema parsers read (the python driver's `SchemaParserV4`); types, functions, aggregates,
 //!   triggers, indexes and views are empty.
@@ -21,7 +23,8 @@ use basalt_table::schema::{ClusteringOrder, ColumnKind, Replication};
 use basalt_table::value::Uuid;
 use basalt_table::{CqlType, NativeType, Value};
 use basalt_common::DatanodeId;
-use std::net::{IpAddr, Ipv4Addr};
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 /// The Cassandra release drivers are told this is (they pick their schema parser by it).
 pub const RELEASE_VERSION: &str = "4.1.5";
@@ -82,7 +85,11 @@ fn columns_of(keyspace: &str, table: &str) -> Option<Vec<(&'static str, CqlType)
             ("rpc_address", t(Inet)),
             ("schema_version", t(UuidT)),
             ("tokens", CqlType::Set(Text)),
+            // Not a Cassandra column (its port is in `peers_v2`, which this server does not have):
+            // each datanode's own CQL port, which the python driver reads from any peers row.
+            ("native_port", t(Int)),
         ],
+        ("system", "basalt_requests") => vec![("name", t(Text)), ("value", t(NativeType::BigInt))],
         ("system_schema", "keyspaces") => vec![
             ("keyspace_name", t(Text)),
             ("durable_writes", t(Boolean)),
@@ -208,16 +215,43 @@ fn host_ip(ring: &RingView, node: DatanodeId) -> IpAddr {
         .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
 }
 
+/// The rack drivers are told of a node without one.
+pub const DEFAULT_RACK: &str = "rack1";
+
+/// The address clients reach a CQL server at: its own, or its host's when bound to every interface.
+fn rpc_ip(ring: &RingView, node: DatanodeId, cql: Option<SocketAddr>) -> IpAddr {
+    match cql {
+        Some(a) if !a.ip().is_unspecified() => a.ip(),
+        _ => host_ip(ring, node),
+    }
+}
+
 /// The rows of a system table, by column name.
-fn rows_of(engine: &Engine, keyspace: &str, table: &str) -> Vec<Vec<(&'static str, Option<Value>)>> {
+fn rows_of(
+    engine: &Engine,
+    keyspace: &str,
+    table: &str,
+    peers: &HashMap<DatanodeId, SocketAddr>,
+) -> Vec<Vec<(&'static str, Option<Value>)>> {
     let catalog = engine.schema.catalog();
     let ring = engine.schema.ring();
     let schema_version = Some(Value::Uuid(catalog.schema_version()));
-    let rack = |n: DatanodeId| text(ring.nodes.get(&n).map(|r| r.rack.clone()).unwrap_or_default());
+    let rack = |n: DatanodeId| {
+        let r = ring.nodes.get(&n).map(|r| r.rack.as_str()).unwrap_or_default();
+        text(if r.is_empty() { DEFAULT_RACK } else { r })
+    };
     match (keyspace, table) {
+        ("system", "basalt_requests") => engine
+            .cql
+            .counters
+            .snapshot()
+            .into_iter()
+            .map(|(name, value)| vec![("name", text(name)), ("value", Some(Value::BigInt(value as i64)))])
+            .collect(),
         ("system", "local") => {
             let me = engine.me;
             let ip = Some(Value::Inet(host_ip(&ring, me)));
+            let rpc = Some(Value::Inet(rpc_ip(&ring, me, engine.cql.own())));
             vec![vec![
                 ("key", text("local")),
                 ("bootstrapped", text("COMPLETED")),
@@ -231,7 +265,7 @@ fn rows_of(engine: &Engine, keyspace: &str, table: &str) -> Vec<Vec<(&'static st
                 ("partitioner", text("org.apache.cassandra.dht.Murmur3Partitioner")),
                 ("rack", rack(me)),
                 ("release_version", text(RELEASE_VERSION)),
-                ("rpc_address", ip),
+                ("rpc_address", rpc),
                 ("schema_version", schema_version),
                 ("tokens", tokens(&ring, me)),
             ]]
@@ -239,9 +273,10 @@ fn rows_of(engine: &Engine, keyspace: &str, table: &str) -> Vec<Vec<(&'static st
         ("system", "peers") => ring
             .nodes
             .keys()
-            .filter(|n| **n != engine.me)
-            .map(|&n| {
+            .filter_map(|n| peers.get(n).map(|a| (*n, *a)))
+            .map(|(n, cql)| {
                 let ip = Some(Value::Inet(host_ip(&ring, n)));
+                let rpc = Some(Value::Inet(rpc_ip(&ring, n, Some(cql))));
                 vec![
                     ("peer", ip.clone()),
                     ("data_center", text(Replication::DATACENTER)),
@@ -249,9 +284,10 @@ fn rows_of(engine: &Engine, keyspace: &str, table: &str) -> Vec<Vec<(&'static st
                     ("preferred_ip", None),
                     ("rack", rack(n)),
                     ("release_version", text(RELEASE_VERSION)),
-                    ("rpc_address", ip),
+                    ("rpc_address", rpc),
                     ("schema_version", schema_version.clone()),
                     ("tokens", tokens(&ring, n)),
+                    ("native_port", Some(Value::Int(i32::from(cql.port())))),
                 ]
             })
             .collect(),
@@ -380,8 +416,11 @@ pub async fn select(engine: &Engine, s: &Select, session: Option<&str>) -> Resul
             table: format!("{ks}.{table}"),
         });
     };
+    let mut peers = HashMap::new();
     if ks == "system" && table == "peers" {
         engine.schema.ensure_ring().await;
+        let nodes: Vec<DatanodeId> = engine.schema.ring().nodes.keys().copied().collect();
+        peers = engine.cql.peers(engine, nodes).await;
     }
     // Projection: `*` or column names (aliases rename).
     let outputs: Vec<(String, &'static str, CqlType)> = if s.selectors.is_empty() {
@@ -416,7 +455,7 @@ pub async fn select(engine: &Engine, s: &Select, session: Option<&str>) -> Resul
         filters.push((col.as_str(), wanted));
     }
     let mut rows = Vec::new();
-    for row in rows_of(engine, ks, table) {
+    for row in rows_of(engine, ks, table, &peers) {
         let keep = filters.iter().all(|(col, wanted)| {
             row.iter().find(|(n, _)| n == col).is_none_or(|(_, v)| match v {
                 Some(Value::Text(t)) => wanted.contains(&t.as_str()),
