@@ -339,6 +339,9 @@ pub async fn datanode(namenode: Option<&str>, args: DatanodeArgs, given: &ArgMat
     super::init_logging();
     let mut stop = super::StopSignal::install()?;
     let dn = Datanode::start(config).await.context("starting the datanode")?;
+    if let Some(cql) = dn.cql_addr() {
+        println!("datanode {} cql on {cql}", dn.id());
+    }
     println!("datanode {} listening on {}", dn.id(), dn.local_addr());
     stop.wait().await;
     dn.shutdown().await;

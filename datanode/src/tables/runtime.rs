@@ -106,6 +106,7 @@ impl TableRuntime {
         TableReplicaServer::new(ReplicaService {
             local: self.local.clone(),
             cql: self.engine.cql.clone(),
+            schema: self.engine.schema.clone(),
         })
         .max_decoding_message_size(MAX_RPC_MESSAGE)
         .max_encoding_message_size(MAX_RPC_MESSAGE)

@@ -9,6 +9,8 @@
 //! 3. End: the client closes, a frame is malformed (answered with a protocol ERROR, then the
 //!    connection is closed), or the server shuts down.
 //!
+//! REGISTER subscribes the connection to server events ([`super::events`]), pushed on stream -1.
+//!
 //! `USE` sets this connection's keyspace, for the requests that start after its answer.
 
 use super::frame::{self, FrameError, Header};
@@ -24,7 +26,9 @@ use cassandra_protocol::frame::{Direction, Envelope, Flags, Opcode, Serialize, V
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{Semaphore, mpsc, watch};
+use cassandra_protocol::frame::events::{ServerEvent, SimpleServerEvent};
+use cassandra_protocol::frame::message_event::BodyResEvent;
+use tokio::sync::{Semaphore, broadcast, mpsc, watch};
 
 /// The per-connection state requests read.
 struct Session {
@@ -102,6 +106,8 @@ pub async fn serve<R, W>(
     let slots = Arc::new(Semaphore::new(config.max_in_flight.max(1)));
     let mut compression = Compression::None;
     let mut ready = false;
+    let mut wanted: Vec<SimpleServerEvent> = Vec::new();
+    let mut forwarder: Option<tokio::task::JoinHandle<()>> = None;
     loop {
         let read = tokio::select! {
             r = frame::read_frame(&mut rd, config.max_frame_size) => r,
@@ -158,7 +164,17 @@ pub async fn serve<R, W>(
                 let _ = tx.send(error_frame(stream, &e, compression)).await;
                 break;
             }
-            RequestBody::Register(_) => {
+            RequestBody::Register(r) => {
+                wanted.extend(r.events.iter().copied());
+                if let Some(old) = forwarder.take() {
+                    old.abort();
+                }
+                forwarder = Some(tokio::spawn(forward_events(
+                    handler.events.subscribe(),
+                    wanted.clone(),
+                    tx.clone(),
+                    compression,
+                )));
                 let _ = tx.send(encode(stream, Opcode::Ready, Vec::new(), compression)).await;
             }
             RequestBody::AuthResponse(_) => {
@@ -179,8 +195,35 @@ pub async fn serve<R, W>(
             }
         }
     }
+    if let Some(f) = forwarder {
+        f.abort();
+    }
     drop(tx);
     let _ = writer.await;
+}
+
+/// Sends the events of the `wanted` types to the connection as EVENT frames (stream -1), until
+/// the connection or the server ends.
+async fn forward_events(
+    mut events: broadcast::Receiver<Arc<ServerEvent>>,
+    wanted: Vec<SimpleServerEvent>,
+    tx: mpsc::Sender<Vec<u8>>,
+    compression: Compression,
+) {
+    loop {
+        let event = match events.recv().await {
+            Ok(e) => e,
+            Err(broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        if !wanted.contains(&SimpleServerEvent::from(&*event)) {
+            continue;
+        }
+        let body = BodyResEvent { event: (*event).clone() }.serialize_to_vec(Version::V4);
+        if tx.send(encode(-1, Opcode::Event, body, compression)).await.is_err() {
+            return;
+        }
+    }
 }
 
 fn decode(header: &Header, bytes: &[u8], compression: Compression) -> Result<RequestBody, FrameError> {

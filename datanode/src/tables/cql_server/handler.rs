@@ -36,6 +36,8 @@ pub type Outcome = Result<ResResultBody, ErrorBody>;
 pub struct Handler {
     pub engine: Arc<Engine>,
     pub prepared: PreparedTexts,
+    /// Server events, for connections that REGISTER.
+    pub events: tokio::sync::broadcast::Sender<Arc<cassandra_protocol::frame::events::ServerEvent>>,
 }
 
 /// The keyspace and table a DDL text names (for AlreadyExists).

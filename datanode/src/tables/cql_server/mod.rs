@@ -5,12 +5,14 @@
 //! - [`frame`]: reading and checking request frames (header checks before any allocation; the
 //!   envelope and bodies decoded by `cassandra-protocol`).
 //! - [`connection`]: one client connection: handshake, multiplexed requests, `USE`, shutdown.
+//! - [`events`]: SCHEMA_CHANGE and TOPOLOGY_CHANGE events for registered connections.
 //! - [`handler`]: a request (QUERY, PREPARE, EXECUTE, BATCH) as an Engine call.
 //! - [`response`]: answers and errors as CQL response bodies.
 //!
 //! The system tables drivers read are the Engine's ([`crate::tables::exec::system`]).
 
 pub mod connection;
+pub mod events;
 pub mod frame;
 pub mod handler;
 pub mod response;
@@ -51,11 +53,17 @@ pub fn start(
     config: CqlServerConfig,
     shutdown: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
+    let (events, _) = tokio::sync::broadcast::channel(events::EVENT_BACKLOG);
     let handler = Arc::new(Handler {
-        engine,
+        engine: engine.clone(),
         prepared: PreparedTexts::default(),
+        events: events.clone(),
     });
-    tokio::spawn(accept_loop(listener, handler, config, shutdown))
+    let watcher = tokio::spawn(events::watch(engine, events, shutdown.clone()));
+    tokio::spawn(async move {
+        accept_loop(listener, handler, config, shutdown).await;
+        let _ = watcher.await;
+    })
 }
 
 async fn accept_loop(

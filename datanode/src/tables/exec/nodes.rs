@@ -1,9 +1,11 @@
-//! [`CqlNodes`]: where each datanode serves the CQL native protocol (for `system.local` and
-//! `system.peers`, which drivers read to find the other nodes), and this node's request counters
-//! (`system.basalt_requests`), which show whether clients route statements to replicas.
+//! [`CqlNodes`]: where each datanode serves the CQL native protocol and which catalog version it
+//! has (for `system.local` and `system.peers`, which drivers read to find the other nodes and to
+//! wait for schema agreement), and this node's request counters (`system.basalt_requests`), which
+//! show whether clients route statements to replicas.
 //!
-//! A node learns its own CQL address when its server binds; other nodes' addresses are asked once
-//! over the `TableReplica` service (`NodeInfo`) and kept.
+//! A node learns its own CQL address when its server binds; the other nodes are asked over the
+//! `TableReplica` service (`NodeInfo`) each time, and what one told last is kept for when it does
+//! not answer (a node that never answered is left out).
 
 use super::engine::Engine;
 use basalt_common::DatanodeId;
@@ -13,8 +15,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-/// How long a peer is given to tell its CQL address.
-const ASK_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long a peer is given to answer.
+const ASK_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// Counters of the statements this node coordinated.
 #[derive(Default, Debug)]
@@ -48,10 +50,17 @@ impl RequestCounters {
     }
 }
 
+/// What a peer told of itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PeerInfo {
+    pub cql: SocketAddr,
+    pub catalog_version: u64,
+}
+
 #[derive(Default)]
 pub struct CqlNodes {
     own: OnceLock<SocketAddr>,
-    peers: Mutex<HashMap<DatanodeId, SocketAddr>>,
+    peers: Mutex<HashMap<DatanodeId, PeerInfo>>,
     pub counters: RequestCounters,
 }
 
@@ -66,25 +75,32 @@ impl CqlNodes {
         self.own.get().copied()
     }
 
-    /// The CQL addresses of `nodes` (other than this one) that are known or answer now; a node
-    /// that is down and was never asked, or runs no CQL server, is left out.
-    pub async fn peers(&self, engine: &Engine, nodes: impl IntoIterator<Item = DatanodeId>) -> HashMap<DatanodeId, SocketAddr> {
+    /// What `nodes` (other than this one) that serve CQL tell now, or told last.
+    pub async fn peers(&self, engine: &Engine, nodes: impl IntoIterator<Item = DatanodeId>) -> HashMap<DatanodeId, PeerInfo> {
         let nodes: Vec<DatanodeId> = nodes.into_iter().filter(|n| *n != engine.me).collect();
-        let unknown: Vec<DatanodeId> = {
-            let known = self.peers.lock().unwrap_or_else(|e| e.into_inner());
-            nodes.iter().copied().filter(|n| !known.contains_key(n)).collect()
-        };
-        let asks = unknown.into_iter().map(|n| {
+        let asks = nodes.iter().map(|&n| {
             let call = engine.replicas.node_info(n);
             async move { (n, tokio::time::timeout(ASK_TIMEOUT, call).await) }
         });
-        for (n, answer) in futures::future::join_all(asks).await {
+        let answers = futures::future::join_all(asks).await;
+        let mut known = self.peers.lock().unwrap_or_else(|e| e.into_inner());
+        for (n, answer) in answers {
             let Ok(Ok(info)) = answer else { continue };
-            if let Ok(addr) = info.cql_address.parse::<SocketAddr>() {
-                self.peers.lock().unwrap_or_else(|e| e.into_inner()).insert(n, addr);
+            match info.cql_address.parse::<SocketAddr>() {
+                Ok(cql) => {
+                    known.insert(
+                        n,
+                        PeerInfo {
+                            cql,
+                            catalog_version: info.catalog_version,
+                        },
+                    );
+                }
+                Err(_) => {
+                    known.remove(&n);
+                }
             }
         }
-        let known = self.peers.lock().unwrap_or_else(|e| e.into_inner());
         nodes.iter().filter_map(|n| known.get(n).map(|a| (*n, *a))).collect()
     }
 }

@@ -17,6 +17,7 @@
 
 use super::engine::{Engine, Rows};
 use super::error::ExecError;
+use super::nodes::PeerInfo;
 use basalt_table::cql::ast::{Literal, Operator, RelationLhs, RelationRhs, Select, SelectorExpr, Term};
 use basalt_table::ring::RingView;
 use basalt_table::schema::{ClusteringOrder, ColumnKind, Replication};
@@ -231,7 +232,7 @@ fn rows_of(
     engine: &Engine,
     keyspace: &str,
     table: &str,
-    peers: &HashMap<DatanodeId, SocketAddr>,
+    peers: &HashMap<DatanodeId, PeerInfo>,
 ) -> Vec<Vec<(&'static str, Option<Value>)>> {
     let catalog = engine.schema.catalog();
     let ring = engine.schema.ring();
@@ -274,9 +275,9 @@ fn rows_of(
             .nodes
             .keys()
             .filter_map(|n| peers.get(n).map(|a| (*n, *a)))
-            .map(|(n, cql)| {
+            .map(|(n, peer)| {
                 let ip = Some(Value::Inet(host_ip(&ring, n)));
-                let rpc = Some(Value::Inet(rpc_ip(&ring, n, Some(cql))));
+                let rpc = Some(Value::Inet(rpc_ip(&ring, n, Some(peer.cql))));
                 vec![
                     ("peer", ip.clone()),
                     ("data_center", text(Replication::DATACENTER)),
@@ -285,9 +286,12 @@ fn rows_of(
                     ("rack", rack(n)),
                     ("release_version", text(RELEASE_VERSION)),
                     ("rpc_address", rpc),
-                    ("schema_version", schema_version.clone()),
+                    (
+                        "schema_version",
+                        Some(Value::Uuid(basalt_table::catalog::schema_version(peer.catalog_version))),
+                    ),
                     ("tokens", tokens(&ring, n)),
-                    ("native_port", Some(Value::Int(i32::from(cql.port())))),
+                    ("native_port", Some(Value::Int(i32::from(peer.cql.port())))),
                 ]
             })
             .collect(),
