@@ -1,0 +1,76 @@
+//! The real Cassandra clients against datanodes that serve CQL (`--cql`): the python
+//! `cassandra-driver` and `cqlsh` from PyPI, unmodified, running the suite in `tests/cql/` (pytest)
+//! against a cluster of real processes. They come from the virtualenv `scripts/deps.sh` makes
+//! (`make test` and CI run it first; `BASALT_PYENV` names another one).
+
+use crate::harness::{Opts, TestCluster};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+fn pyenv() -> PathBuf {
+    let dir = std::env::var_os("BASALT_PYENV").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/basalt/pyenv")
+    });
+    assert!(
+        dir.join("bin/python").exists(),
+        "no virtualenv with cassandra-driver and cqlsh at {}: run scripts/deps.sh (make test does)",
+        dir.display()
+    );
+    dir
+}
+
+/// Runs pytest on `files` of tests/cql against the cluster's CQL servers.
+async fn pytest(c: &TestCluster, files: &[&str], env: &[(&str, String)]) {
+    let hosts: Vec<String> = c
+        .dns
+        .iter()
+        .flatten()
+        .map(|d| d.cql.clone().expect("datanode started with --cql"))
+        .collect();
+    let python = pyenv().join("bin/python");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cql");
+    let mut cmd = Command::new(python);
+    cmd.args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "--durations=5", "-o", "console_output_style=classic"])
+        .args(files)
+        .current_dir(&dir)
+        .env("BASALT_CQL_HOSTS", hosts.join(","))
+        .env("PYTHONDONTWRITEBYTECODE", "1");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let started = Instant::now();
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("run pytest"))
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    eprintln!("pytest {files:?} ({:.1?}):\n{stdout}", started.elapsed());
+    assert!(
+        out.status.success(),
+        "pytest {files:?} failed:\n{stdout}\n{}\ncluster logs:\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        c.logs()
+    );
+}
+
+fn opts() -> Opts {
+    Opts {
+        datanodes: 3,
+        cql: true,
+        ..Default::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn python_driver_and_cqlsh() {
+    let c = TestCluster::start(opts()).await;
+    pytest(&c, &["test_driver.py", "test_cqlsh.py", "test_protocol.py"], &[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn python_driver_with_a_datanode_killed() {
+    let c = TestCluster::start(opts()).await;
+    // Not the first: the suite's contact point.
+    let victim = c.dns[2].as_ref().expect("running").pid();
+    pytest(&c, &["test_node_down.py"], &[("BASALT_VICTIM_PID", victim.to_string())]).await;
+}
