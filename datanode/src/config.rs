@@ -83,6 +83,12 @@ pub struct DatanodeConfig {
     /// connection with a protocol error. Default 256MiB.
     #[serde(with = "serde_size")]
     pub cql_max_frame_size: u64,
+    /// CQL connections served at once, within 1..=65536; one more is answered Overloaded and closed.
+    /// Default 4096.
+    pub cql_max_connections: u32,
+    /// Requests one CQL connection may have running at once, within 1..=32768; one more is
+    /// answered Overloaded. Default 1024.
+    pub cql_max_in_flight: u32,
 }
 
 /// See [`DatanodeConfig::table_durability`].
@@ -130,6 +136,8 @@ impl Default for DatanodeConfig {
             table_hint_window: Duration::from_secs(3 * 3600),
             cql_listen: None,
             cql_max_frame_size: 256 << 20,
+            cql_max_connections: 4096,
+            cql_max_in_flight: 1024,
         }
     }
 }
@@ -196,6 +204,12 @@ impl DatanodeConfig {
                 &format_bytes_exact(self.cql_max_frame_size),
             );
         }
+        if !(1..=65536).contains(&self.cql_max_connections) {
+            return bad("cql-max-connections", "be within 1..=65536", &self.cql_max_connections.to_string());
+        }
+        if !(1..=32768).contains(&self.cql_max_in_flight) {
+            return bad("cql-max-in-flight", "be within 1..=32768", &self.cql_max_in_flight.to_string());
+        }
         Ok(())
     }
 
@@ -220,7 +234,7 @@ mod tests {
         assert_eq!(ok.validate(), Ok(()));
         let key_of = |c: DatanodeConfig| c.validate().map_err(|e| e.key);
         type Break = fn(&mut DatanodeConfig);
-        let cases: [(&str, Break); 11] = [
+        let cases: [(&str, Break); 13] = [
             ("data-dir", |c| c.data_dir = PathBuf::new()),
             ("chunk-size", |c| c.chunk_size = 0),
             ("chunk-size", |c| c.chunk_size = MAX_CHUNK_SIZE + 1),
@@ -232,6 +246,8 @@ mod tests {
             ("parked-expiry", |c| c.rbw_expiry = Duration::ZERO),
             ("table-sync-period", |c| c.table_sync_period = Duration::ZERO),
             ("cql-max-frame-size", |c| c.cql_max_frame_size = 100),
+            ("cql-max-connections", |c| c.cql_max_connections = 0),
+            ("cql-max-in-flight", |c| c.cql_max_in_flight = 40_000),
         ];
         for (key, break_it) in cases {
             let mut c = ok.clone();

@@ -126,7 +126,8 @@ impl Datanode {
                 let bound = l.local_addr().map_err(|source| DatanodeError::Bind { addr, source })?;
                 let limits = crate::tables::cql_server::CqlServerConfig {
                     max_frame_size: config.cql_max_frame_size as usize,
-                    ..Default::default()
+                    max_connections: config.cql_max_connections as usize,
+                    max_in_flight: config.cql_max_in_flight as usize,
                 };
                 tables.engine.cql.set_own(bound);
                 let task = crate::tables::cql_server::start(l, tables.engine.clone(), limits, shutdown_rx.clone());

@@ -159,6 +159,12 @@ pub struct DatanodeArgs {
     /// Largest CQL frame accepted (1KiB..=1GiB).
     #[arg(long, env = "BASALT_DATANODE_CQL_MAX_FRAME_SIZE", value_parser = size, value_name = "SIZE")]
     pub cql_max_frame_size: Option<u64>,
+    /// CQL connections served at once (more: Overloaded).
+    #[arg(long, env = "BASALT_DATANODE_CQL_MAX_CONNECTIONS", value_name = "N")]
+    pub cql_max_connections: Option<u32>,
+    /// Requests of one CQL connection running at once (more: Overloaded).
+    #[arg(long, env = "BASALT_DATANODE_CQL_MAX_IN_FLIGHT", value_name = "N")]
+    pub cql_max_in_flight: Option<u32>,
 }
 
 fn size(s: &str) -> Result<u64, String> {
@@ -307,6 +313,8 @@ impl DatanodeArgs {
         set(&mut c.table_hint_window, self.table_hint_window);
         set(&mut c.cql_listen, self.cql.map(Some));
         set(&mut c.cql_max_frame_size, self.cql_max_frame_size);
+        set(&mut c.cql_max_connections, self.cql_max_connections);
+        set(&mut c.cql_max_in_flight, self.cql_max_in_flight);
         Ok(c)
     }
 }

@@ -74,3 +74,16 @@ async fn python_driver_with_a_datanode_killed() {
     let victim = c.dns[2].as_ref().expect("running").pid();
     pytest(&c, &["test_node_down.py"], &[("BASALT_VICTIM_PID", victim.to_string())]).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connection_and_request_limits_answer_overloaded() {
+    let c = TestCluster::start(Opts {
+        datanodes: 1,
+        replication: 1,
+        cql: true,
+        datanode_args: &["--cql-max-connections", "3", "--cql-max-in-flight", "2"],
+        ..Default::default()
+    })
+    .await;
+    pytest(&c, &["test_limits.py"], &[("BASALT_MAX_CONNECTIONS", "3".into())]).await;
+}

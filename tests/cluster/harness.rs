@@ -124,6 +124,8 @@ pub struct Opts {
     pub racks: &'static [&'static str],
     /// Datanodes serve CQL (`--cql 127.0.0.1:0`; [`Proc::cql`] is the address).
     pub cql: bool,
+    /// More flags for every datanode.
+    pub datanode_args: &'static [&'static str],
 }
 
 impl Default for Opts {
@@ -139,6 +141,7 @@ impl Default for Opts {
             ack_timeout_secs: 60.0,
             racks: &[],
             cql: false,
+            datanode_args: &[],
         }
     }
 }
@@ -226,6 +229,7 @@ impl TestCluster {
         if self.opts.cql {
             extra.extend(["--cql", "127.0.0.1:0"]);
         }
+        extra.extend(self.opts.datanode_args);
         spawn_datanode(self.dir.path(), &self.nn.addr, i, &extra)
     }
 

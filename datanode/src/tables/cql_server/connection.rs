@@ -3,9 +3,10 @@
 //! 1. Handshake: OPTIONS → SUPPORTED, STARTUP → READY (AllowAll authentication; the COMPRESSION
 //!    option, lz4 or snappy, applies to every later frame). Anything else first is a protocol error.
 //! 2. Requests: each frame is read and checked ([`super::frame`]), then runs in its own task
-//!    (drivers multiplex streams on one connection), at most `max_in_flight` at once: the reader
-//!    waits for a slot before it reads on, so a client that floods is slowed, never queued without
-//!    bound. Responses go back through one writer task in completion order, tagged by stream.
+//!    (drivers multiplex streams on one connection), at most `max_in_flight` at once: one more is
+//!    answered Overloaded at once, never queued. Responses go back through one bounded writer
+//!    channel in completion order, tagged by stream (a client that does not read its answers
+//!    stops being read).
 //! 3. End: the client closes, a frame is malformed (answered with a protocol ERROR, then the
 //!    connection is closed), or the server shuts down.
 //!
@@ -183,7 +184,14 @@ pub async fn serve<R, W>(
                 break;
             }
             body => {
-                let Ok(permit) = slots.clone().acquire_owned().await else { break };
+                let Ok(permit) = slots.clone().try_acquire_owned() else {
+                    let e = response::overloaded(format!(
+                        "Too many requests in flight on this connection (max {})",
+                        config.max_in_flight
+                    ));
+                    let _ = tx.send(error_frame(stream, &e, compression)).await;
+                    continue;
+                };
                 let handler = handler.clone();
                 let session = session.clone();
                 let tx = tx.clone();
@@ -201,6 +209,22 @@ pub async fn serve<R, W>(
     drop(tx);
     let _ = writer.await;
 }
+
+/// Answers the first request of a connection over the server's limit with Overloaded (within a
+/// second), then closes it.
+pub async fn refuse(stream: tokio::net::TcpStream, max_frame: usize) {
+    let (mut rd, mut wr) = stream.into_split();
+    let first = tokio::time::timeout(REFUSE_WAIT, frame::read_frame(&mut rd, max_frame)).await;
+    let stream_id = match first {
+        Ok(Ok((header, _))) => header.stream,
+        _ => return,
+    };
+    let e = response::overloaded("Too many connections to this node".into());
+    let _ = wr.write_all(&error_frame(stream_id, &e, Compression::None)).await;
+    let _ = wr.shutdown().await;
+}
+
+const REFUSE_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Sends the events of the `wanted` types to the connection as EVENT frames (stream -1), until
 /// the connection or the server ends.

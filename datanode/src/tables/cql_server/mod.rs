@@ -30,9 +30,10 @@ pub struct CqlServerConfig {
     /// Largest frame accepted, header included; a larger one closes its connection with a protocol
     /// error.
     pub max_frame_size: usize,
-    /// Requests of one connection running at once; the connection is not read further meanwhile.
+    /// Requests of one connection running at once; one more is answered Overloaded.
     pub max_in_flight: usize,
-    /// Connections served at once; more are closed as soon as accepted.
+    /// Connections served at once; one more has its first request answered Overloaded, then is
+    /// closed.
     pub max_connections: usize,
 }
 
@@ -45,6 +46,9 @@ impl Default for CqlServerConfig {
         }
     }
 }
+
+/// Connections over the limit being answered Overloaded at once (more are closed unanswered).
+const MAX_REFUSALS: usize = 64;
 
 /// Serves CQL on `listener` until `shutdown` is set; each connection in its own task.
 pub fn start(
@@ -73,6 +77,7 @@ async fn accept_loop(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let connections = Arc::new(Semaphore::new(config.max_connections.max(1)));
+    let refusals = Arc::new(Semaphore::new(MAX_REFUSALS));
     loop {
         let accepted = tokio::select! {
             a = listener.accept() => a,
@@ -87,7 +92,13 @@ async fn accept_loop(
         };
         let Ok(permit) = connections.clone().try_acquire_owned() else {
             tracing::warn!(%peer, max = config.max_connections, "CQL connection refused: too many connections");
-            drop(stream);
+            // Bounded too: one refusal at a time, each given a second to send its first frame.
+            if let Ok(refusal) = refusals.clone().try_acquire_owned() {
+                tokio::spawn(async move {
+                    connection::refuse(stream, config.max_frame_size).await;
+                    drop(refusal);
+                });
+            }
             continue;
         };
         let _ = stream.set_nodelay(true);

@@ -219,6 +219,14 @@ pub fn protocol_error(message: String) -> ErrorBody {
     }
 }
 
+/// Overloaded (code 0x1001): a limit of this node refused the request.
+pub fn overloaded(message: String) -> ErrorBody {
+    ErrorBody {
+        message,
+        ty: ErrorType::Overloaded,
+    }
+}
+
 /// What a statement names for an AlreadyExists error (keyspace, table or empty).
 pub type Subject = (String, String);
 
