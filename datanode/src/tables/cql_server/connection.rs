@@ -124,7 +124,7 @@ pub async fn serve<R, W>(
                 break;
             }
         };
-        let body = match decode(&header, &bytes, compression) {
+        let body = match decode(&header, &bytes, compression, config.max_frame_size) {
             Ok(b) => b,
             Err(e) => {
                 tracing::debug!(error = %e, "CQL connection: malformed body; closing");
@@ -250,7 +250,7 @@ async fn forward_events(
     }
 }
 
-fn decode(header: &Header, bytes: &[u8], compression: Compression) -> Result<RequestBody, FrameError> {
+fn decode(header: &Header, bytes: &[u8], compression: Compression, max: usize) -> Result<RequestBody, FrameError> {
     let c = if header.flags & 0x01 != 0 { compression } else { Compression::None };
     if header.flags & 0x01 != 0 && c == Compression::None {
         return Err(FrameError::Body {
@@ -259,7 +259,7 @@ fn decode(header: &Header, bytes: &[u8], compression: Compression) -> Result<Req
             stream: header.stream,
         });
     }
-    frame::decode(header, bytes, c)
+    frame::decode(header, bytes, c, max)
 }
 
 async fn run(handler: &Handler, session: &Session, body: RequestBody) -> Result<ResResultBody, ErrorBody> {

@@ -113,6 +113,9 @@ pub fn parse_header(h: &[u8; HEADER_LEN], max_frame: usize) -> Result<Header, Fr
     })
 }
 
+/// Body bytes reserved before any arrive.
+const INITIAL_BODY: usize = 64 << 10;
+
 /// Reads one frame: its header, checked, then its body. [`FrameError::Closed`] at a clean end of
 /// stream between frames.
 pub async fn read_frame<R: AsyncRead + Unpin>(r: &mut R, max_frame: usize) -> Result<(Header, Vec<u8>), FrameError> {
@@ -130,10 +133,14 @@ pub async fn read_frame<R: AsyncRead + Unpin>(r: &mut R, max_frame: usize) -> Re
         got += n;
     }
     let header = parse_header(&h, max_frame)?;
-    let mut frame = Vec::with_capacity(HEADER_LEN + header.body_len);
+    // The buffer grows with the bytes that arrive, not with the length the header claims: a peer
+    // that announces a large frame and sends little costs little.
+    let mut frame = Vec::with_capacity(HEADER_LEN + header.body_len.min(INITIAL_BODY));
     frame.extend_from_slice(&h);
-    frame.resize(HEADER_LEN + header.body_len, 0);
-    r.read_exact(&mut frame[HEADER_LEN..]).await?;
+    let got = r.take(header.body_len as u64).read_to_end(&mut frame).await?;
+    if got < header.body_len {
+        return Err(FrameError::Io(std::io::ErrorKind::UnexpectedEof.into()));
+    }
     Ok((header, frame))
 }
 
@@ -151,13 +158,51 @@ fn opcode_name(o: Opcode) -> &'static str {
     }
 }
 
-/// Decodes a whole frame (as [`read_frame`] returns it) into its request body.
-pub fn decode(header: &Header, frame: &[u8], compression: Compression) -> Result<RequestBody, FrameError> {
+/// The uncompressed length a compressed body announces (lz4: a 4-byte big-endian prefix; snappy:
+/// a little-endian varint), which the decompressors allocate at once.
+fn announced_len(compression: Compression, body: &[u8]) -> Option<u64> {
+    match compression {
+        Compression::Lz4 => body.get(..4).map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]).max(0) as u64),
+        Compression::Snappy => {
+            let mut n = 0u64;
+            for (i, b) in body.iter().take(5).enumerate() {
+                n |= u64::from(b & 0x7f) << (7 * i);
+                if b & 0x80 == 0 {
+                    return Some(n);
+                }
+            }
+            None
+        }
+        _ => Some(0),
+    }
+}
+
+/// Decodes a whole frame (as [`read_frame`] returns it) into its request body; a compressed body
+/// that announces more than `max_frame` bytes uncompressed is refused before it is decompressed.
+pub fn decode(
+    header: &Header,
+    frame: &[u8],
+    compression: Compression,
+    max_frame: usize,
+) -> Result<RequestBody, FrameError> {
     let bad = |reason: String| FrameError::Body {
         opcode: opcode_name(header.opcode),
         reason,
         stream: header.stream,
     };
+    if header.flags & 0x01 != 0 {
+        match announced_len(compression, &frame[HEADER_LEN.min(frame.len())..]) {
+            Some(n) if n + HEADER_LEN as u64 <= max_frame as u64 => {}
+            Some(n) => {
+                return Err(FrameError::TooLarge {
+                    len: n + HEADER_LEN as u64,
+                    max: max_frame,
+                    stream: header.stream,
+                });
+            }
+            None => return Err(bad("bad compressed length".into())),
+        }
+    }
     let decoded = std::panic::catch_unwind(|| -> Result<RequestBody, String> {
         let parsed = Envelope::from_buffer(frame, compression).map_err(|e| e.to_string())?;
         if parsed.envelope_len != frame.len() {
