@@ -33,6 +33,14 @@ pub struct LocalArgs {
     pub block_size: Option<u64>,
 }
 
+/// The CQL address a datanode's log tells (its "cql on ADDR" line; the last start's).
+fn cql_told(log: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(log).ok()?;
+    text.lines()
+        .rev()
+        .find_map(|l| l.split(" cql on ").nth(1).map(|a| a.trim().to_string()))
+}
+
 /// The CQL address of datanode `i` (from 1): the first at `first`, the next ones on the next ports.
 fn cql_addr(first: SocketAddr, i: usize) -> SocketAddr {
     if first.port() == 0 {
@@ -171,6 +179,16 @@ pub async fn run(args: LocalArgs) -> Result<ExitCode> {
         dir.display(),
         logs.display()
     );
+    let cql: Vec<String> = (1..=args.datanodes)
+        .filter_map(|i| cql_told(&logs.join(format!("datanode-{i}.log"))))
+        .collect();
+    if let Some(first) = cql.first() {
+        let (host, port) = first.rsplit_once(':').unwrap_or((first, "9042"));
+        println!(
+            "CQL native protocol (Cassandra drivers, cqlsh): {} (e.g. cqlsh {host} {port})",
+            cql.join(", ")
+        );
+    }
     println!("Press Ctrl-C to stop.");
     // A role that dies is reported, not restarted, and the rest keep running: killing a process is how
     // one tries out failover (`--namenodes 3`) and re-replication.
