@@ -92,7 +92,11 @@ fn the_virtualenv_is_made_when_absent_or_its_requirements_changed() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(pyenv.path().join("bin/python"), std::fs::Permissions::from_mode(0o755)).unwrap();
     }
-    std::fs::write(pyenv.path().join("basalt-requirements.txt"), "cassandra-driver==3.0.0\n").unwrap();
+    std::fs::write(
+        pyenv.path().join("basalt-requirements.txt"),
+        "cassandra-driver==3.0.0\n",
+    )
+    .unwrap();
     assert_eq!(would_do(root.path(), pyenv.path()), (vec![], true), "outdated");
     std::fs::copy(&requirements, pyenv.path().join("basalt-requirements.txt")).unwrap();
     assert_eq!(would_do(root.path(), pyenv.path()), (vec![], false), "current");

@@ -205,10 +205,18 @@ impl DatanodeConfig {
             );
         }
         if !(1..=65536).contains(&self.cql_max_connections) {
-            return bad("cql-max-connections", "be within 1..=65536", &self.cql_max_connections.to_string());
+            return bad(
+                "cql-max-connections",
+                "be within 1..=65536",
+                &self.cql_max_connections.to_string(),
+            );
         }
         if !(1..=32768).contains(&self.cql_max_in_flight) {
-            return bad("cql-max-in-flight", "be within 1..=32768", &self.cql_max_in_flight.to_string());
+            return bad(
+                "cql-max-in-flight",
+                "be within 1..=32768",
+                &self.cql_max_in_flight.to_string(),
+            );
         }
         Ok(())
     }

@@ -9,9 +9,9 @@ use std::process::Command;
 use std::time::Instant;
 
 fn pyenv() -> PathBuf {
-    let dir = std::env::var_os("BASALT_PYENV").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/basalt/pyenv")
-    });
+    let dir = std::env::var_os("BASALT_PYENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/basalt/pyenv"));
     assert!(
         dir.join("bin/python").exists(),
         "no virtualenv with cassandra-driver and cqlsh at {}: run scripts/deps.sh (make test does)",
@@ -31,11 +31,20 @@ async fn pytest(c: &TestCluster, files: &[&str], env: &[(&str, String)]) {
     let python = pyenv().join("bin/python");
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cql");
     let mut cmd = Command::new(python);
-    cmd.args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "--durations=5", "-o", "console_output_style=classic"])
-        .args(files)
-        .current_dir(&dir)
-        .env("BASALT_CQL_HOSTS", hosts.join(","))
-        .env("PYTHONDONTWRITEBYTECODE", "1");
+    cmd.args([
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--durations=5",
+        "-o",
+        "console_output_style=classic",
+    ])
+    .args(files)
+    .current_dir(&dir)
+    .env("BASALT_CQL_HOSTS", hosts.join(","))
+    .env("PYTHONDONTWRITEBYTECODE", "1");
     for (k, v) in env {
         cmd.env(k, v);
     }

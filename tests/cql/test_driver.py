@@ -261,3 +261,15 @@ def test_schema_change_events_reach_a_second_session(session, keyspace):
         assert sorted(t.columns) == ["k", "v"]
     finally:
         watcher.shutdown()
+
+
+def test_lz4_compressed_connections(keyspace):
+    cluster, session = connect(compression="lz4")
+    try:
+        assert cluster.control_connection._connection.compressor is not None
+        session.execute(f"CREATE TABLE {keyspace}.blobs (k int PRIMARY KEY, v text)")
+        big = "x" * 200_000 + "y"
+        session.execute(f"INSERT INTO {keyspace}.blobs (k, v) VALUES (1, %s)", (big,))
+        assert session.execute(f"SELECT v FROM {keyspace}.blobs WHERE k = 1").one().v == big
+    finally:
+        cluster.shutdown()

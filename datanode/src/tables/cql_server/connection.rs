@@ -14,12 +14,14 @@
 //!
 //! `USE` sets this connection's keyspace, for the requests that start after its answer.
 
+use super::CqlServerConfig;
 use super::frame::{self, FrameError, Header};
 use super::handler::Handler;
 use super::response;
-use super::CqlServerConfig;
 use cassandra_protocol::compression::Compression;
+use cassandra_protocol::frame::events::{ServerEvent, SimpleServerEvent};
 use cassandra_protocol::frame::message_error::ErrorBody;
+use cassandra_protocol::frame::message_event::BodyResEvent;
 use cassandra_protocol::frame::message_request::RequestBody;
 use cassandra_protocol::frame::message_result::ResResultBody;
 use cassandra_protocol::frame::message_supported::BodyResSupported;
@@ -27,8 +29,6 @@ use cassandra_protocol::frame::{Direction, Envelope, Flags, Opcode, Serialize, V
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
-use cassandra_protocol::frame::events::{ServerEvent, SimpleServerEvent};
-use cassandra_protocol::frame::message_event::BodyResEvent;
 use tokio::sync::{Semaphore, broadcast, mpsc, watch};
 
 /// The per-connection state requests read.
@@ -54,9 +54,10 @@ fn encode(stream: i16, opcode: Opcode, body: Vec<u8>, compression: Compression) 
         None,
         Vec::new(),
     );
-    env.encode_with(compression)
-        .or_else(|_| env.encode_with(Compression::None))
-        .unwrap_or_default()
+    match env.encode_with(compression) {
+        Ok(b) => b,
+        Err(_) => env.encode_with(Compression::None).unwrap_or_default(),
+    }
 }
 
 fn error_frame(stream: i16, e: &ErrorBody, compression: Compression) -> Vec<u8> {
@@ -72,7 +73,10 @@ fn outcome_frame(stream: i16, o: Result<ResResultBody, ErrorBody>, compression: 
 
 fn supported() -> Vec<u8> {
     let mut data = HashMap::new();
-    data.insert("CQL_VERSION".to_string(), vec![crate::tables::exec::system::CQL_VERSION.to_string()]);
+    data.insert(
+        "CQL_VERSION".to_string(),
+        vec![crate::tables::exec::system::CQL_VERSION.to_string()],
+    );
     data.insert("COMPRESSION".to_string(), vec!["lz4".to_string(), "snappy".to_string()]);
     data.insert("PROTOCOL_VERSIONS".to_string(), vec!["4/v4".to_string()]);
     BodyResSupported { data }.serialize_to_vec(Version::V4)
@@ -120,7 +124,13 @@ pub async fn serve<R, W>(
             Err(e) => {
                 tracing::debug!(error = %e, "CQL connection: bad frame; closing");
                 let stream = e.stream().unwrap_or(0);
-                let _ = tx.send(error_frame(stream, &response::protocol_error(e.to_string()), compression)).await;
+                let _ = tx
+                    .send(error_frame(
+                        stream,
+                        &response::protocol_error(e.to_string()),
+                        compression,
+                    ))
+                    .await;
                 break;
             }
         };
@@ -129,7 +139,11 @@ pub async fn serve<R, W>(
             Err(e) => {
                 tracing::debug!(error = %e, "CQL connection: malformed body; closing");
                 let _ = tx
-                    .send(error_frame(header.stream, &response::protocol_error(e.to_string()), compression))
+                    .send(error_frame(
+                        header.stream,
+                        &response::protocol_error(e.to_string()),
+                        compression,
+                    ))
                     .await;
                 break;
             }
@@ -137,7 +151,9 @@ pub async fn serve<R, W>(
         let stream = header.stream;
         match body {
             RequestBody::Options(_) => {
-                let _ = tx.send(encode(stream, Opcode::Supported, supported(), compression)).await;
+                let _ = tx
+                    .send(encode(stream, Opcode::Supported, supported(), compression))
+                    .await;
             }
             RequestBody::Startup(s) => {
                 let asked = s.map.get("COMPRESSION").map(|c| c.to_ascii_lowercase());
@@ -148,12 +164,17 @@ pub async fn serve<R, W>(
                     Some(_) => None,
                 };
                 let Some(chosen) = chosen else {
-                    let e = response::protocol_error(format!("Unknown compression algorithm: {}", asked.unwrap_or_default()));
+                    let e = response::protocol_error(format!(
+                        "Unknown compression algorithm: {}",
+                        asked.unwrap_or_default()
+                    ));
                     let _ = tx.send(error_frame(stream, &e, compression)).await;
                     break;
                 };
                 // READY itself is not compressed; every frame after it is.
-                let _ = tx.send(encode(stream, Opcode::Ready, Vec::new(), Compression::None)).await;
+                let _ = tx
+                    .send(encode(stream, Opcode::Ready, Vec::new(), Compression::None))
+                    .await;
                 compression = chosen;
                 ready = true;
             }
@@ -243,7 +264,10 @@ async fn forward_events(
         if !wanted.contains(&SimpleServerEvent::from(&*event)) {
             continue;
         }
-        let body = BodyResEvent { event: (*event).clone() }.serialize_to_vec(Version::V4);
+        let body = BodyResEvent {
+            event: (*event).clone(),
+        }
+        .serialize_to_vec(Version::V4);
         if tx.send(encode(-1, Opcode::Event, body, compression)).await.is_err() {
             return;
         }
@@ -251,7 +275,11 @@ async fn forward_events(
 }
 
 fn decode(header: &Header, bytes: &[u8], compression: Compression, max: usize) -> Result<RequestBody, FrameError> {
-    let c = if header.flags & 0x01 != 0 { compression } else { Compression::None };
+    let c = if header.flags & 0x01 != 0 {
+        compression
+    } else {
+        Compression::None
+    };
     if header.flags & 0x01 != 0 && c == Compression::None {
         return Err(FrameError::Body {
             opcode: "compressed",

@@ -36,17 +36,32 @@ pub fn schema_changes(old: &CatalogSnapshot, new: &CatalogSnapshot) -> Vec<Schem
     let mut out = Vec::new();
     for (name, k) in &new.keyspaces {
         match old.keyspaces.get(name) {
-            None => out.push(change(Created, SchemaChangeTarget::Keyspace, SchemaChangeOptions::Keyspace(name.clone()))),
-            Some(o) if o != k => out.push(change(Updated, SchemaChangeTarget::Keyspace, SchemaChangeOptions::Keyspace(name.clone()))),
+            None => out.push(change(
+                Created,
+                SchemaChangeTarget::Keyspace,
+                SchemaChangeOptions::Keyspace(name.clone()),
+            )),
+            Some(o) if o != k => out.push(change(
+                Updated,
+                SchemaChangeTarget::Keyspace,
+                SchemaChangeOptions::Keyspace(name.clone()),
+            )),
             Some(_) => {}
         }
     }
     let tables = |c: &CatalogSnapshot| -> BTreeMap<(String, String), _> {
-        c.tables.values().map(|t| ((t.keyspace.clone(), t.name.clone()), t.clone())).collect()
+        c.tables
+            .values()
+            .map(|t| ((t.keyspace.clone(), t.name.clone()), t.clone()))
+            .collect()
     };
     let (before, after) = (tables(old), tables(new));
     let table = |ty, (ks, name): &(String, String)| {
-        change(ty, SchemaChangeTarget::Table, SchemaChangeOptions::TableType(ks.clone(), name.clone()))
+        change(
+            ty,
+            SchemaChangeTarget::Table,
+            SchemaChangeOptions::TableType(ks.clone(), name.clone()),
+        )
     };
     for (key, t) in &after {
         match before.get(key) {
@@ -62,13 +77,21 @@ pub fn schema_changes(old: &CatalogSnapshot, new: &CatalogSnapshot) -> Vec<Schem
         }
     }
     for name in old.keyspaces.keys().filter(|k| !new.keyspaces.contains_key(*k)) {
-        out.push(change(Dropped, SchemaChangeTarget::Keyspace, SchemaChangeOptions::Keyspace(name.clone())));
+        out.push(change(
+            Dropped,
+            SchemaChangeTarget::Keyspace,
+            SchemaChangeOptions::Keyspace(name.clone()),
+        ));
     }
     out
 }
 
 /// Follows the catalog and the ring until `shutdown`, sending their changes to `events`.
-pub async fn watch(engine: Arc<Engine>, events: broadcast::Sender<Arc<ServerEvent>>, mut shutdown: watch::Receiver<bool>) {
+pub async fn watch(
+    engine: Arc<Engine>,
+    events: broadcast::Sender<Arc<ServerEvent>>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let mut catalog = engine.schema.subscribe_catalog();
     let mut ring = engine.schema.subscribe_ring();
     let mut last_catalog = catalog.borrow_and_update().snapshot().clone();
@@ -90,12 +113,25 @@ pub async fn watch(engine: Arc<Engine>, events: broadcast::Sender<Arc<ServerEven
             continue;
         }
         let now: BTreeSet<DatanodeId> = ring.borrow_and_update().nodes.keys().copied().collect();
-        addrs.extend(engine.cql.peers(&engine, now.iter().copied()).await.into_iter().map(|(n, p)| (n, p.cql)));
+        addrs.extend(
+            engine
+                .cql
+                .peers(&engine, now.iter().copied())
+                .await
+                .into_iter()
+                .map(|(n, p)| (n, p.cql)),
+        );
         let topology = |change_type, n: &DatanodeId| {
-            addrs.get(n).map(|&addr| Arc::new(ServerEvent::TopologyChange(TopologyChange { change_type, addr })))
+            addrs
+                .get(n)
+                .map(|&addr| Arc::new(ServerEvent::TopologyChange(TopologyChange { change_type, addr })))
         };
-        let joined = now.difference(&members).filter_map(|n| topology(TopologyChangeType::NewNode, n));
-        let left = members.difference(&now).filter_map(|n| topology(TopologyChangeType::RemovedNode, n));
+        let joined = now
+            .difference(&members)
+            .filter_map(|n| topology(TopologyChangeType::NewNode, n));
+        let left = members
+            .difference(&now)
+            .filter_map(|n| topology(TopologyChangeType::RemovedNode, n));
         for e in joined.chain(left) {
             let _ = events.send(e);
         }

@@ -162,7 +162,9 @@ fn opcode_name(o: Opcode) -> &'static str {
 /// a little-endian varint), which the decompressors allocate at once.
 fn announced_len(compression: Compression, body: &[u8]) -> Option<u64> {
     match compression {
-        Compression::Lz4 => body.get(..4).map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]).max(0) as u64),
+        Compression::Lz4 => body
+            .get(..4)
+            .map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]).max(0) as u64),
         Compression::Snappy => {
             let mut n = 0u64;
             for (i, b) in body.iter().take(5).enumerate() {

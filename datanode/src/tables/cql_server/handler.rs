@@ -4,7 +4,8 @@
 //!
 //! A protocol BATCH becomes the text `BEGIN [UNLOGGED] BATCH s1; s2; ... APPLY BATCH` with the values
 //! of every statement in order (the Engine runs it as the CQL statement); a prepared statement in a
-//! batch is replaced by its text, which this server remembers from the PREPARE.
+//! batch is replaced by its text, from the Engine's prepared statements (Unprepared if this node
+//! has not prepared it, so the driver prepares it here and retries).
 
 use super::response;
 use crate::tables::exec::{Answer, Engine, ExecError};
@@ -13,29 +14,13 @@ use cassandra_protocol::frame::message_batch::{BatchQuerySubj, BatchType, BodyRe
 use cassandra_protocol::frame::message_error::ErrorBody;
 use cassandra_protocol::frame::message_result::{BodyResResultSetKeyspace, ResResultBody};
 use cassandra_protocol::query::{QueryParams, QueryValues};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-
-/// The statements prepared through this server: id → (keyspace, text), for BATCH.
-#[derive(Default)]
-pub struct PreparedTexts(Mutex<HashMap<Vec<u8>, (Option<String>, String)>>);
-
-impl PreparedTexts {
-    fn get(&self, id: &[u8]) -> Option<(Option<String>, String)> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).get(id).cloned()
-    }
-
-    fn put(&self, id: Vec<u8>, keyspace: Option<String>, text: String) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(id, (keyspace, text));
-    }
-}
+use std::sync::Arc;
 
 /// What a request gives back: a result, or an error to answer with.
 pub type Outcome = Result<ResResultBody, ErrorBody>;
 
 pub struct Handler {
     pub engine: Arc<Engine>,
-    pub prepared: PreparedTexts,
     /// Server events, for connections that REGISTER.
     pub events: tokio::sync::broadcast::Sender<Arc<cassandra_protocol::frame::events::ServerEvent>>,
 }
@@ -46,7 +31,11 @@ fn subject(text: &str, session: Option<&str>) -> response::Subject {
     match basalt_table::cql::parser::parse(text) {
         Ok(Statement::CreateKeyspace(k)) => (k.name, String::new()),
         Ok(Statement::CreateTable(t)) => (
-            t.table.keyspace.clone().or(session.map(str::to_string)).unwrap_or_default(),
+            t.table
+                .keyspace
+                .clone()
+                .or(session.map(str::to_string))
+                .unwrap_or_default(),
             t.table.name,
         ),
         _ => (String::new(), String::new()),
@@ -77,7 +66,11 @@ fn request(statement: String, prepared_id: Vec<u8>, params: &QueryParams, keyspa
         values,
         value_names,
         consistency: i16::from(params.consistency) as u16 as u32,
-        keyspace: params.keyspace.clone().or(keyspace.map(str::to_string)).unwrap_or_default(),
+        keyspace: params
+            .keyspace
+            .clone()
+            .or(keyspace.map(str::to_string))
+            .unwrap_or_default(),
         // No page size (or a negative one): every row in one page, as Cassandra does.
         page_size: match params.page_size {
             Some(n) if n > 0 => n as u32,
@@ -116,7 +109,9 @@ impl Handler {
             Ok(Answer::Rows(rows)) => Ok(ResResultBody::Rows(response::rows(rows))),
             Err((e, req)) => {
                 let session = (!req.keyspace.is_empty()).then_some(req.keyspace.as_str());
-                Err(response::error(&e, &req.prepared_id, || subject(&req.statement, session)))
+                Err(response::error(&e, &req.prepared_id, || {
+                    subject(&req.statement, session)
+                }))
             }
         }
     }
@@ -133,10 +128,7 @@ impl Handler {
 
     pub async fn prepare(&self, text: String, keyspace: Option<&str>) -> Outcome {
         match self.engine.prepare(&text, keyspace).await {
-            Ok(p) => {
-                self.prepared.put(p.prepared_id.clone(), keyspace.map(str::to_string), text);
-                Ok(ResResultBody::Prepared(response::prepared(p)))
-            }
+            Ok(p) => Ok(ResResultBody::Prepared(response::prepared(p))),
             Err(e) => Err(response::error(&e, &[], || subject(&text, keyspace))),
         }
     }
@@ -154,7 +146,7 @@ impl Handler {
                 BatchQuerySubj::QueryString(s) => s.clone(),
                 BatchQuerySubj::PreparedId(id) => {
                     let id = id.clone().into_bytes().unwrap_or_default();
-                    match self.prepared.get(&id) {
+                    match self.engine.prepared_text(&id) {
                         Some((ks, s)) => {
                             keyspace = keyspace.or(ks);
                             s

@@ -18,7 +18,7 @@ pub mod handler;
 pub mod response;
 
 use crate::tables::exec::Engine;
-use handler::{Handler, PreparedTexts};
+use handler::Handler;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
@@ -60,7 +60,6 @@ pub fn start(
     let (events, _) = tokio::sync::broadcast::channel(events::EVENT_BACKLOG);
     let handler = Arc::new(Handler {
         engine: engine.clone(),
-        prepared: PreparedTexts::default(),
         events: events.clone(),
     });
     let watcher = tokio::spawn(events::watch(engine, events, shutdown.clone()));

@@ -163,7 +163,11 @@ pub fn prepared(p: pb::CqlPrepareResponse) -> BodyResResultPrepared {
             col_type: col_type(&spec_type(s)),
         })
         .collect();
-    let result_columns: Vec<(String, CqlType)> = p.result_columns.iter().map(|s| (s.name.clone(), spec_type(s))).collect();
+    let result_columns: Vec<(String, CqlType)> = p
+        .result_columns
+        .iter()
+        .map(|s| (s.name.clone(), spec_type(s)))
+        .collect();
     BodyResResultPrepared {
         id: CBytesShort::new(p.prepared_id),
         result_metadata_id: None,
@@ -184,7 +188,10 @@ pub fn schema_change(s: &pb::SchemaChangeResult) -> SchemaChange {
         _ => SchemaChangeType::Updated,
     };
     let (target, options) = if s.target == "KEYSPACE" || s.name.is_empty() {
-        (SchemaChangeTarget::Keyspace, SchemaChangeOptions::Keyspace(s.keyspace.clone()))
+        (
+            SchemaChangeTarget::Keyspace,
+            SchemaChangeOptions::Keyspace(s.keyspace.clone()),
+        )
     } else {
         (
             SchemaChangeTarget::Table,
@@ -252,10 +259,9 @@ pub fn error(e: &ExecError, prepared_id: &[u8], subject: impl FnOnce() -> Subjec
             ErrorKind::Invalid | ErrorKind::NotFound | ErrorKind::Conflict => ErrorType::Invalid,
             _ => ErrorType::Server,
         },
-        ExecError::SchemaLag { .. }
-        | ExecError::Undecodable { .. }
-        | ExecError::BatchLog(_)
-        | ExecError::Arrow(_) => ErrorType::Server,
+        ExecError::SchemaLag { .. } | ExecError::Undecodable { .. } | ExecError::BatchLog(_) | ExecError::Arrow(_) => {
+            ErrorType::Server
+        }
         ExecError::Value(_)
         | ExecError::NoKeyspace
         | ExecError::UnknownKeyspace { .. }

@@ -185,6 +185,13 @@ impl Engine {
         }
     }
 
+    /// The keyspace and text of a statement prepared on this coordinator (the CQL protocol's BATCH
+    /// names its prepared statements by id).
+    pub fn prepared_text(&self, id: &[u8]) -> Option<(Option<String>, String)> {
+        let cache = self.prepared.lock().unwrap_or_else(|e| e.into_inner());
+        cache.get(id).map(|e| (e.keyspace.clone(), e.text.clone()))
+    }
+
     /// Finishes the logged batches this coordinator left unfinished (written to the batch log more
     /// than twice the write timeout ago): their partitions are written again (idempotent: same
     /// timestamps), at ONE with hints, then the entry is removed. Returns how many were replayed.

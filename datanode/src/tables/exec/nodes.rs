@@ -45,7 +45,10 @@ impl RequestCounters {
         [
             ("cql_requests", self.cql_requests.load(Ordering::Relaxed)),
             ("replica_coordinated", self.replica_coordinated.load(Ordering::Relaxed)),
-            ("non_replica_coordinated", self.non_replica_coordinated.load(Ordering::Relaxed)),
+            (
+                "non_replica_coordinated",
+                self.non_replica_coordinated.load(Ordering::Relaxed),
+            ),
         ]
     }
 }
@@ -76,7 +79,11 @@ impl CqlNodes {
     }
 
     /// What `nodes` (other than this one) that serve CQL tell now, or told last.
-    pub async fn peers(&self, engine: &Engine, nodes: impl IntoIterator<Item = DatanodeId>) -> HashMap<DatanodeId, PeerInfo> {
+    pub async fn peers(
+        &self,
+        engine: &Engine,
+        nodes: impl IntoIterator<Item = DatanodeId>,
+    ) -> HashMap<DatanodeId, PeerInfo> {
         let nodes: Vec<DatanodeId> = nodes.into_iter().filter(|n| *n != engine.me).collect();
         let asks = nodes.iter().map(|&n| {
             let call = engine.replicas.node_info(n);

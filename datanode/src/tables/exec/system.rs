@@ -18,12 +18,12 @@
 use super::engine::{Engine, Rows};
 use super::error::ExecError;
 use super::nodes::PeerInfo;
+use basalt_common::DatanodeId;
 use basalt_table::cql::ast::{Literal, Operator, RelationLhs, RelationRhs, Select, SelectorExpr, Term};
 use basalt_table::ring::RingView;
 use basalt_table::schema::{ClusteringOrder, ColumnKind, Replication};
 use basalt_table::value::Uuid;
 use basalt_table::{CqlType, NativeType, Value};
-use basalt_common::DatanodeId;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -304,8 +304,11 @@ fn rows_of(
                         ("replication_factor", factor.to_string()),
                     ]),
                     Replication::NetworkTopology { datacenters } => text_map(
-                        std::iter::once(("class", "org.apache.cassandra.locator.NetworkTopologyStrategy".to_string()))
-                            .chain(datacenters.iter().map(|(dc, f)| (dc.as_str(), f.to_string()))),
+                        std::iter::once((
+                            "class",
+                            "org.apache.cassandra.locator.NetworkTopologyStrategy".to_string(),
+                        ))
+                        .chain(datacenters.iter().map(|(dc, f)| (dc.as_str(), f.to_string()))),
                     ),
                 };
                 vec![
@@ -353,10 +356,16 @@ fn rows_of(
                         ]),
                     ),
                     ("crc_check_chance", Some(Value::Double(1.0))),
-                    ("default_time_to_live", Some(Value::Int(tdef.options.default_ttl as i32))),
+                    (
+                        "default_time_to_live",
+                        Some(Value::Int(tdef.options.default_ttl as i32)),
+                    ),
                     ("extensions", Some(Value::Map(Vec::new()))),
                     ("flags", Some(Value::Set(vec![Value::Text("compound".into())]))),
-                    ("gc_grace_seconds", Some(Value::Int(tdef.options.gc_grace_seconds as i32))),
+                    (
+                        "gc_grace_seconds",
+                        Some(Value::Int(tdef.options.gc_grace_seconds as i32)),
+                    ),
                     ("id", Some(Value::Uuid(Uuid(id)))),
                     ("max_index_interval", Some(Value::Int(2048))),
                     ("memtable_flush_period_in_ms", Some(Value::Int(0))),
