@@ -80,8 +80,12 @@ async fn python_driver_and_cqlsh() {
 async fn python_driver_with_a_datanode_killed() {
     let c = TestCluster::start(opts()).await;
     // Not the first: the suite's contact point.
-    let victim = c.dns[2].as_ref().expect("running").pid();
-    pytest(&c, &["test_node_down.py"], &[("BASALT_VICTIM_PID", victim.to_string())]).await;
+    let victim = c.dns[2].as_ref().expect("running");
+    let env = [
+        ("BASALT_VICTIM_PID", victim.pid().to_string()),
+        ("BASALT_VICTIM_CQL", victim.cql.clone().expect("--cql")),
+    ];
+    pytest(&c, &["test_node_down.py"], &env).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
