@@ -89,6 +89,10 @@ pub struct DatanodeConfig {
     /// Requests one CQL connection may have running at once, within 1..=32768; one more is
     /// answered Overloaded. Default 1024.
     pub cql_max_in_flight: u32,
+    /// A file of CQL users, one `name:password` a line: CQL clients must then authenticate
+    /// (PasswordAuthenticator, SASL PLAIN). Default: not set, every client is allowed
+    /// (AllowAllAuthenticator).
+    pub cql_users: Option<PathBuf>,
 }
 
 /// See [`DatanodeConfig::table_durability`].
@@ -138,6 +142,7 @@ impl Default for DatanodeConfig {
             cql_max_frame_size: 256 << 20,
             cql_max_connections: 4096,
             cql_max_in_flight: 1024,
+            cql_users: None,
         }
     }
 }

@@ -128,6 +128,10 @@ impl Datanode {
                     max_frame_size: config.cql_max_frame_size as usize,
                     max_connections: config.cql_max_connections as usize,
                     max_in_flight: config.cql_max_in_flight as usize,
+                    users: match &config.cql_users {
+                        Some(path) => Some(Arc::new(crate::tables::cql_server::auth::Users::read(path)?)),
+                        None => None,
+                    },
                 };
                 tables.engine.cql.set_own(bound);
                 let task = crate::tables::cql_server::start(l, tables.engine.clone(), limits, shutdown_rx.clone());

@@ -28,6 +28,9 @@ pub struct LocalArgs {
     /// each a free port, told in its log).
     #[arg(long, default_value = "127.0.0.1:9042")]
     pub cql: SocketAddr,
+    /// A file of CQL users (`name:password` lines): CQL clients must log in (PasswordAuthenticator).
+    #[arg(long, value_name = "FILE")]
+    pub cql_users: Option<PathBuf>,
     /// Default block size of new files (default: the namenode's).
     #[arg(long, value_parser = block_size)]
     pub block_size: Option<u64>,
@@ -148,20 +151,29 @@ pub async fn run(args: LocalArgs) -> Result<ExitCode> {
         }
         roles.push(spawn(&name, &nn_args, &logs.join(format!("{name}.log")))?);
     }
+    let users = match &args.cql_users {
+        // Absolute: the datanodes may resolve paths from elsewhere.
+        Some(p) => Some(std::path::absolute(p).with_context(|| format!("{}", p.display()))?),
+        None => None,
+    };
     for i in 1..=args.datanodes {
+        let mut dn_args: Vec<String> = vec![
+            "--namenode".into(),
+            nn_addr.clone(),
+            "datanode".into(),
+            "--data-dir".into(),
+            dir.join(format!("datanode-{i}")).display().to_string(),
+            "--listen".into(),
+            "127.0.0.1:0".into(),
+            "--cql".into(),
+            cql_addr(args.cql, i).to_string(),
+        ];
+        if let Some(users) = &users {
+            dn_args.extend(["--cql-users".into(), users.display().to_string()]);
+        }
         roles.push(spawn(
             &format!("datanode-{i}"),
-            &[
-                "--namenode".into(),
-                nn_addr.clone(),
-                "datanode".into(),
-                "--data-dir".into(),
-                dir.join(format!("datanode-{i}")).display().to_string(),
-                "--listen".into(),
-                "127.0.0.1:0".into(),
-                "--cql".into(),
-                cql_addr(args.cql, i).to_string(),
-            ],
+            &dn_args,
             &logs.join(format!("datanode-{i}.log")),
         )?);
     }

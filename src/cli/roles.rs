@@ -165,6 +165,9 @@ pub struct DatanodeArgs {
     /// Requests of one CQL connection running at once (more: Overloaded).
     #[arg(long, env = "BASALT_DATANODE_CQL_MAX_IN_FLIGHT", value_name = "N")]
     pub cql_max_in_flight: Option<u32>,
+    /// A file of CQL users (`name:password` lines): clients must authenticate.
+    #[arg(long, env = "BASALT_DATANODE_CQL_USERS", value_name = "FILE")]
+    pub cql_users: Option<PathBuf>,
 }
 
 fn size(s: &str) -> Result<u64, String> {
@@ -315,6 +318,7 @@ impl DatanodeArgs {
         set(&mut c.cql_max_frame_size, self.cql_max_frame_size);
         set(&mut c.cql_max_connections, self.cql_max_connections);
         set(&mut c.cql_max_in_flight, self.cql_max_in_flight);
+        set(&mut c.cql_users, self.cql_users.clone().map(Some));
         Ok(c)
     }
 }

@@ -100,3 +100,24 @@ async fn connection_and_request_limits_answer_overloaded() {
     .await;
     pytest(&c, &["test_limits.py"], &[("BASALT_MAX_CONNECTIONS", "3".into())]).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn password_authenticator() {
+    let users = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(users.path(), "# CQL users\nalice:open sesame\nbob:other\n").unwrap();
+    let path: &'static str = Box::leak(users.path().display().to_string().into_boxed_str());
+    let args: &'static [&'static str] = Box::leak(vec!["--cql-users", path].into_boxed_slice());
+    let c = TestCluster::start(Opts {
+        datanodes: 1,
+        replication: 1,
+        cql: true,
+        datanode_args: args,
+        ..Default::default()
+    })
+    .await;
+    let env = [
+        ("BASALT_CQL_USER", "alice".to_string()),
+        ("BASALT_CQL_PASSWORD", "open sesame".to_string()),
+    ];
+    pytest(&c, &["test_auth.py"], &env).await;
+}

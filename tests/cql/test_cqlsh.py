@@ -40,6 +40,9 @@ def test_select_output(session, keyspace):
     for k in range(3):
         assert any(l.replace(" ", "") == "%d|value-%d" % (k, k) for l in lines), out
     assert "(3 rows)" in out
+    # System tables too (cqlsh finds them in system_schema, as on Cassandra).
+    out = cqlsh("-e", "SELECT key, partitioner FROM system.local")
+    assert "org.apache.cassandra.dht.Murmur3Partitioner" in out and "(1 rows)" in out, out
 
 
 def test_copy_from_csv(session, keyspace, tmp_path):

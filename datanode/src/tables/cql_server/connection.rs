@@ -1,7 +1,10 @@
 //! One client connection. Phases:
 //!
-//! 1. Handshake: OPTIONS → SUPPORTED, STARTUP → READY (AllowAll authentication; the COMPRESSION
-//!    option, lz4 or snappy, applies to every later frame). Anything else first is a protocol error.
+//! 1. Handshake: OPTIONS → SUPPORTED, STARTUP → READY (no users: AllowAll), or, with users
+//!    ([`super::auth`]), STARTUP → AUTHENTICATE, then AUTH_RESPONSE (SASL PLAIN) → AUTH_SUCCESS or an
+//!    authentication error (the client may try again). The COMPRESSION option, lz4 or snappy,
+//!    applies to every frame after the answer to STARTUP. Any other request first is a protocol
+//!    error.
 //! 2. Requests: each frame is read and checked ([`super::frame`]), then runs in its own task
 //!    (drivers multiplex streams on one connection), at most `max_in_flight` at once: one more is
 //!    answered Overloaded at once, never queued. Responses go back through one bounded writer
@@ -20,12 +23,15 @@ use super::handler::Handler;
 use super::response;
 use cassandra_protocol::compression::Compression;
 use cassandra_protocol::frame::events::{ServerEvent, SimpleServerEvent};
-use cassandra_protocol::frame::message_error::ErrorBody;
+use cassandra_protocol::frame::message_auth_success::BodyReqAuthSuccess;
+use cassandra_protocol::frame::message_authenticate::BodyResAuthenticate;
+use cassandra_protocol::frame::message_error::{ErrorBody, ErrorType};
 use cassandra_protocol::frame::message_event::BodyResEvent;
 use cassandra_protocol::frame::message_request::RequestBody;
 use cassandra_protocol::frame::message_result::ResResultBody;
 use cassandra_protocol::frame::message_supported::BodyResSupported;
 use cassandra_protocol::frame::{Direction, Envelope, Flags, Opcode, Serialize, Version};
+use cassandra_protocol::types::CBytes;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
@@ -111,6 +117,7 @@ pub async fn serve<R, W>(
     let slots = Arc::new(Semaphore::new(config.max_in_flight.max(1)));
     let mut compression = Compression::None;
     let mut ready = false;
+    let mut authenticating = false;
     let mut wanted: Vec<SimpleServerEvent> = Vec::new();
     let mut forwarder: Option<tokio::task::JoinHandle<()>> = None;
     loop {
@@ -171,18 +178,64 @@ pub async fn serve<R, W>(
                     let _ = tx.send(error_frame(stream, &e, compression)).await;
                     break;
                 };
-                // READY itself is not compressed; every frame after it is.
-                let _ = tx
-                    .send(encode(stream, Opcode::Ready, Vec::new(), Compression::None))
-                    .await;
+                // The answer to STARTUP is not compressed; every frame after it is.
+                if config.users.is_some() {
+                    let body = BodyResAuthenticate {
+                        data: super::auth::PASSWORD_AUTHENTICATOR.to_string(),
+                    };
+                    let _ = tx
+                        .send(encode(
+                            stream,
+                            Opcode::Authenticate,
+                            body.serialize_to_vec(Version::V4),
+                            Compression::None,
+                        ))
+                        .await;
+                    authenticating = true;
+                } else {
+                    let _ = tx
+                        .send(encode(stream, Opcode::Ready, Vec::new(), Compression::None))
+                        .await;
+                    ready = true;
+                }
                 compression = chosen;
-                ready = true;
+            }
+            RequestBody::AuthResponse(r) if authenticating => {
+                let users = config.users.as_deref().expect("authenticating only with users");
+                match users.authenticate(r.data.as_slice().unwrap_or_default()) {
+                    Ok(user) => {
+                        tracing::debug!(%user, "CQL connection authenticated");
+                        let body = BodyReqAuthSuccess {
+                            data: CBytes::new_null(),
+                        };
+                        let _ = tx
+                            .send(encode(
+                                stream,
+                                Opcode::AuthSuccess,
+                                body.serialize_to_vec(Version::V4),
+                                compression,
+                            ))
+                            .await;
+                        authenticating = false;
+                        ready = true;
+                    }
+                    Err(message) => {
+                        let e = ErrorBody {
+                            message,
+                            ty: ErrorType::Authentication,
+                        };
+                        let _ = tx.send(error_frame(stream, &e, compression)).await;
+                    }
+                }
             }
             _ if !ready => {
-                let e = response::protocol_error(format!(
-                    "Unexpected message {:?}, expecting STARTUP or OPTIONS",
-                    header.opcode
-                ));
+                let expecting = if authenticating {
+                    "AUTH_RESPONSE"
+                } else {
+                    "STARTUP or OPTIONS"
+                };
+                let e =
+                    response::protocol_error(format!("Unexpected message {:?}, expecting {expecting}", header.opcode));
                 let _ = tx.send(error_frame(stream, &e, compression)).await;
                 break;
             }
@@ -200,7 +253,7 @@ pub async fn serve<R, W>(
                 let _ = tx.send(encode(stream, Opcode::Ready, Vec::new(), compression)).await;
             }
             RequestBody::AuthResponse(_) => {
-                let e = response::protocol_error("Unexpected AUTH_RESPONSE: authentication is AllowAll".into());
+                let e = response::protocol_error("Unexpected AUTH_RESPONSE: this connection is authenticated".into());
                 let _ = tx.send(error_frame(stream, &e, compression)).await;
                 break;
             }

@@ -4,6 +4,7 @@
 //!
 //! - [`frame`]: reading and checking request frames (header checks before any allocation; the
 //!   envelope and bodies decoded by `cassandra-protocol`).
+//! - [`auth`]: AllowAll, or PasswordAuthenticator with the users of a file.
 //! - [`connection`]: one client connection: handshake, multiplexed requests, `USE`, shutdown.
 //! - [`events`]: SCHEMA_CHANGE and TOPOLOGY_CHANGE events for registered connections.
 //! - [`handler`]: a request (QUERY, PREPARE, EXECUTE, BATCH) as an Engine call.
@@ -11,6 +12,7 @@
 //!
 //! The system tables drivers read are the Engine's ([`crate::tables::exec::system`]).
 
+pub mod auth;
 pub mod connection;
 pub mod events;
 pub mod frame;
@@ -25,7 +27,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 
 /// Limits of the CQL server.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CqlServerConfig {
     /// Largest frame accepted, header included; a larger one closes its connection with a protocol
     /// error.
@@ -35,6 +37,8 @@ pub struct CqlServerConfig {
     /// Connections served at once; one more has its first request answered Overloaded, then is
     /// closed.
     pub max_connections: usize,
+    /// Who may connect (PasswordAuthenticator); `None`: anyone (AllowAllAuthenticator).
+    pub users: Option<Arc<auth::Users>>,
 }
 
 impl Default for CqlServerConfig {
@@ -43,6 +47,7 @@ impl Default for CqlServerConfig {
             max_frame_size: 256 << 20,
             max_in_flight: 1024,
             max_connections: 4096,
+            users: None,
         }
     }
 }
@@ -93,8 +98,9 @@ async fn accept_loop(
             tracing::warn!(%peer, max = config.max_connections, "CQL connection refused: too many connections");
             // Bounded too: one refusal at a time, each given a second to send its first frame.
             if let Ok(refusal) = refusals.clone().try_acquire_owned() {
+                let max_frame = config.max_frame_size;
                 tokio::spawn(async move {
-                    connection::refuse(stream, config.max_frame_size).await;
+                    connection::refuse(stream, max_frame).await;
                     drop(refusal);
                 });
             }
@@ -103,6 +109,7 @@ async fn accept_loop(
         let _ = stream.set_nodelay(true);
         let handler = handler.clone();
         let shutdown = shutdown.clone();
+        let config = config.clone();
         tokio::spawn(async move {
             let (rd, wr) = stream.into_split();
             connection::serve(rd, wr, handler, config, shutdown).await;

@@ -19,9 +19,11 @@ use super::engine::{Engine, Rows};
 use super::error::ExecError;
 use super::nodes::PeerInfo;
 use basalt_common::DatanodeId;
+use basalt_common::{ColumnId, TableId};
+use basalt_table::TableDef;
 use basalt_table::cql::ast::{Literal, Operator, RelationLhs, RelationRhs, Select, SelectorExpr, Term};
 use basalt_table::ring::RingView;
-use basalt_table::schema::{ClusteringOrder, ColumnKind, Replication};
+use basalt_table::schema::{ClusteringOrder, ColumnDef, ColumnKind, Replication, TableOptions};
 use basalt_table::value::Uuid;
 use basalt_table::{CqlType, NativeType, Value};
 use std::collections::HashMap;
@@ -167,6 +169,14 @@ fn columns_of(keyspace: &str, table: &str) -> Option<Vec<(&'static str, CqlType)
             ("kind", t(Text)),
             ("options", text_map),
         ],
+        ("system_schema", "dropped_columns") => vec![
+            ("keyspace_name", t(Text)),
+            ("table_name", t(Text)),
+            ("column_name", t(Text)),
+            ("dropped_time", t(NativeType::Timestamp)),
+            ("kind", t(Text)),
+            ("type", t(Text)),
+        ],
         ("system_schema", "views") => vec![
             ("keyspace_name", t(Text)),
             ("view_name", t(Text)),
@@ -177,6 +187,77 @@ fn columns_of(keyspace: &str, table: &str) -> Option<Vec<(&'static str, CqlType)
         ],
         _ => return None,
     })
+}
+
+/// The tables of the system keyspaces that exist here, with their key columns (partition key
+/// first, then clustering): what `system_schema` describes of them (cqlsh looks them up there).
+const SYSTEM_TABLES: [(&str, &str, &[&str]); 13] = [
+    ("system", "local", &["key"]),
+    ("system", "peers", &["peer"]),
+    ("system", "basalt_requests", &["name"]),
+    ("system_schema", "keyspaces", &["keyspace_name"]),
+    ("system_schema", "tables", &["keyspace_name", "table_name"]),
+    (
+        "system_schema",
+        "columns",
+        &["keyspace_name", "table_name", "column_name"],
+    ),
+    ("system_schema", "types", &["keyspace_name", "type_name"]),
+    ("system_schema", "functions", &["keyspace_name", "function_name"]),
+    ("system_schema", "aggregates", &["keyspace_name", "aggregate_name"]),
+    (
+        "system_schema",
+        "triggers",
+        &["keyspace_name", "table_name", "trigger_name"],
+    ),
+    (
+        "system_schema",
+        "indexes",
+        &["keyspace_name", "table_name", "index_name"],
+    ),
+    ("system_schema", "views", &["keyspace_name", "view_name"]),
+    // Listed so that a client that reads it finds it empty rather than unknown.
+    (
+        "system_schema",
+        "dropped_columns",
+        &["keyspace_name", "table_name", "column_name"],
+    ),
+];
+
+/// The system tables as table definitions (ids above any the catalog hands out).
+fn system_table_defs() -> Vec<TableDef> {
+    SYSTEM_TABLES
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (ks, name, key))| {
+            let columns = columns_of(ks, name)?
+                .into_iter()
+                .enumerate()
+                .map(|(c, (col, ty))| ColumnDef {
+                    id: ColumnId(c as u64),
+                    name: col.to_string(),
+                    ty,
+                    kind: match key.iter().position(|k| *k == col) {
+                        Some(0) => ColumnKind::PartitionKey { position: 0 },
+                        Some(p) => ColumnKind::Clustering {
+                            position: (p - 1) as u32,
+                            order: ClusteringOrder::Asc,
+                        },
+                        None => ColumnKind::Regular,
+                    },
+                })
+                .collect::<Vec<_>>();
+            Some(TableDef {
+                id: TableId(u64::MAX - i as u64),
+                keyspace: ks.to_string(),
+                name: name.to_string(),
+                next_column: columns.len() as u64,
+                columns,
+                options: TableOptions::default(),
+                dropped: Default::default(),
+            })
+        })
+        .collect()
 }
 
 /// The host id of a datanode: a UUID made from its id (the same on every node).
@@ -236,6 +317,7 @@ fn rows_of(
 ) -> Vec<Vec<(&'static str, Option<Value>)>> {
     let catalog = engine.schema.catalog();
     let ring = engine.schema.ring();
+    let system_tables = system_table_defs();
     let schema_version = Some(Value::Uuid(catalog.schema_version()));
     let rack = |n: DatanodeId| {
         let r = ring.nodes.get(&n).map(|r| r.rack.as_str()).unwrap_or_default();
@@ -295,9 +377,19 @@ fn rows_of(
                 ]
             })
             .collect(),
-        ("system_schema", "keyspaces") => catalog
-            .keyspaces()
-            .map(|k| {
+        ("system_schema", "keyspaces") => ["system", "system_schema"]
+            .into_iter()
+            .map(|name| {
+                vec![
+                    ("keyspace_name", text(name)),
+                    ("durable_writes", Some(Value::Boolean(true))),
+                    (
+                        "replication",
+                        text_map([("class", "org.apache.cassandra.locator.LocalStrategy".to_string())]),
+                    ),
+                ]
+            })
+            .chain(catalog.keyspaces().map(|k| {
                 let replication = match &k.replication {
                     Replication::Simple { factor } => text_map([
                         ("class", "org.apache.cassandra.locator.SimpleStrategy".to_string()),
@@ -316,11 +408,11 @@ fn rows_of(
                     ("durable_writes", Some(Value::Boolean(k.durable_writes))),
                     ("replication", replication),
                 ]
-            })
+            }))
             .collect(),
-        ("system_schema", "tables") => catalog
-            .keyspaces()
-            .flat_map(|k| catalog.tables_of(&k.name))
+        ("system_schema", "tables") => system_tables
+            .iter()
+            .chain(catalog.keyspaces().flat_map(|k| catalog.tables_of(&k.name)))
             .map(|tdef| {
                 let mut id = [0u8; 16];
                 id[8..].copy_from_slice(&tdef.id.0.to_be_bytes());
@@ -375,9 +467,9 @@ fn rows_of(
                 ]
             })
             .collect(),
-        ("system_schema", "columns") => catalog
-            .keyspaces()
-            .flat_map(|k| catalog.tables_of(&k.name))
+        ("system_schema", "columns") => system_tables
+            .iter()
+            .chain(catalog.keyspaces().flat_map(|k| catalog.tables_of(&k.name)))
             .flat_map(|tdef| {
                 tdef.columns.iter().map(|c| {
                     let (kind, position, order) = match c.kind {
