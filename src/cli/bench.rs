@@ -113,7 +113,11 @@ async fn cql(args: &[String]) -> Result<ExitCode> {
         exe.display()
     );
     let status = tokio::process::Command::new(&exe).args(args).status().await?;
-    Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if status.success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
