@@ -29,7 +29,10 @@ enum Workload {
 }
 
 #[derive(Parser, Debug)]
-#[command(name = "basalt bench cql", about = "Load through the CQL native protocol (scylla driver)")]
+#[command(
+    name = "basalt bench cql",
+    about = "Load through the CQL native protocol (scylla driver)"
+)]
 struct Args {
     #[arg(value_enum, default_value = "write")]
     workload: Workload,
@@ -141,14 +144,18 @@ async fn main() -> Result<()> {
         )
         .await?;
     session
-        .query_unpaged(format!("CREATE TABLE IF NOT EXISTS {ks}.kv (k bigint PRIMARY KEY, v blob)"), &[])
+        .query_unpaged(
+            format!("CREATE TABLE IF NOT EXISTS {ks}.kv (k bigint PRIMARY KEY, v blob)"),
+            &[],
+        )
         .await?;
     session.await_schema_agreement().await?;
-    let mut insert = session.prepare(format!("INSERT INTO {ks}.kv (k, v) VALUES (?, ?)")).await?;
+    let mut insert = session
+        .prepare(format!("INSERT INTO {ks}.kv (k, v) VALUES (?, ?)"))
+        .await?;
     insert.set_consistency(cl);
     let mut select = session.prepare(format!("SELECT v FROM {ks}.kv WHERE k = ?")).await?;
     select.set_consistency(cl);
-    let nodes = session.get_cluster_state().get_nodes_info().len();
 
     let next = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
@@ -205,6 +212,7 @@ async fn main() -> Result<()> {
     }
     let elapsed = started.elapsed().max(Duration::from_micros(1));
     all.sort_unstable();
+    let nodes = session.get_cluster_state().get_nodes_info().len();
     println!(
         "bench cql {:?}: {} ops, concurrency {}, {} at RF={}, rows of {} B, {} nodes (scylla driver, token-aware)",
         a.workload,
