@@ -121,3 +121,47 @@ async fn password_authenticator() {
     ];
     pytest(&c, &["test_auth.py"], &env).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_datanode_joining_is_announced_to_the_driver() {
+    use std::io::BufRead;
+    let mut c = TestCluster::start(opts()).await;
+    let hosts: Vec<String> = c.dns.iter().flatten().map(|d| d.cql.clone().expect("--cql")).collect();
+    let mut child = std::process::Command::new(pyenv().join("bin/python"))
+        .args(["-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "test_topology.py"])
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cql"))
+        .env("BASALT_CQL_HOSTS", hosts.join(","))
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run pytest");
+    let stdout = child.stdout.take().expect("piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.contains("connected") {
+                let _ = tx.send(());
+            }
+            lines.push(line);
+        }
+        lines
+    });
+    // Until the driver is connected (or pytest ends without getting there).
+    let connected = tokio::task::spawn_blocking(move || rx.recv_timeout(crate::harness::DEADLINE).is_ok())
+        .await
+        .unwrap();
+    if connected {
+        c.add_datanode();
+    }
+    let status = tokio::task::spawn_blocking(move || child.wait().expect("wait pytest"))
+        .await
+        .unwrap();
+    let out = reader.join().unwrap().join("\n");
+    eprintln!("pytest test_topology.py:\n{out}");
+    assert!(
+        connected && status.success(),
+        "pytest failed ({status}):\n{out}\ncluster logs:\n{}",
+        c.logs()
+    );
+}
