@@ -8,11 +8,14 @@ BIN=${BASALT_BIN:-basalt}
 DATA=${DEMO_DIR:-$(mktemp -d /tmp/basalt-demo.XXXXXX)}
 WORK=$(mktemp -d /tmp/basalt-demo-files.XXXXXX)
 export BASALT_NAMENODE=${BASALT_NAMENODE:-127.0.0.1:8020}
+# The first datanode's CQL address (cqlsh, Cassandra drivers); the others take the next ports.
+CQL=${DEMO_CQL:-127.0.0.1:9042}
+PYENV=${BASALT_PYENV:-$HOME/.cache/basalt/pyenv}
 say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 run() { say "$*"; "$@"; }
 
-echo "Starting: $BIN local --data-dir $DATA --block-size 4MiB"
-"$BIN" local --data-dir "$DATA" --block-size 4MiB --listen "$BASALT_NAMENODE" &
+echo "Starting: $BIN local --data-dir $DATA --block-size 4MiB --cql $CQL"
+"$BIN" local --data-dir "$DATA" --block-size 4MiB --listen "$BASALT_NAMENODE" --cql "$CQL" &
 LOCAL=$!
 cleanup() { kill -INT "$LOCAL" 2>/dev/null || true; wait "$LOCAL" 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
@@ -59,6 +62,30 @@ run "$BIN" table status
 run "$BIN" table export shop.orders "$WORK/orders.parquet"
 run "$BIN" table export shop.orders basalt:/demo/orders.csv
 run "$BIN" fs ls /demo
+
+# The same table through the CQL native protocol: cqlsh and the python driver, unmodified (from the
+# virtualenv scripts/deps.sh makes for the tests).
+echo
+echo "CQL native protocol v4 on every datanode, the first at $CQL (cqlsh ${CQL%:*} ${CQL##*:})"
+if [ -x "$PYENV/bin/cqlsh" ]; then
+  run "$PYENV/bin/cqlsh" "${CQL%:*}" "${CQL##*:}" -e "SELECT customer, id, amount FROM shop.orders WHERE customer = 'c2' LIMIT 3"
+  say "python: Cluster(['${CQL%:*}'], port=${CQL##*:}).connect()"
+  "$PYENV/bin/python" - "${CQL%:*}" "${CQL##*:}" <<'PY'
+import sys
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
+from cassandra.policies import RoundRobinPolicy, TokenAwarePolicy
+profile = ExecutionProfile(load_balancing_policy=TokenAwarePolicy(RoundRobinPolicy()))
+cluster = Cluster([sys.argv[1]], port=int(sys.argv[2]), execution_profiles={EXEC_PROFILE_DEFAULT: profile})
+session = cluster.connect("shop")
+print("protocol v%d, nodes: %s" % (cluster.protocol_version, ", ".join(sorted(str(h.endpoint) for h in cluster.metadata.all_hosts()))))
+print("tables of shop:", sorted(cluster.metadata.keyspaces["shop"].tables))
+total = session.prepare("SELECT COUNT(*) FROM orders WHERE customer = ?")
+print("orders of c4:", session.execute(total, ["c4"]).one()[0])
+cluster.shutdown()
+PY
+else
+  echo "(cqlsh and cassandra-driver not installed in $PYENV: scripts/deps.sh installs them)"
+fi
 run "$BIN" cluster status
 echo
 echo "Demo done; stopping the cluster (data stays in $DATA)."

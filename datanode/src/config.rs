@@ -74,6 +74,25 @@ pub struct DatanodeConfig {
     /// date by read repair instead. 0 turns hints off. Default 3h.
     #[serde(with = "serde_duration")]
     pub table_hint_window: Duration,
+    /// Address the CQL native protocol server (v4, for Cassandra drivers and cqlsh) binds (key and
+    /// flag `cql`); port 0 picks a free port. Default: not set, no CQL server (`basalt local` sets
+    /// 127.0.0.1:9042 on its first datanode).
+    #[serde(rename = "cql")]
+    pub cql_listen: Option<SocketAddr>,
+    /// Largest CQL frame accepted, header included, within 1KiB..=1GiB; a larger frame closes its
+    /// connection with a protocol error. Default 256MiB.
+    #[serde(with = "serde_size")]
+    pub cql_max_frame_size: u64,
+    /// CQL connections served at once, within 1..=65536; one more is answered Overloaded and closed.
+    /// Default 4096.
+    pub cql_max_connections: u32,
+    /// Requests one CQL connection may have running at once, within 1..=32768; one more is
+    /// answered Overloaded. Default 1024.
+    pub cql_max_in_flight: u32,
+    /// A file of CQL users, one `name:password` a line: CQL clients must then authenticate
+    /// (PasswordAuthenticator, SASL PLAIN). Default: not set, every client is allowed
+    /// (AllowAllAuthenticator).
+    pub cql_users: Option<PathBuf>,
 }
 
 /// See [`DatanodeConfig::table_durability`].
@@ -119,6 +138,11 @@ impl Default for DatanodeConfig {
             table_write_timeout: Duration::from_secs(2),
             table_read_timeout: Duration::from_secs(5),
             table_hint_window: Duration::from_secs(3 * 3600),
+            cql_listen: None,
+            cql_max_frame_size: 256 << 20,
+            cql_max_connections: 4096,
+            cql_max_in_flight: 1024,
+            cql_users: None,
         }
     }
 }
@@ -178,6 +202,27 @@ impl DatanodeConfig {
         ] {
             duration_within(key, d, Duration::from_millis(10), Duration::from_secs(600))?;
         }
+        if !(1 << 10..=1 << 30).contains(&self.cql_max_frame_size) {
+            return bad(
+                "cql-max-frame-size",
+                "be within 1KiB..=1GiB",
+                &format_bytes_exact(self.cql_max_frame_size),
+            );
+        }
+        if !(1..=65536).contains(&self.cql_max_connections) {
+            return bad(
+                "cql-max-connections",
+                "be within 1..=65536",
+                &self.cql_max_connections.to_string(),
+            );
+        }
+        if !(1..=32768).contains(&self.cql_max_in_flight) {
+            return bad(
+                "cql-max-in-flight",
+                "be within 1..=32768",
+                &self.cql_max_in_flight.to_string(),
+            );
+        }
         Ok(())
     }
 
@@ -202,7 +247,7 @@ mod tests {
         assert_eq!(ok.validate(), Ok(()));
         let key_of = |c: DatanodeConfig| c.validate().map_err(|e| e.key);
         type Break = fn(&mut DatanodeConfig);
-        let cases: [(&str, Break); 10] = [
+        let cases: [(&str, Break); 13] = [
             ("data-dir", |c| c.data_dir = PathBuf::new()),
             ("chunk-size", |c| c.chunk_size = 0),
             ("chunk-size", |c| c.chunk_size = MAX_CHUNK_SIZE + 1),
@@ -213,6 +258,9 @@ mod tests {
             ("scan-pause", |c| c.scan_pause = Duration::MAX),
             ("parked-expiry", |c| c.rbw_expiry = Duration::ZERO),
             ("table-sync-period", |c| c.table_sync_period = Duration::ZERO),
+            ("cql-max-frame-size", |c| c.cql_max_frame_size = 100),
+            ("cql-max-connections", |c| c.cql_max_connections = 0),
+            ("cql-max-in-flight", |c| c.cql_max_in_flight = 40_000),
         ];
         for (key, break_it) in cases {
             let mut c = ok.clone();

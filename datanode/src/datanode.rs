@@ -48,6 +48,8 @@ pub struct Datanode {
     expiry: JoinHandle<()>,
     ctx: Arc<Context>,
     tables: TableRuntime,
+    /// The CQL native protocol server, when `cql` is set: its bound address and accept loop.
+    cql: Option<(SocketAddr, JoinHandle<()>)>,
     _lock: DirLock,
 }
 
@@ -116,6 +118,28 @@ impl Datanode {
         let (shutdown, shutdown_rx) = watch::channel(false);
         let tables = TableRuntime::start(id, &config, ctx.schema.clone(), connector, shutdown_rx.clone()).await?;
         let server = tokio::spawn(serve(ctx.clone(), &tables, listener, shutdown_rx.clone()));
+        let cql = match config.cql_listen {
+            Some(addr) => {
+                let l = TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| DatanodeError::Bind { addr, source })?;
+                let bound = l.local_addr().map_err(|source| DatanodeError::Bind { addr, source })?;
+                let limits = crate::tables::cql_server::CqlServerConfig {
+                    max_frame_size: config.cql_max_frame_size as usize,
+                    max_connections: config.cql_max_connections as usize,
+                    max_in_flight: config.cql_max_in_flight as usize,
+                    users: match &config.cql_users {
+                        Some(path) => Some(Arc::new(crate::tables::cql_server::auth::Users::read(path)?)),
+                        None => None,
+                    },
+                };
+                tables.engine.cql.set_own(bound);
+                let task = crate::tables::cql_server::start(l, tables.engine.clone(), limits, shutdown_rx.clone());
+                tracing::info!(%id, cql = %bound, "CQL native protocol server started");
+                Some((bound, task))
+            }
+            None => None,
+        };
         let scanner = tokio::spawn(crate::scanner::run_scanner(
             ctx.clone(),
             crate::scanner::ScanConfig {
@@ -150,6 +174,7 @@ impl Datanode {
             expiry,
             ctx,
             tables,
+            cql,
             _lock: lock,
         })
     }
@@ -165,6 +190,11 @@ impl Datanode {
     /// The address the data transfer service is bound to (with the real port when 0 was asked).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The address the CQL server is bound to, when it runs.
+    pub fn cql_addr(&self) -> Option<SocketAddr> {
+        self.cql.as_ref().map(|(a, _)| *a)
     }
 
     /// The address told to namenodes.
@@ -200,6 +230,9 @@ impl Datanode {
         let _ = self.scanner.await;
         let _ = self.expiry.await;
         self.tables.stop().await;
+        if let Some((_, task)) = self.cql {
+            let _ = task.await;
+        }
         let mut server = self.server;
         match tokio::time::timeout(SHUTDOWN_GRACE, &mut server).await {
             Ok(Ok(Ok(()))) => {}

@@ -21,6 +21,8 @@ pub enum DatanodeError {
     IdentityCorrupt { path: PathBuf },
     #[error("data directory {path} is in use by another datanode")]
     DirLocked { path: PathBuf },
+    #[error(transparent)]
+    CqlUsers(#[from] crate::tables::cql_server::auth::UsersFileError),
     #[error("cannot bind {addr}: {source}")]
     Bind {
         addr: std::net::SocketAddr,
@@ -152,6 +154,7 @@ impl DatanodeError {
             DatanodeError::IdentityCorrupt { .. } => ErrorKind::Corrupt,
             DatanodeError::DirLocked { .. } => ErrorKind::Conflict,
             DatanodeError::Bind { .. } => ErrorKind::Unavailable,
+            DatanodeError::CqlUsers(_) => ErrorKind::Invalid,
             DatanodeError::BlockNotFound { .. } => ErrorKind::NotFound,
             DatanodeError::StaleGenStamp { .. } => ErrorKind::NotFound,
             DatanodeError::BlockExists { .. } => ErrorKind::AlreadyExists,

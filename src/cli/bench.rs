@@ -1,5 +1,5 @@
-//! `basalt bench`: dfsio (file throughput), nnbench (metadata operations) and table (statements,
-//! scans, bulk loads) against a running cluster. Reports figures only; compare them with the machine's limits measured in the same run
+//! `basalt bench`: dfsio (file throughput), nnbench (metadata operations), table (statements,
+//! scans, bulk loads) and cql (the same statements through a CQL driver) against a running cluster. Reports figures only; compare them with the machine's limits measured in the same run
 //! (`../shared/tools/limits/limits.sh`).
 
 mod block_report;
@@ -92,6 +92,32 @@ pub enum BenchCommand {
     /// Tables, in the spirit of cassandra-stress: write, read or mixed prepared statements (ops/s,
     /// p50/p99/p999), a full scan (rows/s as Arrow), or a bulk load of the events Parquet file.
     Table(table::TableBenchArgs),
+    /// The same statements as `table`, through the CQL native protocol with ScyllaDB's Rust driver
+    /// (`basalt-bench-cql`, built apart: `cargo build --release --manifest-path bench/cql/Cargo.toml`;
+    /// run from beside this binary or `BASALT_BENCH_CQL`). Arguments go to it (`-- --help`).
+    Cql {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+}
+
+/// Runs `basalt-bench-cql` (beside this binary, or `BASALT_BENCH_CQL`) with `args`.
+async fn cql(args: &[String]) -> Result<ExitCode> {
+    let exe = match std::env::var_os("BASALT_BENCH_CQL") {
+        Some(p) => std::path::PathBuf::from(p),
+        None => std::env::current_exe()?.with_file_name("basalt-bench-cql"),
+    };
+    ensure!(
+        exe.exists(),
+        "{} not found: build it with `cargo build --release --manifest-path bench/cql/Cargo.toml` (same CARGO_TARGET_DIR), or set BASALT_BENCH_CQL",
+        exe.display()
+    );
+    let status = tokio::process::Command::new(&exe).args(args).status().await?;
+    Ok(if status.success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
@@ -119,6 +145,7 @@ pub async fn run(namenode: &str, cmd: BenchCommand) -> Result<ExitCode> {
         } => namespace(namenode, files, blocks_per_file, concurrency, per_dir, &dir, keep).await?,
         BenchCommand::Heal { timeout_secs } => heal(namenode, Duration::from_secs(timeout_secs)).await?,
         BenchCommand::Table(args) => table::run(namenode, args).await?,
+        BenchCommand::Cql { args } => return cql(&args).await,
         BenchCommand::BlockReport {
             blocks,
             datanodes,

@@ -24,9 +24,32 @@ pub struct LocalArgs {
     /// Address of the (first) namenode.
     #[arg(long, default_value = basalt_common::DEFAULT_NAMENODE_ADDR)]
     pub listen: SocketAddr,
+    /// CQL native protocol address of the first datanode; the others take the next ports (port 0:
+    /// each a free port, told in its log).
+    #[arg(long, default_value = "127.0.0.1:9042")]
+    pub cql: SocketAddr,
+    /// A file of CQL users (`name:password` lines): CQL clients must log in (PasswordAuthenticator).
+    #[arg(long, value_name = "FILE")]
+    pub cql_users: Option<PathBuf>,
     /// Default block size of new files (default: the namenode's).
     #[arg(long, value_parser = block_size)]
     pub block_size: Option<u64>,
+}
+
+/// The CQL address a datanode's log tells (its "cql on ADDR" line; the last start's).
+fn cql_told(log: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(log).ok()?;
+    text.lines()
+        .rev()
+        .find_map(|l| l.split(" cql on ").nth(1).map(|a| a.trim().to_string()))
+}
+
+/// The CQL address of datanode `i` (from 1): the first at `first`, the next ones on the next ports.
+fn cql_addr(first: SocketAddr, i: usize) -> SocketAddr {
+    if first.port() == 0 {
+        return first;
+    }
+    SocketAddr::new(first.ip(), first.port() + (i - 1) as u16)
 }
 
 fn block_size(s: &str) -> Result<u64, String> {
@@ -128,18 +151,29 @@ pub async fn run(args: LocalArgs) -> Result<ExitCode> {
         }
         roles.push(spawn(&name, &nn_args, &logs.join(format!("{name}.log")))?);
     }
+    let users = match &args.cql_users {
+        // Absolute: the datanodes may resolve paths from elsewhere.
+        Some(p) => Some(std::path::absolute(p).with_context(|| format!("{}", p.display()))?),
+        None => None,
+    };
     for i in 1..=args.datanodes {
+        let mut dn_args: Vec<String> = vec![
+            "--namenode".into(),
+            nn_addr.clone(),
+            "datanode".into(),
+            "--data-dir".into(),
+            dir.join(format!("datanode-{i}")).display().to_string(),
+            "--listen".into(),
+            "127.0.0.1:0".into(),
+            "--cql".into(),
+            cql_addr(args.cql, i).to_string(),
+        ];
+        if let Some(users) = &users {
+            dn_args.extend(["--cql-users".into(), users.display().to_string()]);
+        }
         roles.push(spawn(
             &format!("datanode-{i}"),
-            &[
-                "--namenode".into(),
-                nn_addr.clone(),
-                "datanode".into(),
-                "--data-dir".into(),
-                dir.join(format!("datanode-{i}")).display().to_string(),
-                "--listen".into(),
-                "127.0.0.1:0".into(),
-            ],
+            &dn_args,
             &logs.join(format!("datanode-{i}.log")),
         )?);
     }
@@ -157,6 +191,16 @@ pub async fn run(args: LocalArgs) -> Result<ExitCode> {
         dir.display(),
         logs.display()
     );
+    let cql: Vec<String> = (1..=args.datanodes)
+        .filter_map(|i| cql_told(&logs.join(format!("datanode-{i}.log"))))
+        .collect();
+    if let Some(first) = cql.first() {
+        let (host, port) = first.rsplit_once(':').unwrap_or((first, "9042"));
+        println!(
+            "CQL native protocol (Cassandra drivers, cqlsh): {} (e.g. cqlsh {host} {port})",
+            cql.join(", ")
+        );
+    }
     println!("Press Ctrl-C to stop.");
     // A role that dies is reported, not restarted, and the rest keep running: killing a process is how
     // one tries out failover (`--namenodes 3`) and re-replication.

@@ -153,6 +153,21 @@ pub struct DatanodeArgs {
     /// Replicas down longer than this get no more hints (0: no hints).
     #[arg(long, env = "BASALT_DATANODE_TABLE_HINT_WINDOW", value_parser = duration, value_name = "DURATION")]
     pub table_hint_window: Option<Duration>,
+    /// Address of the CQL native protocol server (Cassandra drivers, cqlsh); unset: none.
+    #[arg(long, env = "BASALT_DATANODE_CQL", value_name = "ADDR")]
+    pub cql: Option<SocketAddr>,
+    /// Largest CQL frame accepted (1KiB..=1GiB).
+    #[arg(long, env = "BASALT_DATANODE_CQL_MAX_FRAME_SIZE", value_parser = size, value_name = "SIZE")]
+    pub cql_max_frame_size: Option<u64>,
+    /// CQL connections served at once (more: Overloaded).
+    #[arg(long, env = "BASALT_DATANODE_CQL_MAX_CONNECTIONS", value_name = "N")]
+    pub cql_max_connections: Option<u32>,
+    /// Requests of one CQL connection running at once (more: Overloaded).
+    #[arg(long, env = "BASALT_DATANODE_CQL_MAX_IN_FLIGHT", value_name = "N")]
+    pub cql_max_in_flight: Option<u32>,
+    /// A file of CQL users (`name:password` lines): clients must authenticate.
+    #[arg(long, env = "BASALT_DATANODE_CQL_USERS", value_name = "FILE")]
+    pub cql_users: Option<PathBuf>,
 }
 
 fn size(s: &str) -> Result<u64, String> {
@@ -299,6 +314,11 @@ impl DatanodeArgs {
         set(&mut c.table_write_timeout, self.table_write_timeout);
         set(&mut c.table_read_timeout, self.table_read_timeout);
         set(&mut c.table_hint_window, self.table_hint_window);
+        set(&mut c.cql_listen, self.cql.map(Some));
+        set(&mut c.cql_max_frame_size, self.cql_max_frame_size);
+        set(&mut c.cql_max_connections, self.cql_max_connections);
+        set(&mut c.cql_max_in_flight, self.cql_max_in_flight);
+        set(&mut c.cql_users, self.cql_users.clone().map(Some));
         Ok(c)
     }
 }
@@ -331,6 +351,9 @@ pub async fn datanode(namenode: Option<&str>, args: DatanodeArgs, given: &ArgMat
     super::init_logging();
     let mut stop = super::StopSignal::install()?;
     let dn = Datanode::start(config).await.context("starting the datanode")?;
+    if let Some(cql) = dn.cql_addr() {
+        println!("datanode {} cql on {cql}", dn.id());
+    }
     println!("datanode {} listening on {}", dn.id(), dn.local_addr());
     stop.wait().await;
     dn.shutdown().await;

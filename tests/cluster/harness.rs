@@ -24,6 +24,9 @@ pub use basalt_wait::{wait_for, wait_until};
 pub struct Proc {
     child: Child,
     pub addr: String,
+    /// The CQL address a datanode started with `--cql` printed ("cql on ADDR", before its
+    /// "listening on" line).
+    pub cql: Option<String>,
 }
 
 impl Proc {
@@ -46,16 +49,20 @@ impl Proc {
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             let mut tx = Some(tx);
+            let mut cql = None;
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(addr) = line.split(" cql on ").nth(1) {
+                    cql = Some(addr.trim().to_string());
+                }
                 if let Some(addr) = line.split("listening on ").nth(1)
                     && let Some(tx) = tx.take()
                 {
-                    let _ = tx.send(addr.trim().to_string());
+                    let _ = tx.send((addr.trim().to_string(), cql.take()));
                 }
             }
         });
         match rx.recv_timeout(DEADLINE) {
-            Ok(addr) => Proc { child, addr },
+            Ok((addr, cql)) => Proc { child, addr, cql },
             Err(_) => {
                 let _ = child.kill();
                 panic!(
@@ -64,6 +71,11 @@ impl Proc {
                 );
             }
         }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// SIGKILL and reap.
@@ -110,6 +122,10 @@ pub struct Opts {
     pub ack_timeout_secs: f64,
     /// Rack of datanode `i` (`--rack`); empty: no racks.
     pub racks: &'static [&'static str],
+    /// Datanodes serve CQL (`--cql 127.0.0.1:0`; [`Proc::cql`] is the address).
+    pub cql: bool,
+    /// More flags for every datanode.
+    pub datanode_args: &'static [&'static str],
 }
 
 impl Default for Opts {
@@ -124,6 +140,8 @@ impl Default for Opts {
             orphan_grace_secs: 300.0,
             ack_timeout_secs: 60.0,
             racks: &[],
+            cql: false,
+            datanode_args: &[],
         }
     }
 }
@@ -208,6 +226,10 @@ impl TestCluster {
         if let Some(rack) = self.opts.racks.get(i) {
             extra.extend(["--rack", rack]);
         }
+        if self.opts.cql {
+            extra.extend(["--cql", "127.0.0.1:0"]);
+        }
+        extra.extend(self.opts.datanode_args);
         spawn_datanode(self.dir.path(), &self.nn.addr, i, &extra)
     }
 

@@ -14,6 +14,9 @@ async fn start_local(dir: &std::path::Path, addr: &str) -> std::process::Child {
             addr,
             "--datanodes",
             "2",
+            // Not 9042: tests run in parallel, beside whatever else this machine runs.
+            "--cql",
+            "127.0.0.1:0",
         ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -1,6 +1,7 @@
 //! End-to-end tests against real `basalt` processes (one test binary; see `harness`).
 
 mod corruption;
+mod cql_clients;
 mod errors;
 mod faults;
 mod files;

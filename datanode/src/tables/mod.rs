@@ -15,8 +15,10 @@
 //! - [`runtime`]: the tables side of a running datanode (start-up, background loops, services).
 //! - [`service`]: the `Cql` gRPC service (statements, prepared statements, Arrow scans); [`status`]:
 //!   what its `TableStatus` RPC reports of this node's store.
+//! - [`cql_server`]: the CQL native protocol v4 server over the same engine (drivers, cqlsh).
 
 pub mod coordinator;
+pub mod cql_server;
 pub mod exec;
 pub mod local;
 pub mod replicas;

@@ -114,6 +114,21 @@ impl GrpcReplicas {
     }
 }
 
+impl GrpcReplicas {
+    /// What `node` serves besides gRPC.
+    pub fn node_info(&self, node: DatanodeId) -> BoxFuture<'static, Result<pb::NodeInfoResponse, RemoteError>> {
+        let client = self.client(node);
+        let catalog_version = self.local.catalog_version();
+        Box::pin(async move {
+            Ok(client?
+                .node_info(pb::NodeInfoRequest { catalog_version })
+                .await
+                .map_err(RemoteError::from)?
+                .into_inner())
+        })
+    }
+}
+
 impl Replicas for GrpcReplicas {
     fn apply(&self, node: DatanodeId, partitions: Partitions) -> BoxFuture<'static, Result<(), RemoteError>> {
         let version = self.local.catalog_version();
@@ -165,7 +180,14 @@ impl Replicas for GrpcReplicas {
 /// The `TableReplica` gRPC service: this node's replica, for other coordinators.
 pub struct ReplicaService {
     pub local: Arc<dyn LocalReplica>,
+    /// This node's CQL address (for `NodeInfo`).
+    pub cql: Arc<crate::tables::exec::nodes::CqlNodes>,
+    /// This node's catalog (`NodeInfo` catches up with the asker's).
+    pub schema: Arc<crate::tables::schema_view::SchemaView>,
 }
+
+/// How long `NodeInfo` waits to catch up with the asker's catalog.
+const NODE_INFO_CATCH_UP: Duration = Duration::from_millis(300);
 
 fn status(e: RemoteError) -> tonic::Status {
     basalt_proto::to_status(e.kind, e.message, None)
@@ -210,6 +232,21 @@ impl pb::table_replica_server::TableReplica for ReplicaService {
         Ok(tonic::Response::new(pb::ReplicaScanResponse {
             partitions: page.partitions,
             exhausted: page.exhausted,
+        }))
+    }
+
+    async fn node_info(
+        &self,
+        req: tonic::Request<pb::NodeInfoRequest>,
+    ) -> Result<tonic::Response<pb::NodeInfoResponse>, tonic::Status> {
+        let asked = req.into_inner().catalog_version;
+        if asked > self.local.catalog_version() {
+            // Behind the asker: catch up if it is quick, else answer with what this node has.
+            let _ = self.schema.refresh_at_least(asked, NODE_INFO_CATCH_UP).await;
+        }
+        Ok(tonic::Response::new(pb::NodeInfoResponse {
+            cql_address: self.cql.own().map(|a| a.to_string()).unwrap_or_default(),
+            catalog_version: self.local.catalog_version(),
         }))
     }
 }

@@ -105,6 +105,8 @@ impl TableRuntime {
     pub fn replica_service(&self) -> TableReplicaServer<ReplicaService> {
         TableReplicaServer::new(ReplicaService {
             local: self.local.clone(),
+            cql: self.engine.cql.clone(),
+            schema: self.engine.schema.clone(),
         })
         .max_decoding_message_size(MAX_RPC_MESSAGE)
         .max_encoding_message_size(MAX_RPC_MESSAGE)

@@ -307,7 +307,7 @@ fn deploy_templates_hold_the_defaults() {
         "datanode",
         include_str!("../../../deploy/config/datanode.toml"),
         DATANODE_LEGACY,
-        &["namenode", "advertise", "data-dir", "rack"],
+        &["namenode", "advertise", "data-dir", "rack", "cql", "cql-users"],
     );
 }
 

@@ -7,12 +7,32 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Liveness {
     down: Mutex<HashMap<DatanodeId, Instant>>,
+    /// Bumped at each change of the down set (the CQL server's STATUS_CHANGE events follow it).
+    changes: tokio::sync::watch::Sender<u64>,
+}
+
+impl Default for Liveness {
+    fn default() -> Self {
+        Liveness {
+            down: Mutex::default(),
+            changes: tokio::sync::watch::Sender::new(0),
+        }
+    }
 }
 
 impl Liveness {
+    /// A receiver that sees each change of the down set.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    fn changed(&self) {
+        self.changes.send_modify(|n| *n += 1);
+    }
+
     pub fn is_alive(&self, node: DatanodeId) -> bool {
         !self.lock().contains_key(&node)
     }
@@ -31,13 +51,16 @@ impl Liveness {
         if let std::collections::hash_map::Entry::Vacant(e) = self.lock().entry(node) {
             tracing::warn!(datanode = %node, "replica marked down");
             e.insert(Instant::now());
+            self.changed();
         }
     }
 
     /// A call to `node` succeeded.
     pub fn succeeded(&self, node: DatanodeId) {
-        if self.lock().remove(&node).is_some() {
+        let removed = self.lock().remove(&node).is_some();
+        if removed {
             tracing::info!(datanode = %node, "replica back up");
+            self.changed();
         }
     }
 

@@ -93,6 +93,8 @@ pub struct Engine {
     /// This node's table store: its batch log.
     store: TableStore,
     prepared: Mutex<HashMap<Vec<u8>, Arc<PreparedEntry>>>,
+    /// Where the datanodes serve CQL; this node's request counters.
+    pub cql: Arc<super::nodes::CqlNodes>,
 }
 
 /// What a statement answers.
@@ -179,7 +181,15 @@ impl Engine {
             config,
             store,
             prepared: Mutex::default(),
+            cql: Arc::default(),
         }
+    }
+
+    /// The keyspace and text of a statement prepared on this coordinator (the CQL protocol's BATCH
+    /// names its prepared statements by id).
+    pub fn prepared_text(&self, id: &[u8]) -> Option<(Option<String>, String)> {
+        let cache = self.prepared.lock().unwrap_or_else(|e| e.into_inner());
+        cache.get(id).map(|e| (e.keyspace.clone(), e.text.clone()))
     }
 
     /// Finishes the logged batches this coordinator left unfinished (written to the batch log more
@@ -613,6 +623,7 @@ impl Engine {
         if nodes.is_empty() {
             return Err(CoordinatorError::EmptyRing);
         }
+        self.cql.counters.partition(nodes.contains(&self.me));
         let my_rack = ring.nodes.get(&self.me).map(|n| n.rack.clone()).unwrap_or_default();
         nodes.sort_by_key(|n| {
             let rack = ring.nodes.get(n).map(|r| r.rack.as_str()).unwrap_or("");

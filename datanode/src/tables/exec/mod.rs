@@ -9,6 +9,7 @@
 //! - [`ddl`]: schema statements through the metadata group.
 //! - [`describe`]: server-side DESCRIBE.
 //! - [`system`]: the system keyspaces (with the CQL protocol).
+//! - [`nodes`]: where each datanode serves CQL, and this node's request counters.
 //! - [`engine`]: [`Engine`], which runs a statement from request to answer.
 //! - [`error`]: [`ExecError`], in the terms of CQL error codes.
 
@@ -18,6 +19,7 @@ pub mod engine;
 pub mod error;
 pub mod eval;
 pub mod mutation;
+pub mod nodes;
 pub mod restrict;
 pub mod select;
 pub mod system;
