@@ -6,7 +6,10 @@ import os
 import struct
 
 from conftest import wait_until
-from test_protocol import OPTIONS, QUERY, RESULT, ERROR, SUPPORTED, closed, conn, error, frame, long_string, read_frame, ready
+from test_protocol import (
+    OPTIONS, QUERY, READY, RESULT, ERROR, STARTUP, SUPPORTED, closed, conn, error, frame, long_string, read_frame,
+    ready, string_map,
+)
 
 OVERLOADED, INVALID = 0x1001, 0x2200
 
@@ -35,9 +38,23 @@ def test_one_connection_too_many_is_overloaded_then_closed():
         s.close()
 
 
+def ready_conn():
+    """A connection past STARTUP. The connection slots of a test that just closed its connections are
+    freed a moment after the close reaches the server, so an attempt refused as Overloaded is retried."""
+
+    def attempt():
+        s = conn()
+        s.sendall(frame(STARTUP, string_map({"CQL_VERSION": "3.0.0"})))
+        if read_frame(s)[2] == READY:
+            return s
+        s.close()
+        return None
+
+    return wait_until(attempt, "a connection slot to be free")
+
+
 def test_requests_over_the_in_flight_limit_are_overloaded():
-    with conn() as s:
-        ready(s)
+    with ready_conn() as s:
         # A table no one has: each statement asks the metadata group before it fails (a network round
         # trip, while the next frames are read off the socket in microseconds), so the two slots are
         # taken when the rest arrive.
