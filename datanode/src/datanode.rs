@@ -161,6 +161,7 @@ impl Datanode {
                 host: host.trim_start_matches('[').trim_end_matches(']').to_string(),
             },
             interval: config.heartbeat_interval,
+            cql_addr: cql.as_ref().map(|(a, _)| a.to_string()).unwrap_or_default(),
         });
         ctx.start_links(info, shutdown_rx.clone(), &config.namenodes);
         tracing::info!(%id, %local_addr, %advertise, namenodes = config.namenodes.len(), "datanode started");

@@ -47,6 +47,21 @@ async fn local_cluster_restarts_with_its_files() {
     std::fs::write(&local, b"kept across restarts\n").unwrap();
 
     let child = start_local(&data, &addr).await;
+    // Each datanode's CQL address, as it registered, is in the CQL column of cluster status.
+    let status = stdout(&ok(cli_with(&addr, &["cluster", "status"])));
+    let rows: Vec<&str> = status
+        .lines()
+        .skip_while(|l| !(l.trim_start().starts_with("ID ") && l.contains(" CQL ")))
+        .skip(1)
+        .collect();
+    assert_eq!(rows.len(), 2, "{status}");
+    for row in rows {
+        let cql = row.split_whitespace().nth(2).unwrap_or_default();
+        assert!(
+            cql.parse::<std::net::SocketAddr>().is_ok(),
+            "CQL column {cql:?}: {status}"
+        );
+    }
     ok(cli_with(&addr, &["fs", "put", local.to_str().unwrap(), "/hello.txt"]));
     interrupt(child);
 

@@ -35,6 +35,8 @@ const RPC_TIMEOUT: Duration = Duration::from_secs(30);
 pub(crate) struct LinkInfo {
     pub info: DatanodeInfo,
     pub interval: Duration,
+    /// The CQL server's address, "" when there is none (told to the namenode for cluster status).
+    pub cql_addr: String,
 }
 
 type Client = DatanodeProtocolClient<Channel>;
@@ -97,6 +99,7 @@ async fn session(
     let req = RegisterRequest {
         info: Some(info.info.clone()),
         capacity,
+        cql_addr: info.cql_addr.clone(),
     };
     soft(addr, client.register(req).await)?;
     full_report(ctx, addr, client, queue).await?;

@@ -50,6 +50,8 @@ pub struct DatanodeState {
     report_epoch: u64,
     /// Copies this node should make (it holds a live replica), sent with the next heartbeat reply.
     pub pending_replications: Vec<ReplicationTask>,
+    /// Where its CQL native protocol server listens ("" when none), as it registered: soft state.
+    pub cql_addr: String,
 }
 
 /// Copy `block` from the node it is queued on to `targets` (a pipeline, in order).
@@ -207,6 +209,13 @@ impl BlockManager {
         (self.scheduled.len(), self.copies_done, self.corrupt.len())
     }
 
+    /// Records where a registered datanode serves CQL.
+    pub fn set_cql_addr(&mut self, id: DatanodeId, addr: String) {
+        if let Some(n) = self.nodes.get_mut(&id) {
+            n.cql_addr = addr;
+        }
+    }
+
     /// Registers (or re-registers) a datanode. A re-registration keeps what it reported before until
     /// its next full report replaces it.
     pub fn register(&mut self, record: DatanodeRecord, stats: NodeStats, now: Instant) {
@@ -230,6 +239,7 @@ impl BlockManager {
                         pending_deletes: Vec::new(),
                         pending_replications: Vec::new(),
                         report_epoch: 0,
+                        cql_addr: String::new(),
                     },
                 );
             }

@@ -155,6 +155,7 @@ async fn register(dn: &Dn, id: u64, i: usize) -> Result<()> {
             host: name,
         }),
         capacity: 0,
+        cql_addr: String::new(),
     };
     dn.clone()
         .register(req)
