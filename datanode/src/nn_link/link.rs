@@ -185,6 +185,19 @@ async fn usage(ctx: &Arc<Context>) -> Result<crate::store::Usage, DatanodeError>
 }
 
 async fn connect(connector: &Connector, addr: &str) -> Result<Client, DatanodeError> {
+    let channel = namenode_channel(connector, addr, RPC_TIMEOUT).await?;
+    Ok(DatanodeProtocolClient::new(channel)
+        .max_decoding_message_size(basalt_common::MAX_RPC_MESSAGE)
+        .max_encoding_message_size(basalt_common::MAX_RPC_MESSAGE))
+}
+
+/// A channel to the metadata member at `addr` (3 s to connect, `timeout` per call); a failure is the
+/// member being unavailable.
+pub(crate) async fn namenode_channel(
+    connector: &Connector,
+    addr: &str,
+    timeout: Duration,
+) -> Result<Channel, DatanodeError> {
     let unavailable = |e: tonic::transport::Error| DatanodeError::Namenode {
         addr: addr.to_string(),
         source: RemoteError {
@@ -197,11 +210,8 @@ async fn connect(connector: &Connector, addr: &str) -> Result<Client, DatanodeEr
     let endpoint = Endpoint::from_shared(format!("http://{addr}"))
         .map_err(unavailable)?
         .connect_timeout(Duration::from_secs(3))
-        .timeout(RPC_TIMEOUT);
-    let channel = connector.connect(endpoint).await.map_err(unavailable)?;
-    Ok(DatanodeProtocolClient::new(channel)
-        .max_decoding_message_size(basalt_common::MAX_RPC_MESSAGE)
-        .max_encoding_message_size(basalt_common::MAX_RPC_MESSAGE))
+        .timeout(timeout);
+    connector.connect(endpoint).await.map_err(unavailable)
 }
 
 /// A reply, `None` for a follower's NotLeader, or the error.

@@ -6,5 +6,5 @@ mod commands;
 mod link;
 mod reports;
 
-pub(crate) use link::{LinkInfo, run_link};
+pub(crate) use link::{LinkInfo, namenode_channel, run_link};
 pub use reports::{Batch, ReportQueue, ReportedBlock, Reports};

@@ -24,7 +24,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
-use tonic::transport::Endpoint;
 
 const RPC_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long [`SchemaView::refresh_at_least`] waits between rounds of asking the members.
@@ -229,20 +228,7 @@ impl SchemaView {
     }
 
     async fn client(&self, addr: &str) -> Result<ClientProtocolClient<basalt_proto::link::Channel>, DatanodeError> {
-        let unavailable = |e: tonic::transport::Error| DatanodeError::Namenode {
-            addr: addr.to_string(),
-            source: RemoteError {
-                kind: ErrorKind::Unavailable,
-                message: e.to_string(),
-                leader: None,
-                transport: true,
-            },
-        };
-        let endpoint = Endpoint::from_shared(format!("http://{addr}"))
-            .map_err(unavailable)?
-            .connect_timeout(Duration::from_secs(3))
-            .timeout(RPC_TIMEOUT);
-        let channel = self.connector.connect(endpoint).await.map_err(unavailable)?;
+        let channel = crate::nn_link::namenode_channel(&self.connector, addr, RPC_TIMEOUT).await?;
         Ok(ClientProtocolClient::new(channel).max_decoding_message_size(basalt_common::MAX_RPC_MESSAGE))
     }
 

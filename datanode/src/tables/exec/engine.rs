@@ -24,12 +24,13 @@ use basalt_proto::pb;
 use basalt_table::catalog::CatalogView;
 use basalt_table::cql::ast::{BatchKind, QualifiedName, Statement};
 use basalt_table::partition::{ClusteringComparator, Partition};
-use basalt_table::read::{RangeCommand, ReadCommand};
+use basalt_table::read::ReadCommand;
 use basalt_table::{Consistency, CqlType, KeyspaceDef, TableDef, Value};
 use std::collections::HashMap;
-use std::ops::Bound as RBound;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+mod scan;
 
 /// Timeouts and limits of the coordinator (Cassandra's names in parentheses).
 #[derive(Clone, Copy, Debug)]
@@ -459,23 +460,8 @@ impl Engine {
             Statement::Truncate { .. } => Err(ExecError::Unsupported {
                 what: "TRUNCATE".into(),
             }),
-            Statement::Insert(i) => {
-                let (table, keyspace_def) = self.table(&i.table, ks).await?;
-                let p = mutation::insert(&table, i, &mut eval, timestamp, now_secs())?;
-                self.write_partitions(&keyspace_def, vec![p], consistency, WriteType::Simple)
-                    .await?;
-                Ok(Answer::Void)
-            }
-            Statement::Update(u) => {
-                let (table, keyspace_def) = self.table(&u.table, ks).await?;
-                let ps = mutation::update(&table, u, &mut eval, timestamp, now_secs())?;
-                self.write_partitions(&keyspace_def, ps, consistency, WriteType::Simple)
-                    .await?;
-                Ok(Answer::Void)
-            }
-            Statement::Delete(d) => {
-                let (table, keyspace_def) = self.table(&d.table, ks).await?;
-                let ps = mutation::delete(&table, d, &mut eval, timestamp, now_secs())?;
+            Statement::Insert(_) | Statement::Update(_) | Statement::Delete(_) => {
+                let (keyspace_def, ps) = self.mutation(&statement, ks, &mut eval, timestamp).await?;
                 self.write_partitions(&keyspace_def, ps, consistency, WriteType::Simple)
                     .await?;
                 Ok(Answer::Void)
@@ -497,25 +483,12 @@ impl Engine {
                 };
                 let mut by_keyspace: Vec<(KeyspaceDef, Vec<Partition>)> = Vec::new();
                 for s in &b.statements {
-                    let (q, build): (&QualifiedName, _) = match s {
-                        Statement::Insert(i) => (&i.table, 0),
-                        Statement::Update(u) => (&u.table, 1),
-                        Statement::Delete(d) => (&d.table, 2),
-                        _ => {
-                            return Err(ExecError::invalid(
-                                "Only INSERT, UPDATE and DELETE are allowed in a BATCH",
-                            ));
-                        }
-                    };
-                    let (table, kdef) = self.table(q, ks).await?;
-                    let ps = match (s, build) {
-                        (Statement::Insert(i), _) => {
-                            vec![mutation::insert(&table, i, &mut eval, timestamp, now_secs())?]
-                        }
-                        (Statement::Update(u), _) => mutation::update(&table, u, &mut eval, timestamp, now_secs())?,
-                        (Statement::Delete(d), _) => mutation::delete(&table, d, &mut eval, timestamp, now_secs())?,
-                        _ => unreachable!("checked above"),
-                    };
+                    if !matches!(s, Statement::Insert(_) | Statement::Update(_) | Statement::Delete(_)) {
+                        return Err(ExecError::invalid(
+                            "Only INSERT, UPDATE and DELETE are allowed in a BATCH",
+                        ));
+                    }
+                    let (kdef, ps) = self.mutation(s, ks, &mut eval, timestamp).await?;
                     match by_keyspace.iter_mut().find(|(k, _)| k.name == kdef.name) {
                         Some((_, v)) => v.extend(ps),
                         None => by_keyspace.push((kdef, ps)),
@@ -582,6 +555,26 @@ impl Engine {
     }
 
     /// This node's catalog, refreshed once if it lacks `keyspace`.
+    /// The table's keyspace and the partition updates of an INSERT, UPDATE or DELETE (alone or in a
+    /// batch); any other statement is refused.
+    async fn mutation(
+        &self,
+        s: &Statement,
+        session: Option<&str>,
+        eval: &mut Eval,
+        timestamp: i64,
+    ) -> Result<(KeyspaceDef, Vec<Partition>), ExecError> {
+        let not_a_write = || ExecError::invalid("Only INSERT, UPDATE and DELETE write rows");
+        let (table, kdef) = self.table(statement_table(s).ok_or_else(not_a_write)?, session).await?;
+        let ps = match s {
+            Statement::Insert(i) => vec![mutation::insert(&table, i, eval, timestamp, now_secs())?],
+            Statement::Update(u) => mutation::update(&table, u, eval, timestamp, now_secs())?,
+            Statement::Delete(d) => mutation::delete(&table, d, eval, timestamp, now_secs())?,
+            _ => return Err(not_a_write()),
+        };
+        Ok((kdef, ps))
+    }
+
     async fn catalog_with_keyspace(&self, keyspace: &str) -> Result<Arc<CatalogView>, ExecError> {
         let catalog = self.schema.catalog();
         if catalog.keyspace(keyspace).is_some() {
@@ -804,190 +797,6 @@ impl Engine {
             paging_state,
         })
     }
-
-    /// Walks the ring's ranges within `(start, end)` in token order, reading each range's partitions
-    /// a page at a time from the replicas the level needs and merging them by partition.
-    #[allow(clippy::too_many_arguments)]
-    async fn scan(
-        &self,
-        table: &Arc<TableDef>,
-        kdef: &KeyspaceDef,
-        plan: &SelectPlan,
-        consistency: Consistency,
-        start: RBound<i64>,
-        end: RBound<i64>,
-        paging: Option<&PagingState>,
-        take: &mut TakeRows<'_>,
-        rows: &mut Vec<Vec<Option<Value>>>,
-    ) -> Result<(), ExecError> {
-        let required = consistency
-            .required(kdef.replication.factor() as usize)
-            .filter(|_| consistency.readable())
-            .ok_or(CoordinatorError::BadConsistency {
-                consistency,
-                operation: "a read",
-            })?;
-        let ring = self.schema.ring();
-        if ring.ring.is_empty() {
-            return Err(CoordinatorError::EmptyRing.into());
-        }
-        let cmp = ClusteringComparator::for_table(table);
-        // Ranges (lo, hi] in token order, split where a range wraps.
-        let mut ranges: Vec<(i64, i64)> = Vec::new();
-        for r in ring.ring.ranges() {
-            if r.start < r.end {
-                ranges.push((r.start, r.end));
-            } else {
-                ranges.push((r.start, i64::MAX));
-                ranges.push((i64::MIN, r.end));
-            }
-        }
-        ranges.sort();
-        // Resume inside the partition the last page ended in.
-        let mut resume: Option<(i64, Vec<Value>)> = paging.map(|p| (p.token, p.key.clone()));
-        if let Some(p) = paging
-            && p.clustering.is_some()
-        {
-            let cmd = ReadCommand {
-                table: table.id,
-                token: p.token,
-                key: p.key.clone(),
-                slices: plan.restrictions.slices.clone(),
-                columns: None,
-                reversed: plan.reversed,
-                limit: None,
-                now: now_secs(),
-            };
-            let part = self.read_partition(table, kdef, cmd, consistency).await?;
-            if !take(&part, rows, p.clustering.as_deref())? {
-                return Ok(());
-            }
-        }
-        for (lo, hi) in ranges {
-            // Clip to the requested range.
-            let lo_b = RBound::Excluded(lo);
-            let hi_b = RBound::Included(hi);
-            let (s, e) = (max_start(lo_b, start), min_end(hi_b, end));
-            if empty(s, e) {
-                continue;
-            }
-            if let Some((t, _)) = &resume
-                && hi < *t
-            {
-                continue;
-            }
-            let replicas = self.replicas_of(hi, kdef)?;
-            let alive: Vec<DatanodeId> = replicas
-                .iter()
-                .copied()
-                .filter(|n| self.liveness.is_alive(*n))
-                .collect();
-            if alive.len() < required {
-                return Err(CoordinatorError::Unavailable {
-                    consistency,
-                    required,
-                    alive: alive.len(),
-                }
-                .into());
-            }
-            let contacts = &alive[..required];
-            let mut cursor: Option<(i64, Vec<Value>)> = resume.clone().filter(|(t, _)| *t > lo && *t <= hi);
-            loop {
-                let cmd = RangeCommand {
-                    table: table.id,
-                    start: s,
-                    end: e,
-                    resume_after: cursor.clone(),
-                    columns: None,
-                    max_partitions: 128,
-                    per_partition_limit: None,
-                    now: now_secs(),
-                };
-                let encoded = basalt_table::codec::encode(&cmd);
-                let calls = contacts.iter().map(|n| {
-                    let f = self.replicas.scan(*n, encoded.clone());
-                    let timeout = self.config.range_timeout;
-                    async move { tokio::time::timeout(timeout, f).await }
-                });
-                let answers = futures::future::join_all(calls).await;
-                let mut merged: Vec<Partition> = Vec::new();
-                let mut bound: Option<(i64, Vec<u8>)> = None;
-                let mut all_exhausted = true;
-                for (n, a) in contacts.iter().zip(answers) {
-                    let page = match a {
-                        Ok(Ok(p)) => p,
-                        Ok(Err(e)) => {
-                            if e.transport {
-                                self.liveness.failed(*n);
-                            }
-                            return Err(CoordinatorError::ReadTimeout {
-                                consistency,
-                                received: 0,
-                                block_for: required,
-                                data_present: false,
-                            }
-                            .into());
-                        }
-                        Err(_) => {
-                            return Err(CoordinatorError::ReadTimeout {
-                                consistency,
-                                received: 0,
-                                block_for: required,
-                                data_present: false,
-                            }
-                            .into());
-                        }
-                    };
-                    let parts: Vec<Partition> = page
-                        .partitions
-                        .iter()
-                        .map(|b| basalt_table::partition::decode(b))
-                        .collect::<Result<_, _>>()
-                        .map_err(|source| ExecError::Undecodable { node: *n, source })?;
-                    if !page.exhausted {
-                        all_exhausted = false;
-                        // Only partitions up to the smallest last partition of the non-exhausted
-                        // answers are complete across replicas.
-                        if let Some(last) = parts.last() {
-                            let k = (last.token, basalt_table::token::partition_key_bytes(&last.key));
-                            if bound.as_ref().is_none_or(|b| k < *b) {
-                                bound = Some(k);
-                            }
-                        }
-                    }
-                    for p in parts {
-                        let k = (p.token, basalt_table::token::partition_key_bytes(&p.key));
-                        match merged
-                            .iter_mut()
-                            .find(|m| (m.token, basalt_table::token::partition_key_bytes(&m.key)) == k)
-                        {
-                            Some(m) => m.merge(p, &cmp),
-                            None => merged.push(p),
-                        }
-                    }
-                }
-                merged.sort_by(|a, b| {
-                    (a.token, basalt_table::token::partition_key_bytes(&a.key))
-                        .cmp(&(b.token, basalt_table::token::partition_key_bytes(&b.key)))
-                });
-                if let Some(b) = &bound {
-                    merged.retain(|p| (p.token, basalt_table::token::partition_key_bytes(&p.key)) <= *b);
-                }
-                let last = merged.last().map(|p| (p.token, p.key.clone()));
-                for p in &merged {
-                    if !take(p, rows, None)? {
-                        return Ok(());
-                    }
-                }
-                if all_exhausted || last.is_none() {
-                    break;
-                }
-                cursor = last;
-            }
-            resume = None;
-        }
-        Ok(())
-    }
 }
 
 fn statement_table(s: &Statement) -> Option<&QualifiedName> {
@@ -997,44 +806,5 @@ fn statement_table(s: &Statement) -> Option<&QualifiedName> {
         Statement::Delete(d) => Some(&d.table),
         Statement::Select(s) => Some(&s.table),
         _ => None,
-    }
-}
-
-fn max_start(a: RBound<i64>, b: RBound<i64>) -> RBound<i64> {
-    match (a, b) {
-        (RBound::Unbounded, x) | (x, RBound::Unbounded) => x,
-        (RBound::Included(x), RBound::Included(y)) => RBound::Included(x.max(y)),
-        (RBound::Excluded(x), RBound::Excluded(y)) => RBound::Excluded(x.max(y)),
-        (RBound::Included(i), RBound::Excluded(e)) | (RBound::Excluded(e), RBound::Included(i)) => {
-            if i > e {
-                RBound::Included(i)
-            } else {
-                RBound::Excluded(e)
-            }
-        }
-    }
-}
-
-fn min_end(a: RBound<i64>, b: RBound<i64>) -> RBound<i64> {
-    match (a, b) {
-        (RBound::Unbounded, x) | (x, RBound::Unbounded) => x,
-        (RBound::Included(x), RBound::Included(y)) => RBound::Included(x.min(y)),
-        (RBound::Excluded(x), RBound::Excluded(y)) => RBound::Excluded(x.min(y)),
-        (RBound::Included(i), RBound::Excluded(e)) | (RBound::Excluded(e), RBound::Included(i)) => {
-            if i < e {
-                RBound::Included(i)
-            } else {
-                RBound::Excluded(e)
-            }
-        }
-    }
-}
-
-fn empty(s: RBound<i64>, e: RBound<i64>) -> bool {
-    match (s, e) {
-        (RBound::Unbounded, _) | (_, RBound::Unbounded) => false,
-        (RBound::Included(a), RBound::Included(b)) => a > b,
-        (RBound::Included(a), RBound::Excluded(b)) | (RBound::Excluded(a), RBound::Included(b)) => a >= b,
-        (RBound::Excluded(a), RBound::Excluded(b)) => a.saturating_add(1) >= b,
     }
 }
