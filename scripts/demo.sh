@@ -10,12 +10,14 @@ WORK=$(mktemp -d /tmp/basalt-demo-files.XXXXXX)
 export BASALT_NAMENODE=${BASALT_NAMENODE:-127.0.0.1:8020}
 # The first datanode's CQL address (cqlsh, Cassandra drivers); the others take the next ports.
 CQL=${DEMO_CQL:-127.0.0.1:9042}
+# The namenode's HTTP address (WebHDFS, web UI, /metrics).
+HTTP=${DEMO_HTTP:-127.0.0.1:9870}
 PYENV=${BASALT_PYENV:-$HOME/.cache/basalt/pyenv}
 say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 run() { say "$*"; "$@"; }
 
-echo "Starting: $BIN local --data-dir $DATA --block-size 4MiB --cql $CQL"
-"$BIN" local --data-dir "$DATA" --block-size 4MiB --listen "$BASALT_NAMENODE" --cql "$CQL" &
+echo "Starting: $BIN local --data-dir $DATA --block-size 4MiB --cql $CQL --http $HTTP"
+"$BIN" local --data-dir "$DATA" --block-size 4MiB --listen "$BASALT_NAMENODE" --cql "$CQL" --http "$HTTP" &
 LOCAL=$!
 cleanup() { kill -INT "$LOCAL" 2>/dev/null || true; wait "$LOCAL" 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT

@@ -93,6 +93,10 @@ pub struct DatanodeConfig {
     /// (PasswordAuthenticator, SASL PLAIN). Default: not set, every client is allowed
     /// (AllowAllAuthenticator).
     pub cql_users: Option<PathBuf>,
+    /// Address the HTTP server (WebHDFS data transfer, `/metrics`) binds (key and flag `http`); port
+    /// 0 picks a free port. Default: not set, no HTTP server (`basalt local` gives each datanode one).
+    #[serde(rename = "http")]
+    pub http_listen: Option<SocketAddr>,
 }
 
 /// See [`DatanodeConfig::table_durability`].
@@ -143,6 +147,7 @@ impl Default for DatanodeConfig {
             cql_max_connections: 4096,
             cql_max_in_flight: 1024,
             cql_users: None,
+            http_listen: None,
         }
     }
 }

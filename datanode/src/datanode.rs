@@ -4,7 +4,8 @@
 //! identity; open the block store (discarding `tmp/`, scanning `current/`); bind the listener (or take
 //! one already bound); open the table store (`tables/`) and start the table runtime (hinted handoff,
 //! batch log replay, the catalog follower); serve `DataTransfer`, `TableReplica` and `Cql` on the one
-//! listener; start the block scanner, the expiry of parked replicas and one link per namenode.
+//! listener, and HTTP (WebHDFS data, `/metrics`) on its own listener when `http` is set; start the
+//! block scanner, the expiry of parked replicas and one link per namenode.
 //! Shutdown reverses it: stop the links, stop accepting and let in-flight streams finish (bounded),
 //! stop the table loops, then release the directory lock.
 
@@ -50,6 +51,8 @@ pub struct Datanode {
     tables: TableRuntime,
     /// The CQL native protocol server, when `cql` is set: its bound address and accept loop.
     cql: Option<(SocketAddr, JoinHandle<()>)>,
+    /// The HTTP server, when `http` is set.
+    http: Option<crate::http::HttpServer>,
     _lock: DirLock,
 }
 
@@ -140,6 +143,10 @@ impl Datanode {
             }
             None => None,
         };
+        let http = match config.http_listen {
+            Some(at) => Some(crate::http::start(at, crate::http::router(ctx.clone()), shutdown_rx.clone()).await?),
+            None => None,
+        };
         let scanner = tokio::spawn(crate::scanner::run_scanner(
             ctx.clone(),
             crate::scanner::ScanConfig {
@@ -162,6 +169,7 @@ impl Datanode {
             },
             interval: config.heartbeat_interval,
             cql_addr: cql.as_ref().map(|(a, _)| a.to_string()).unwrap_or_default(),
+            http_addr: http.as_ref().map(|h| default_advertise(h.addr)).unwrap_or_default(),
         });
         ctx.start_links(info, shutdown_rx.clone(), &config.namenodes);
         tracing::info!(%id, %local_addr, %advertise, namenodes = config.namenodes.len(), "datanode started");
@@ -176,6 +184,7 @@ impl Datanode {
             ctx,
             tables,
             cql,
+            http,
             _lock: lock,
         })
     }
@@ -191,6 +200,11 @@ impl Datanode {
     /// The address the data transfer service is bound to (with the real port when 0 was asked).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The address the HTTP server is bound to, when it runs.
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.http.as_ref().map(|h| h.addr)
     }
 
     /// The address the CQL server is bound to, when it runs.
@@ -233,6 +247,9 @@ impl Datanode {
         self.tables.stop().await;
         if let Some((_, task)) = self.cql {
             let _ = task.await;
+        }
+        if let Some(http) = self.http {
+            let _ = http.task.await;
         }
         let mut server = self.server;
         match tokio::time::timeout(SHUTDOWN_GRACE, &mut server).await {

@@ -14,6 +14,7 @@
 //!   replication of a replica to other datanodes on a namenode command.
 //! - [`nn_link`]: the `DatanodeProtocol` client: one link per namenode member (register, block reports,
 //!   heartbeats, incremental reports) and the execution of namenode commands.
+//! - [`http`]: the HTTP server (WebHDFS data transfer, `/metrics`).
 //! - [`scanner`]: the background block scanner (bandwidth-bounded re-verification of every replica).
 //! - [`identity`]: the persistent datanode id; `dir_lock` keeps two datanodes off one data directory.
 //!   The crash-safe file primitives and the host id are `basalt_host`'s (shared with the namenode and
@@ -28,6 +29,7 @@ mod context;
 pub mod datanode;
 mod dir_lock;
 pub mod error;
+pub mod http;
 pub mod identity;
 pub mod nn_link;
 pub mod scanner;

@@ -58,6 +58,11 @@ pub struct NamenodeConfig {
     /// Tokens (vnodes) the leader gives each datanode on the table ring when it first registers,
     /// within 1..=256. Changing it affects datanodes that register later only. Default 16.
     pub table_vnodes: u32,
+    /// Address the HTTP server (WebHDFS, the web UI, `/metrics`) binds (key and flag `http`); port 0
+    /// picks a free port. Default: not set, no HTTP server (`basalt local` sets 127.0.0.1:9870, Hadoop
+    /// 3's NameNode HTTP port).
+    #[serde(rename = "http")]
+    pub http_listen: Option<SocketAddr>,
 }
 
 impl Default for NamenodeConfig {
@@ -83,6 +88,7 @@ impl Default for NamenodeConfig {
             lease_hard_limit: Duration::from_secs(60),
             orphan_grace: Duration::from_secs(300),
             table_vnodes: 16,
+            http_listen: None,
         }
     }
 }

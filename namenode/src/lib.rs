@@ -13,12 +13,14 @@
 //! - [`monitor`]: the background loop (safe mode, the sweep over every block, healing, lease recovery).
 //! - [`service`]: the gRPC services (client protocol, datanode protocol) over a shared [`service::Core`];
 //!   their errors are one [`ServiceError`], mapped to an `ErrorKind` and a gRPC status in one place.
+//! - [`http`]: the HTTP server (WebHDFS, the web UI, `/metrics`) over the same [`service::Core`].
 //! - [`server`]: start and stop a member ([`Namenode`]).
 //! - [`walk`]: resumable walks of the namespace, for whole-tree work done a slice at a time.
 
 pub mod blocks;
 pub mod config;
 pub mod error;
+pub mod http;
 pub mod leases;
 pub mod monitor;
 pub mod raft;

@@ -37,6 +37,8 @@ pub struct Namenode {
     stop: watch::Sender<bool>,
     server: JoinHandle<Result<(), tonic::transport::Error>>,
     monitor: JoinHandle<()>,
+    /// The HTTP server, when `http` is set.
+    http: Option<crate::http::HttpServer>,
 }
 
 impl Namenode {
@@ -144,20 +146,30 @@ impl Namenode {
                     let _ = shutdown.wait_for(|s| *s).await;
                 }),
         );
+        let http = match core.config.http_listen {
+            Some(at) => Some(crate::http::start(at, crate::http::router(core.clone()), stop_rx.clone()).await?),
+            None => None,
+        };
         let monitor = tokio::spawn(monitor(core.clone(), stop_rx));
-        tracing::info!(id = core.config.id, %addr, advertise = %core.advertise, "namenode started");
+        tracing::info!(id = core.config.id, %addr, advertise = %core.advertise, http = ?http.as_ref().map(|h| h.addr), "namenode started");
         Ok(Namenode {
             addr,
             core,
             stop,
             server,
             monitor,
+            http,
         })
     }
 
     /// The address the services listen on.
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The address the HTTP server is bound to, when it runs.
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.http.as_ref().map(|h| h.addr)
     }
 
     pub fn raft(&self) -> &Raft {
@@ -169,6 +181,9 @@ impl Namenode {
         let _ = self.stop.send(true);
         let _ = self.server.await;
         let _ = self.monitor.await;
+        if let Some(http) = self.http {
+            let _ = http.task.await;
+        }
         if let Err(e) = self.core.raft.shutdown().await {
             tracing::warn!(error = %e, "raft shutdown");
         }

@@ -48,8 +48,8 @@ pub async fn run(namenode: &str, cmd: ClusterCommand) -> Result<ExitCode> {
     println!("Datanodes: {} live, {} dead", live, st.datanodes.len() - live);
     if !st.datanodes.is_empty() {
         println!(
-            "  {:<18} {:<22} {:<22} {:<8} {:<6} {:>12} {:>12} {:>12} {:>8} {:>10}  ADMIN",
-            "ID", "ADDRESS", "CQL", "RACK", "STATE", "CAPACITY", "USED", "REMAINING", "BLOCKS", "HEARTBEAT"
+            "  {:<18} {:<22} {:<22} {:<22} {:<8} {:<6} {:>12} {:>12} {:>12} {:>8} {:>10}  ADMIN",
+            "ID", "ADDRESS", "CQL", "HTTP", "RACK", "STATE", "CAPACITY", "USED", "REMAINING", "BLOCKS", "HEARTBEAT"
         );
     }
     for d in &st.datanodes {
@@ -60,10 +60,11 @@ pub async fn run(namenode: &str, cmd: ClusterCommand) -> Result<ExitCode> {
             s => s.to_string(),
         };
         println!(
-            "  {:<18} {:<22} {:<22} {:<8} {:<6} {:>12} {:>12} {:>12} {:>8} {:>8}ms  {admin}",
+            "  {:<18} {:<22} {:<22} {:<22} {:<8} {:<6} {:>12} {:>12} {:>12} {:>8} {:>8}ms  {admin}",
             basalt_common::DatanodeId(info.id).short(),
             info.addr,
             if d.cql_addr.is_empty() { "-" } else { &d.cql_addr },
+            if d.http_addr.is_empty() { "-" } else { &d.http_addr },
             if info.rack.is_empty() { "-" } else { &info.rack },
             if d.live { "live" } else { "dead" },
             size(d.capacity, human),

@@ -31,21 +31,27 @@ pub struct LocalArgs {
     /// A file of CQL users (`name:password` lines): CQL clients must log in (PasswordAuthenticator).
     #[arg(long, value_name = "FILE")]
     pub cql_users: Option<PathBuf>,
+    /// HTTP address (WebHDFS, web UI, /metrics) of the (first) namenode; further members take the next
+    /// ports (port 0: each a free port, told in its log). Datanodes serve HTTP on free ports.
+    #[arg(long, default_value = "127.0.0.1:9870")]
+    pub http: SocketAddr,
     /// Default block size of new files (default: the namenode's).
     #[arg(long, value_parser = block_size)]
     pub block_size: Option<u64>,
 }
 
-/// The CQL address a datanode's log tells (its "cql on ADDR" line; the last start's).
-fn cql_told(log: &Path) -> Option<String> {
+/// The address a role's log tells for a service (its "`what` on ADDR" line, e.g. "cql on"; the last
+/// start's).
+fn told(log: &Path, what: &str) -> Option<String> {
     let text = std::fs::read_to_string(log).ok()?;
+    let marker = format!(" {what} on ");
     text.lines()
         .rev()
-        .find_map(|l| l.split(" cql on ").nth(1).map(|a| a.trim().to_string()))
+        .find_map(|l| l.split(marker.as_str()).nth(1).map(|a| a.trim().to_string()))
 }
 
-/// The CQL address of datanode `i` (from 1): the first at `first`, the next ones on the next ports.
-fn cql_addr(first: SocketAddr, i: usize) -> SocketAddr {
+/// The address of role `i` (from 1) when the first is at `first` and the next ones on the next ports.
+fn nth_addr(first: SocketAddr, i: usize) -> SocketAddr {
     if first.port() == 0 {
         return first;
     }
@@ -145,6 +151,8 @@ pub async fn run(args: LocalArgs) -> Result<ExitCode> {
             replication.clone(),
             "--dead-interval".into(),
             "10s".into(),
+            "--http".into(),
+            nth_addr(args.http, i + 1).to_string(),
         ];
         if let Some(size) = args.block_size {
             nn_args.extend(["--block-size".into(), basalt_common::units::format_bytes_exact(size)]);
@@ -166,7 +174,9 @@ pub async fn run(args: LocalArgs) -> Result<ExitCode> {
             "--listen".into(),
             "127.0.0.1:0".into(),
             "--cql".into(),
-            cql_addr(args.cql, i).to_string(),
+            nth_addr(args.cql, i).to_string(),
+            "--http".into(),
+            "127.0.0.1:0".into(),
         ];
         if let Some(users) = &users {
             dn_args.extend(["--cql-users".into(), users.display().to_string()]);
@@ -191,8 +201,17 @@ pub async fn run(args: LocalArgs) -> Result<ExitCode> {
         dir.display(),
         logs.display()
     );
+    let http: Vec<String> = roles
+        .iter()
+        .filter(|r| r.name.starts_with("namenode"))
+        .filter_map(|r| told(&logs.join(format!("{}.log", r.name)), "http"))
+        .collect();
+    if !http.is_empty() {
+        let urls: Vec<String> = http.iter().map(|a| format!("http://{a}")).collect();
+        println!("HTTP (WebHDFS, web UI, /metrics): {}", urls.join(", "));
+    }
     let cql: Vec<String> = (1..=args.datanodes)
-        .filter_map(|i| cql_told(&logs.join(format!("datanode-{i}.log"))))
+        .filter_map(|i| told(&logs.join(format!("datanode-{i}.log")), "cql"))
         .collect();
     if let Some(first) = cql.first() {
         let (host, port) = first.rsplit_once(':').unwrap_or((first, "9042"));

@@ -87,6 +87,9 @@ pub struct NamenodeArgs {
     /// Ring tokens (vnodes) given to each datanode when it first registers (1..=256).
     #[arg(long, env = "BASALT_NAMENODE_TABLE_VNODES")]
     pub table_vnodes: Option<u32>,
+    /// Address of the HTTP server (WebHDFS, web UI, /metrics); unset: none.
+    #[arg(long, env = "BASALT_NAMENODE_HTTP", value_name = "ADDR")]
+    pub http: Option<SocketAddr>,
 }
 
 #[derive(Args, Debug)]
@@ -168,6 +171,9 @@ pub struct DatanodeArgs {
     /// A file of CQL users (`name:password` lines): clients must authenticate.
     #[arg(long, env = "BASALT_DATANODE_CQL_USERS", value_name = "FILE")]
     pub cql_users: Option<PathBuf>,
+    /// Address of the HTTP server (WebHDFS data transfer, /metrics); unset: none.
+    #[arg(long, env = "BASALT_DATANODE_HTTP", value_name = "ADDR")]
+    pub http: Option<SocketAddr>,
 }
 
 fn size(s: &str) -> Result<u64, String> {
@@ -279,6 +285,7 @@ impl NamenodeArgs {
         )?;
         set(&mut c.orphan_grace, grace);
         set(&mut c.table_vnodes, self.table_vnodes);
+        set(&mut c.http_listen, self.http.map(Some));
         Ok(c)
     }
 }
@@ -319,6 +326,7 @@ impl DatanodeArgs {
         set(&mut c.cql_max_connections, self.cql_max_connections);
         set(&mut c.cql_max_in_flight, self.cql_max_in_flight);
         set(&mut c.cql_users, self.cql_users.clone().map(Some));
+        set(&mut c.http_listen, self.http.map(Some));
         Ok(c)
     }
 }
@@ -334,6 +342,9 @@ pub async fn namenode(args: NamenodeArgs, given: &ArgMatches) -> Result<ExitCode
     super::init_logging();
     let mut stop = super::StopSignal::install()?;
     let nn = Namenode::start(config).await.context("starting the namenode")?;
+    if let Some(http) = nn.http_addr() {
+        println!("namenode http on {http}");
+    }
     println!("namenode listening on {}", nn.local_addr());
     stop.wait().await;
     nn.shutdown().await;
@@ -351,6 +362,9 @@ pub async fn datanode(namenode: Option<&str>, args: DatanodeArgs, given: &ArgMat
     super::init_logging();
     let mut stop = super::StopSignal::install()?;
     let dn = Datanode::start(config).await.context("starting the datanode")?;
+    if let Some(http) = dn.http_addr() {
+        println!("datanode {} http on {http}", dn.id());
+    }
     if let Some(cql) = dn.cql_addr() {
         println!("datanode {} cql on {cql}", dn.id());
     }

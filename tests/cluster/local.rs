@@ -4,7 +4,7 @@
 use crate::harness::{BIN, DEADLINE, Proc, cli_with, fails_with, free_ports, ok, stdout, wait_until};
 use std::process::{Command, Stdio};
 
-async fn start_local(dir: &std::path::Path, addr: &str) -> std::process::Child {
+async fn start_local(dir: &std::path::Path, addr: &str, http: &str) -> std::process::Child {
     let child = Command::new(BIN)
         .args([
             "local",
@@ -17,6 +17,8 @@ async fn start_local(dir: &std::path::Path, addr: &str) -> std::process::Child {
             // Not 9042: tests run in parallel, beside whatever else this machine runs.
             "--cql",
             "127.0.0.1:0",
+            "--http",
+            http,
         ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -31,6 +33,16 @@ async fn start_local(dir: &std::path::Path, addr: &str) -> std::process::Child {
     child
 }
 
+/// The status line of a plain HTTP/1.1 GET of `path` from `addr`.
+fn http_status(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).unwrap();
+    reply.lines().next().unwrap_or_default().to_string()
+}
+
 fn interrupt(mut child: std::process::Child) {
     // SAFETY: kill(2) on our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
@@ -42,12 +54,16 @@ fn interrupt(mut child: std::process::Child) {
 async fn local_cluster_restarts_with_its_files() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let addr = format!("127.0.0.1:{}", free_ports(1)[0]);
+    let ports = free_ports(2);
+    let (addr, http) = (format!("127.0.0.1:{}", ports[0]), format!("127.0.0.1:{}", ports[1]));
     let local = dir.path().join("hello.txt");
     std::fs::write(&local, b"kept across restarts\n").unwrap();
 
-    let child = start_local(&data, &addr).await;
-    // Each datanode's CQL address, as it registered, is in the CQL column of cluster status.
+    let child = start_local(&data, &addr, &http).await;
+    // The namenode serves HTTP where it was told to.
+    assert_eq!(http_status(&http, "/no-such-page"), "HTTP/1.1 404 Not Found");
+    // Each datanode's CQL and HTTP addresses, as it registered, are in the CQL and HTTP columns of
+    // cluster status, and its HTTP server answers.
     let status = stdout(&ok(cli_with(&addr, &["cluster", "status"])));
     let rows: Vec<&str> = status
         .lines()
@@ -61,11 +77,17 @@ async fn local_cluster_restarts_with_its_files() {
             cql.parse::<std::net::SocketAddr>().is_ok(),
             "CQL column {cql:?}: {status}"
         );
+        let dn_http = row.split_whitespace().nth(3).unwrap_or_default();
+        assert_eq!(
+            http_status(dn_http, "/"),
+            "HTTP/1.1 404 Not Found",
+            "HTTP column: {status}"
+        );
     }
     ok(cli_with(&addr, &["fs", "put", local.to_str().unwrap(), "/hello.txt"]));
     interrupt(child);
 
-    let child = start_local(&data, &addr).await;
+    let child = start_local(&data, &addr, &http).await;
     let cat = ok(cli_with(&addr, &["fs", "cat", "/hello.txt"]));
     assert_eq!(stdout(&cat), "kept across restarts\n");
     interrupt(child);

@@ -37,6 +37,8 @@ pub(crate) struct LinkInfo {
     pub interval: Duration,
     /// The CQL server's address, "" when there is none (told to the namenode for cluster status).
     pub cql_addr: String,
+    /// The HTTP server's address, "" when there is none (the namenode redirects WebHDFS data there).
+    pub http_addr: String,
 }
 
 type Client = DatanodeProtocolClient<Channel>;
@@ -100,6 +102,7 @@ async fn session(
         info: Some(info.info.clone()),
         capacity,
         cql_addr: info.cql_addr.clone(),
+        http_addr: info.http_addr.clone(),
     };
     soft(addr, client.register(req).await)?;
     full_report(ctx, addr, client, queue).await?;

@@ -52,6 +52,8 @@ pub struct DatanodeState {
     pub pending_replications: Vec<ReplicationTask>,
     /// Where its CQL native protocol server listens ("" when none), as it registered: soft state.
     pub cql_addr: String,
+    /// Where its HTTP server listens ("" when none), as it registered: soft state.
+    pub http_addr: String,
 }
 
 /// Copy `block` from the node it is queued on to `targets` (a pipeline, in order).
@@ -209,10 +211,11 @@ impl BlockManager {
         (self.scheduled.len(), self.copies_done, self.corrupt.len())
     }
 
-    /// Records where a registered datanode serves CQL.
-    pub fn set_cql_addr(&mut self, id: DatanodeId, addr: String) {
+    /// Records where a registered datanode serves CQL and HTTP ("" for none).
+    pub fn set_service_addrs(&mut self, id: DatanodeId, cql: String, http: String) {
         if let Some(n) = self.nodes.get_mut(&id) {
-            n.cql_addr = addr;
+            n.cql_addr = cql;
+            n.http_addr = http;
         }
     }
 
@@ -240,6 +243,7 @@ impl BlockManager {
                         pending_replications: Vec::new(),
                         report_epoch: 0,
                         cql_addr: String::new(),
+                        http_addr: String::new(),
                     },
                 );
             }

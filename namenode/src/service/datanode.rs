@@ -120,7 +120,7 @@ impl DatanodeProtocol for DatanodeService {
         {
             let mut bm = self.core.blocks();
             bm.register(record.clone(), stats, Instant::now());
-            bm.set_cql_addr(record.id, r.cql_addr);
+            bm.set_service_addrs(record.id, r.cql_addr, r.http_addr);
         }
         tracing::info!(datanode = %record.id, addr = %record.addr, rack = %record.rack, "datanode registered");
         // The leader records the identity in the replicated log (once per change).
@@ -289,6 +289,7 @@ pub fn cluster_status(core: &Core) -> pb::ClusterStatusResponse {
             admin_state: admin.get(&n.record.id).copied().unwrap_or_default().name().to_string(),
             blocks_to_drain: bm.blocks_to_drain(n.record.id).unwrap_or(0) as u64,
             cql_addr: n.cql_addr.clone(),
+            http_addr: n.http_addr.clone(),
         })
         .collect();
     let (in_flight, done, corrupt) = bm.healing_counts();

@@ -156,6 +156,7 @@ async fn register(dn: &Dn, id: u64, i: usize) -> Result<()> {
         }),
         capacity: 0,
         cql_addr: String::new(),
+        http_addr: String::new(),
     };
     dn.clone()
         .register(req)

@@ -301,13 +301,13 @@ fn deploy_templates_hold_the_defaults() {
         "namenode",
         include_str!("../../../deploy/config/namenode.toml"),
         NAMENODE_LEGACY,
-        &["listen", "data-dir", "advertise", "peers", "join"],
+        &["listen", "data-dir", "advertise", "peers", "join", "http"],
     );
     check_template::<DatanodeConfig>(
         "datanode",
         include_str!("../../../deploy/config/datanode.toml"),
         DATANODE_LEGACY,
-        &["namenode", "advertise", "data-dir", "rack", "cql", "cql-users"],
+        &["namenode", "advertise", "data-dir", "rack", "cql", "cql-users", "http"],
     );
 }
 

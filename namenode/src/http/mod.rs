@@ -1,0 +1,54 @@
+//! The namenode's HTTP server (`http` in the config, `basalt local`: 127.0.0.1:9870): one axum router
+//! on the same runtime as the gRPC services, over the same [`Core`].
+//!
+//! Each feature owns a module that adds its routes to [`router`]: WebHDFS under `/webhdfs/v1`, the web
+//! UI, `/metrics`. Handlers call the services' own operations, so a request over HTTP is checked and
+//! answered as the same request over gRPC would be.
+
+use crate::error::NamenodeError;
+use crate::service::Core;
+use axum::Router;
+use axum::http::StatusCode;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// The namenode's routes.
+pub(crate) fn router(core: Arc<Core>) -> Router {
+    Router::new()
+        .fallback(|| async { (StatusCode::NOT_FOUND, "no such page on this namenode\n") })
+        .with_state(core)
+}
+
+/// A running HTTP server: its bound address and its task.
+pub(crate) struct HttpServer {
+    pub addr: SocketAddr,
+    pub task: JoinHandle<()>,
+}
+
+/// Binds `addr` and serves `router` until `stop` turns true (requests in flight then finish).
+pub(crate) async fn start(
+    addr: SocketAddr,
+    router: Router,
+    mut stop: watch::Receiver<bool>,
+) -> Result<HttpServer, NamenodeError> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| NamenodeError::Bind { addr, source })?;
+    let bound = listener
+        .local_addr()
+        .map_err(|source| NamenodeError::Bind { addr, source })?;
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            })
+            .await;
+        if let Err(e) = served {
+            tracing::warn!(error = %e, "HTTP server failed");
+        }
+    });
+    Ok(HttpServer { addr: bound, task })
+}
