@@ -22,7 +22,7 @@ start_local() {
   for i in $(seq 1 $((namenodes - 1))); do BASALT_NAMENODE=$BASALT_NAMENODE,127.0.0.1:$((port + i)); done
   export BASALT_NAMENODE
   "$BIN" local --data-dir "$DATA" --namenodes "$namenodes" --datanodes "$datanodes" \
-    --listen 127.0.0.1:$port --cql "${BENCH_CQL:-127.0.0.1:0}" >"$DATA/local.out" 2>&1 &
+    --listen 127.0.0.1:$port --cql "${BENCH_CQL:-127.0.0.1:0}" --http "${BENCH_HTTP:-127.0.0.1:0}" >"$DATA/local.out" 2>&1 &
   LOCAL=$!
   # `basalt local` says so once every datanode is live and safe mode is off; until then it treats a role
   # that exits as a failed start and stops them all, so nothing may be killed before this line.

@@ -196,7 +196,9 @@ impl NamenodeClient {
                         backoff + Duration::from_millis(fastrand::u64(..=backoff.as_millis() as u64 / 2)),
                     )
                     .await;
-                    backoff = (backoff * 2).min(Duration::from_millis(200));
+                    // Short: during an election this polls for the new leader, which is found by the
+                    // first poll after it is elected.
+                    backoff = (backoff * 2).min(Duration::from_millis(100));
                 }
                 _ => return Err(ClientError::Remote(err)),
             }

@@ -77,6 +77,9 @@ impl Namenode {
         let log = LogStore::open(&log_dir).map_err(|source| NamenodeError::Log { path: log_dir, source })?;
         let sm = StateMachineStore::open(&dir.join(crate::raft::state_machine::SNAPSHOT_DIR))?;
         let state = sm.shared();
+        // openraft 0.9 ticks every 1.5 heartbeats; a member that followed a leader starts an election
+        // once it has heard nothing for the leader's lease (election_timeout_max) plus its own
+        // randomized timeout: 9 to 12 heartbeats.
         let hb = config.raft_heartbeat.as_millis().max(10) as u64;
         let raft_config = openraft::Config {
             cluster_name: "basalt-metadata".into(),

@@ -89,6 +89,18 @@ async fn python_driver_with_a_datanode_killed() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn python_driver_gets_read_and_write_timeouts_from_stopped_replicas() {
+    let c = TestCluster::start(Opts {
+        datanode_args: &["--table-read-timeout", "1s", "--table-write-timeout", "1s"],
+        ..opts()
+    })
+    .await;
+    // Not the first: the suite's contact point, the coordinator of every request.
+    let pids: Vec<String> = c.dns[1..].iter().flatten().map(|d| d.pid().to_string()).collect();
+    pytest(&c, &["test_timeouts.py"], &[("BASALT_STOP_PIDS", pids.join(","))]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn connection_and_request_limits_answer_overloaded() {
     let c = TestCluster::start(Opts {
         datanodes: 1,

@@ -263,13 +263,16 @@ def test_schema_change_events_reach_a_second_session(session, keyspace):
         watcher.shutdown()
 
 
-def test_lz4_compressed_connections(keyspace):
-    cluster, session = connect(compression="lz4")
+@pytest.mark.parametrize("algorithm", ["lz4", "snappy"])
+def test_compressed_connections(keyspace, algorithm):
+    cluster, session = connect(compression=algorithm)
     try:
-        assert cluster.control_connection._connection.compressor is not None
-        session.execute(f"CREATE TABLE {keyspace}.blobs (k int PRIMARY KEY, v text)")
+        compressor = cluster.control_connection._connection.compressor
+        assert compressor is not None and algorithm in compressor.__module__ + compressor.__name__, compressor
+        table = f"{keyspace}.blobs_{algorithm}"
+        session.execute(f"CREATE TABLE {table} (k int PRIMARY KEY, v text)")
         big = "x" * 200_000 + "y"
-        session.execute(f"INSERT INTO {keyspace}.blobs (k, v) VALUES (1, %s)", (big,))
-        assert session.execute(f"SELECT v FROM {keyspace}.blobs WHERE k = 1").one().v == big
+        session.execute(f"INSERT INTO {table} (k, v) VALUES (1, %s)", (big,))
+        assert session.execute(f"SELECT v FROM {table} WHERE k = 1").one().v == big
     finally:
         cluster.shutdown()
