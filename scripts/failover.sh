@@ -62,8 +62,9 @@ if [ "$STABLE_SECS" -gt 0 ]; then
   loops=0
   while [ "$(date +%s)" -lt "$end" ]; do
     "$BIN" bench nnbench --ops 2000 --concurrency 64 >/dev/null &
+    nnbench=$!
     "$BIN" bench dfsio --files 2 --size 64MiB --replication 3 >/dev/null
-    wait
+    wait $nnbench
     loops=$((loops + 1))
   done
   echo "healthy group under load for ${STABLE_SECS} s ($loops rounds of nnbench -c 64 + dfsio): term $term0 -> $(term), $(( $(term) - term0 )) elections"

@@ -45,9 +45,9 @@ pub struct NamenodeConfig {
     pub snapshot_interval: u64,
     /// Fraction of blocks that must be reported before safe mode ends, within 0..=1. Default 0.999.
     pub safe_mode_threshold: f64,
-    /// Raft heartbeat interval. Elections time out after 3–6 of them, and a member that heard from a
-    /// leader also waits out that leader's lease (6 heartbeats) first: with the default, a leader that
-    /// dies is replaced 450–600 ms after its last heartbeat. Default 50ms.
+    /// Raft heartbeat interval. A leader that dies is replaced after 9 to 13 of them (a 3-member group;
+    /// member 1 campaigns first, then 2, then 3): with the default, 450–650 ms after its last
+    /// heartbeat. Default 50ms.
     #[serde(with = "serde_duration")]
     pub raft_heartbeat: Duration,
     /// A writer that has not renewed its lease for this long loses it: its files are recovered and

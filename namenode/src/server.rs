@@ -24,6 +24,7 @@ use openraft::{BasicNode, SnapshotPolicy};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -77,17 +78,17 @@ impl Namenode {
         let log = LogStore::open(&log_dir).map_err(|source| NamenodeError::Log { path: log_dir, source })?;
         let sm = StateMachineStore::open(&dir.join(crate::raft::state_machine::SNAPSHOT_DIR))?;
         let state = sm.shared();
-        // openraft 0.9 ticks every 1.5 heartbeats; a member that followed a leader starts an election
-        // once it has heard nothing for the leader's lease (election_timeout_max) plus its own
-        // randomized timeout: 9 to 12 heartbeats.
         let hb = config.raft_heartbeat.as_millis().max(10) as u64;
+        let (election_min, election_max) = election_band(config.id, hb);
         let raft_config = openraft::Config {
             cluster_name: "basalt-metadata".into(),
             heartbeat_interval: hb,
-            election_timeout_min: hb * 3,
-            election_timeout_max: hb * 6,
+            election_timeout_min: election_min,
+            election_timeout_max: election_max,
             snapshot_policy: SnapshotPolicy::LogsSinceLast(config.snapshot_interval),
             max_in_snapshot_log_to_keep: config.snapshot_interval.min(1000),
+            // Off until `allow_elections` has seen whether this is a restart (see there).
+            enable_elect: false,
             ..Default::default()
         }
         .validate()?;
@@ -97,6 +98,7 @@ impl Namenode {
         };
         let partition = network.partition.clone();
         let raft = Raft::new(config.id, Arc::new(raft_config), network, log, sm).await?;
+        allow_elections(&raft, Duration::from_millis(2 * election_max)).await?;
         bootstrap(&raft, &config, &advertise).await?;
 
         let core = Arc::new(Core {
@@ -195,6 +197,48 @@ impl Namenode {
     }
 }
 
+/// This member's election timeout band in milliseconds, for a heartbeat of `hb` ms.
+///
+/// openraft 0.9 draws a member's election timeout once, at start, from the band. Two members whose
+/// draws are close start their elections together after a leader dies, split the vote, and (their
+/// timeouts fixed) can do so again and again while load delays their messages. So each member gets its
+/// own band by id, a heartbeat apart: 4-4.5 heartbeats for member 1, 5-5.5 for member 2, ... (ids
+/// beyond 5 wrap). A member that followed a leader campaigns once it has heard nothing for the
+/// leader's lease (openraft: the top of its band) plus its timeout: 9 heartbeats (450 ms by default)
+/// for member 1, 13 for member 3; openraft ticks every 1.5 heartbeats.
+fn election_band(id: u64, hb: u64) -> (u64, u64) {
+    let min = hb * (4 + id.saturating_sub(1) % 5);
+    (min, min + hb / 2)
+}
+
+/// Lets this member campaign: at once on a first start or in a group of one; on the restart of a member
+/// of a larger group, only after `lease` (a leader's lease plus this member's election timeout).
+///
+/// A restarted member has no record of when it last heard a leader, so openraft would let it campaign
+/// at its first tick, before the leader's heartbeats reach it (the leader backs off a member it found
+/// unreachable). Its higher term then makes a healthy leader step down: a needless election, and
+/// writes stall, each time a member restarts. Waiting out the lease is what a follower that had heard
+/// the leader does anyway (Raft's "disruptive servers"; openraft 0.9 has no pre-vote).
+async fn allow_elections(raft: &Raft, lease: Duration) -> Result<(), NamenodeError> {
+    let voters = |m: &openraft::RaftMetrics<u64, BasicNode>| m.membership_config.membership().voter_ids().count();
+    let restarted_in_group = raft.is_initialized().await?
+        && raft
+            .wait(Some(Duration::from_secs(1)))
+            .metrics(|m| voters(m) > 0, "membership loaded")
+            .await
+            .is_ok_and(|m| voters(&m) > 1);
+    if !restarted_in_group {
+        raft.runtime_config().elect(true);
+        return Ok(());
+    }
+    let raft = raft.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(lease).await;
+        raft.runtime_config().elect(true);
+    });
+    Ok(())
+}
+
 /// Initializes the group on its very first start; later starts (or other members' bootstrap) find it
 /// initialized and do nothing.
 async fn bootstrap(raft: &Raft, config: &NamenodeConfig, advertise: &str) -> Result<(), NamenodeError> {
@@ -210,5 +254,24 @@ async fn bootstrap(raft: &Raft, config: &NamenodeConfig, advertise: &str) -> Res
         Ok(()) => Ok(()),
         Err(openraft::error::RaftError::APIError(openraft::error::InitializeError::NotAllowed(_))) => Ok(()),
         Err(e) => Err(NamenodeError::Bootstrap(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::election_band;
+
+    #[test]
+    fn election_bands_of_a_group_do_not_overlap() {
+        for hb in [10, 50, 100] {
+            let bands: Vec<(u64, u64)> = (1..=5).map(|id| election_band(id, hb)).collect();
+            for (i, &(min, max)) in bands.iter().enumerate() {
+                assert!(hb < min && min < max, "hb {hb}: {min}..{max}");
+                if let Some(&(next, _)) = bands.get(i + 1) {
+                    assert!(max < next, "hb {hb}: bands {bands:?} overlap");
+                }
+            }
+            assert_eq!(election_band(6, hb), election_band(1, hb));
+        }
     }
 }

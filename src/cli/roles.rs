@@ -69,7 +69,7 @@ pub struct NamenodeArgs {
     /// Fraction of blocks that must be reported before safe mode ends (0..=1).
     #[arg(long, env = "BASALT_NAMENODE_SAFE_MODE_THRESHOLD")]
     pub safe_mode_threshold: Option<f64>,
-    /// Raft heartbeat interval; elections time out after 3 to 6 of them.
+    /// Raft heartbeat interval; a leader that dies is replaced after 9 to 13 of them.
     #[arg(long, env = "BASALT_NAMENODE_RAFT_HEARTBEAT", value_parser = duration, value_name = "DURATION")]
     pub raft_heartbeat: Option<Duration>,
     /// A writer that has not renewed its lease for this long loses it: its files are recovered and closed.
