@@ -58,6 +58,13 @@ pub struct NamenodeConfig {
     /// Tokens (vnodes) the leader gives each datanode on the table ring when it first registers,
     /// within 1..=256. Changing it affects datanodes that register later only. Default 16.
     pub table_vnodes: u32,
+    /// How long a task waits for a free slot on an executor next to its data before it takes any
+    /// slot (delay scheduling). Default 3s.
+    #[serde(with = "serde_duration")]
+    pub locality_wait: Duration,
+    /// An executor without a heartbeat for this long is lost: its tasks run again elsewhere. Default 10s.
+    #[serde(with = "serde_duration")]
+    pub executor_timeout: Duration,
 }
 
 impl Default for NamenodeConfig {
@@ -83,6 +90,8 @@ impl Default for NamenodeConfig {
             lease_hard_limit: Duration::from_secs(60),
             orphan_grace: Duration::from_secs(300),
             table_vnodes: 16,
+            locality_wait: Duration::from_secs(3),
+            executor_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -151,6 +160,13 @@ impl NamenodeConfig {
         positive_duration("dead-interval", self.dead_interval)?;
         positive_duration("lease-hard-limit", self.lease_hard_limit)?;
         positive_duration("orphan-grace", self.orphan_grace)?;
+        basalt_common::config::duration_within(
+            "locality-wait",
+            self.locality_wait,
+            Duration::ZERO,
+            Duration::from_secs(3600),
+        )?;
+        positive_duration("executor-timeout", self.executor_timeout)?;
         Ok(())
     }
 }

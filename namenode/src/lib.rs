@@ -13,6 +13,8 @@
 //! - [`monitor`]: the background loop (safe mode, the sweep over every block, healing, lease recovery).
 //! - [`service`]: the gRPC services (client protocol, datanode protocol) over a shared [`service::Core`];
 //!   their errors are one [`ServiceError`], mapped to an `ErrorKind` and a gRPC status in one place.
+//! - [`scheduler`]: the job scheduler, a worker of the leader around the pure core of `basalt-jobs`,
+//!   and the `JobProtocol` service (clients submit jobs, executors pull task attempts).
 //! - [`server`]: start and stop a member ([`Namenode`]).
 //! - [`walk`]: resumable walks of the namespace, for whole-tree work done a slice at a time.
 
@@ -23,6 +25,7 @@ pub mod leases;
 pub mod monitor;
 pub mod raft;
 pub mod recovery;
+pub mod scheduler;
 pub mod server;
 pub mod service;
 pub mod state;

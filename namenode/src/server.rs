@@ -13,12 +13,15 @@ use crate::raft::log_store::LogStore;
 use crate::raft::network::NetworkFactory;
 use crate::raft::state_machine::StateMachineStore;
 use crate::raft::transport::RaftTransportService;
+use crate::scheduler::JobScheduler;
+use crate::scheduler::service::JobService;
 use crate::service::{AdminService, ClientService, Core, DatanodeService};
 use basalt_common::MAX_RPC_MESSAGE;
 use basalt_proto::link::Connector;
 use basalt_proto::pb::admin_protocol_server::AdminProtocolServer;
 use basalt_proto::pb::client_protocol_server::ClientProtocolServer;
 use basalt_proto::pb::datanode_protocol_server::DatanodeProtocolServer;
+use basalt_proto::pb::job_protocol_server::JobProtocolServer;
 use basalt_proto::pb::raft_transport_server::RaftTransportServer;
 use openraft::{BasicNode, SnapshotPolicy};
 use std::collections::BTreeMap;
@@ -37,6 +40,7 @@ pub struct Namenode {
     stop: watch::Sender<bool>,
     server: JoinHandle<Result<(), tonic::transport::Error>>,
     monitor: JoinHandle<()>,
+    scheduler: JoinHandle<()>,
 }
 
 impl Namenode {
@@ -121,6 +125,7 @@ impl Namenode {
             }
             s
         });
+        let sched = JobScheduler::new(core.clone());
         let mut shutdown = stop_rx.clone();
         let server = tokio::spawn(
             tonic::transport::Server::builder()
@@ -136,6 +141,11 @@ impl Namenode {
                 )
                 .add_service(AdminProtocolServer::new(AdminService::new(core.clone())))
                 .add_service(
+                    JobProtocolServer::new(JobService::new(core.clone(), sched.clone()))
+                        .max_decoding_message_size(MAX_RPC_MESSAGE)
+                        .max_encoding_message_size(MAX_RPC_MESSAGE),
+                )
+                .add_service(
                     RaftTransportServer::new(RaftTransportService::new(raft))
                         .max_decoding_message_size(MAX_RPC_MESSAGE * 4)
                         .max_encoding_message_size(MAX_RPC_MESSAGE * 4),
@@ -144,7 +154,8 @@ impl Namenode {
                     let _ = shutdown.wait_for(|s| *s).await;
                 }),
         );
-        let monitor = tokio::spawn(monitor(core.clone(), stop_rx));
+        let monitor = tokio::spawn(monitor(core.clone(), stop_rx.clone()));
+        let scheduler = tokio::spawn(sched.clone().run(stop_rx));
         tracing::info!(id = core.config.id, %addr, advertise = %core.advertise, "namenode started");
         Ok(Namenode {
             addr,
@@ -152,6 +163,7 @@ impl Namenode {
             stop,
             server,
             monitor,
+            scheduler,
         })
     }
 
@@ -169,6 +181,7 @@ impl Namenode {
         let _ = self.stop.send(true);
         let _ = self.server.await;
         let _ = self.monitor.await;
+        let _ = self.scheduler.await;
         if let Err(e) = self.core.raft.shutdown().await {
             tracing::warn!(error = %e, "raft shutdown");
         }

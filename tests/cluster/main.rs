@@ -8,6 +8,7 @@ mod files;
 mod ha;
 mod harness;
 mod healing;
+mod jobs;
 mod linearizability;
 mod local;
 mod restart;
