@@ -40,7 +40,7 @@ async fn cluster() -> TestCluster {
 
 /// Text of about `bytes` bytes: lines of random words (some empty, some long, tabs and unicode), the
 /// last without a newline.
-fn text(rng: &mut fastrand::Rng, bytes: usize) -> String {
+pub fn text(rng: &mut fastrand::Rng, bytes: usize) -> String {
     let mut s = String::new();
     while s.len() < bytes {
         let words = match rng.u8(..10) {
@@ -56,7 +56,7 @@ fn text(rng: &mut fastrand::Rng, bytes: usize) -> String {
     s
 }
 
-fn word_counts(text: &str) -> BTreeMap<String, u64> {
+pub fn word_counts(text: &str) -> BTreeMap<String, u64> {
     let mut m = BTreeMap::new();
     for w in text.split_whitespace() {
         *m.entry(w.to_string()).or_insert(0) += 1;
@@ -64,7 +64,7 @@ fn word_counts(text: &str) -> BTreeMap<String, u64> {
     m
 }
 
-fn put(client: &Client, path: &str, data: &[u8]) -> impl Future<Output = ()> {
+pub fn put(client: &Client, path: &str, data: &[u8]) -> impl Future<Output = ()> {
     let (client, path, data) = (client.clone(), path.to_string(), data.to_vec());
     async move {
         let opts = CreateOptions {
@@ -76,7 +76,7 @@ fn put(client: &Client, path: &str, data: &[u8]) -> impl Future<Output = ()> {
 }
 
 /// The part files of `dir`, in name order, and whether `_SUCCESS` is there.
-async fn parts(client: &Client, dir: &str) -> (Vec<Vec<u8>>, bool) {
+pub async fn parts(client: &Client, dir: &str) -> (Vec<Vec<u8>>, bool) {
     let mut names: Vec<String> = client.list(dir).await.unwrap().into_iter().map(|e| e.path).collect();
     names.sort();
     let success = names.iter().any(|n| n.ends_with("/_SUCCESS"));
@@ -90,7 +90,7 @@ async fn parts(client: &Client, dir: &str) -> (Vec<Vec<u8>>, bool) {
     (out, success)
 }
 
-fn counts_of(parts: &[Vec<u8>]) -> BTreeMap<String, u64> {
+pub fn counts_of(parts: &[Vec<u8>]) -> BTreeMap<String, u64> {
     let mut m = BTreeMap::new();
     for p in parts {
         for line in String::from_utf8(p.clone()).unwrap().lines() {

@@ -9,6 +9,7 @@ mod ha;
 mod harness;
 mod healing;
 mod jobs;
+mod jobs_faults;
 mod linearizability;
 mod local;
 mod restart;

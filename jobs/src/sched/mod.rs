@@ -485,14 +485,27 @@ impl Scheduler {
         let Some(run) = self.jobs.get_mut(&job) else {
             return out;
         };
-        let Some(task) = run.tasks[0].get_mut(map.0 as usize) else {
-            return out;
+        // Every map output on the same datanode is presumed lost with it (found at once, rather than by
+        // one failed fetch each).
+        let lost_addr = match run.tasks[0].get(map.0 as usize).map(|t| &t.state) {
+            Some(TaskState::Done {
+                result: TaskResult::Map(o),
+            }) => Some(o.addr.clone()),
+            _ => None,
         };
-        if matches!(task.state, TaskState::Done { .. }) {
-            task.state = TaskState::Pending { since_ms: now };
-            run.stats[0].done -= 1;
-            if task.node_local {
-                run.stats[0].node_local -= 1;
+        for (p, task) in run.tasks[0].iter_mut().enumerate() {
+            let lost = match &task.state {
+                TaskState::Done {
+                    result: TaskResult::Map(o),
+                } => p == map.0 as usize || Some(&o.addr) == lost_addr.as_ref(),
+                _ => false,
+            };
+            if lost {
+                task.state = TaskState::Pending { since_ms: now };
+                run.stats[0].done -= 1;
+                if task.node_local {
+                    run.stats[0].node_local -= 1;
+                }
             }
         }
         if run.current > 0 {

@@ -263,7 +263,7 @@ fn a_lost_map_output_is_recomputed_then_the_reduce_resumes() {
     s.report(reduces[0].0, success(&reduces[0].1), 3);
     s.report(reduces[1].0, failure(&reduces[1].1, Some(Partition(1))), 3);
     let l = launches(&s.tick(4));
-    assert_eq!(l.len(), 1, "only the lost map output is recomputed");
+    assert_eq!(l.len(), 1, "only the lost map output (on dn2) is recomputed");
     assert!(matches!(l[0].1.kind, TaskKind::Map { .. }));
     assert_eq!(l[0].1.attempt.partition, Partition(1));
     let d = s.report(l[0].0, success(&l[0].1), 5);
@@ -277,6 +277,21 @@ fn a_lost_map_output_is_recomputed_then_the_reduce_resumes() {
     s.report(l[0].0, success(&l[0].1), 7);
     let all = run_to_end(&mut s, 8);
     assert_eq!(outcome(&all), Some(&JobOutcome::Succeeded));
+}
+
+#[test]
+fn every_map_output_on_the_datanode_of_a_failed_fetch_is_recomputed() {
+    let mut s = sched(&[(1, 1, 4), (2, 2, 4)]);
+    s.add_job(JobId(1), spec(&[1, 1, 2], 1), &[], 0, 0);
+    let maps = launches(&s.tick(0));
+    assert_eq!(maps.len(), 3);
+    for (e, t) in &maps {
+        s.report(*e, success(t), 1);
+    }
+    let r = launches(&s.tick(2));
+    s.report(r[0].0, failure(&r[0].1, Some(Partition(0))), 3);
+    let again: Vec<Partition> = launches(&s.tick(4)).iter().map(|(_, t)| t.attempt.partition).collect();
+    assert_eq!(again, [Partition(0), Partition(1)], "both outputs that lived on dn1");
 }
 
 #[test]
