@@ -6,6 +6,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/basalt/namenode.proto",
         "proto/basalt/datanode.proto",
         "proto/basalt/table.proto",
+        "proto/basalt/jobs.proto",
+        "proto/basalt/shuffle.proto",
     ];
     let fds = protox::compile(files, ["proto"])?;
     // Block data as `bytes::Bytes`: decoding slices the receive buffer instead of copying, and a datanode
@@ -13,6 +15,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .bytes(".basalt.WritePacket.data")
         .bytes(".basalt.ReadPacket.data")
+        .bytes(".basalt.ShuffleWriteChunk.data")
+        .bytes(".basalt.ShuffleChunk.data")
         .compile_fds(fds)?;
     println!("cargo:rerun-if-changed=proto");
     Ok(())

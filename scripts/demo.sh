@@ -2,7 +2,8 @@
 # The demo: start `basalt local` (a namenode and three datanodes, each its own process), write and read
 # back a few files (one larger than a block), show ls, du, the table token ring; then tables: a keyspace
 # and a table, a CSV loaded with `basalt table load`, a few CQL queries, `basalt table status`, an export;
-# then cluster status, and stop the cluster.
+# then jobs (a word count and a Hadoop Streaming job on the executors), cluster status, and stop the
+# cluster.
 set -euo pipefail
 BIN=${BASALT_BIN:-basalt}
 DATA=${DEMO_DIR:-$(mktemp -d /tmp/basalt-demo.XXXXXX)}
@@ -88,6 +89,19 @@ PY
 else
   echo "(cqlsh and cassandra-driver not installed in $PYENV: scripts/deps.sh installs them)"
 fi
+
+# Jobs: a word count over a text file on Basalt (one map task per block, on the executor next to the
+# block), then its output and status; a Hadoop Streaming job with shell tools.
+for i in $(seq 1 20000); do echo "the quick brown fox $((i % 13)) jumps over the lazy dog $((i % 7))"; done > "$WORK/words.txt"
+run "$BIN" fs put "$WORK/words.txt" /demo/words.txt
+run "$BIN" job wordcount /demo/words.txt /demo/wc
+run "$BIN" fs ls /demo/wc
+say "$BIN fs cat /demo/wc/part-00000 /demo/wc/part-00001 | sort -k2 -n -r | head"
+"$BIN" fs cat /demo/wc/part-00000 /demo/wc/part-00001 | sort -t "$(printf '\t')" -k2 -n -r | head
+run "$BIN" job streaming -input /demo/words.txt -output /demo/lines -mapper "cut -d' ' -f4" -reducer "uniq -c" -numReduceTasks 1
+run "$BIN" fs cat /demo/lines/part-00000
+run "$BIN" job list
+run "$BIN" job status job_1
 run "$BIN" cluster status
 echo
 echo "Demo done; stopping the cluster (data stays in $DATA)."

@@ -45,6 +45,8 @@ pub enum ClientError {
     MalformedReply(&'static str),
     #[error("malformed catalog value in a reply: {0}")]
     MalformedCatalog(#[source] basalt_table::catalog::CodecError),
+    #[error("malformed job value in a reply: {0}")]
+    MalformedJobValue(#[source] basalt_jobs::codec::CodecError),
     #[error("malformed ring in a reply: {0}")]
     MalformedRing(#[source] basalt_table::ring::RingError),
     #[error("table {keyspace}.{table} does not exist")]
@@ -89,7 +91,8 @@ impl ClientError {
             ClientError::LocalIo { .. }
             | ClientError::MalformedReply(_)
             | ClientError::MalformedCatalog(_)
-            | ClientError::MalformedRing(_) => ErrorKind::Internal,
+            | ClientError::MalformedRing(_)
+            | ClientError::MalformedJobValue(_) => ErrorKind::Internal,
             ClientError::Corrupt { .. } => ErrorKind::Corrupt,
             ClientError::WriterClosed => ErrorKind::Conflict,
         }

@@ -12,6 +12,7 @@ pub mod cql;
 mod datanodes;
 pub mod error;
 mod fs;
+mod jobs;
 pub mod namenode;
 pub mod reader;
 pub mod scan;

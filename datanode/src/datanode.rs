@@ -3,9 +3,9 @@
 //! Start-up phases: validate the config; create the data directory and lock it; load (or create) the
 //! identity; open the block store (discarding `tmp/`, scanning `current/`); bind the listener (or take
 //! one already bound); open the table store (`tables/`) and start the table runtime (hinted handoff,
-//! batch log replay, the catalog follower); serve `DataTransfer`, `TableReplica` and `Cql` on the one
-//! listener, and HTTP (WebHDFS data, `/metrics`) on its own listener when `http` is set; start the
-//! block scanner, the expiry of parked replicas and one link per namenode.
+//! batch log replay, the catalog follower); serve `DataTransfer`, `TableReplica`, `Cql` and `Shuffle` on
+//! the one listener, and HTTP (WebHDFS data, `/metrics`) on its own listener when `http` is set; start
+//! the block scanner, the expiry of parked replicas and one link per namenode.
 //! Shutdown reverses it: stop the links, stop accepting and let in-flight streams finish (bounded),
 //! stop the table loops, then release the directory lock.
 
@@ -24,6 +24,7 @@ use basalt_host::{host_id, hostname};
 use basalt_proto::link::Connector;
 use basalt_proto::pb::DatanodeInfo;
 use basalt_proto::pb::data_transfer_server::DataTransferServer;
+use basalt_proto::pb::shuffle_server::ShuffleServer;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -120,7 +121,8 @@ impl Datanode {
         );
         let (shutdown, shutdown_rx) = watch::channel(false);
         let tables = TableRuntime::start(id, &config, ctx.schema.clone(), connector, shutdown_rx.clone()).await?;
-        let server = tokio::spawn(serve(ctx.clone(), &tables, listener, shutdown_rx.clone()));
+        let shuffle = crate::shuffle::ShuffleService::new(&config.data_dir);
+        let server = tokio::spawn(serve(ctx.clone(), &tables, shuffle, listener, shutdown_rx.clone()));
         let cql = match config.cql_listen {
             Some(addr) => {
                 let l = TcpListener::bind(addr)
@@ -268,6 +270,7 @@ impl Datanode {
 fn serve(
     ctx: Arc<Context>,
     tables: &TableRuntime,
+    shuffle: crate::shuffle::ShuffleService,
     listener: TcpListener,
     mut shutdown: watch::Receiver<bool>,
 ) -> impl Future<Output = Result<(), tonic::transport::Error>> + use<> {
@@ -289,6 +292,11 @@ fn serve(
         .add_service(service)
         .add_service(replica)
         .add_service(cql)
+        .add_service(
+            ShuffleServer::new(shuffle)
+                .max_decoding_message_size(MAX_RPC_MESSAGE)
+                .max_encoding_message_size(MAX_RPC_MESSAGE),
+        )
         .serve_with_incoming_shutdown(incoming, async move {
             let _ = shutdown.wait_for(|s| *s).await;
         })

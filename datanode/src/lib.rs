@@ -22,6 +22,8 @@
 //! - [`tables`]: partitioned tables: the catalog and ring view, this replica's rows in RocksDB
 //!   (`tables::store`: one column family per table, hints, batch log), the coordinator (consistency
 //!   levels, hinted handoff, read repair), statement execution and the `Cql` / `TableReplica` services.
+//! - [`shuffle`]: the `Shuffle` service: map output of the executors on this host (`shuffle/` in the
+//!   data dir), kept after they exit, served to reducers, removed when the job ends.
 //! - [`error`]: [`DatanodeError`], mapped to an `ErrorKind` and to a gRPC status at the service edge.
 
 pub mod config;
@@ -33,6 +35,7 @@ pub mod http;
 pub mod identity;
 pub mod nn_link;
 pub mod scanner;
+pub mod shuffle;
 pub mod store;
 pub mod tables;
 pub mod transfer;

@@ -46,8 +46,9 @@ pub struct NamenodeConfig {
     /// Fraction of blocks that must be reported before safe mode ends, within 0..=1. Default 0.999.
     pub safe_mode_threshold: f64,
     /// Raft heartbeat interval. A leader that dies is replaced after 9 to 13 of them (a 3-member group;
-    /// member 1 campaigns first, then 2, then 3): with the default, 450–650 ms after its last
-    /// heartbeat. Default 50ms.
+    /// member 1 campaigns first, then 2, then 3): with the default, 0.85–1.3 s after its last
+    /// heartbeat. 50ms halves that, but a group on a loaded disk may then depose healthy leaders.
+    /// Default 100ms.
     #[serde(with = "serde_duration")]
     pub raft_heartbeat: Duration,
     /// A writer that has not renewed its lease for this long loses it: its files are recovered and
@@ -65,6 +66,13 @@ pub struct NamenodeConfig {
     /// 3's NameNode HTTP port).
     #[serde(rename = "http")]
     pub http_listen: Option<SocketAddr>,
+    /// How long a task waits for a free slot on an executor next to its data before it takes any
+    /// slot (delay scheduling). Default 3s.
+    #[serde(with = "serde_duration")]
+    pub locality_wait: Duration,
+    /// An executor without a heartbeat for this long is lost: its tasks run again elsewhere. Default 10s.
+    #[serde(with = "serde_duration")]
+    pub executor_timeout: Duration,
 }
 
 impl Default for NamenodeConfig {
@@ -86,11 +94,13 @@ impl Default for NamenodeConfig {
             dead_interval: Duration::from_secs(30),
             snapshot_interval: 10_000,
             safe_mode_threshold: 0.999,
-            raft_heartbeat: Duration::from_millis(50),
+            raft_heartbeat: Duration::from_millis(100),
             lease_hard_limit: Duration::from_secs(60),
             orphan_grace: Duration::from_secs(300),
             table_vnodes: 16,
             http_listen: None,
+            locality_wait: Duration::from_secs(3),
+            executor_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -159,6 +169,13 @@ impl NamenodeConfig {
         positive_duration("dead-interval", self.dead_interval)?;
         positive_duration("lease-hard-limit", self.lease_hard_limit)?;
         positive_duration("orphan-grace", self.orphan_grace)?;
+        basalt_common::config::duration_within(
+            "locality-wait",
+            self.locality_wait,
+            Duration::ZERO,
+            Duration::from_secs(3600),
+        )?;
+        positive_duration("executor-timeout", self.executor_timeout)?;
         Ok(())
     }
 }

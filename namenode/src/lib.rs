@@ -14,6 +14,8 @@
 //! - [`service`]: the gRPC services (client protocol, datanode protocol) over a shared [`service::Core`];
 //!   their errors are one [`ServiceError`], mapped to an `ErrorKind` and a gRPC status in one place.
 //! - [`http`]: the HTTP server (WebHDFS, the web UI, `/metrics`) over the same [`service::Core`].
+//! - [`scheduler`]: the job scheduler, a worker of the leader around the pure core of `basalt-jobs`,
+//!   and the `JobProtocol` service (clients submit jobs, executors pull task attempts).
 //! - [`server`]: start and stop a member ([`Namenode`]).
 //! - [`walk`]: resumable walks of the namespace, for whole-tree work done a slice at a time.
 
@@ -25,6 +27,7 @@ pub mod leases;
 pub mod monitor;
 pub mod raft;
 pub mod recovery;
+pub mod scheduler;
 pub mod server;
 pub mod service;
 pub mod state;

@@ -13,12 +13,15 @@ use crate::raft::log_store::LogStore;
 use crate::raft::network::NetworkFactory;
 use crate::raft::state_machine::StateMachineStore;
 use crate::raft::transport::RaftTransportService;
+use crate::scheduler::JobScheduler;
+use crate::scheduler::service::JobService;
 use crate::service::{AdminService, ClientService, Core, DatanodeService};
 use basalt_common::MAX_RPC_MESSAGE;
 use basalt_proto::link::Connector;
 use basalt_proto::pb::admin_protocol_server::AdminProtocolServer;
 use basalt_proto::pb::client_protocol_server::ClientProtocolServer;
 use basalt_proto::pb::datanode_protocol_server::DatanodeProtocolServer;
+use basalt_proto::pb::job_protocol_server::JobProtocolServer;
 use basalt_proto::pb::raft_transport_server::RaftTransportServer;
 use openraft::{BasicNode, SnapshotPolicy};
 use std::collections::BTreeMap;
@@ -40,6 +43,7 @@ pub struct Namenode {
     monitor: JoinHandle<()>,
     /// The HTTP server, when `http` is set.
     http: Option<crate::http::HttpServer>,
+    scheduler: JoinHandle<()>,
 }
 
 impl Namenode {
@@ -128,6 +132,7 @@ impl Namenode {
             }
             s
         });
+        let sched = JobScheduler::new(core.clone());
         let mut shutdown = stop_rx.clone();
         let server = tokio::spawn(
             tonic::transport::Server::builder()
@@ -143,6 +148,11 @@ impl Namenode {
                 )
                 .add_service(AdminProtocolServer::new(AdminService::new(core.clone())))
                 .add_service(
+                    JobProtocolServer::new(JobService::new(core.clone(), sched.clone()))
+                        .max_decoding_message_size(MAX_RPC_MESSAGE)
+                        .max_encoding_message_size(MAX_RPC_MESSAGE),
+                )
+                .add_service(
                     RaftTransportServer::new(RaftTransportService::new(raft))
                         .max_decoding_message_size(MAX_RPC_MESSAGE * 4)
                         .max_encoding_message_size(MAX_RPC_MESSAGE * 4),
@@ -155,7 +165,8 @@ impl Namenode {
             Some(at) => Some(crate::http::start(at, crate::http::router(core.clone()), stop_rx.clone()).await?),
             None => None,
         };
-        let monitor = tokio::spawn(monitor(core.clone(), stop_rx));
+        let monitor = tokio::spawn(monitor(core.clone(), stop_rx.clone()));
+        let scheduler = tokio::spawn(sched.clone().run(stop_rx));
         tracing::info!(id = core.config.id, %addr, advertise = %core.advertise, http = ?http.as_ref().map(|h| h.addr), "namenode started");
         Ok(Namenode {
             addr,
@@ -164,6 +175,7 @@ impl Namenode {
             server,
             monitor,
             http,
+            scheduler,
         })
     }
 
@@ -189,6 +201,7 @@ impl Namenode {
         if let Some(http) = self.http {
             let _ = http.task.await;
         }
+        let _ = self.scheduler.await;
         if let Err(e) = self.core.raft.shutdown().await {
             tracing::warn!(error = %e, "raft shutdown");
         }

@@ -74,6 +74,31 @@ pub async fn run(namenode: &str, cmd: ClusterCommand) -> Result<ExitCode> {
             d.last_heartbeat_ms_ago
         );
     }
+    // Executors are the leader's soft state; an older leader without a scheduler has none to show.
+    let executors = client.executors().await.unwrap_or_default();
+    let slots: u32 = executors.iter().map(|e| e.slots).sum();
+    let running: u32 = executors.iter().map(|e| e.running).sum();
+    println!(
+        "Executors: {} ({slots} slots, {running} tasks running)",
+        executors.len()
+    );
+    if !executors.is_empty() {
+        println!(
+            "  {:<26} {:<16} {:<22} {:>6} {:>8} {:>10}",
+            "ID", "HOST", "DATANODE", "SLOTS", "RUNNING", "HEARTBEAT"
+        );
+    }
+    for e in &executors {
+        println!(
+            "  {:<26} {:<16} {:<22} {:>6} {:>8} {:>8}ms",
+            e.id.to_string(),
+            e.host,
+            e.datanode_addr,
+            e.slots,
+            e.running,
+            e.last_seen_ms_ago
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

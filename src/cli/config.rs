@@ -157,7 +157,11 @@ pub fn to_toml<T: Serialize>(role: &str, config: &T) -> Result<String> {
 /// The CLI with each role flag's default (from the config struct) added to its help.
 pub fn command() -> clap::Command {
     let cli = crate::cli::Cli::command();
-    let (Ok(nn), Ok(dn)) = (as_map(&NamenodeConfig::default()), as_map(&DatanodeConfig::default())) else {
+    let (Ok(nn), Ok(dn), Ok(ex)) = (
+        as_map(&NamenodeConfig::default()),
+        as_map(&DatanodeConfig::default()),
+        as_map(&basalt_executor::ExecutorConfig::default()),
+    ) else {
         return cli;
     };
     cli.mut_arg("namenode", |a| {
@@ -170,6 +174,7 @@ pub fn command() -> clap::Command {
     })
     .mut_subcommand("namenode", |c| with_defaults(c, &nn))
     .mut_subcommand("datanode", |c| with_defaults(c, &dn))
+    .mut_subcommand("executor", |c| with_defaults(c, &ex))
 }
 
 fn with_defaults(cmd: clap::Command, defaults: &Map<String, Value>) -> clap::Command {

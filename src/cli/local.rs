@@ -1,5 +1,6 @@
 //! `basalt local`: a whole cluster on this machine, each role its own process (this binary, spawned
-//! as `basalt namenode` and `basalt datanode`), with one data folder. Runs until Ctrl-C, then stops the
+//! as `basalt namenode`, `basalt datanode` and `basalt executor`, one executor per datanode), with one
+//! data folder. Runs until Ctrl-C, then stops the
 //! datanodes and the namenode cleanly. Started again on the same folder, the same files are there.
 
 use anyhow::{Context, Result, bail};
@@ -38,6 +39,9 @@ pub struct LocalArgs {
     /// Default block size of new files (default: the namenode's).
     #[arg(long, value_parser = block_size)]
     pub block_size: Option<u64>,
+    /// Task slots of each executor (one executor per datanode, paired with it).
+    #[arg(long, default_value_t = 2)]
+    pub executor_slots: u32,
 }
 
 /// The address a role's log tells for a service (its "`what` on ADDR" line, e.g. "cql on"; the last
@@ -195,8 +199,14 @@ pub async fn run(args: LocalArgs) -> Result<ExitCode> {
             logs.display()
         )));
     }
+    // One executor per datanode, each paired with its datanode (on one host, the host id cannot tell
+    // them apart).
+    if let Err(e) = start_executors(&nn_addr, &args, dir, &logs, &mut roles).await {
+        stop_all(&mut roles).await;
+        return Err(e.context(format!("starting the executors (logs in {})", logs.display())));
+    }
     println!(
-        "Basalt local cluster is up: namenode {nn_addr}, {} datanodes, data in {}, logs in {}\n(for other shells: export BASALT_NAMENODE={nn_addr})",
+        "Basalt local cluster is up: namenode {nn_addr}, {} datanodes and executors, data in {}, logs in {}\n(for other shells: export BASALT_NAMENODE={nn_addr})",
         args.datanodes,
         dir.display(),
         logs.display()
@@ -264,6 +274,49 @@ async fn wait_ready(nn_addr: &str, datanodes: usize, roles: &mut [Role]) -> Resu
         }
         if Instant::now() > deadline {
             bail!("timed out after 60 s waiting for {datanodes} live datanodes");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Starts one executor per live datanode and waits until the scheduler knows them all.
+async fn start_executors(
+    nn_addr: &str,
+    args: &LocalArgs,
+    dir: &Path,
+    logs: &Path,
+    roles: &mut Vec<Role>,
+) -> Result<()> {
+    let client = super::client(nn_addr)?;
+    let st = client.cluster_status().await.context("cluster status")?;
+    let addrs: Vec<String> = st
+        .datanodes
+        .iter()
+        .filter(|d| d.live)
+        .filter_map(|d| d.info.as_ref().map(|i| i.addr.clone()))
+        .collect();
+    for (i, addr) in addrs.iter().enumerate() {
+        let name = format!("executor-{}", i + 1);
+        let ex_args: Vec<String> = vec![
+            "--namenode".into(),
+            nn_addr.to_string(),
+            "executor".into(),
+            "--datanode".into(),
+            addr.clone(),
+            "--slots".into(),
+            args.executor_slots.to_string(),
+            "--work-dir".into(),
+            dir.join(&name).display().to_string(),
+        ];
+        roles.push(spawn(&name, &ex_args, &logs.join(format!("{name}.log")))?);
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if client.executors().await.is_ok_and(|e| e.len() >= addrs.len()) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("timed out after 60 s waiting for {} executors", addrs.len());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -7,6 +7,7 @@ pub mod config;
 mod cql;
 mod format;
 mod fs;
+mod job;
 mod local;
 mod roles;
 mod rows;
@@ -52,12 +53,19 @@ pub enum Command {
         #[command(subcommand)]
         cmd: admin::AdminCommand,
     },
+    /// Jobs: word count, grep, sort and Hadoop Streaming on the executors; list, status, kill.
+    Job {
+        #[command(subcommand)]
+        cmd: job::JobCommand,
+    },
     /// CQL statements against tables: a cqlsh-like shell (`-e`, `-f`, or interactive).
     Cql(cql::CqlArgs),
     /// Run a namenode (metadata group member).
     Namenode(roles::NamenodeArgs),
     /// Run a datanode.
     Datanode(roles::DatanodeArgs),
+    /// Run an executor: runs the task attempts the metadata leader places on it.
+    Executor(roles::ExecutorArgs),
     /// Run a whole cluster on this machine: a namenode and N datanodes, each its own process.
     Local(local::LocalArgs),
     /// Benchmarks against a running cluster.
@@ -76,9 +84,11 @@ impl Command {
             | Command::Admin { .. }
             | Command::Bench { .. }
             | Command::Table { .. }
+            | Command::Job { .. }
             | Command::Cql(_) => true,
             Command::Namenode(args) => args.print_config,
             Command::Datanode(args) => args.print_config,
+            Command::Executor(args) => args.print_config,
             Command::Local(_) => false,
         }
     }
@@ -94,6 +104,8 @@ pub async fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<ExitCod
         Command::Table { cmd } => table::run(namenode, cmd).await,
         Command::Admin { cmd } => admin::run(namenode, cmd).await,
         Command::Cql(args) => cql::run(namenode, args).await,
+        Command::Job { cmd } => job::run(namenode, cmd).await,
+        Command::Executor(args) => roles::executor(cli.namenode.as_deref(), args).await,
         Command::Namenode(args) => roles::namenode(args, given).await,
         // A datanode's list may come from its config file: only a given --namenode replaces it.
         Command::Datanode(args) => roles::datanode(cli.namenode.as_deref(), args, given).await,
@@ -106,7 +118,7 @@ pub async fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<ExitCod
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(
-            "warn,basalt=info,basalt_namenode=info,basalt_datanode=info,basalt_client=warn",
+            "warn,basalt=info,basalt_namenode=info,basalt_datanode=info,basalt_executor=info,basalt_client=warn",
         )
     });
     let _ = tracing_subscriber::fmt()

@@ -1,4 +1,4 @@
-//! `basalt namenode` and `basalt datanode`: run a server role until Ctrl-C or SIGTERM.
+//! `basalt namenode`, `basalt datanode` and `basalt executor`: run a server role until Ctrl-C or SIGTERM.
 //!
 //! The flags are a thin layer over the role's config struct: each is optional, is named after a key of
 //! the struct (as `--print-config` writes it), falls back to its `BASALT_NAMENODE_<KEY>` /
@@ -8,6 +8,7 @@
 use super::config::{self, DATANODE_LEGACY, NAMENODE_LEGACY};
 use anyhow::{Context, Result, bail};
 use basalt_datanode::{Datanode, DatanodeConfig};
+use basalt_executor::{Executor, ExecutorConfig};
 use basalt_namenode::{Namenode, NamenodeConfig};
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args};
@@ -90,6 +91,12 @@ pub struct NamenodeArgs {
     /// Address of the HTTP server (WebHDFS, web UI, /metrics); unset: none.
     #[arg(long, env = "BASALT_NAMENODE_HTTP", value_name = "ADDR")]
     pub http: Option<SocketAddr>,
+    /// How long a task waits for a slot next to its data before it runs anywhere (delay scheduling).
+    #[arg(long, env = "BASALT_NAMENODE_LOCALITY_WAIT", value_parser = duration, value_name = "DURATION")]
+    pub locality_wait: Option<Duration>,
+    /// An executor without a heartbeat for this long is lost; its tasks run again elsewhere.
+    #[arg(long, env = "BASALT_NAMENODE_EXECUTOR_TIMEOUT", value_parser = duration, value_name = "DURATION")]
+    pub executor_timeout: Option<Duration>,
 }
 
 #[derive(Args, Debug)]
@@ -174,6 +181,59 @@ pub struct DatanodeArgs {
     /// Address of the HTTP server (WebHDFS data transfer, /metrics); unset: none.
     #[arg(long, env = "BASALT_DATANODE_HTTP", value_name = "ADDR")]
     pub http: Option<SocketAddr>,
+}
+
+#[derive(Args, Debug)]
+pub struct ExecutorArgs {
+    /// A TOML file of settings (`key = value`, the keys --print-config writes); flags and environment
+    /// variables win over it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print the effective settings (checked) as TOML, readable by --config, and exit.
+    #[arg(long)]
+    pub print_config: bool,
+    /// Task attempts run at once (0: one per CPU core).
+    #[arg(long, env = "BASALT_EXECUTOR_SLOTS")]
+    pub slots: Option<u32>,
+    /// Where task attempts get their working directories.
+    #[arg(long, env = "BASALT_EXECUTOR_WORK_DIR")]
+    pub work_dir: Option<PathBuf>,
+    /// The datanode keeping this executor's shuffle output (default: the one on this host).
+    #[arg(long, env = "BASALT_EXECUTOR_DATANODE", value_name = "ADDR")]
+    pub datanode: Option<String>,
+    /// Interval between heartbeats to the metadata leader (10ms..=1m).
+    #[arg(long, env = "BASALT_EXECUTOR_HEARTBEAT_INTERVAL", value_parser = duration, value_name = "DURATION")]
+    pub heartbeat_interval: Option<Duration>,
+}
+
+impl ExecutorArgs {
+    /// Defaults, then the file, then variables and flags (not yet validated).
+    pub fn into_config(self, namenode: Option<&str>) -> Result<ExecutorConfig> {
+        let mut c: ExecutorConfig = config::load("executor", self.config.as_deref(), &[])?;
+        set(&mut c.namenodes, namenode.map(basalt_common::config::split_list));
+        set(&mut c.slots, self.slots);
+        set(&mut c.work_dir, self.work_dir);
+        set(&mut c.datanode, self.datanode.map(Some));
+        set(&mut c.heartbeat_interval, self.heartbeat_interval);
+        Ok(c)
+    }
+}
+
+pub async fn executor(namenode: Option<&str>, args: ExecutorArgs) -> Result<ExitCode> {
+    let print = args.print_config;
+    let config = args.into_config(namenode)?;
+    config.validate()?;
+    if print {
+        print!("{}", config::to_toml("executor", &config)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    super::init_logging();
+    let mut stop = super::StopSignal::install()?;
+    let ex = Executor::start(config).await.context("starting the executor")?;
+    println!("executor {} started with {} slots", ex.id(), ex.slots());
+    stop.wait().await;
+    ex.shutdown().await;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn size(s: &str) -> Result<u64, String> {
@@ -286,6 +346,8 @@ impl NamenodeArgs {
         set(&mut c.orphan_grace, grace);
         set(&mut c.table_vnodes, self.table_vnodes);
         set(&mut c.http_listen, self.http.map(Some));
+        set(&mut c.locality_wait, self.locality_wait);
+        set(&mut c.executor_timeout, self.executor_timeout);
         Ok(c)
     }
 }

@@ -32,6 +32,12 @@ pub struct Proc {
 impl Proc {
     /// Starts `basalt args...` and waits for its "listening on ADDR" line on stdout.
     pub fn spawn(args: &[String], log: &Path) -> Proc {
+        Self::spawn_until(args, log, "listening on ")
+    }
+
+    /// Starts `basalt args...` and waits for a stdout line containing `marker`; [`Proc::addr`] is
+    /// what follows it on that line.
+    pub fn spawn_until(args: &[String], log: &Path, marker: &'static str) -> Proc {
         let err = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -54,7 +60,7 @@ impl Proc {
                 if let Some(addr) = line.split(" cql on ").nth(1) {
                     cql = Some(addr.trim().to_string());
                 }
-                if let Some(addr) = line.split("listening on ").nth(1)
+                if let Some(addr) = line.split(marker).nth(1)
                     && let Some(tx) = tx.take()
                 {
                     let _ = tx.send((addr.trim().to_string(), cql.take()));
@@ -126,6 +132,8 @@ pub struct Opts {
     pub cql: bool,
     /// More flags for every datanode.
     pub datanode_args: &'static [&'static str],
+    /// More flags for the namenode.
+    pub namenode_args: &'static [&'static str],
 }
 
 impl Default for Opts {
@@ -142,6 +150,7 @@ impl Default for Opts {
             racks: &[],
             cql: false,
             datanode_args: &[],
+            namenode_args: &[],
         }
     }
 }
@@ -151,6 +160,8 @@ pub struct TestCluster {
     pub opts: Opts,
     pub nn: Proc,
     pub dns: Vec<Option<Proc>>,
+    /// Executors ([`TestCluster::start_executors`]); [`Proc::addr`] is the executor's id.
+    pub executors: Vec<Option<Proc>>,
 }
 
 impl TestCluster {
@@ -166,6 +177,7 @@ impl TestCluster {
             opts: opts.clone(),
             nn,
             dns: Vec::new(),
+            executors: Vec::new(),
         };
         for i in 0..opts.datanodes {
             let dn = c.spawn_datanode(i);
@@ -196,6 +208,7 @@ impl TestCluster {
             &opts.orphan_grace_secs.to_string(),
         ]
         .iter()
+        .chain(opts.namenode_args)
         .map(|s| s.to_string())
         .collect();
         Proc::spawn(&args, &dir.join("namenode.log"))
@@ -205,6 +218,56 @@ impl TestCluster {
     pub fn add_datanode(&mut self) {
         let dn = self.spawn_datanode(self.dns.len());
         self.dns.push(Some(dn));
+    }
+
+    /// Starts one executor per running datanode (paired with it, `slots` task slots each) and waits
+    /// until the scheduler knows them all.
+    pub async fn start_executors(&mut self, slots: u32) {
+        let addrs: Vec<String> = self.dns.iter().flatten().map(|d| d.addr.clone()).collect();
+        for addr in addrs {
+            let ex = self.spawn_executor(&addr, slots);
+            self.executors.push(Some(ex));
+        }
+        let want = self.executors.iter().flatten().count();
+        let client = self.client();
+        let known = basalt_wait::try_wait_for(DEADLINE, || async {
+            let e = client.executors().await.ok()?;
+            (e.len() >= want).then_some(())
+        })
+        .await;
+        if let Err(e) = known {
+            panic!("executors not registered: {e}; logs:\n{}", self.logs());
+        }
+    }
+
+    /// Starts an executor paired with the datanode at `datanode`.
+    pub fn spawn_executor(&self, datanode: &str, slots: u32) -> Proc {
+        let i = self.executors.len();
+        let work = self.dir.path().join(format!("ex{i}"));
+        let args: Vec<String> = [
+            "--namenode",
+            &self.nn.addr,
+            "executor",
+            "--datanode",
+            datanode,
+            "--slots",
+            &slots.to_string(),
+            "--heartbeat-interval",
+            "100ms",
+            "--work-dir",
+            &work.display().to_string(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        Proc::spawn_until(&args, &self.dir.path().join(format!("executor-{i}.log")), "executor ")
+    }
+
+    /// SIGKILLs executor `i`.
+    pub fn kill_executor(&mut self, i: usize) {
+        if let Some(mut e) = self.executors[i].take() {
+            e.kill();
+        }
     }
 
     /// Whether `fsck /` succeeds with no under-replicated, corrupt or missing block.
@@ -560,4 +623,9 @@ pub fn free_ports(n: usize) -> Vec<u16> {
         .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
         .collect();
     ls.iter().map(|l| l.local_addr().unwrap().port()).collect()
+}
+
+/// A job id as the CLI prints it (`job_7`).
+pub fn job_id(s: &str) -> basalt_jobs::JobId {
+    basalt_jobs::JobId(s.trim().trim_start_matches("job_").parse().expect("a job id"))
 }

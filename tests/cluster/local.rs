@@ -27,7 +27,12 @@ async fn start_local(dir: &std::path::Path, addr: &str, http: &str) -> std::proc
         .unwrap();
     wait_until("local cluster up", DEADLINE, || async {
         let o = cli_with(addr, &["cluster", "status"]);
-        o.status.success() && stdout(&o).contains("Datanodes: 2 live") && stdout(&o).contains("Safe mode: off")
+        let out = stdout(&o);
+        // One executor per datanode, each registered with the scheduler.
+        o.status.success()
+            && out.contains("Datanodes: 2 live")
+            && out.contains("Safe mode: off")
+            && out.contains("Executors: 2 (4 slots")
     })
     .await;
     child
@@ -69,6 +74,7 @@ async fn local_cluster_restarts_with_its_files() {
         .lines()
         .skip_while(|l| !(l.trim_start().starts_with("ID ") && l.contains(" CQL ")))
         .skip(1)
+        .take_while(|l| l.starts_with("  "))
         .collect();
     assert_eq!(rows.len(), 2, "{status}");
     for row in rows {

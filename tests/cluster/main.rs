@@ -8,6 +8,8 @@ mod files;
 mod ha;
 mod harness;
 mod healing;
+mod jobs;
+mod jobs_faults;
 mod linearizability;
 mod local;
 mod restart;

@@ -82,6 +82,17 @@ pub enum ServiceError {
         source: Arc<basalt_table::catalog::CodecError>,
     },
 
+    // Jobs.
+    #[error("malformed {what}: {source}")]
+    MalformedJobValue {
+        what: &'static str,
+        source: Arc<basalt_jobs::codec::CodecError>,
+    },
+    #[error("no job {job}")]
+    UnknownJob { job: basalt_jobs::JobId },
+    #[error("the scheduler is starting on this leader; retry")]
+    SchedulerStarting,
+
     // Lease recovery, which the namenode drives against the datanodes.
     #[error("datanode {node} ({addr}) is unreachable: {source}")]
     DatanodeUnreachable {
@@ -149,6 +160,9 @@ impl ServiceError {
             ServiceError::NoSuchDatanode { .. } => ErrorKind::NotFound,
             ServiceError::FaultInjectionDisabled => ErrorKind::Invalid,
             ServiceError::MalformedCatalogValue { .. } => ErrorKind::Invalid,
+            ServiceError::MalformedJobValue { .. } => ErrorKind::Invalid,
+            ServiceError::UnknownJob { .. } => ErrorKind::NotFound,
+            ServiceError::SchedulerStarting => ErrorKind::Unavailable,
             ServiceError::DatanodeUnreachable { .. } => ErrorKind::Unavailable,
             ServiceError::DatanodeFailed { source, .. } => source.kind,
             ServiceError::NoReplicaYet { .. } => ErrorKind::Unavailable,

@@ -9,7 +9,7 @@
 //! | file namespace | [`namespace`] | directories, files, each file's blocks, leases |
 //! | cluster | [`cluster`] | datanode identities, racks, admin (decommission) states, ring tokens |
 //! | catalog | [`catalog`] | keyspaces, tables, the catalog version |
-//! | jobs | [`jobs`] | job records (empty slot for the jobs feature) |
+//! | jobs | [`jobs`] | job records: spec, state, completed stages and their outputs |
 //!
 //! Each sub-machine owns its state, its command enum, its output enum, its error enum (with an
 //! exhaustive `kind()`), its `apply` and its queries, and knows nothing of the others. Above them, once:
@@ -54,7 +54,8 @@ use serde::{Deserialize, Serialize};
 /// |---|---|
 /// | 3 | the sub-machines (file namespace, cluster) |
 /// | 4 | the catalog's schema changes, the cluster's ring tokens (`SetTokens`) |
-pub const STATE_VERSION: u16 = 4;
+/// | 5 | the jobs sub-machine's commands (job records) |
+pub const STATE_VERSION: u16 = 5;
 
 /// The whole replicated state machine (the Raft state machine's data).
 ///
@@ -146,7 +147,7 @@ impl Command {
             Command::Fs(_) => 3,
             Command::Cluster(c) => c.version(),
             Command::Catalog(_) => 4,
-            Command::Jobs(_) => STATE_VERSION,
+            Command::Jobs(_) => 5,
         }
     }
 
@@ -260,14 +261,12 @@ impl MetaState {
         resp
     }
 
-    // The jobs have no commands yet: their arm cannot return.
-    #[allow(unreachable_code)]
     fn apply_command(&mut self, client: &str, cmd: &Command) -> Result<Output, StateError> {
         Ok(match cmd {
             Command::Fs(c) => Output::Fs(self.namespace.apply(client, c)?),
             Command::Cluster(c) => Output::Cluster(self.cluster.apply(c)?),
             Command::Catalog(c) => Output::Catalog(self.catalog.apply(c, self.clock_ms)?),
-            Command::Jobs(c) => Output::Jobs(self.jobs.apply(c)?),
+            Command::Jobs(c) => Output::Jobs(self.jobs.apply(c, self.clock_ms)?),
         })
     }
 

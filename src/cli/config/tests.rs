@@ -294,7 +294,7 @@ fn deploy_templates_hold_the_defaults() {
     files.sort();
     assert_eq!(
         files,
-        ["datanode.toml", "namenode.toml"],
+        ["datanode.toml", "executor.toml", "namenode.toml"],
         "a new template needs a check here"
     );
     check_template::<NamenodeConfig>(
@@ -308,6 +308,12 @@ fn deploy_templates_hold_the_defaults() {
         include_str!("../../../deploy/config/datanode.toml"),
         DATANODE_LEGACY,
         &["namenode", "advertise", "data-dir", "rack", "cql", "cql-users", "http"],
+    );
+    check_template::<basalt_executor::ExecutorConfig>(
+        "executor",
+        include_str!("../../../deploy/config/executor.toml"),
+        &[],
+        &["namenode", "datanode"],
     );
 }
 
@@ -331,11 +337,12 @@ fn every_setting_is_a_flag_with_a_variable() {
     let roles = [
         ("namenode", as_map(&NamenodeConfig::default()).unwrap()),
         ("datanode", as_map(&DatanodeConfig::default()).unwrap()),
+        ("executor", as_map(&basalt_executor::ExecutorConfig::default()).unwrap()),
     ];
     for (role, defaults) in roles {
         let sub = cmd.find_subcommand(role).unwrap();
         for key in defaults.keys() {
-            if (role, key.as_str()) == ("datanode", "namenode") {
+            if key == "namenode" && role != "namenode" {
                 continue; // the global --namenode, BASALT_NAMENODE
             }
             let arg = sub.get_arguments().find(|a| a.get_long() == Some(key));
