@@ -98,7 +98,7 @@ run "$BIN" job wordcount /demo/words.txt /demo/wc
 run "$BIN" fs ls /demo/wc
 say "$BIN fs cat /demo/wc/part-00000 /demo/wc/part-00001 | sort -k2 -n -r | head"
 "$BIN" fs cat /demo/wc/part-00000 /demo/wc/part-00001 | sort -t "$(printf '\t')" -k2 -n -r | head
-run "$BIN" job streaming -input /demo/words.txt -output /demo/lines -mapper "cut -d' ' -f4" -reducer "uniq -c" -numReduceTasks 1
+run "$BIN" job streaming -input /demo/words.txt -output /demo/lines -mapper "cut -d' ' -f5" -reducer "uniq -c" -numReduceTasks 1
 run "$BIN" fs cat /demo/lines/part-00000
 run "$BIN" job list
 run "$BIN" job status job_1

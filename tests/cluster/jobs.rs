@@ -27,7 +27,7 @@ fn opts() -> Opts {
         datanodes: 3,
         block_size: "64KiB",
         replication: 2,
-        namenode_args: &["--locality-wait", "300ms", "--executor-timeout", "2s"],
+        namenode_args: &["--locality-wait", "300ms", "--executor-timeout", "3s"],
         ..Opts::default()
     }
 }

@@ -37,7 +37,7 @@ async fn map_outputs_of_a_killed_datanode_are_recomputed() {
         block_size: "64KiB",
         replication: 2,
         dead_interval_secs: 3.0,
-        namenode_args: &["--locality-wait", "300ms", "--executor-timeout", "2s"],
+        namenode_args: &["--locality-wait", "300ms", "--executor-timeout", "3s"],
         ..Opts::default()
     })
     .await;
@@ -112,7 +112,7 @@ async fn a_hanging_reducer_is_killed_at_its_timeout() {
         "job",
         "streaming",
         "-D",
-        "mapreduce.task.timeout=1000",
+        "mapreduce.task.timeout=3000",
         "-D",
         "mapreduce.reduce.maxattempts=2",
         "-input",
@@ -126,7 +126,10 @@ async fn a_hanging_reducer_is_killed_at_its_timeout() {
     ]);
     assert!(!o.status.success());
     let err = stderr(&o);
-    assert!(err.contains("failed 2 times") && err.contains("timed out"), "{err}");
+    assert!(
+        err.contains("reduce task 0") && err.contains("failed 2 times") && err.contains("timed out"),
+        "{err}"
+    );
     assert!(
         started.elapsed() < std::time::Duration::from_secs(40),
         "killed at the timeout, not after the sleep"

@@ -4,8 +4,10 @@ use super::error::TaskError;
 use basalt_jobs::lines::lines;
 use basalt_jobs::records::Record;
 use basalt_jobs::spec::{InputFormat, MapOp, TERASORT_KEY};
+use std::collections::HashMap;
 
 /// The records a built-in map operator makes of a split's bytes, and how many input records it read.
+/// Word count emits each distinct word once with its count (the combiner's work, done while reading).
 pub fn map_builtin(op: &MapOp, format: InputFormat, data: &[u8]) -> (Vec<Record>, u64) {
     let mut out = Vec::new();
     let mut n = 0;
@@ -17,15 +19,27 @@ pub fn map_builtin(op: &MapOp, format: InputFormat, data: &[u8]) -> (Vec<Record>
                 out.push((rec[..k].to_vec(), rec[k..].to_vec()));
             }
         }
+        InputFormat::Lines if *op == MapOp::WordCount => {
+            // Counted as the words are read (in-mapper combining): one record per distinct word.
+            let mut counts: HashMap<Vec<u8>, u64> = HashMap::new();
+            for line in lines(data) {
+                n += 1;
+                for w in String::from_utf8_lossy(line).split_whitespace() {
+                    match counts.get_mut(w.as_bytes()) {
+                        Some(c) => *c += 1,
+                        None => {
+                            counts.insert(w.as_bytes().to_vec(), 1);
+                        }
+                    }
+                }
+            }
+            out.extend(counts.into_iter().map(|(w, c)| (w, c.to_string().into_bytes())));
+        }
         InputFormat::Lines => {
             for line in lines(data) {
                 n += 1;
                 match op {
-                    MapOp::WordCount => {
-                        for w in String::from_utf8_lossy(line).split_whitespace() {
-                            out.push((w.as_bytes().to_vec(), b"1".to_vec()));
-                        }
-                    }
+                    MapOp::WordCount => unreachable!("counted above"),
                     MapOp::Grep { pattern } => {
                         let p = pattern.as_bytes();
                         if line.windows(p.len()).any(|w| w == p) {

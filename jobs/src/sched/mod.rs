@@ -21,6 +21,7 @@
 //! Attempts are soft state: after a failover the new leader starts the current stage's tasks again
 //! (attempt numbers continue from the record's, so a stale attempt's files never collide).
 
+mod describe;
 #[cfg(test)]
 mod tests;
 
@@ -28,11 +29,9 @@ use crate::ids::{AttemptId, AttemptRef, ExecutorId, JobId, Partition, StageId};
 use crate::plan::{Plan, StageKind, plan};
 use crate::spec::JobSpec;
 use crate::status::{ExecutorView, StageStats, StageView};
-use crate::task::{
-    Combine, MapOutput, MapOutputLoc, TaskDescriptor, TaskKind, TaskOutcome, TaskReport, TaskResult, final_part_path,
-    temp_part_path,
-};
+use crate::task::{MapOutputLoc, TaskDescriptor, TaskOutcome, TaskReport, TaskResult};
 use basalt_common::DatanodeId;
+use describe::describe;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -707,77 +706,5 @@ impl Scheduler {
             }
         }
         out
-    }
-}
-
-/// The full descriptor of attempt `a` of a task of `run`, to run on the executor `info` describes.
-fn describe(run: &JobRun, a: AttemptRef, info: &ExecutorInfo) -> TaskDescriptor {
-    let spec = &run.spec;
-    let si = a.stage.0 as usize;
-    let kind = match run.plan.stages[si].kind {
-        StageKind::Map => {
-            let output = match &spec.reduce {
-                Some(r) => MapOutput::Shuffle {
-                    datanode: info.datanode,
-                    addr: info.datanode_addr.clone(),
-                    partitions: r.partitions,
-                    partitioner: r.partitioner.clone(),
-                    combine: match &spec.map {
-                        crate::spec::MapOp::WordCount => Combine::Sum,
-                        crate::spec::MapOp::Streaming {
-                            combiner: Some(command),
-                            ..
-                        } => Combine::Streaming {
-                            command: command.clone(),
-                        },
-                        _ => Combine::None,
-                    },
-                },
-                None => MapOutput::File {
-                    temp_path: temp_part_path(&spec.output, a.partition, a.attempt),
-                },
-            };
-            TaskKind::Map {
-                split: spec.splits[a.partition.0 as usize].clone(),
-                format: spec.input_format,
-                op: spec.map.clone(),
-                output,
-            }
-        }
-        StageKind::Reduce => TaskKind::Reduce {
-            inputs: run.map_outputs.clone(),
-            op: spec
-                .reduce
-                .as_ref()
-                .expect("a reduce stage has a reduce spec")
-                .op
-                .clone(),
-            temp_path: temp_part_path(&spec.output, a.partition, a.attempt),
-        },
-        StageKind::Commit => {
-            let out_stage = run.plan.output_stage();
-            let parts = run.tasks[out_stage]
-                .iter()
-                .enumerate()
-                .filter_map(|(p, t)| match &t.state {
-                    TaskState::Done {
-                        result: TaskResult::Written { temp_path },
-                    } => Some((temp_path.clone(), final_part_path(&spec.output, Partition(p as u32)))),
-                    _ => None,
-                })
-                .collect();
-            TaskKind::Commit {
-                output_dir: spec.output.clone(),
-                parts,
-            }
-        }
-    };
-    TaskDescriptor {
-        attempt: a,
-        kind,
-        env: spec.env.clone(),
-        conf: spec.conf.clone(),
-        files: spec.files.clone(),
-        timeout_ms: spec.task_timeout_ms,
     }
 }

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::spec::{MapOp, Partitioner, ReduceOp, ReduceSpec, Split};
-use crate::task::TaskStats;
+use crate::task::{MapOutput, TaskKind, TaskStats};
 
 const WAIT: u64 = 1000;
 

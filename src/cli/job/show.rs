@@ -36,7 +36,8 @@ pub fn list(jobs: &[JobSummary]) {
 pub fn status(st: &JobStatusView) {
     let s = &st.summary;
     println!("{} {}: {} after {}", s.id, s.name, s.state.name(), elapsed(s));
-    println!("  user {}, input {}, output {}", s.user, s.inputs.join(","), s.output);
+    let user = if s.user.is_empty() { "-" } else { &s.user };
+    println!("  user {user}, input {}, output {}", s.inputs.join(","), s.output);
     if let Some(e) = &s.error {
         println!("  error: {e}");
     }
