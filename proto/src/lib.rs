@@ -10,6 +10,7 @@ pub mod pb {
     tonic::include_proto!("basalt");
 }
 
+pub mod http;
 pub mod link;
 pub mod status;
 

@@ -10,9 +10,7 @@ use axum::Router;
 use axum::http::StatusCode;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 /// The datanode's routes.
 pub(crate) fn router(ctx: Arc<Context>) -> Router {
@@ -21,34 +19,15 @@ pub(crate) fn router(ctx: Arc<Context>) -> Router {
         .with_state(ctx)
 }
 
-/// A running HTTP server: its bound address and its task.
-#[derive(Debug)]
-pub(crate) struct HttpServer {
-    pub addr: SocketAddr,
-    pub task: JoinHandle<()>,
-}
+pub(crate) use basalt_proto::http::HttpServer;
 
 /// Binds `addr` and serves `router` until `stop` turns true (requests in flight then finish).
 pub(crate) async fn start(
     addr: SocketAddr,
     router: Router,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> Result<HttpServer, DatanodeError> {
-    let listener = TcpListener::bind(addr)
+    basalt_proto::http::serve(addr, router, stop)
         .await
-        .map_err(|source| DatanodeError::Bind { addr, source })?;
-    let bound = listener
-        .local_addr()
-        .map_err(|source| DatanodeError::Bind { addr, source })?;
-    let task = tokio::spawn(async move {
-        let served = axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                let _ = stop.wait_for(|s| *s).await;
-            })
-            .await;
-        if let Err(e) = served {
-            tracing::warn!(error = %e, "HTTP server failed");
-        }
-    });
-    Ok(HttpServer { addr: bound, task })
+        .map_err(|source| DatanodeError::Bind { addr, source })
 }

@@ -11,9 +11,7 @@ use axum::Router;
 use axum::http::StatusCode;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 /// The namenode's routes.
 pub(crate) fn router(core: Arc<Core>) -> Router {
@@ -22,33 +20,15 @@ pub(crate) fn router(core: Arc<Core>) -> Router {
         .with_state(core)
 }
 
-/// A running HTTP server: its bound address and its task.
-pub(crate) struct HttpServer {
-    pub addr: SocketAddr,
-    pub task: JoinHandle<()>,
-}
+pub(crate) use basalt_proto::http::HttpServer;
 
 /// Binds `addr` and serves `router` until `stop` turns true (requests in flight then finish).
 pub(crate) async fn start(
     addr: SocketAddr,
     router: Router,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> Result<HttpServer, NamenodeError> {
-    let listener = TcpListener::bind(addr)
+    basalt_proto::http::serve(addr, router, stop)
         .await
-        .map_err(|source| NamenodeError::Bind { addr, source })?;
-    let bound = listener
-        .local_addr()
-        .map_err(|source| NamenodeError::Bind { addr, source })?;
-    let task = tokio::spawn(async move {
-        let served = axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                let _ = stop.wait_for(|s| *s).await;
-            })
-            .await;
-        if let Err(e) = served {
-            tracing::warn!(error = %e, "HTTP server failed");
-        }
-    });
-    Ok(HttpServer { addr: bound, task })
+        .map_err(|source| NamenodeError::Bind { addr, source })
 }
