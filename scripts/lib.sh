@@ -33,11 +33,12 @@ start_local() {
   echo "the local cluster did not start (logs in $DATA/logs)" >&2; exit 1
 }
 
-# Stops the cluster (and any member a script restarted by hand) and removes its data.
+# Stops the cluster (and any member a script restarted by hand) and removes its data (KEEP_DATA=1 keeps
+# it, logs included, and prints where).
 stop_local() {
   kill -INT "$LOCAL" 2>/dev/null; wait "$LOCAL" 2>/dev/null || true
   pkill -f "$DATA" 2>/dev/null || true
   for _ in $(seq 1 100); do pgrep -f "$DATA" >/dev/null || break; sleep 0.1; done
   pkill -9 -f "$DATA" 2>/dev/null || true
-  rm -rf "$DATA"
+  if [ "${KEEP_DATA:-0}" = 1 ]; then echo "data and logs kept in $DATA" >&2; else rm -rf "$DATA"; fi
 }

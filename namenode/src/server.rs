@@ -12,7 +12,7 @@ use crate::raft::Raft;
 use crate::raft::log_store::LogStore;
 use crate::raft::network::NetworkFactory;
 use crate::raft::state_machine::StateMachineStore;
-use crate::raft::transport::RaftTransportService;
+use crate::raft::transport::{Heard, RaftTransportService};
 use crate::scheduler::JobScheduler;
 use crate::scheduler::service::JobService;
 use crate::service::{AdminService, ClientService, Core, DatanodeService};
@@ -133,6 +133,8 @@ impl Namenode {
             s
         });
         let sched = JobScheduler::new(core.clone());
+        let heard = Arc::new(Heard::default());
+        tokio::spawn(watch_elections(core.raft.clone(), heard.clone(), election_max));
         let mut shutdown = stop_rx.clone();
         let server = tokio::spawn(
             tonic::transport::Server::builder()
@@ -153,7 +155,7 @@ impl Namenode {
                         .max_encoding_message_size(MAX_RPC_MESSAGE),
                 )
                 .add_service(
-                    RaftTransportServer::new(RaftTransportService::new(raft))
+                    RaftTransportServer::new(RaftTransportService::new(raft, heard))
                         .max_decoding_message_size(MAX_RPC_MESSAGE * 4)
                         .max_encoding_message_size(MAX_RPC_MESSAGE * 4),
                 )
@@ -250,6 +252,34 @@ async fn allow_elections(raft: &Raft, lease: Duration) -> Result<(), NamenodeErr
         raft.runtime_config().elect(true);
     });
     Ok(())
+}
+
+/// Logs each campaign of this member with how long it had not heard a leader, so a spurious election
+/// on a loaded machine can be told apart (no AppendEntries arrived: the leader or the link was slow;
+/// some did arrive: Raft handled them late) from a real failover. Ends when Raft shuts down.
+async fn watch_elections(raft: Raft, heard: Arc<Heard>, election_max_ms: u64) {
+    let mut metrics = raft.metrics();
+    let mut was = openraft::ServerState::Learner;
+    loop {
+        let (state, term, leader) = {
+            let m = metrics.borrow_and_update();
+            (m.state, m.current_term, m.current_leader)
+        };
+        if state == openraft::ServerState::Candidate && was != openraft::ServerState::Candidate {
+            let ago = heard.ago().map(|d| d.as_millis() as i64).unwrap_or(-1);
+            tracing::warn!(
+                term,
+                last_append_entries_ms_ago = ago,
+                election_max_ms,
+                ?leader,
+                "campaigning: no leader heard within the election timeout"
+            );
+        }
+        was = state;
+        if metrics.changed().await.is_err() {
+            return;
+        }
+    }
 }
 
 /// Initializes the group on its very first start; later starts (or other members' bootstrap) find it
