@@ -94,7 +94,11 @@ async fn check_fixture(format: &str) {
         };
         let before = std::fs::read_to_string(&jobs).unwrap();
         let now = stdout(&ok(c.cli(&["job", "list"])));
-        assert_eq!(job_columns(&now), job_columns(&before), "{format}: the job records changed");
+        assert_eq!(
+            job_columns(&now),
+            job_columns(&before),
+            "{format}: the job records changed"
+        );
     }
 
     // New writes on top of the old data, then a restart: the log now holds both formats.
