@@ -11,6 +11,8 @@ pub mod symbols;
 pub mod types;
 
 #[cfg(test)]
+mod permission_tests;
+#[cfg(test)]
 mod tests;
 
 pub use command::{FsCommand, FsOutput};
