@@ -129,7 +129,8 @@ async fn fsck_pages_cover_the_tree_once_in_path_order() {
             start_after,
             limit: 2,
         };
-        let page = nn.fsck(req).await.unwrap().into_inner();
+        let caller = basalt_client::CallerId::new(&basalt_client::default_user());
+        let page = nn.fsck(caller.request(req)).await.unwrap().into_inner();
         assert!(page.files.len() <= 2);
         assert_eq!(page.total_files, page.files.len() as u64);
         pages += 1;
@@ -143,12 +144,14 @@ async fn fsck_pages_cover_the_tree_once_in_path_order() {
     assert_eq!(paths, ["/p/a", "/p/b/c/x", "/p/b/d", "/p/b-z", "/p/e"]);
     assert!(pages >= 3, "{pages} pages");
     assert_eq!(blocks, 5);
-    // Unpaged (an older client) and the library's merged pages agree.
+    // Unpaged (limit 0, as clients before paging asked; they now also name their user) and the
+    // library's merged pages agree.
+    let caller = basalt_client::CallerId::new(&basalt_client::default_user());
     let all = nn
-        .fsck(pb::FsckRequest {
+        .fsck(caller.request(pb::FsckRequest {
             path: "/p".into(),
             ..Default::default()
-        })
+        }))
         .await
         .unwrap()
         .into_inner();

@@ -225,3 +225,44 @@ fn schema_changes_are_version_4_retry_safe_and_persisted() {
     );
     assert_eq!(tokens.version, 4);
 }
+
+#[test]
+fn requests_with_a_caller_are_version_6_checked_and_persisted() {
+    use super::namespace::Caller;
+    let mut s = MetaState::default();
+    s.apply(&Request::new("c", 1, mkdir("/open")));
+    let plain = Request::new("c", 2, mkdir("/open/x"));
+    assert_eq!(
+        plain.version, 3,
+        "a request without a caller keeps its command's version"
+    );
+    let carol = Caller::user("carol", &[]);
+    let by_carol = Request::new("c", 3, mkdir("/open/y")).with_caller(Some(carol.clone()));
+    assert_eq!(by_carol.version, CALLER_VERSION);
+    let set = Request::new(
+        "c",
+        4,
+        FsCommand::SetPermission {
+            path: p("/open"),
+            mode: 0o700,
+        },
+    );
+    assert_eq!(set.version, 6, "the new namespace commands are version 6");
+    // The caller travels in the log: it decodes back, and an entry written before it reads as none.
+    let back: Request = codec::decode(&codec::encode(&by_carol)).unwrap();
+    assert_eq!(back, by_carol);
+    let old: Request = codec::decode(&codec::encode(&plain)).unwrap();
+    assert_eq!(old.caller, None);
+    // carol may not write into alice's 0755 directory; the denial is remembered for retries.
+    let denied = s.apply(&by_carol);
+    assert!(
+        matches!(&denied.0, Err(StateError::Fs(NamespaceError::PermissionDenied(_)))),
+        "{denied:?}"
+    );
+    assert_eq!(s.apply(&by_carol), denied);
+    assert!(s.namespace.stat(&p("/open/y")).is_err());
+    // A member of an older version refuses the request rather than apply it unchecked.
+    let mut newer = by_carol.clone();
+    newer.version = STATE_VERSION + 1;
+    assert!(matches!(s.apply(&newer).0, Err(StateError::UnsupportedVersion { .. })));
+}

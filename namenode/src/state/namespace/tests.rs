@@ -279,7 +279,7 @@ fn list_pages_in_name_order() {
 }
 
 #[derive(Clone, Debug)]
-enum Op {
+pub(super) enum Op {
     Mkdir(usize, bool),
     Create(usize, bool),
     Write(usize, Vec<u64>),
@@ -289,7 +289,12 @@ enum Op {
 
 const PATHS: [&str; 7] = ["/a", "/b", "/a/x", "/a/y", "/b/x", "/a/x/z", "/c"];
 
-fn op() -> impl Strategy<Value = Op> {
+/// The path the property tests' operations name by index `i`.
+pub(super) fn path_of(i: usize) -> BPath {
+    p(PATHS[i])
+}
+
+pub(super) fn op() -> impl Strategy<Value = Op> {
     let i = 0..PATHS.len();
     prop_oneof![
         (i.clone(), any::<bool>()).prop_map(|(i, b)| Op::Mkdir(i, b)),
@@ -300,7 +305,7 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn to_commands(op: &Op) -> Vec<Command> {
+pub(super) fn to_commands(op: &Op) -> Vec<Command> {
     let path = |i: usize| p(PATHS[i]);
     match op {
         Op::Mkdir(i, parents) => vec![Command::Mkdirs {
@@ -350,7 +355,7 @@ fn to_commands(op: &Op) -> Vec<Command> {
 }
 
 /// Every inode is reachable from the root exactly once, parents agree, and blocks belong to live files.
-fn check_invariants(ns: &Namespace) {
+pub(super) fn check_invariants(ns: &Namespace) {
     let mut seen = std::collections::HashSet::new();
     let mut stack = vec![ROOT];
     while let Some(id) = stack.pop() {
@@ -394,7 +399,7 @@ fn check_invariants(ns: &Namespace) {
 }
 
 /// The namespace in a form independent of hash map order.
-fn canon(ns: &Namespace) -> (Vec<(InodeId, Inode)>, u64, u64, u64) {
+pub(super) fn canon(ns: &Namespace) -> (Vec<(InodeId, Inode)>, u64, u64, u64) {
     let mut inodes: Vec<(InodeId, Inode)> = ns.inodes.iter().map(|(id, i)| (*id, (**i).clone())).collect();
     inodes.sort_by_key(|(id, _)| *id);
     (inodes, ns.next_inode, ns.next_block, ns.next_gen)
