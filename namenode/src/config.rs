@@ -73,6 +73,8 @@ pub struct NamenodeConfig {
     /// An executor without a heartbeat for this long is lost: its tasks run again elsewhere. Default 10s.
     #[serde(with = "serde_duration")]
     pub executor_timeout: Duration,
+    /// How the log is written: `text` (for people) or `json` (one object per line). Default `text`.
+    pub log_format: basalt_common::config::LogFormat,
 }
 
 impl Default for NamenodeConfig {
@@ -101,6 +103,7 @@ impl Default for NamenodeConfig {
             http_listen: None,
             locality_wait: Duration::from_secs(3),
             executor_timeout: Duration::from_secs(10),
+            log_format: Default::default(),
         }
     }
 }

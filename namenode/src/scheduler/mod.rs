@@ -319,6 +319,23 @@ impl JobScheduler {
             .unwrap_or_default()
     }
 
+    /// (running tasks, queued tasks, executors) of the jobs this leader runs; zeros elsewhere.
+    pub fn task_counts(&self) -> (u64, u64, u64) {
+        let inner = self.inner();
+        let Some(core) = inner.core.as_ref() else {
+            return (0, 0, 0);
+        };
+        let (mut running, mut queued) = (0u64, 0u64);
+        for job in core.job_ids() {
+            for s in core.stages(job).unwrap_or_default() {
+                let st = &s.stats;
+                running += u64::from(st.running);
+                queued += u64::from(st.tasks.saturating_sub(st.done + st.running));
+            }
+        }
+        (running, queued, core.executors(now_ms()).len() as u64)
+    }
+
     /// The live stages and counters of a job this leader runs.
     pub fn live(&self, job: JobId) -> Option<(Vec<StageView>, BTreeMap<String, i64>)> {
         let inner = self.inner();

@@ -23,7 +23,7 @@ mod tables;
 
 pub use admin::AdminService;
 pub use client::ClientService;
-pub use datanode::DatanodeService;
+pub use datanode::{DatanodeService, cluster_status};
 pub use error::ServiceError;
 
 use crate::blocks::{BlockManager, SafeMode};
@@ -61,6 +61,8 @@ pub struct Core {
     pub connector: basalt_proto::link::Connector,
     /// Held while the leader chooses and records a datanode's ring tokens (one at a time).
     pub ring_alloc: tokio::sync::Mutex<()>,
+    /// This member's metrics registry (`/metrics`).
+    pub metrics: crate::metrics::NamenodeMetrics,
 }
 
 pub fn now_ms() -> u64 {
