@@ -40,6 +40,8 @@ async fn the_web_ui_in_a_real_browser() {
     let mut c = TestCluster::start(Opts {
         namenode_args: &["--http", "127.0.0.1:0"],
         datanode_args: &["--http", "127.0.0.1:0"],
+        // The last page test kills a datanode and watches it turn dead.
+        dead_interval_secs: 3.0,
         ..Default::default()
     })
     .await;
@@ -68,6 +70,15 @@ async fn the_web_ui_in_a_real_browser() {
             serde_json::json!({"id": info.id, "addr": info.addr, "http": d.http_addr})
         })
         .collect();
+    let victim = c.dns[2].as_ref().expect("running");
+    let victim_id = status
+        .datanodes
+        .iter()
+        .filter_map(|d| d.info.clone())
+        .find(|i| i.addr == victim.addr)
+        .map(|i| i.id)
+        .expect("the victim is registered");
+    let victim_pid = victim.pid();
     let ui = format!("http://{}", c.nn.http.clone().expect("namenode http"));
     let dir = artifacts();
     let mut cmd = Command::new(venv.join("bin/python"));
@@ -88,6 +99,8 @@ async fn the_web_ui_in_a_real_browser() {
     .env("BASALT_BIN", BIN)
     .env("BASALT_DATANODES", serde_json::to_string(&dns).unwrap())
     .env("BASALT_WEB_ARTIFACTS", &dir)
+    .env("BASALT_VICTIM_PID", victim_pid.to_string())
+    .env("BASALT_VICTIM_ID", victim_id.to_string())
     .env("PYTHONDONTWRITEBYTECODE", "1")
     // Selenium must not look for a driver on the network: the paths are given.
     .env("SE_AVOID_STATS", "true")
@@ -108,5 +121,4 @@ async fn the_web_ui_in_a_real_browser() {
         String::from_utf8_lossy(&out.stderr),
         c.logs()
     );
-    c.kill_executor(0);
 }

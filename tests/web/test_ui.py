@@ -3,6 +3,7 @@ test started (3 live datanodes, /web with a small file and a 3-block file, a fin
 
 import os
 import re
+import signal
 import subprocess
 import tempfile
 
@@ -111,3 +112,28 @@ def test_live_values_refresh_without_a_reload(page):
     assert d.execute_script("return window.basaltPageLoaded") == loaded, "the page was reloaded"
     assert d.execute_script("return window.basaltRefreshes") >= 1
     shot(d, "overview-refreshed")
+
+
+def test_a_killed_datanode_turns_dead_and_its_blocks_under_replicated(page):
+    """Last: it kills a datanode. Replication 3 on 3 datanodes, so nothing can be copied back and
+    the blocks stay under-replicated; every value changes in pages that stay loaded."""
+    d = page("/ui/")
+    loaded = d.execute_script("return window.basaltPageLoaded")
+    os.kill(int(os.environ["BASALT_VICTIM_PID"]), signal.SIGKILL)
+    victim = os.environ["BASALT_VICTIM_ID"]
+    WebDriverWait(d, 30, poll_frequency=0.2).until(
+        lambda d: text(d, "v-live_datanodes") == "2" and text(d, "v-dead_datanodes") == "1"
+    )
+    assert d.execute_script("return window.basaltPageLoaded") == loaded, "the page was reloaded"
+
+    d = page("/ui/healing")
+    WebDriverWait(d, 30, poll_frequency=0.2).until(lambda d: int(text(d, "v-under_replicated")) >= 3)
+    d = page("/ui/healing")
+    sick = d.find_element(By.ID, "sick").text
+    assert "/web/blocks.bin" in sick, sick
+    shot(d, "healing-datanode-dead")
+
+    d = page("/ui/datanodes")
+    assert text(d, f"v-dn-{victim}-state") == "dead"
+    assert len(d.find_elements(By.CSS_SELECTOR, "td.dead")) == 1
+    shot(d, "datanodes-one-dead")

@@ -94,7 +94,7 @@ async fn overview(State(ui): State<Ui>) -> Html<String> {
     ]);
     let _ = write!(
         body,
-        "<h2>Capacity</h2><p>{} {} used of {} ({} remaining)</p>",
+        "<h2>Capacity</h2><p>{} {} of blocks in {} ({} remaining; the bar: the disks' use)</p>",
         page::bar_filled("capacity", live.bars.get("capacity").copied().unwrap_or(0)),
         live.span("capacity_used"),
         live.span("capacity_total"),
@@ -147,12 +147,15 @@ async fn datanodes(State(ui): State<Ui>) -> Html<String> {
         let _ = write!(
             body,
             "<tr class=\"datanode\" id=\"dn-{id}\"><td>{id}</td><td>{}</td><td>{}</td><td>{}</td>\
-             <td class=\"{class}\">{}</td><td>{} {}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td>{http}</td></tr>",
+             <td class=\"{class}\">{}</td><td class=\"cap\">{} {}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td>{http}</td></tr>",
             esc(&info.addr),
             esc(&info.host),
             esc(if info.rack.is_empty() { "-" } else { &info.rack }),
             k("state"),
-            bar(&format!("dn-{}", info.id), d.used, d.capacity),
+            page::bar_filled(
+                &format!("dn-{}", info.id),
+                live.bars.get(&format!("dn-{}", info.id)).copied().unwrap_or(0)
+            ),
             k("used"),
             k("blocks"),
             k("heartbeat"),
@@ -397,6 +400,7 @@ async fn healing(State(ui): State<Ui>) -> Html<String> {
             }
             body.push_str("</table>");
             if sick.is_empty() {
+                body = body.replace("<table id=\"sick\">", "<table id=\"sick\" hidden>");
                 body.push_str("<p class=\"live\" id=\"healthy\">Every block has its replicas.</p>");
             }
         }

@@ -57,6 +57,7 @@ main{padding:16px 24px;max-width:1200px}
 h1{font-size:20px;margin:8px 0 16px}h2{font-size:16px;margin:20px 0 8px}
 table{border-collapse:collapse;background:#fff;width:100%;box-shadow:0 1px 2px #0002}
 th,td{text-align:left;padding:6px 10px;border-bottom:1px solid #e4e7ec;font-size:14px}
+td.cap{white-space:nowrap}
 th{background:#eef1f5;font-weight:600}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 .cards{display:flex;flex-wrap:wrap;gap:12px}

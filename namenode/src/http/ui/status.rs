@@ -67,7 +67,11 @@ pub fn snapshot(core: &Core) -> (pb::ClusterStatusResponse, Live) {
         live.set(k("blocks"), d.block_count);
         live.set(k("heartbeat"), format!("{} ago", page::ago(d.last_heartbeat_ms_ago)));
         live.set(k("transfers"), d.active_transfers);
-        live.bars.insert(format!("dn-{id}"), page::percent(d.used, d.capacity));
+        // The disk as a whole: Basalt's blocks and whatever else fills it.
+        live.bars.insert(
+            format!("dn-{id}"),
+            page::percent(d.capacity.saturating_sub(d.remaining), d.capacity),
+        );
         if d.live {
             up += 1;
             used += d.used;
@@ -86,7 +90,8 @@ pub fn snapshot(core: &Core) -> (pb::ClusterStatusResponse, Live) {
     live.set("capacity_used", page::bytes(used));
     live.set("capacity_total", page::bytes(total));
     live.set("capacity_remaining", page::bytes(remaining));
-    live.bars.insert("capacity".into(), page::percent(used, total));
+    live.bars
+        .insert("capacity".into(), page::percent(total.saturating_sub(remaining), total));
     let h = st.healing.unwrap_or_default();
     live.set("under_replicated", h.under_replicated);
     live.set("missing", h.missing);
