@@ -50,6 +50,8 @@ struct Loop {
     done_rx: mpsc::UnboundedReceiver<TaskReport>,
     paired: String,
     metrics: ExecutorMetrics,
+    /// Where `/metrics` is served ("" for nowhere), told in heartbeats.
+    http_addr: String,
 }
 
 impl Executor {
@@ -94,6 +96,7 @@ impl Executor {
             done_rx,
             paired: String::new(),
             metrics,
+            http_addr: http.as_ref().map(|h| h.addr.to_string()).unwrap_or_default(),
             config,
         };
         let task = tokio::spawn(l.run(stop_rx));
@@ -165,6 +168,7 @@ impl Loop {
             slots: self.slots,
             running: self.running.keys().map(codec::encode).collect(),
             reports: self.unsent.iter().map(codec::encode).collect(),
+            http_addr: self.http_addr.clone(),
         };
         let reply = self
             .nn

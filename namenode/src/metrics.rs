@@ -64,20 +64,22 @@ impl NamenodeMetrics {
     }
 }
 
-/// Counts leader changes from openraft's metrics watch until `stop`.
+/// Counts leader changes from openraft's metrics watch until `stop`: each time this member learns
+/// of a new leader, the first one since it started included (whether that was before this task ran
+/// or not), so a fresh member counts 1.
 pub async fn count_leader_changes(core: Arc<Core>, mut stop: watch::Receiver<bool>) {
     let mut rx = core.raft.metrics();
-    let mut leader = rx.borrow().current_leader;
+    let mut leader = None;
     loop {
+        let now = rx.borrow_and_update().current_leader;
+        if now.is_some() && now != leader {
+            core.metrics.leader_changes.inc();
+            leader = now;
+        }
         tokio::select! {
             _ = stop.wait_for(|s| *s) => return,
             changed = rx.changed() => if changed.is_err() { return },
         }
-        let now = rx.borrow().current_leader;
-        if now != leader && now.is_some() {
-            core.metrics.leader_changes.inc();
-        }
-        leader = now;
     }
 }
 

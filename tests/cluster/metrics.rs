@@ -222,13 +222,16 @@ async fn every_role_serves_metrics_that_count_the_traffic() {
 
     let nn_http = c.nn.http.clone().expect("namenode http");
     // Heartbeats and reports reach the namenode on their own; wait until the traffic shows.
-    wait_until("namenode counts the writes", DEADLINE, || async {
+    wait_until("namenode counts the writes and heartbeats", DEADLINE, || async {
         let s = scrape(&nn_http);
-        sum(
-            &s,
-            "basalt_rpc_requests_total",
-            &[("method", "Complete"), ("status", "ok")],
-        ) >= 1.0
+        let ok = |service: &str, method: &str| {
+            sum(
+                &s,
+                "basalt_rpc_requests_total",
+                &[("service", service), ("method", method), ("status", "ok")],
+            )
+        };
+        ok("ClientProtocol", "Complete") >= 1.0 && ok("DatanodeProtocol", "Heartbeat") >= 3.0
     })
     .await;
     let nn = scrape(&nn_http);
@@ -295,6 +298,17 @@ async fn every_role_serves_metrics_that_count_the_traffic() {
     assert!(read >= data.len() as f64, "read {read} of {}", data.len());
     assert!(write_blocks >= 9.0, "3 blocks x 3 replicas: {write_blocks}");
 
+    // The executor tells the scheduler where it serves /metrics; `cluster status` lists it.
+    let ex_http = ex.http.clone().expect("executor http");
+    wait_until("the executor's HTTP address is known", DEADLINE, || async {
+        client
+            .executors()
+            .await
+            .is_ok_and(|e| e.iter().any(|e| e.http_addr == ex_http))
+    })
+    .await;
+    let status = crate::harness::stdout(&crate::harness::ok(c.cli(&["cluster", "status"])));
+    assert!(status.contains(&ex_http), "{status}");
     let ex_metrics = scrape(ex.http.as_ref().map_or(&ex.addr, |h| h));
     assert!(sum(&ex_metrics, "basalt_process_resident_memory_bytes", &[]) > 0.0);
     assert!(has(&ex_metrics, "basalt_executor_tasks_running"));

@@ -77,6 +77,8 @@ pub struct Heartbeat {
     pub slots: u32,
     pub running: Vec<AttemptRef>,
     pub reports: Vec<TaskReport>,
+    /// Where it serves `/metrics` ("" for nowhere).
+    pub http_addr: String,
 }
 
 impl JobScheduler {
@@ -284,6 +286,7 @@ impl JobScheduler {
                     datanode,
                     datanode_addr: addr.clone(),
                     slots: hb.slots,
+                    http_addr: hb.http_addr.clone(),
                 };
                 decisions.extend(core.heartbeat(hb.id, info, &hb.running, now));
                 addr

@@ -135,6 +135,7 @@ impl JobService {
             slots: r.slots,
             running,
             reports,
+            http_addr: r.http_addr,
         })?;
         Ok(pb::ExecutorHeartbeatResponse {
             launch: reply.launch.iter().map(codec::encode).collect(),
