@@ -2,8 +2,8 @@
 # The demo: start `basalt local` (a namenode and three datanodes, each its own process), write and read
 # back a few files (one larger than a block), show ls, du, the table token ring; then tables: a keyspace
 # and a table, a CSV loaded with `basalt table load`, a few CQL queries, `basalt table status`, an export;
-# then jobs (a word count and a Hadoop Streaming job on the executors), cluster status, and stop the
-# cluster.
+# then jobs (a word count and a Hadoop Streaming job on the executors), cluster status, the web UI's URL
+# and a few lines of the namenode's /metrics, and stop the cluster.
 set -euo pipefail
 BIN=${BASALT_BIN:-basalt}
 DATA=${DEMO_DIR:-$(mktemp -d /tmp/basalt-demo.XXXXXX)}
@@ -103,5 +103,10 @@ run "$BIN" fs cat /demo/lines/part-00000
 run "$BIN" job list
 run "$BIN" job status job_1
 run "$BIN" cluster status
+echo
+echo "Web UI: http://$HTTP/ui/ (overview, datanodes, files, healing, jobs; live values refresh every 2 s)"
+say "curl -s http://$HTTP/metrics | grep -E '^basalt_(raft_commit_index|datanodes|rpc_requests_total.*ClientProtocol.*Create|process_resident_memory_bytes)'"
+curl -s "http://$HTTP/metrics" | grep -E '^basalt_(raft_commit_index|datanodes|rpc_requests_total.*ClientProtocol.*Create|process_resident_memory_bytes)' || true
+echo "(every role serves /metrics: deploy/monitoring has a Prometheus config and a Grafana dashboard)"
 echo
 echo "Demo done; stopping the cluster (data stays in $DATA)."

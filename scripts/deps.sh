@@ -7,6 +7,8 @@
 #   python3-venv the CQL client tests run the real cassandra-driver and cqlsh from a virtualenv made
 #              by Debian's python3 (/usr/bin/python3), whose `venv` needs ensurepip, which Debian
 #              ships apart (python3.N-venv); python3 itself when /usr/bin/python3 is missing.
+#   chromium   the web UI tests drive Debian's headless Chromium (/usr/bin/chromium) through
+#   chromium-driver  its WebDriver (/usr/bin/chromedriver) with selenium; two packages, each checked.
 #
 # Then the virtualenv: BASALT_PYENV (default ~/.cache/basalt/pyenv) with tests/cql/requirements.txt
 # from PyPI, made again when the requirements change (a copy of them is kept inside it).
@@ -47,6 +49,9 @@ have_ensurepip() {
   return 1
 }
 
+# Debian's Chromium and its WebDriver (a file or the alternatives symlink).
+have_bin() { [ -x "$root/usr/bin/$1" ] || [ -L "$root/usr/bin/$1" ]; }
+
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 requirements="$here/tests/cql/requirements.txt"
 pyenv="${BASALT_PYENV:-$HOME/.cache/basalt/pyenv}"
@@ -56,6 +61,8 @@ missing=()
 have_libclang || missing+=(libclang-dev)
 have_python || missing+=(python3)
 have_ensurepip || missing+=(python3-venv)
+have_bin chromium || missing+=(chromium)
+have_bin chromedriver || missing+=(chromium-driver)
 
 if [ "$dry_run" = 1 ]; then
   for p in "${missing[@]}"; do echo "install: $p"; done
@@ -65,7 +72,7 @@ fi
 
 make_venv() {
   venv_current && return 0
-  echo "basalt: making the CQL test clients' virtualenv in $pyenv (cassandra-driver, cqlsh from PyPI)" >&2
+  echo "basalt: making the test clients' virtualenv in $pyenv (cassandra-driver, cqlsh, selenium from PyPI)" >&2
   rm -rf "$pyenv"
   /usr/bin/python3 -m venv "$pyenv"
   CASS_DRIVER_NO_CYTHON=1 CASS_DRIVER_NO_EXTENSIONS=1 \
@@ -79,7 +86,7 @@ if ! command -v cargo >/dev/null 2>&1; then
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "basalt: installing ${missing[*]} (RocksDB's bindings; the CQL client tests)" >&2
+    echo "basalt: installing ${missing[*]} (RocksDB's bindings; the CQL client and web UI tests)" >&2
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else

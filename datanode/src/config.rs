@@ -97,6 +97,8 @@ pub struct DatanodeConfig {
     /// 0 picks a free port. Default: not set, no HTTP server (`basalt local` gives each datanode one).
     #[serde(rename = "http")]
     pub http_listen: Option<SocketAddr>,
+    /// How the log is written: `text` (for people) or `json` (one object per line). Default `text`.
+    pub log_format: basalt_common::config::LogFormat,
 }
 
 /// See [`DatanodeConfig::table_durability`].
@@ -148,6 +150,7 @@ impl Default for DatanodeConfig {
             cql_max_in_flight: 1024,
             cql_users: None,
             http_listen: None,
+            log_format: Default::default(),
         }
     }
 }

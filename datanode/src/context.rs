@@ -27,6 +27,8 @@ pub(crate) struct Context {
     /// The catalog and ring as this node knows them.
     pub schema: Arc<SchemaView>,
     transfers: AtomicU32,
+    /// This datanode's metrics registry (`/metrics`).
+    pub metrics: crate::metrics::DatanodeMetrics,
     /// The namenode links: who they tell about this node, and the running ones by address.
     links: Mutex<Links>,
 }
@@ -57,6 +59,7 @@ impl Context {
             schema: SchemaView::new(connector.clone()),
             connector,
             transfers: AtomicU32::new(0),
+            metrics: crate::metrics::DatanodeMetrics::new(),
             links: Mutex::new(Links::default()),
         })
     }

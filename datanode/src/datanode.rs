@@ -121,6 +121,7 @@ impl Datanode {
         );
         let (shutdown, shutdown_rx) = watch::channel(false);
         let tables = TableRuntime::start(id, &config, ctx.schema.clone(), connector, shutdown_rx.clone()).await?;
+        ctx.metrics.watch(&ctx, tables.store.clone());
         let shuffle = crate::shuffle::ShuffleService::new(&config.data_dir);
         let server = tokio::spawn(serve(ctx.clone(), &tables, shuffle, listener, shutdown_rx.clone()));
         let cql = match config.cql_listen {
@@ -276,6 +277,7 @@ fn serve(
 ) -> impl Future<Output = Result<(), tonic::transport::Error>> + use<> {
     let replica = tables.replica_service();
     let cql = tables.cql_service();
+    let rpc = ctx.metrics.rpc.layer();
     let service = DataTransferServer::new(DataTransferService::new(ctx))
         .max_decoding_message_size(MAX_RPC_MESSAGE)
         .max_encoding_message_size(MAX_RPC_MESSAGE);
@@ -289,6 +291,7 @@ fn serve(
         .initial_stream_window_size(STREAM_WINDOW)
         .initial_connection_window_size(CONNECTION_WINDOW)
         .max_frame_size(MAX_FRAME)
+        .layer(rpc)
         .add_service(service)
         .add_service(replica)
         .add_service(cql)

@@ -15,6 +15,8 @@
 //! - [`nn_link`]: the `DatanodeProtocol` client: one link per namenode member (register, block reports,
 //!   heartbeats, incremental reports) and the execution of namenode commands.
 //! - [`http`]: the HTTP server (WebHDFS data transfer, `/metrics`).
+//! - [`metrics`]: the datanode's Prometheus registry (`/metrics`): RPCs, block bytes by path, table
+//!   store WAL syncs.
 //! - [`scanner`]: the background block scanner (bandwidth-bounded re-verification of every replica).
 //! - [`identity`]: the persistent datanode id; `dir_lock` keeps two datanodes off one data directory.
 //!   The crash-safe file primitives and the host id are `basalt_host`'s (shared with the namenode and
@@ -33,6 +35,7 @@ mod dir_lock;
 pub mod error;
 pub mod http;
 pub mod identity;
+pub mod metrics;
 pub mod nn_link;
 pub mod scanner;
 pub mod shuffle;

@@ -27,6 +27,11 @@ pub struct ExecutorConfig {
     /// Interval between heartbeats to the metadata leader, within 10ms..=1m. Default 500ms.
     #[serde(with = "serde_duration")]
     pub heartbeat_interval: Duration,
+    /// Address of the HTTP server (`/metrics`; key `http`). Default: not set, none.
+    #[serde(rename = "http")]
+    pub http_listen: Option<std::net::SocketAddr>,
+    /// How the log is written: `text` (for people) or `json` (one object per line). Default `text`.
+    pub log_format: basalt_common::config::LogFormat,
 }
 
 impl Default for ExecutorConfig {
@@ -39,6 +44,8 @@ impl Default for ExecutorConfig {
             work_dir: PathBuf::from("/tmp/basalt-executor"),
             datanode: None,
             heartbeat_interval: Duration::from_millis(500),
+            http_listen: None,
+            log_format: Default::default(),
         }
     }
 }

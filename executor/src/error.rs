@@ -11,6 +11,11 @@ pub enum ExecutorError {
     Config(#[from] InvalidConfig),
     #[error("work dir {path}: {source}")]
     WorkDir { path: PathBuf, source: std::io::Error },
+    #[error("cannot serve HTTP on {addr}: {source}")]
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
     #[error("client: {0}")]
     Client(#[from] basalt_client::ClientError),
 }
@@ -20,6 +25,7 @@ impl ExecutorError {
         match self {
             ExecutorError::Config(_) => ErrorKind::Invalid,
             ExecutorError::WorkDir { .. } => ErrorKind::Internal,
+            ExecutorError::Bind { .. } => ErrorKind::Unavailable,
             ExecutorError::Client(e) => e.kind(),
         }
     }

@@ -9,6 +9,7 @@
 
 use crate::config::ExecutorConfig;
 use crate::error::ExecutorError;
+use crate::metrics::ExecutorMetrics;
 use crate::runner::{self, TaskEnv};
 use basalt_client::namenode::{NamenodeClient, RetryPolicy};
 use basalt_client::{Client, ClientConfig};
@@ -31,6 +32,8 @@ pub struct Executor {
     slots: u32,
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
+    /// The `/metrics` server, when `http` is set.
+    http: Option<basalt_proto::http::HttpServer>,
 }
 
 struct Loop {
@@ -46,6 +49,9 @@ struct Loop {
     done_tx: mpsc::UnboundedSender<TaskReport>,
     done_rx: mpsc::UnboundedReceiver<TaskReport>,
     paired: String,
+    metrics: ExecutorMetrics,
+    /// Where `/metrics` is served ("" for nowhere), told in heartbeats.
+    http_addr: String,
 }
 
 impl Executor {
@@ -68,6 +74,15 @@ impl Executor {
         let (done_tx, done_rx) = mpsc::unbounded_channel();
         let (stop, stop_rx) = watch::channel(false);
         let host = basalt_host::hostname().unwrap_or_default();
+        let metrics = ExecutorMetrics::new();
+        let http = match config.http_listen {
+            Some(addr) => Some(
+                basalt_proto::http::serve(addr, metrics.registry.routes(), stop_rx.clone())
+                    .await
+                    .map_err(|source| ExecutorError::Bind { addr, source })?,
+            ),
+            None => None,
+        };
         let l = Loop {
             id,
             slots,
@@ -80,10 +95,18 @@ impl Executor {
             done_tx,
             done_rx,
             paired: String::new(),
+            metrics,
+            http_addr: http.as_ref().map(|h| h.addr.to_string()).unwrap_or_default(),
             config,
         };
         let task = tokio::spawn(l.run(stop_rx));
-        Ok(Executor { id, slots, stop, task })
+        Ok(Executor {
+            id,
+            slots,
+            stop,
+            task,
+            http,
+        })
     }
 
     pub fn id(&self) -> ExecutorId {
@@ -94,10 +117,18 @@ impl Executor {
         self.slots
     }
 
+    /// Where `/metrics` is served, when `http` is set.
+    pub fn http_addr(&self) -> Option<std::net::SocketAddr> {
+        self.http.as_ref().map(|h| h.addr)
+    }
+
     /// Stops heartbeating; running attempts are cancelled (their threads end on their own).
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         let _ = self.task.await;
+        if let Some(http) = self.http {
+            let _ = http.task.await;
+        }
     }
 }
 
@@ -109,20 +140,23 @@ impl Loop {
             tokio::select! {
                 _ = stop.wait_for(|s| *s) => break,
                 _ = tick.tick() => {}
-                Some(r) = self.done_rx.recv() => {
-                    self.running.remove(&r.attempt);
-                    self.unsent.push(r);
-                }
+                Some(r) = self.done_rx.recv() => self.ended(r),
             }
             while let Ok(r) = self.done_rx.try_recv() {
-                self.running.remove(&r.attempt);
-                self.unsent.push(r);
+                self.ended(r);
             }
             self.heartbeat().await;
         }
         for cancel in self.running.values() {
             cancel.store(true, Ordering::Release);
         }
+    }
+
+    fn ended(&mut self, r: TaskReport) {
+        self.running.remove(&r.attempt);
+        self.metrics.ended(&r.outcome);
+        self.metrics.set_running(self.running.len());
+        self.unsent.push(r);
     }
 
     async fn heartbeat(&mut self) {
@@ -134,6 +168,7 @@ impl Loop {
             slots: self.slots,
             running: self.running.keys().map(codec::encode).collect(),
             reports: self.unsent.iter().map(codec::encode).collect(),
+            http_addr: self.http_addr.clone(),
         };
         let reply = self
             .nn
@@ -181,6 +216,8 @@ impl Loop {
         }
         let cancel = Arc::new(AtomicBool::new(false));
         self.running.insert(a, cancel.clone());
+        self.metrics.started();
+        self.metrics.set_running(self.running.len());
         let env = TaskEnv {
             rt: tokio::runtime::Handle::current(),
             client: self.client.clone(),

@@ -5,6 +5,7 @@
 //! - [`executor`]: [`Executor`]: the heartbeat loop (register, pull launches and cancels, report
 //!   attempts that ended) and the task threads (one OS thread per running attempt, up to `slots`;
 //!   never the async runtime: IO from a task thread goes through the runtime's handle).
+//! - [`metrics`]: the executor's Prometheus registry, served at `/metrics` on `http` when set.
 //! - [`runner`]: one attempt, by phase: fetch the job's files, read the input (a split of a Basalt
 //!   file, or the shuffle runs from the datanodes), run the operator (built-in, or a Hadoop Streaming
 //!   command as a child process), write the output (sorted runs to the shuffle service of the
@@ -17,6 +18,7 @@
 pub mod config;
 pub mod error;
 pub mod executor;
+pub mod metrics;
 pub mod runner;
 
 pub use config::ExecutorConfig;

@@ -85,6 +85,9 @@ pub struct ExecutorView {
     /// The datanode its shuffle output goes to (the one on its host).
     pub datanode_addr: String,
     pub slots: u32,
+    /// Where it serves `/metrics` ("" for nowhere; older executors say nothing).
+    #[serde(default)]
+    pub http_addr: String,
     pub running: u32,
     pub last_seen_ms_ago: u64,
 }

@@ -73,6 +73,8 @@ pub struct NamenodeConfig {
     /// An executor without a heartbeat for this long is lost: its tasks run again elsewhere. Default 10s.
     #[serde(with = "serde_duration")]
     pub executor_timeout: Duration,
+    /// How the log is written: `text` (for people) or `json` (one object per line). Default `text`.
+    pub log_format: basalt_common::config::LogFormat,
     /// Check HDFS permissions on every namespace operation (HDFS's `dfs.permissions.enabled`); false
     /// lets every caller do everything (owners and groups are still recorded). Default true.
     pub permissions: bool,
@@ -133,6 +135,7 @@ impl Default for NamenodeConfig {
             supergroup: "supergroup".into(),
             group_mapping: GroupMapping::Os,
             groups: BTreeMap::new(),
+            log_format: Default::default(),
         }
     }
 }

@@ -14,6 +14,8 @@
 //! - [`service`]: the gRPC services (client protocol, datanode protocol) over a shared [`service::Core`];
 //!   their errors are one [`ServiceError`], mapped to an `ErrorKind` and a gRPC status in one place.
 //! - [`http`]: the HTTP server (WebHDFS, the web UI, `/metrics`) over the same [`service::Core`].
+//! - [`metrics`]: the member's Prometheus registry (`/metrics`): counters where events happen, values
+//!   read from the core at scrape time.
 //! - [`scheduler`]: the job scheduler, a worker of the leader around the pure core of `basalt-jobs`,
 //!   and the `JobProtocol` service (clients submit jobs, executors pull task attempts).
 //! - [`server`]: start and stop a member ([`Namenode`]).
@@ -24,6 +26,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod leases;
+pub mod metrics;
 pub mod monitor;
 pub mod raft;
 pub mod recovery;

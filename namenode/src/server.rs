@@ -105,6 +105,7 @@ impl Namenode {
         allow_elections(&raft, Duration::from_millis(2 * election_max)).await?;
         bootstrap(&raft, &config, &advertise).await?;
 
+        let metrics = crate::metrics::NamenodeMetrics::new();
         let core = Arc::new(Core {
             advertise: advertise.clone(),
             raft: raft.clone(),
@@ -115,7 +116,7 @@ impl Namenode {
             rng: Mutex::new(fastrand::Rng::new()),
             replicas_reported: tokio::sync::Notify::new(),
             last_round: Mutex::new(Default::default()),
-            proposer: crate::service::proposer::Proposer::start(raft.clone(), config.id),
+            proposer: crate::service::proposer::Proposer::start(raft.clone(), config.id, metrics.batch_sizes.clone()),
             read_index: {
                 let (raft, id) = (raft.clone(), config.id);
                 crate::service::read_index::ReadIndex::new(move || Box::pin(Core::read_index_round(raft.clone(), id)))
@@ -124,8 +125,10 @@ impl Namenode {
             connector,
             ring_alloc: tokio::sync::Mutex::new(()),
             users: crate::service::users::Users::new(&config),
+            metrics,
             config,
         });
+        core.metrics.watch_core(&core);
         let (stop, stop_rx) = watch::channel(false);
         let incoming = TcpListenerStream::new(listener).map(|s| {
             if let Ok(s) = &s {
@@ -136,9 +139,14 @@ impl Namenode {
         let sched = JobScheduler::new(core.clone());
         let heard = Arc::new(Heard::default());
         tokio::spawn(watch_elections(core.raft.clone(), heard.clone(), election_max));
+        core.metrics
+            .registry
+            .collect(crate::metrics::SchedulerReadings(Arc::downgrade(&sched)));
+        tokio::spawn(crate::metrics::count_leader_changes(core.clone(), stop_rx.clone()));
         let mut shutdown = stop_rx.clone();
         let server = tokio::spawn(
             tonic::transport::Server::builder()
+                .layer(core.metrics.rpc.layer())
                 .add_service(
                     ClientProtocolServer::new(ClientService::new(core.clone()))
                         .max_decoding_message_size(MAX_RPC_MESSAGE)
@@ -165,7 +173,9 @@ impl Namenode {
                 }),
         );
         let http = match core.config.http_listen {
-            Some(at) => Some(crate::http::start(at, crate::http::router(core.clone()), stop_rx.clone()).await?),
+            Some(at) => {
+                Some(crate::http::start(at, crate::http::router(core.clone(), sched.clone()), stop_rx.clone()).await?)
+            }
             None => None,
         };
         let monitor = tokio::spawn(monitor(core.clone(), stop_rx.clone()));

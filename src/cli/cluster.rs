@@ -84,19 +84,20 @@ pub async fn run(namenode: &str, cmd: ClusterCommand) -> Result<ExitCode> {
     );
     if !executors.is_empty() {
         println!(
-            "  {:<26} {:<16} {:<22} {:>6} {:>8} {:>10}",
+            "  {:<26} {:<16} {:<22} {:>6} {:>8} {:>10}  HTTP",
             "ID", "HOST", "DATANODE", "SLOTS", "RUNNING", "HEARTBEAT"
         );
     }
     for e in &executors {
         println!(
-            "  {:<26} {:<16} {:<22} {:>6} {:>8} {:>8}ms",
+            "  {:<26} {:<16} {:<22} {:>6} {:>8} {:>8}ms  {}",
             e.id.to_string(),
             e.host,
             e.datanode_addr,
             e.slots,
             e.running,
-            e.last_seen_ms_ago
+            e.last_seen_ms_ago,
+            if e.http_addr.is_empty() { "-" } else { &e.http_addr }
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -42,6 +42,9 @@ pub struct LocalArgs {
     /// Task slots of each executor (one executor per datanode, paired with it).
     #[arg(long, default_value_t = 2)]
     pub executor_slots: u32,
+    /// How every role writes its log: text or json (one object per line).
+    #[arg(long, default_value = "text", value_name = "text|json")]
+    pub log_format: basalt_common::config::LogFormat,
 }
 
 /// The address a role's log tells for a service (its "`what` on ADDR" line, e.g. "cql on"; the last
@@ -157,6 +160,8 @@ pub async fn run(args: LocalArgs) -> Result<ExitCode> {
             "10s".into(),
             "--http".into(),
             nth_addr(args.http, i + 1).to_string(),
+            "--log-format".into(),
+            args.log_format.to_string(),
         ];
         if let Some(size) = args.block_size {
             nn_args.extend(["--block-size".into(), basalt_common::units::format_bytes_exact(size)]);
@@ -181,6 +186,8 @@ pub async fn run(args: LocalArgs) -> Result<ExitCode> {
             nth_addr(args.cql, i).to_string(),
             "--http".into(),
             "127.0.0.1:0".into(),
+            "--log-format".into(),
+            args.log_format.to_string(),
         ];
         if let Some(users) = &users {
             dn_args.extend(["--cql-users".into(), users.display().to_string()]);
@@ -219,6 +226,7 @@ pub async fn run(args: LocalArgs) -> Result<ExitCode> {
     if !http.is_empty() {
         let urls: Vec<String> = http.iter().map(|a| format!("http://{a}")).collect();
         println!("HTTP (WebHDFS, web UI, /metrics): {}", urls.join(", "));
+        println!("Web UI: http://{}/ui/", http[0]);
     }
     let cql: Vec<String> = (1..=args.datanodes)
         .filter_map(|i| told(&logs.join(format!("datanode-{i}.log")), "cql"))
@@ -307,6 +315,10 @@ async fn start_executors(
             args.executor_slots.to_string(),
             "--work-dir".into(),
             dir.join(&name).display().to_string(),
+            "--http".into(),
+            "127.0.0.1:0".into(),
+            "--log-format".into(),
+            args.log_format.to_string(),
         ];
         roles.push(spawn(&name, &ex_args, &logs.join(format!("{name}.log")))?);
     }

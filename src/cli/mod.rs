@@ -122,16 +122,21 @@ pub async fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<ExitCod
 }
 
 /// Logs to stderr, filtered by `RUST_LOG` (default: info for Basalt's crates, warn for the rest).
-pub fn init_logging() {
+/// Logs to stderr, as text or as one JSON object per line (`--log-format json`: timestamp, level,
+/// target, fields, spans).
+pub fn init_logging(format: basalt_common::config::LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(
             "warn,basalt=info,basalt_namenode=info,basalt_datanode=info,basalt_executor=info,basalt_client=warn",
         )
     });
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        basalt_common::config::LogFormat::Text => builder.try_init(),
+        basalt_common::config::LogFormat::Json => builder.json().with_current_span(false).try_init(),
+    };
 }
 
 /// The user of `--user`, set once when the command line is read (before any client is made).

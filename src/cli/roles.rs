@@ -7,6 +7,7 @@
 
 use super::config::{self, DATANODE_LEGACY, NAMENODE_LEGACY};
 use anyhow::{Context, Result, bail};
+use basalt_common::config::LogFormat;
 use basalt_datanode::{Datanode, DatanodeConfig};
 use basalt_executor::{Executor, ExecutorConfig};
 use basalt_namenode::{Namenode, NamenodeConfig};
@@ -113,6 +114,9 @@ pub struct NamenodeArgs {
     /// Static groups of users: `alice=eng,ops;bob=eng` (in a config file: a [groups] section).
     #[arg(long, env = "BASALT_NAMENODE_GROUPS", value_parser = groups, value_name = "USER=GROUP,..;..")]
     pub groups: Option<BTreeMap<String, Vec<String>>>,
+    /// How the log is written: text (for people) or json (one object per line).
+    #[arg(long, env = "BASALT_NAMENODE_LOG_FORMAT", value_name = "text|json")]
+    pub log_format: Option<LogFormat>,
 }
 
 #[derive(Args, Debug)]
@@ -197,6 +201,9 @@ pub struct DatanodeArgs {
     /// Address of the HTTP server (WebHDFS data transfer, /metrics); unset: none.
     #[arg(long, env = "BASALT_DATANODE_HTTP", value_name = "ADDR")]
     pub http: Option<SocketAddr>,
+    /// How the log is written: text (for people) or json (one object per line).
+    #[arg(long, env = "BASALT_DATANODE_LOG_FORMAT", value_name = "text|json")]
+    pub log_format: Option<LogFormat>,
 }
 
 #[derive(Args, Debug)]
@@ -220,6 +227,12 @@ pub struct ExecutorArgs {
     /// Interval between heartbeats to the metadata leader (10ms..=1m).
     #[arg(long, env = "BASALT_EXECUTOR_HEARTBEAT_INTERVAL", value_parser = duration, value_name = "DURATION")]
     pub heartbeat_interval: Option<Duration>,
+    /// Address of the HTTP server (/metrics); unset: none.
+    #[arg(long, env = "BASALT_EXECUTOR_HTTP", value_name = "ADDR")]
+    pub http: Option<SocketAddr>,
+    /// How the log is written: text (for people) or json (one object per line).
+    #[arg(long, env = "BASALT_EXECUTOR_LOG_FORMAT", value_name = "text|json")]
+    pub log_format: Option<LogFormat>,
 }
 
 impl ExecutorArgs {
@@ -231,6 +244,8 @@ impl ExecutorArgs {
         set(&mut c.work_dir, self.work_dir);
         set(&mut c.datanode, self.datanode.map(Some));
         set(&mut c.heartbeat_interval, self.heartbeat_interval);
+        set(&mut c.http_listen, self.http.map(Some));
+        set(&mut c.log_format, self.log_format);
         Ok(c)
     }
 }
@@ -243,10 +258,14 @@ pub async fn executor(namenode: Option<&str>, args: ExecutorArgs) -> Result<Exit
         print!("{}", config::to_toml("executor", &config)?);
         return Ok(ExitCode::SUCCESS);
     }
-    super::init_logging();
+    super::init_logging(config.log_format);
     let mut stop = super::StopSignal::install()?;
     let ex = Executor::start(config).await.context("starting the executor")?;
     println!("executor {} started with {} slots", ex.id(), ex.slots());
+    // After the "started" line, which tells the harness the id.
+    if let Some(http) = ex.http_addr() {
+        println!("executor {} http on {http}", ex.id());
+    }
     stop.wait().await;
     ex.shutdown().await;
     Ok(ExitCode::SUCCESS)
@@ -373,6 +392,7 @@ impl NamenodeArgs {
         set(&mut c.supergroup, self.supergroup);
         set(&mut c.group_mapping, self.group_mapping);
         set(&mut c.groups, self.groups);
+        set(&mut c.log_format, self.log_format);
         Ok(c)
     }
 }
@@ -414,6 +434,7 @@ impl DatanodeArgs {
         set(&mut c.cql_max_in_flight, self.cql_max_in_flight);
         set(&mut c.cql_users, self.cql_users.clone().map(Some));
         set(&mut c.http_listen, self.http.map(Some));
+        set(&mut c.log_format, self.log_format);
         Ok(c)
     }
 }
@@ -426,7 +447,7 @@ pub async fn namenode(args: NamenodeArgs, given: &ArgMatches) -> Result<ExitCode
         print!("{}", config::to_toml("namenode", &config)?);
         return Ok(ExitCode::SUCCESS);
     }
-    super::init_logging();
+    super::init_logging(config.log_format);
     let mut stop = super::StopSignal::install()?;
     let nn = Namenode::start(config).await.context("starting the namenode")?;
     if let Some(http) = nn.http_addr() {
@@ -446,7 +467,7 @@ pub async fn datanode(namenode: Option<&str>, args: DatanodeArgs, given: &ArgMat
         print!("{}", config::to_toml("datanode", &config)?);
         return Ok(ExitCode::SUCCESS);
     }
-    super::init_logging();
+    super::init_logging(config.log_format);
     let mut stop = super::StopSignal::install()?;
     let dn = Datanode::start(config).await.context("starting the datanode")?;
     if let Some(http) = dn.http_addr() {

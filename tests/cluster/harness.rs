@@ -27,6 +27,9 @@ pub struct Proc {
     /// The CQL address a datanode started with `--cql` printed ("cql on ADDR", before its
     /// "listening on" line).
     pub cql: Option<String>,
+    /// The HTTP address a role started with `--http` printed ("http on ADDR"; the namenode and the
+    /// datanodes print it before their "listening on" line).
+    pub http: Option<String>,
 }
 
 impl Proc {
@@ -55,20 +58,23 @@ impl Proc {
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             let mut tx = Some(tx);
-            let mut cql = None;
+            let (mut cql, mut http) = (None, None);
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(addr) = line.split(" cql on ").nth(1) {
                     cql = Some(addr.trim().to_string());
                 }
+                if let Some(addr) = line.split(" http on ").nth(1) {
+                    http = Some(addr.trim().to_string());
+                }
                 if let Some(addr) = line.split(marker).nth(1)
                     && let Some(tx) = tx.take()
                 {
-                    let _ = tx.send((addr.trim().to_string(), cql.take()));
+                    let _ = tx.send((addr.trim().to_string(), cql.take(), http.take()));
                 }
             }
         });
         match rx.recv_timeout(DEADLINE) {
-            Ok((addr, cql)) => Proc { child, addr, cql },
+            Ok((addr, cql, http)) => Proc { child, addr, cql, http },
             Err(_) => {
                 let _ = child.kill();
                 panic!(

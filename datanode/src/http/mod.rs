@@ -15,6 +15,7 @@ use tokio::sync::watch;
 /// The datanode's routes.
 pub(crate) fn router(ctx: Arc<Context>) -> Router {
     Router::new()
+        .merge(ctx.metrics.registry.routes())
         .fallback(|| async { (StatusCode::NOT_FOUND, "no such page on this datanode\n") })
         .with_state(ctx)
 }

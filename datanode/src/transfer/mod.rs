@@ -14,6 +14,7 @@ pub(crate) use read::quarantine;
 
 use crate::context::Context;
 use crate::error::DatanodeError;
+use crate::metrics::BytePath;
 use basalt_common::{BlockId, GenStamp};
 use basalt_proto::pb::data_transfer_server::DataTransfer;
 use basalt_proto::pb::{
@@ -24,6 +25,11 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status, Streaming};
+
+/// Whether a request's peer is on this host.
+fn byte_path<T>(request: &Request<T>) -> BytePath {
+    BytePath::of(request.remote_addr(), request.local_addr())
+}
 
 /// Acks buffered towards the writer.
 const ACK_BUFFER: usize = 64;
@@ -52,12 +58,14 @@ impl DataTransfer for DataTransferService {
         // Answer at once and run the pipeline in its own task: errors, even about the header, arrive as the
         // stream's status, and a writer that waits for the response before sending works too.
         let (tx, rx) = mpsc::channel(ACK_BUFFER);
-        tokio::spawn(write::serve(self.ctx.clone(), request.into_inner(), tx));
+        let bytes = self.ctx.metrics.written_bytes(byte_path(&request));
+        tokio::spawn(write::serve(self.ctx.clone(), request.into_inner(), tx, bytes));
         Ok(Response::new(ReceiverStream::new(rx)))
     }
 
     async fn read_block(&self, request: Request<ReadBlockRequest>) -> Result<Response<Self::ReadBlockStream>, Status> {
-        let rx = read::open(self.ctx.clone(), request.into_inner()).await?;
+        let bytes = self.ctx.metrics.read_bytes(byte_path(&request));
+        let rx = read::open(self.ctx.clone(), request.into_inner(), bytes).await?;
         Ok(Response::new(ReceiverStream::new(rx)))
     }
 
@@ -66,6 +74,11 @@ impl DataTransfer for DataTransferService {
             reason: "request names no block",
         })?;
         let replica = self.ctx.store.lookup(BlockId(eb.block_id), GenStamp(eb.gen_stamp))?;
+        // The client reads the files itself: counted as read when their paths are handed out.
+        self.ctx
+            .metrics
+            .read_bytes(BytePath::ShortCircuit)
+            .inc_by(replica.length);
         Ok(Response::new(LocalPathResponse {
             data_path: replica.data_path.to_string_lossy().into_owned(),
             meta_path: replica.meta_path.to_string_lossy().into_owned(),

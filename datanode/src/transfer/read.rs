@@ -7,6 +7,7 @@ use crate::error::DatanodeError;
 use crate::nn_link::ReportedBlock;
 use crate::store::{ReadChunks, ReplicaReader};
 use basalt_common::{BlockId, GenStamp};
+use basalt_metrics::Counter;
 use basalt_proto::pb::{ReadBlockRequest, ReadPacket};
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -21,6 +22,7 @@ const READ_AHEAD: usize = 4;
 pub async fn open(
     ctx: Arc<Context>,
     req: ReadBlockRequest,
+    bytes: Counter,
 ) -> Result<mpsc::Receiver<Result<ReadPacket, Status>>, DatanodeError> {
     let eb = req.block.ok_or(DatanodeError::BadStream {
         reason: "read request names no block",
@@ -43,7 +45,7 @@ pub async fn open(
         n => req.offset.saturating_add(n).min(length),
     };
     let (tx, rx) = mpsc::channel(READ_AHEAD);
-    tokio::spawn(stream(ctx, Arc::new(reader), req.offset, end, tx));
+    tokio::spawn(stream(ctx, Arc::new(reader), req.offset, end, tx, bytes));
     Ok(rx)
 }
 
@@ -53,6 +55,7 @@ async fn stream(
     mut offset: u64,
     end: u64,
     tx: mpsc::Sender<Result<ReadPacket, Status>>,
+    bytes: Counter,
 ) {
     let _transfer = ctx.transfer_guard();
     let replica = reader.replica().clone();
@@ -83,6 +86,7 @@ async fn stream(
         match result {
             Ok(chunks) => {
                 offset = chunks.offset + chunks.data.len() as u64;
+                bytes.inc_by(chunks.data.len() as u64);
                 if tx.send(Ok(packet(chunks))).await.is_err() {
                     return; // the reader went away
                 }

@@ -27,6 +27,7 @@ use crate::error::DatanodeError;
 use crate::nn_link::ReportedBlock;
 use crate::store::{Replica, ReplicaWriter};
 use basalt_common::{BlockId, GenStamp};
+use basalt_metrics::Counter;
 use basalt_proto::pb::{WriteAck, WriteHeader, WritePacket};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -63,9 +64,10 @@ pub async fn serve(
     ctx: Arc<Context>,
     mut inbound: Streaming<WritePacket>,
     acks: mpsc::Sender<Result<WriteAck, Status>>,
+    bytes: Counter,
 ) {
     let _transfer = ctx.transfer_guard();
-    if let Err(e) = pipeline(&ctx, &mut inbound, &acks).await {
+    if let Err(e) = pipeline(&ctx, &mut inbound, &acks, bytes).await {
         tracing::warn!(error = %e, "write pipeline failed");
         let _ = acks.send(Err(e.to_status())).await;
     }
@@ -75,6 +77,7 @@ async fn pipeline(
     ctx: &Arc<Context>,
     inbound: &mut Streaming<WritePacket>,
     acks: &mpsc::Sender<Result<WriteAck, Status>>,
+    bytes: Counter,
 ) -> Result<(), DatanodeError> {
     let mut first = next_packet(inbound, None)
         .await?
@@ -128,6 +131,7 @@ async fn pipeline(
             next_offset: start,
             last_seqno: None,
             partial: !start.is_multiple_of(chunk_size as u64),
+            bytes,
         };
         tokio::try_join!(
             rx.run(first, inbound, downstream, disk_tx, pending_tx),
@@ -217,6 +221,8 @@ struct Receiver {
     last_seqno: Option<u64>,
     /// A packet with a partial chunk was seen: only an empty `last` packet may follow.
     partial: bool,
+    /// Bytes received (the datanode's `block_bytes{op="write"}` of this stream's path).
+    bytes: Counter,
 }
 
 impl Receiver {
@@ -232,6 +238,7 @@ impl Receiver {
         let mut is_first = true;
         loop {
             self.check(&packet)?;
+            self.bytes.inc_by(packet.data.len() as u64);
             if let Some(d) = &downstream {
                 let mut fwd = packet.clone();
                 if !is_first {

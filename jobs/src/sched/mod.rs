@@ -62,6 +62,8 @@ pub struct ExecutorInfo {
     pub datanode: DatanodeId,
     pub datanode_addr: String,
     pub slots: u32,
+    /// Where it serves `/metrics` ("" for nowhere).
+    pub http_addr: String,
 }
 
 /// What a stage produced, as the Raft record keeps it.
@@ -417,6 +419,7 @@ impl Scheduler {
                 host: e.info.host.clone(),
                 datanode_addr: e.info.datanode_addr.clone(),
                 slots: e.info.slots,
+                http_addr: e.info.http_addr.clone(),
                 running: e.running.len() as u32,
                 last_seen_ms_ago: now.saturating_sub(e.last_seen_ms),
             })

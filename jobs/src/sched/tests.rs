@@ -38,6 +38,7 @@ fn info(dn: u64, slots: u32) -> ExecutorInfo {
         datanode: DatanodeId(dn),
         datanode_addr: format!("dn{dn}:1"),
         slots,
+        http_addr: String::new(),
     }
 }
 

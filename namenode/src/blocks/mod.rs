@@ -211,6 +211,13 @@ impl BlockManager {
         (self.scheduled.len(), self.copies_done, self.corrupt.len())
     }
 
+    /// (block copies, replica deletions) queued for the datanodes' next heartbeat replies.
+    pub fn queue_lengths(&self) -> (usize, usize) {
+        self.nodes.values().fold((0, 0), |(r, d), n| {
+            (r + n.pending_replications.len(), d + n.pending_deletes.len())
+        })
+    }
+
     /// Records where a registered datanode serves CQL and HTTP ("" for none).
     pub fn set_service_addrs(&mut self, id: DatanodeId, cql: String, http: String) {
         if let Some(n) = self.nodes.get_mut(&id) {

@@ -6,6 +6,7 @@
 //! answered as the same request over gRPC would be.
 
 use crate::error::NamenodeError;
+use crate::scheduler::JobScheduler;
 use crate::service::Core;
 use axum::Router;
 use axum::http::StatusCode;
@@ -13,9 +14,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::watch;
 
+pub(crate) mod ui;
+
 /// The namenode's routes.
-pub(crate) fn router(core: Arc<Core>) -> Router {
+pub(crate) fn router(core: Arc<Core>, sched: Arc<JobScheduler>) -> Router {
     Router::new()
+        .merge(core.metrics.registry.routes())
+        .merge(ui::routes(core.clone(), sched))
         .fallback(|| async { (StatusCode::NOT_FOUND, "no such page on this namenode\n") })
         .with_state(core)
 }

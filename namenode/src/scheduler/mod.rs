@@ -77,6 +77,8 @@ pub struct Heartbeat {
     pub slots: u32,
     pub running: Vec<AttemptRef>,
     pub reports: Vec<TaskReport>,
+    /// Where it serves `/metrics` ("" for nowhere).
+    pub http_addr: String,
 }
 
 impl JobScheduler {
@@ -284,6 +286,7 @@ impl JobScheduler {
                     datanode,
                     datanode_addr: addr.clone(),
                     slots: hb.slots,
+                    http_addr: hb.http_addr.clone(),
                 };
                 decisions.extend(core.heartbeat(hb.id, info, &hb.running, now));
                 addr
@@ -317,6 +320,23 @@ impl JobScheduler {
             .as_ref()
             .map(|c| c.executors(now_ms()))
             .unwrap_or_default()
+    }
+
+    /// (running tasks, queued tasks, executors) of the jobs this leader runs; zeros elsewhere.
+    pub fn task_counts(&self) -> (u64, u64, u64) {
+        let inner = self.inner();
+        let Some(core) = inner.core.as_ref() else {
+            return (0, 0, 0);
+        };
+        let (mut running, mut queued) = (0u64, 0u64);
+        for job in core.job_ids() {
+            for s in core.stages(job).unwrap_or_default() {
+                let st = &s.stats;
+                running += u64::from(st.running);
+                queued += u64::from(st.tasks.saturating_sub(st.done + st.running));
+            }
+        }
+        (running, queued, core.executors(now_ms()).len() as u64)
     }
 
     /// The live stages and counters of a job this leader runs.

@@ -51,7 +51,21 @@ impl JobService {
 
     async fn status(&self, r: pb::JobStatusRequest) -> Result<pb::JobStatusResponse, ServiceError> {
         self.core.require_leader()?;
-        let job = JobId(r.job_id);
+        let view = self.view(JobId(r.job_id))?;
+        Ok(pb::JobStatusResponse {
+            status: codec::encode(&view),
+        })
+    }
+
+    /// Every job in detail, as `status` answers for one (the web UI's jobs page). Leader only.
+    pub fn views(&self) -> Result<Vec<JobStatusView>, ServiceError> {
+        self.core.require_leader()?;
+        let ids: Vec<JobId> = self.core.state().meta.jobs.records().map(|r| r.id).collect();
+        ids.into_iter().map(|job| self.view(job)).collect()
+    }
+
+    /// One job: its record, with the live stages and counters while the scheduler runs it.
+    fn view(&self, job: JobId) -> Result<JobStatusView, ServiceError> {
         let (summary, recorded, counters) = {
             let state = self.core.state();
             let rec = state.meta.jobs.get(job).ok_or(ServiceError::UnknownJob { job })?;
@@ -78,9 +92,7 @@ impl JobService {
                 counters,
             },
         };
-        Ok(pb::JobStatusResponse {
-            status: codec::encode(&view),
-        })
+        Ok(view)
     }
 
     async fn list(&self) -> Result<pb::ListJobsResponse, ServiceError> {
@@ -123,6 +135,7 @@ impl JobService {
             slots: r.slots,
             running,
             reports,
+            http_addr: r.http_addr,
         })?;
         Ok(pb::ExecutorHeartbeatResponse {
             launch: reply.launch.iter().map(codec::encode).collect(),

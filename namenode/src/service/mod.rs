@@ -24,7 +24,7 @@ pub mod users;
 
 pub use admin::AdminService;
 pub use client::ClientService;
-pub use datanode::DatanodeService;
+pub use datanode::{DatanodeService, cluster_status};
 pub use error::ServiceError;
 
 use crate::blocks::{BlockManager, SafeMode};
@@ -64,6 +64,8 @@ pub struct Core {
     pub ring_alloc: tokio::sync::Mutex<()>,
     /// Permission settings: who is a superuser, and the callers' groups.
     pub users: users::Users,
+    /// This member's metrics registry (`/metrics`).
+    pub metrics: crate::metrics::NamenodeMetrics,
 }
 
 pub fn now_ms() -> u64 {

@@ -39,9 +39,10 @@ pub struct Proposer {
 
 impl Proposer {
     /// Starts the batching task for member `id`; it ends when the proposer is dropped.
-    pub fn start(raft: Raft, id: u64) -> Self {
+    /// Each batch's size is observed in `batch_sizes`.
+    pub fn start(raft: Raft, id: u64, batch_sizes: basalt_metrics::Histogram) -> Self {
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(run(raft, id, rx));
+        tokio::spawn(run(raft, id, rx, batch_sizes));
         Proposer { tx }
     }
 
@@ -56,7 +57,7 @@ impl Proposer {
     }
 }
 
-async fn run(raft: Raft, id: u64, mut rx: mpsc::Receiver<Pending>) {
+async fn run(raft: Raft, id: u64, mut rx: mpsc::Receiver<Pending>, batch_sizes: basalt_metrics::Histogram) {
     let slots = Arc::new(Semaphore::new(IN_FLIGHT));
     let mut idle = tokio::time::interval(IDLE_TICK);
     idle.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -96,6 +97,7 @@ async fn run(raft: Raft, id: u64, mut rx: mpsc::Receiver<Pending>) {
         if batch.is_empty() {
             continue;
         }
+        batch_sizes.observe(batch.len() as f64);
         let raft = raft.clone();
         tokio::spawn(async move {
             let _slot = permit;

@@ -322,7 +322,7 @@ fn deploy_templates_hold_the_defaults() {
         "executor",
         include_str!("../../../deploy/config/executor.toml"),
         &[],
-        &["namenode", "datanode"],
+        &["namenode", "datanode", "http"],
     );
 }
 

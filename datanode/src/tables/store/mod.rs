@@ -106,6 +106,8 @@ struct Inner {
     /// Held while a column family is created or dropped: check-then-create must not race (the catalog
     /// follower and a write for a table it has not created yet both create it).
     cf_lock: Mutex<()>,
+    /// WAL syncs so far (the periodic syncer's, or one per write in batch durability).
+    wal_syncs: Arc<AtomicU64>,
     /// Dropping the sender stops the periodic WAL syncer.
     syncer: Mutex<Option<(mpsc::Sender<()>, std::thread::JoinHandle<()>)>>,
 }
@@ -175,12 +177,14 @@ impl TableStore {
         });
         let db = Arc::new(Db::open_cf_descriptors(&db_opts, dir, cfs).map_err(open_err)?);
         let dirty = Arc::new(AtomicBool::new(false));
+        let wal_syncs = Arc::new(AtomicU64::new(0));
         let (sync, syncer) = match options.durability {
             Durability::Batch => (true, None),
             Durability::Periodic { period } => {
                 let (tx, rx) = mpsc::channel::<()>();
                 let db2 = db.clone();
                 let dirty = dirty.clone();
+                let syncs = wal_syncs.clone();
                 let thread = std::thread::Builder::new()
                     .name("table-wal-sync".into())
                     .spawn(move || {
@@ -188,8 +192,11 @@ impl TableStore {
                             if !dirty.swap(false, AtomicOrdering::AcqRel) {
                                 continue;
                             }
-                            if let Err(e) = db2.flush_wal(true) {
-                                tracing::error!(error = %e, "periodic WAL sync of the table store failed");
+                            match db2.flush_wal(true) {
+                                Ok(()) => {
+                                    syncs.fetch_add(1, AtomicOrdering::Relaxed);
+                                }
+                                Err(e) => tracing::error!(error = %e, "periodic WAL sync of the table store failed"),
                             }
                         }
                     })
@@ -214,6 +221,7 @@ impl TableStore {
                         .unwrap_or(0),
                 ),
                 cf_lock: Mutex::new(()),
+                wal_syncs,
                 syncer: Mutex::new(syncer),
             }),
         })
@@ -229,6 +237,11 @@ impl TableStore {
         self.inner.sync
     }
 
+    /// WAL syncs so far (for the datanode's metrics).
+    pub fn wal_syncs(&self) -> u64 {
+        self.inner.wal_syncs.load(AtomicOrdering::Relaxed)
+    }
+
     fn write_opts(&self) -> WriteOptions {
         let mut w = WriteOptions::default();
         w.set_sync(self.inner.sync);
@@ -237,7 +250,9 @@ impl TableStore {
 
     fn write(&self, batch: WriteBatch, op: &'static str) -> Result<(), TableStoreError> {
         self.db().write_opt(batch, &self.write_opts()).map_err(rocks(op))?;
-        if !self.inner.sync {
+        if self.inner.sync {
+            self.inner.wal_syncs.fetch_add(1, AtomicOrdering::Relaxed);
+        } else {
             self.inner.dirty.store(true, AtomicOrdering::Release);
         }
         Ok(())
