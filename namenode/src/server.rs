@@ -162,7 +162,7 @@ impl Namenode {
                 }),
         );
         let http = match core.config.http_listen {
-            Some(at) => Some(crate::http::start(at, crate::http::router(core.clone()), stop_rx.clone()).await?),
+            Some(at) => Some(crate::http::start(at, crate::http::router(core.clone())?, stop_rx.clone()).await?),
             None => None,
         };
         let monitor = tokio::spawn(monitor(core.clone(), stop_rx.clone()));

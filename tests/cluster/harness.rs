@@ -27,6 +27,8 @@ pub struct Proc {
     /// The CQL address a datanode started with `--cql` printed ("cql on ADDR", before its
     /// "listening on" line).
     pub cql: Option<String>,
+    /// The HTTP address a role started with `--http` printed ("http on ADDR").
+    pub http: Option<String>,
 }
 
 impl Proc {
@@ -55,20 +57,23 @@ impl Proc {
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             let mut tx = Some(tx);
-            let mut cql = None;
+            let (mut cql, mut http) = (None, None);
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(addr) = line.split(" cql on ").nth(1) {
                     cql = Some(addr.trim().to_string());
                 }
+                if let Some(addr) = line.split(" http on ").nth(1) {
+                    http = Some(addr.trim().to_string());
+                }
                 if let Some(addr) = line.split(marker).nth(1)
                     && let Some(tx) = tx.take()
                 {
-                    let _ = tx.send((addr.trim().to_string(), cql.take()));
+                    let _ = tx.send((addr.trim().to_string(), cql.take(), http.take()));
                 }
             }
         });
         match rx.recv_timeout(DEADLINE) {
-            Ok((addr, cql)) => Proc { child, addr, cql },
+            Ok((addr, cql, http)) => Proc { child, addr, cql, http },
             Err(_) => {
                 let _ = child.kill();
                 panic!(
@@ -130,6 +135,9 @@ pub struct Opts {
     pub racks: &'static [&'static str],
     /// Datanodes serve CQL (`--cql 127.0.0.1:0`; [`Proc::cql`] is the address).
     pub cql: bool,
+    /// The namenode and the datanodes serve HTTP (`--http 127.0.0.1:0`; [`Proc::http`] is the
+    /// address).
+    pub http: bool,
     /// More flags for every datanode.
     pub datanode_args: &'static [&'static str],
     /// More flags for the namenode.
@@ -149,6 +157,7 @@ impl Default for Opts {
             ack_timeout_secs: 60.0,
             racks: &[],
             cql: false,
+            http: false,
             datanode_args: &[],
             namenode_args: &[],
         }
@@ -208,6 +217,7 @@ impl TestCluster {
             &opts.orphan_grace_secs.to_string(),
         ]
         .iter()
+        .chain(if opts.http { &["--http", "127.0.0.1:0"][..] } else { &[] })
         .chain(opts.namenode_args)
         .map(|s| s.to_string())
         .collect();
@@ -291,6 +301,9 @@ impl TestCluster {
         }
         if self.opts.cql {
             extra.extend(["--cql", "127.0.0.1:0"]);
+        }
+        if self.opts.http {
+            extra.extend(["--http", "127.0.0.1:0"]);
         }
         extra.extend(self.opts.datanode_args);
         spawn_datanode(self.dir.path(), &self.nn.addr, i, &extra)

@@ -17,3 +17,4 @@ mod shell;
 mod table_store;
 mod tables;
 mod upgrade;
+mod webhdfs_clients;

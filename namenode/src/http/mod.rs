@@ -14,10 +14,37 @@ use std::sync::Arc;
 use tokio::sync::watch;
 
 /// The namenode's routes.
-pub(crate) fn router(core: Arc<Core>) -> Router {
-    Router::new()
+// Called once at start; the error is the role's own (large for its Raft variants).
+#[allow(clippy::result_large_err)]
+pub(crate) fn router(core: Arc<Core>) -> Result<Router, NamenodeError> {
+    let webhdfs = webhdfs(&core)?;
+    Ok(Router::new()
         .fallback(|| async { (StatusCode::NOT_FOUND, "no such page on this namenode\n") })
         .with_state(core)
+        .merge(webhdfs))
+}
+
+/// WebHDFS (`/webhdfs/v1`, see `basalt_webhdfs`): a long-lived client connected to this member's
+/// metadata group (the bootstrap peers, or this member alone; the client finds the leader), acting
+/// as each request's caller.
+#[allow(clippy::result_large_err)]
+fn webhdfs(core: &Arc<Core>) -> Result<Router, NamenodeError> {
+    let members: Vec<String> = if core.config.peers.is_empty() {
+        vec![core.advertise.clone()]
+    } else {
+        core.config.peers.values().cloned().collect()
+    };
+    let members = members.join(",");
+    let mut config = basalt_client::ClientConfig::new(members.clone());
+    config.connector = core.connector.clone();
+    let client =
+        basalt_client::Client::connect(config).map_err(|source| NamenodeError::WebHdfsClient { members, source })?;
+    let superuser = os_user();
+    Ok(basalt_webhdfs::namenode_routes(basalt_webhdfs::NamenodeGateway {
+        client,
+        rpc_addr: core.advertise.clone(),
+        may_impersonate: Box::new(move |user| user == superuser),
+    }))
 }
 
 pub(crate) use basalt_proto::http::HttpServer;
@@ -31,4 +58,17 @@ pub(crate) async fn start(
     basalt_proto::http::serve(addr, router, stop)
         .await
         .map_err(|source| NamenodeError::Bind { addr, source })
+}
+
+/// The user this process runs as (the superuser of its namespace).
+fn os_user() -> String {
+    // SAFETY: getpwuid returns a pointer to static storage or null; it is read at once, before any
+    // other passwd lookup of this thread.
+    unsafe {
+        let pw = libc::getpwuid(libc::geteuid());
+        if pw.is_null() || (*pw).pw_name.is_null() {
+            return String::new();
+        }
+        std::ffi::CStr::from_ptr((*pw).pw_name).to_string_lossy().into_owned()
+    }
 }
