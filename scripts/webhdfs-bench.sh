@@ -20,13 +20,16 @@ start_local "$PORT" 1 3
 HTTP=$(sed -n 's|^HTTP (WebHDFS[^:]*: http://\([^ ,]*\).*|\1|p' "$DATA/local.out" | head -1)
 [ -n "$HTTP" ] || { echo "no HTTP address in $DATA/local.out" >&2; exit 1; }
 API="http://$HTTP/webhdfs/v1"
-DN_PIDS=$(pgrep -f "datanode.*$DATA" || true)
+DN_PIDS=$(pgrep -f "datanode --data-dir $DATA" || true)
 
 echo "== $SIZE ($BYTES bytes) file, WebHDFS at $API"
 head -c "$BYTES" /dev/urandom >"$WORK/file"
 now() { date +%s.%N; }
 rate() { awk -v b="$BYTES" -v s="$1" -v e="$2" 'BEGIN { printf "%.1f", b / 1048576 / (e - s) }'; }
-peak_reset() { for p in $DN_PIDS; do echo 5 >"/proc/$p/clear_refs" 2>/dev/null || true; done; }
+peak_reset() {
+  base=$(for p in $DN_PIDS; do awk '/VmRSS/ { printf "%d ", $2 / 1024 }' "/proc/$p/status" 2>/dev/null || true; done)
+  for p in $DN_PIDS; do echo 5 >"/proc/$p/clear_refs" 2>/dev/null || true; done
+}
 peak_mib() {
   for p in $DN_PIDS; do awk '/VmHWM/ { printf "%d ", $2 / 1024 }' "/proc/$p/status" 2>/dev/null || true; done
 }
@@ -39,7 +42,7 @@ t0=$(now)
 curl -sS -f -L -T "$WORK/file" "$API/bench/web?op=CREATE&user.name=$USER_NAME" -o /dev/null
 t1=$(now)
 web_put=$(rate "$t0" "$t1")
-put_peak=$(peak_mib)
+put_peak="$(peak_mib)(before: $base)"
 
 t0=$(now); "$BIN" fs get /bench/native "$WORK/native.back"; t1=$(now)
 native_get=$(rate "$t0" "$t1")
@@ -48,7 +51,7 @@ t0=$(now)
 curl -sS -f -L "$API/bench/web?op=OPEN&user.name=$USER_NAME" -o "$WORK/web.back"
 t1=$(now)
 web_get=$(rate "$t0" "$t1")
-get_peak=$(peak_mib)
+get_peak="$(peak_mib)(before: $base)"
 
 cmp "$WORK/file" "$WORK/native.back"
 cmp "$WORK/file" "$WORK/web.back"
