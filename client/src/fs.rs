@@ -1,9 +1,8 @@
 //! The file system API: namespace calls, and creating and opening files.
 
 use crate::datanodes::DatanodePool;
-use crate::error::{Result, required};
-use crate::namenode::nn_call;
-use crate::namenode::{NamenodeClient, RetryPolicy};
+use crate::error::{ClientError, Result, required};
+use crate::namenode::{CallerId, NamenodeClient, RetryPolicy, nn_call};
 use crate::reader::{FileReader, ReadCounters, ReadStats};
 use crate::writer::FileWriter;
 use basalt_common::BPath;
@@ -21,8 +20,14 @@ pub struct ClientConfig {
     pub retry: RetryPolicy,
     /// Read replicas on this host straight from their files (memory-mapped).
     pub short_circuit: bool,
-    /// User name recorded as the owner of created files and directories.
+    /// The user every call is made as (the namenode checks HDFS permissions against it, and it owns
+    /// the files and directories this client creates). Default: `BASALT_USER`, else the OS user of the
+    /// effective uid, else `basalt` ([`default_user`]). Identity, not authentication: as in unsecured
+    /// HDFS, the namenode believes the name.
     pub user: String,
+    /// Permission bits cleared from the mode of every file (0666) and directory (0777) this client
+    /// creates: HDFS's `fs.permissions.umask-mode`. Default 0o022.
+    pub umask: u32,
     /// How long a write pipeline may leave a packet unacknowledged before its first datanode is blamed
     /// (plus a sixth of it per pipeline node, so deeper nodes are blamed by their neighbours first).
     pub ack_timeout: Duration,
@@ -37,11 +42,25 @@ impl ClientConfig {
             namenodes: namenodes.into(),
             retry: RetryPolicy::default(),
             short_circuit: true,
-            user: std::env::var("USER").unwrap_or_else(|_| "basalt".into()),
+            user: default_user(),
+            umask: DEFAULT_UMASK,
             ack_timeout: Duration::from_secs(60),
             connector: Connector::default(),
         }
     }
+}
+
+/// HDFS's default umask (`fs.permissions.umask-mode`).
+pub const DEFAULT_UMASK: u32 = 0o022;
+
+/// The user a client calls as unless told otherwise: `BASALT_USER` (as `HADOOP_USER_NAME`), else the
+/// OS user of the effective uid (`$USER` is not reliable), else `basalt`.
+pub fn default_user() -> String {
+    std::env::var("BASALT_USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(basalt_host::os_user)
+        .unwrap_or_else(|| "basalt".into())
 }
 
 /// Options of [`Client::create`].
@@ -65,8 +84,12 @@ pub struct FileStatus {
     pub replication: u32,
     pub block_size: u64,
     pub mtime_ms: u64,
+    /// Access time (set when the file is created and by [`Client::set_times`]; reads leave it). 0 for
+    /// directories and for files written before access times were kept.
+    pub atime_ms: u64,
     pub owner: String,
     pub group: String,
+    /// The 12 low mode bits (rwx for owner, group, other; setuid 0o4000, setgid 0o2000, sticky 0o1000).
     pub mode: u32,
     pub under_construction: bool,
     pub block_count: u64,
@@ -85,6 +108,7 @@ impl From<pb::FileStatus> for FileStatus {
             replication: s.replication,
             block_size: s.block_size,
             mtime_ms: s.mtime_ms,
+            atime_ms: s.atime_ms,
             owner: s.owner,
             group: s.group,
             mode: s.mode,
@@ -124,10 +148,12 @@ impl Inner {
     }
 }
 
-/// A connection to a Basalt cluster. Cheap to clone.
+/// A connection to a Basalt cluster, calling as one user. Cheap to clone; [`Client::as_user`] gives a
+/// handle on the same connections calling as another user.
 #[derive(Clone)]
 pub struct Client {
     pub(crate) inner: Arc<Inner>,
+    pub(crate) caller: CallerId,
 }
 
 fn check(path: &str) -> Result<BPath> {
@@ -139,6 +165,7 @@ impl Client {
     pub fn connect(config: ClientConfig) -> Result<Client> {
         let nn = NamenodeClient::new(&config.namenodes, config.retry.clone())?.with_connector(config.connector.clone());
         let name = format!("client-{}-{:08x}", std::process::id(), fastrand::u32(..));
+        let caller = CallerId::new(&config.user);
         let inner = Arc::new(Inner {
             nn,
             dns: DatanodePool::new(config.connector.clone()),
@@ -149,8 +176,22 @@ impl Client {
             open_writers: AtomicUsize::new(0),
             reads: ReadCounters::default(),
         });
-        spawn_lease_renewer(Arc::downgrade(&inner));
-        Ok(Client { inner })
+        spawn_lease_renewer(Arc::downgrade(&inner), caller.clone());
+        Ok(Client { inner, caller })
+    }
+
+    /// A handle on the same connections, pools and lease (one lease holder name per process, as one
+    /// HDFS client) that calls as `user`: what a gateway serving many users (WebHDFS) makes per request.
+    pub fn as_user(&self, user: &str) -> Client {
+        Client {
+            inner: self.inner.clone(),
+            caller: CallerId::new(user),
+        }
+    }
+
+    /// The user this handle calls as.
+    pub fn user(&self) -> &str {
+        self.caller.name()
     }
 
     /// This client's name (the lease holder of files it writes).
@@ -163,23 +204,37 @@ impl Client {
         self.inner.reads.snapshot()
     }
 
+    /// The permission a create sends: `mode` as given; the namenode makes the caller the owner and
+    /// gives the parent's group.
     fn perm(&self, mode: u32) -> Option<pb::Permission> {
         Some(pb::Permission {
-            owner: self.inner.config.user.clone(),
-            group: "supergroup".into(),
-            mode,
+            owner: self.user().to_string(),
+            group: String::new(),
+            mode: mode & 0o7777,
         })
     }
 
+    /// `base` (0666 for a file, 0777 for a directory) less this client's umask.
+    fn umasked(&self, base: u32) -> u32 {
+        base & !self.inner.config.umask & 0o7777
+    }
+
+    /// Creates a directory (with `parents`, every missing ancestor too, as `mkdir -p`) with mode 0777
+    /// less the client's umask.
     pub async fn mkdirs(&self, path: &str, parents: bool) -> Result<()> {
+        self.mkdirs_with_mode(path, parents, self.umasked(0o777)).await
+    }
+
+    /// [`Self::mkdirs`] with the mode given as is (no umask applied; as WebHDFS's `permission`).
+    pub async fn mkdirs_with_mode(&self, path: &str, parents: bool, mode: u32) -> Result<()> {
         let req = pb::MkdirsRequest {
             path: check(path)?.to_string(),
             parents,
-            perm: self.perm(0o755),
+            perm: self.perm(mode),
             client_name: self.inner.name.clone(),
             request_id: Inner::request_id(),
         };
-        nn_call!(self.inner.nn, mkdirs, req)?;
+        nn_call!(self.inner.nn, &self.caller, mkdirs, req)?;
         Ok(())
     }
 
@@ -187,7 +242,7 @@ impl Client {
         let req = pb::GetFileInfoRequest {
             path: check(path)?.to_string(),
         };
-        let resp = nn_call!(self.inner.nn, get_file_info, req)?;
+        let resp = nn_call!(self.inner.nn, &self.caller, get_file_info, req)?;
         Ok(FileStatus::from(required(resp.status, "file status")?))
     }
 
@@ -211,7 +266,7 @@ impl Client {
                 start_after: start_after.clone(),
                 limit: 1000,
             };
-            let resp = nn_call!(self.inner.nn, list_status, req)?;
+            let resp = nn_call!(self.inner.nn, &self.caller, list_status, req)?;
             let more = resp.has_more;
             out.extend(resp.entries.into_iter().map(FileStatus::from));
             match (more, out.last()) {
@@ -228,7 +283,7 @@ impl Client {
             client_name: self.inner.name.clone(),
             request_id: Inner::request_id(),
         };
-        nn_call!(self.inner.nn, delete, req)?;
+        nn_call!(self.inner.nn, &self.caller, delete, req)?;
         Ok(())
     }
 
@@ -239,7 +294,7 @@ impl Client {
             client_name: self.inner.name.clone(),
             request_id: Inner::request_id(),
         };
-        nn_call!(self.inner.nn, rename, req)?;
+        nn_call!(self.inner.nn, &self.caller, rename, req)?;
         Ok(())
     }
 
@@ -250,7 +305,7 @@ impl Client {
             client_name: self.inner.name.clone(),
             request_id: Inner::request_id(),
         };
-        nn_call!(self.inner.nn, set_replication, req)?;
+        nn_call!(self.inner.nn, &self.caller, set_replication, req)?;
         Ok(())
     }
 
@@ -258,7 +313,7 @@ impl Client {
         let req = pb::ContentSummaryRequest {
             path: check(path)?.to_string(),
         };
-        let s = nn_call!(self.inner.nn, get_content_summary, req)?;
+        let s = nn_call!(self.inner.nn, &self.caller, get_content_summary, req)?;
         Ok(ContentSummary {
             length: s.length,
             files: s.file_count,
@@ -279,7 +334,7 @@ impl Client {
                 start_after: std::mem::take(&mut start_after),
                 limit: FSCK_PAGE,
             };
-            let page: pb::FsckResponse = nn_call!(self.inner.nn, fsck, req)?;
+            let page: pb::FsckResponse = nn_call!(self.inner.nn, &self.caller, fsck, req)?;
             report.files.extend(page.files);
             report.total_files += page.total_files;
             report.total_blocks += page.total_blocks;
@@ -296,28 +351,77 @@ impl Client {
     }
 
     pub async fn cluster_status(&self) -> Result<crate::ClusterStatus> {
-        self.inner
-            .nn
-            .call(|mut c| async move { c.cluster_status(pb::ClusterStatusRequest {}).await })
-            .await
+        nn_call!(self.inner.nn, &self.caller, cluster_status, pb::ClusterStatusRequest {})
+    }
+
+    /// Sets the 12 low mode bits of `path` (sticky: 0o1000): its owner or the superuser only
+    /// (`hadoop fs -chmod`).
+    pub async fn set_permission(&self, path: &str, mode: u32) -> Result<()> {
+        let req = pb::SetPermissionRequest {
+            path: check(path)?.to_string(),
+            mode,
+            client_name: self.inner.name.clone(),
+            request_id: Inner::request_id(),
+        };
+        nn_call!(self.inner.nn, &self.caller, set_permission, req)?;
+        Ok(())
+    }
+
+    /// Changes the owner (the superuser only) and/or the group (the owner, to one of its groups, or the
+    /// superuser) of `path`; `None` keeps that one (`hadoop fs -chown`, `-chgrp`).
+    pub async fn set_owner(&self, path: &str, owner: Option<&str>, group: Option<&str>) -> Result<()> {
+        if owner.is_none() && group.is_none() {
+            return Err(ClientError::InvalidArgument(
+                "set_owner needs an owner or a group".into(),
+            ));
+        }
+        let req = pb::SetOwnerRequest {
+            path: check(path)?.to_string(),
+            owner: owner.unwrap_or_default().to_string(),
+            group: group.unwrap_or_default().to_string(),
+            client_name: self.inner.name.clone(),
+            request_id: Inner::request_id(),
+        };
+        nn_call!(self.inner.nn, &self.caller, set_owner, req)?;
+        Ok(())
+    }
+
+    /// Sets the modification and/or access time of `path` (milliseconds since the epoch); `None`
+    /// keeps that one. Needs write access to `path`.
+    pub async fn set_times(&self, path: &str, mtime_ms: Option<u64>, atime_ms: Option<u64>) -> Result<()> {
+        let req = pb::SetTimesRequest {
+            path: check(path)?.to_string(),
+            mtime_ms,
+            atime_ms,
+            client_name: self.inner.name.clone(),
+            request_id: Inner::request_id(),
+        };
+        nn_call!(self.inner.nn, &self.caller, set_times, req)?;
+        Ok(())
     }
 
     /// Creates a file and returns a writer for it. The file becomes visible at once (empty, open);
     /// its contents are durable once [`FileWriter::close`] returns.
     pub async fn create(&self, path: &str, opts: CreateOptions) -> Result<FileWriter> {
+        self.create_with_mode(path, opts, self.umasked(0o666)).await
+    }
+
+    /// [`Self::create`] with the new file's mode given as is (no umask applied; as WebHDFS's
+    /// `permission`); the caller owns the file, which takes its directory's group.
+    pub async fn create_with_mode(&self, path: &str, opts: CreateOptions, mode: u32) -> Result<FileWriter> {
         let req = pb::CreateRequest {
             path: check(path)?.to_string(),
             overwrite: opts.overwrite,
             replication: opts.replication,
             block_size: opts.block_size,
-            perm: self.perm(0o644),
+            perm: self.perm(mode),
             client_name: self.inner.name.clone(),
             request_id: Inner::request_id(),
             create_parent: opts.create_parent,
         };
-        let resp = nn_call!(self.inner.nn, create, req)?;
+        let resp = nn_call!(self.inner.nn, &self.caller, create, req)?;
         let status = FileStatus::from(required(resp.status, "file status")?);
-        Ok(FileWriter::new(self.inner.clone(), status))
+        Ok(FileWriter::new(self.inner.clone(), self.caller.clone(), status))
     }
 
     /// Reopens a closed file for writing at its end (HDFS append with a new block: earlier blocks,
@@ -328,9 +432,9 @@ impl Client {
             client_name: self.inner.name.clone(),
             request_id: Inner::request_id(),
         };
-        let resp = nn_call!(self.inner.nn, append, req)?;
+        let resp = nn_call!(self.inner.nn, &self.caller, append, req)?;
         let status = FileStatus::from(required(resp.status, "file status")?);
-        Ok(FileWriter::new(self.inner.clone(), status))
+        Ok(FileWriter::new(self.inner.clone(), self.caller.clone(), status))
     }
 
     /// A file's blocks (id, generation stamp, length, offset) with the datanodes holding a live replica,
@@ -342,12 +446,12 @@ impl Client {
             length: 0,
             reader_host: String::new(),
         };
-        Ok(nn_call!(self.inner.nn, get_block_locations, req)?.blocks)
+        Ok(nn_call!(self.inner.nn, &self.caller, get_block_locations, req)?.blocks)
     }
 
     /// Opens a file for reading.
     pub async fn open(&self, path: &str) -> Result<FileReader> {
-        FileReader::open(self.inner.clone(), check(path)?.to_string()).await
+        FileReader::open(self.inner.clone(), self.caller.clone(), check(path)?.to_string()).await
     }
 
     /// Reads a whole file into memory.
@@ -370,7 +474,7 @@ const LEASE_RENEWAL: Duration = Duration::from_secs(1);
 pub const FSCK_PAGE: u32 = 10_000;
 
 /// Renews this client's lease while it has files open for writing; stops when the client is dropped.
-fn spawn_lease_renewer(inner: std::sync::Weak<Inner>) {
+fn spawn_lease_renewer(inner: std::sync::Weak<Inner>, caller: CallerId) {
     let Ok(handle) = tokio::runtime::Handle::try_current() else {
         return;
     };
@@ -385,7 +489,7 @@ fn spawn_lease_renewer(inner: std::sync::Weak<Inner>) {
             let req = pb::RenewLeaseRequest {
                 client_name: inner.name.clone(),
             };
-            if let Err(e) = nn_call!(inner.nn, renew_lease, req) {
+            if let Err(e) = nn_call!(inner.nn, &caller, renew_lease, req) {
                 tracing::warn!(error = %e, "lease renewal failed");
             }
         }
@@ -422,7 +526,7 @@ impl Client {
         for addr in addrs {
             let res = match self.inner.nn.channel(&addr) {
                 Ok(ch) => admin_client(ch)
-                    .member_status(pb::MemberStatusRequest {})
+                    .member_status(self.caller.request(pb::MemberStatusRequest {}))
                     .await
                     .map(|r| r.into_inner())
                     .map_err(Into::into),
@@ -435,19 +539,19 @@ impl Client {
 
     /// Adds a member to the metadata group (learner first, then voter once caught up).
     pub async fn add_member(&self, id: u64, addr: &str) -> Result<()> {
-        nn_call!(self.inner.nn, admin_client => add_member, pb::AddMemberRequest { id, addr: addr.to_string() })?;
+        nn_call!(self.inner.nn, &self.caller, admin_client => add_member, pb::AddMemberRequest { id, addr: addr.to_string() })?;
         Ok(())
     }
 
     /// Removes a member from the metadata group.
     pub async fn remove_member(&self, id: u64) -> Result<()> {
-        nn_call!(self.inner.nn, admin_client => remove_member, pb::RemoveMemberRequest { id })?;
+        nn_call!(self.inner.nn, &self.caller, admin_client => remove_member, pb::RemoveMemberRequest { id })?;
         Ok(())
     }
 
     /// Hands metadata leadership to member `to`; returns once it leads.
     pub async fn transfer_leader(&self, to: u64) -> Result<()> {
-        nn_call!(self.inner.nn, admin_client => transfer_leader, pb::TransferLeaderRequest { to })?;
+        nn_call!(self.inner.nn, &self.caller, admin_client => transfer_leader, pb::TransferLeaderRequest { to })?;
         Ok(())
     }
 
@@ -458,13 +562,13 @@ impl Client {
             datanode: datanode.to_string(),
             cancel,
         };
-        Ok(nn_call!(self.inner.nn, admin_client => decommission, req)?)
+        Ok(nn_call!(self.inner.nn, &self.caller, admin_client => decommission, req)?)
     }
 
     /// Asks the member at `addr` to snapshot its state now; returns (last log index covered, bytes).
     pub async fn snapshot_member(&self, addr: &str) -> Result<(u64, u64)> {
         let r = admin_client(self.inner.nn.channel(addr)?)
-            .snapshot(pb::SnapshotRequest {})
+            .snapshot(self.caller.request(pb::SnapshotRequest {}))
             .await?
             .into_inner();
         Ok((r.last_index, r.bytes))
@@ -476,7 +580,9 @@ impl Client {
         let req = pb::SetPartitionRequest {
             blocked: blocked.to_vec(),
         };
-        admin_client(self.inner.nn.channel(addr)?).set_partition(req).await?;
+        admin_client(self.inner.nn.channel(addr)?)
+            .set_partition(self.caller.request(req))
+            .await?;
         Ok(())
     }
 }

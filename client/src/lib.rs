@@ -21,7 +21,10 @@ pub mod writer;
 
 pub use basalt_table::ring::{RingNode, RingView};
 pub use error::{ClientError, Result};
-pub use fs::{Client, ClientConfig, ContentSummary, CreateOptions, FileStatus, MemberStatus};
+pub use fs::{
+    Client, ClientConfig, ContentSummary, CreateOptions, DEFAULT_UMASK, FileStatus, MemberStatus, default_user,
+};
+pub use namenode::CallerId;
 pub use namenode::RetryPolicy;
 pub use reader::{FileReader, ReadStats};
 pub use scan::{ScanOptions, TableScan};

@@ -5,6 +5,9 @@
 //! next member after a backoff. Transport failures give up after `connect_timeout` without any member
 //! answering; transient server states (safe mode, an election) are retried until `op_timeout`. Every
 //! mutation carries a request id that the namenode deduplicates, so a retried call is applied once.
+//!
+//! Every call names its caller ([`CallerId`], gRPC metadata `basalt-user`): the namenode checks HDFS
+//! permissions against that user.
 
 use crate::error::{ClientError, Result};
 use basalt_common::{ErrorKind, MAX_RPC_MESSAGE};
@@ -13,11 +16,38 @@ use basalt_proto::link::{Channel, Connector};
 use basalt_proto::pb::client_protocol_client::ClientProtocolClient;
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tonic::transport::Endpoint;
 
 pub type NnClient = ClientProtocolClient<Channel>;
+
+/// The user a client calls as, with the metadata value that names it on the wire. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct CallerId {
+    name: Arc<str>,
+    value: tonic::metadata::AsciiMetadataValue,
+}
+
+impl CallerId {
+    pub fn new(name: &str) -> Self {
+        CallerId {
+            name: name.into(),
+            value: basalt_proto::caller::user_value(name),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// `msg` as a request of this caller.
+    pub fn request<T>(&self, msg: T) -> tonic::Request<T> {
+        let mut r = tonic::Request::new(msg);
+        basalt_proto::caller::set_user(r.metadata_mut(), &self.value);
+        r
+    }
+}
 
 /// Timeouts of namenode calls.
 #[derive(Clone, Debug)]
@@ -206,21 +236,24 @@ impl NamenodeClient {
     }
 }
 
-/// Calls `method` on the metadata leader with `req` (cloned per attempt), through
-/// [`NamenodeClient::call`]; with `make =>`, on the service client `make` builds from a channel.
+/// Calls `method` on the metadata leader with `req` (cloned per attempt) as `caller` (a
+/// [`CallerId`]), through [`NamenodeClient::call`]; with `make =>`, on the service client `make` builds
+/// from a channel.
 macro_rules! nn_call {
-    ($nn:expr, $method:ident, $req:expr) => {{
+    ($nn:expr, $caller:expr, $method:ident, $req:expr) => {{
         let req = $req;
+        let caller: &$crate::namenode::CallerId = $caller;
         $nn.call(|mut c| {
-            let r = req.clone();
+            let r = caller.request(req.clone());
             async move { c.$method(r).await }
         })
         .await
     }};
-    ($nn:expr, $make:expr => $method:ident, $req:expr) => {{
+    ($nn:expr, $caller:expr, $make:expr => $method:ident, $req:expr) => {{
         let req = $req;
+        let caller: &$crate::namenode::CallerId = $caller;
         $nn.call_on($make, |mut c| {
-            let r = req.clone();
+            let r = caller.request(req.clone());
             async move { c.$method(r).await }
         })
         .await

@@ -15,7 +15,7 @@
 
 use crate::error::{ClientError, Result, required};
 use crate::fs::Inner;
-use crate::namenode::nn_call;
+use crate::namenode::{CallerId, nn_call};
 use basalt_common::checksum::{self, MetaHeader, decode_sums, verify_chunks};
 use basalt_common::{BlockId, ErrorKind};
 use basalt_proto::{RemoteError, pb};
@@ -90,8 +90,8 @@ type PendingRead = Pin<Box<dyn Future<Output = (ReaderCore, u64, Result<Vec<u8>>
 const MAX_ASYNC_READ: usize = 4 << 20;
 
 impl FileReader {
-    pub(crate) async fn open(inner: Arc<Inner>, path: String) -> Result<FileReader> {
-        let core = ReaderCore::open(inner, path).await?;
+    pub(crate) async fn open(inner: Arc<Inner>, caller: CallerId, path: String) -> Result<FileReader> {
+        let core = ReaderCore::open(inner, caller, path).await?;
         let length = core.length;
         Ok(FileReader {
             core: Some(core),
@@ -235,6 +235,7 @@ impl AsyncSeek for FileReader {
 /// The reader's state, owned by whichever future is working on it.
 struct ReaderCore {
     inner: Arc<Inner>,
+    caller: CallerId,
     path: String,
     length: u64,
     blocks: Vec<pb::LocatedBlock>,
@@ -272,10 +273,11 @@ enum Source {
 }
 
 impl ReaderCore {
-    async fn open(inner: Arc<Inner>, path: String) -> Result<ReaderCore> {
-        let (length, blocks) = locate(&inner, &path).await?;
+    async fn open(inner: Arc<Inner>, caller: CallerId, path: String) -> Result<ReaderCore> {
+        let (length, blocks) = locate(&inner, &caller, &path).await?;
         Ok(ReaderCore {
             inner,
+            caller,
             path,
             length,
             blocks,
@@ -379,7 +381,7 @@ impl ReaderCore {
                 });
             }
             self.refreshed = true;
-            let (_, blocks) = locate(&self.inner, &self.path).await?;
+            let (_, blocks) = locate(&self.inner, &self.caller, &self.path).await?;
             if blocks.len() == self.blocks.len() {
                 self.blocks = blocks;
             }
@@ -440,14 +442,14 @@ fn report_local_corruption(inner: &Arc<Inner>, addr: &str, block: &pb::LocatedBl
     });
 }
 
-async fn locate(inner: &Inner, path: &str) -> Result<(u64, Vec<pb::LocatedBlock>)> {
+async fn locate(inner: &Inner, caller: &CallerId, path: &str) -> Result<(u64, Vec<pb::LocatedBlock>)> {
     let req = pb::GetBlockLocationsRequest {
         path: path.to_string(),
         offset: 0,
         length: 0,
         reader_host: String::new(),
     };
-    let resp = nn_call!(inner.nn, get_block_locations, req)?;
+    let resp = nn_call!(inner.nn, caller, get_block_locations, req)?;
     let status = required(resp.status, "file status")?;
     if status.is_dir {
         return Err(ClientError::IsADirectory(path.to_string()));

@@ -31,7 +31,7 @@ impl Client {
             client_name: self.inner.name.clone(),
             request_id: Inner::request_id(),
         };
-        let resp = nn_call!(self.inner.nn, schema_change, req)?;
+        let resp = nn_call!(self.inner.nn, &self.caller, schema_change, req)?;
         catalog::decode(&resp.output).map_err(ClientError::MalformedCatalog)
     }
 
@@ -42,13 +42,18 @@ impl Client {
             known_version: 0,
             linearizable: true,
         };
-        let resp = nn_call!(self.inner.nn, get_catalog, req)?;
+        let resp = nn_call!(self.inner.nn, &self.caller, get_catalog, req)?;
         catalog::decode(&resp.catalog).map_err(ClientError::MalformedCatalog)
     }
 
     /// The token ring and the datanodes that own it (linearizable, as [`Client::catalog`]).
     pub async fn ring(&self) -> Result<RingView> {
-        let resp = nn_call!(self.inner.nn, get_ring, pb::GetRingRequest { linearizable: true })?;
+        let resp = nn_call!(
+            self.inner.nn,
+            &self.caller,
+            get_ring,
+            pb::GetRingRequest { linearizable: true }
+        )?;
         ring_from_pb(resp)
     }
 }

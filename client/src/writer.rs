@@ -21,7 +21,7 @@
 
 use crate::error::{ClientError, Result, required};
 use crate::fs::{FileStatus, Inner};
-use crate::namenode::nn_call;
+use crate::namenode::{CallerId, nn_call};
 use basalt_common::checksum::{DEFAULT_CHUNK_SIZE, chunk_checksums};
 use basalt_common::{BlockId, ErrorKind};
 use basalt_proto::status::bad_datanode_of;
@@ -179,6 +179,7 @@ type Pending = Pin<Box<dyn Future<Output = (WriterCore, Result<()>)> + Send>>;
 /// The writer's state, owned by whichever future is working on it.
 struct WriterCore {
     inner: Arc<Inner>,
+    caller: CallerId,
     path: String,
     block_size: u64,
     chunk_size: u32,
@@ -200,10 +201,10 @@ enum State {
 }
 
 impl FileWriter {
-    pub(crate) fn new(inner: Arc<Inner>, status: FileStatus) -> Self {
+    pub(crate) fn new(inner: Arc<Inner>, caller: CallerId, status: FileStatus) -> Self {
         inner.open_writers.fetch_add(1, Ordering::Relaxed);
         FileWriter {
-            core: Some(WriterCore::new(inner.clone(), status)),
+            core: Some(WriterCore::new(inner.clone(), caller, status)),
             pending: None,
             inner,
         }
@@ -300,11 +301,12 @@ impl AsyncWrite for FileWriter {
 }
 
 impl WriterCore {
-    fn new(inner: Arc<Inner>, status: FileStatus) -> Self {
+    fn new(inner: Arc<Inner>, caller: CallerId, status: FileStatus) -> Self {
         let chunk_size = DEFAULT_CHUNK_SIZE.min(status.block_size as u32).max(1);
         let packet_size = (PACKET_BYTES / chunk_size as usize).max(1) * chunk_size as usize;
         WriterCore {
             inner,
+            caller,
             path: status.path,
             block_size: status.block_size,
             chunk_size,
@@ -351,7 +353,7 @@ impl WriterCore {
             last: self.previous,
             request_id: Inner::request_id(),
         };
-        let res = nn_call!(self.inner.nn, complete, req).map(|_| ());
+        let res = nn_call!(self.inner.nn, &self.caller, complete, req).map(|_| ());
         self.fail_on_err(res)?;
         self.state = State::Closed;
         Ok(())
@@ -442,7 +444,10 @@ impl WriterCore {
                 pipeline: survivors.iter().map(|d| d.id).collect(),
                 request_id: Inner::request_id(),
             };
-            let located = required(nn_call!(self.inner.nn, update_pipeline, req)?.block, "located block")?;
+            let located = required(
+                nn_call!(self.inner.nn, &self.caller, update_pipeline, req)?.block,
+                "located block",
+            )?;
             let mut block = required(located.block, "block in a located block")?;
             block.length = 0;
             b.prune();
@@ -485,7 +490,7 @@ impl WriterCore {
             writer_host: String::new(),
             request_id: Inner::request_id(),
         };
-        let resp = nn_call!(self.inner.nn, add_block, req)?;
+        let resp = nn_call!(self.inner.nn, &self.caller, add_block, req)?;
         let located = required(resp.block, "located block")?;
         let block = required(located.block, "block in a located block")?;
         self.block = Some(OpenBlock {

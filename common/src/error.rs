@@ -25,6 +25,9 @@ pub enum ErrorKind {
     Conflict,
     /// A bug or an unexpected local failure.
     Internal,
+    /// The caller may not do this to the object (HDFS permission bits, owner or superuser checks):
+    /// retrying as the same user will not help.
+    PermissionDenied,
 }
 
 impl ErrorKind {
@@ -40,6 +43,7 @@ impl ErrorKind {
             ErrorKind::Corrupt => "corrupt",
             ErrorKind::Conflict => "conflict",
             ErrorKind::Internal => "internal",
+            ErrorKind::PermissionDenied => "permission-denied",
         }
     }
 
@@ -55,6 +59,7 @@ impl ErrorKind {
             "corrupt" => ErrorKind::Corrupt,
             "conflict" => ErrorKind::Conflict,
             "internal" => ErrorKind::Internal,
+            "permission-denied" => ErrorKind::PermissionDenied,
             _ => return None,
         })
     }
@@ -87,6 +92,7 @@ mod tests {
             ErrorKind::Corrupt,
             ErrorKind::Conflict,
             ErrorKind::Internal,
+            ErrorKind::PermissionDenied,
         ] {
             assert_eq!(ErrorKind::parse(k.as_str()), Some(k));
         }

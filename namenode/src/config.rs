@@ -73,6 +73,33 @@ pub struct NamenodeConfig {
     /// An executor without a heartbeat for this long is lost: its tasks run again elsewhere. Default 10s.
     #[serde(with = "serde_duration")]
     pub executor_timeout: Duration,
+    /// Check HDFS permissions on every namespace operation (HDFS's `dfs.permissions.enabled`); false
+    /// lets every caller do everything (owners and groups are still recorded). Default true.
+    pub permissions: bool,
+    /// The superuser, who passes every permission check and alone may change owners (HDFS: the user
+    /// that started the NameNode). Default: not set, the OS user this namenode runs as.
+    pub superuser: Option<String>,
+    /// Members of this group are superusers too (HDFS's `dfs.permissions.superusergroup`). Default
+    /// `supergroup`.
+    pub supergroup: String,
+    /// Where a caller's groups come from: `os` (the user's primary group and the groups listing it, as
+    /// `id -Gn` and Hadoop's ShellBasedUnixGroupsMapping; a user the `groups` table lists gets the
+    /// table's groups instead) or `static` (the `groups` table only: other users are in no group).
+    /// Default `os`.
+    pub group_mapping: GroupMapping,
+    /// Groups of users by name: a `[groups]` section of `user = ["group", ...]` lines (as a flag or
+    /// variable: `alice=eng,ops;bob=eng`). Default empty.
+    #[serde(with = "groups_serde")]
+    pub groups: BTreeMap<String, Vec<String>>,
+}
+
+/// See [`NamenodeConfig::group_mapping`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GroupMapping {
+    #[default]
+    Os,
+    Static,
 }
 
 impl Default for NamenodeConfig {
@@ -101,6 +128,11 @@ impl Default for NamenodeConfig {
             http_listen: None,
             locality_wait: Duration::from_secs(3),
             executor_timeout: Duration::from_secs(10),
+            permissions: true,
+            superuser: None,
+            supergroup: "supergroup".into(),
+            group_mapping: GroupMapping::Os,
+            groups: BTreeMap::new(),
         }
     }
 }
@@ -176,7 +208,95 @@ impl NamenodeConfig {
             Duration::from_secs(3600),
         )?;
         positive_duration("executor-timeout", self.executor_timeout)?;
+        let is_name =
+            |n: &str| !n.is_empty() && !n.contains([':', ',', ';', '=']) && !n.chars().any(char::is_whitespace);
+        if let Some(u) = self.superuser.as_ref().filter(|u| !is_name(u)) {
+            return bad(
+                "superuser",
+                "be a user name (no spaces, ':', ',', ';' or '=')",
+                &format_args!("{u:?}"),
+            );
+        }
+        if !is_name(&self.supergroup) {
+            return bad(
+                "supergroup",
+                "be a group name (no spaces, ':', ',', ';' or '=')",
+                &format_args!("{:?}", self.supergroup),
+            );
+        }
+        for (user, groups) in &self.groups {
+            if let Some(bad_name) = std::iter::once(user).chain(groups).find(|n| !is_name(n)) {
+                return bad(
+                    "groups",
+                    "name users and groups without spaces, ':', ',', ';' or '='",
+                    &format_args!("{bad_name:?}"),
+                );
+            }
+        }
         Ok(())
+    }
+
+    /// The superuser's name: the configured one, else the OS user running this process, else `basalt`.
+    pub fn superuser_name(&self) -> String {
+        self.superuser
+            .clone()
+            .or_else(basalt_host::os_user)
+            .unwrap_or_else(|| "basalt".into())
+    }
+}
+
+impl std::str::FromStr for GroupMapping {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "os" => Ok(GroupMapping::Os),
+            "static" => Ok(GroupMapping::Static),
+            _ => Err(format!("{s:?} is not a group mapping (os or static)")),
+        }
+    }
+}
+
+/// Parses `alice=eng,ops;bob=eng` (empty: no table), the flag form of [`NamenodeConfig::groups`].
+pub fn parse_groups(s: &str) -> Result<BTreeMap<String, Vec<String>>, InvalidConfig> {
+    let mut out = BTreeMap::new();
+    for part in s.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let bad = || InvalidConfig::new("groups", "give each user as USER=GROUP,GROUP", format!("{part:?}"));
+        let (user, groups) = part.split_once('=').ok_or_else(bad)?;
+        let groups: Vec<String> = groups
+            .split(',')
+            .map(str::trim)
+            .filter(|g| !g.is_empty())
+            .map(str::to_string)
+            .collect();
+        if out.insert(user.trim().to_string(), groups).is_some() {
+            return Err(InvalidConfig::new("groups", "name each user once", format!("{s:?}")));
+        }
+    }
+    Ok(out)
+}
+
+/// `groups` as a table of lists, or (from a flag or variable) one string [`parse_groups`] reads.
+mod groups_serde {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer, de::Error};
+    use std::collections::BTreeMap;
+
+    pub fn serialize<S: Serializer>(groups: &BTreeMap<String, Vec<String>>, s: S) -> Result<S::Ok, S::Error> {
+        groups.serialize(s)
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Form {
+        Table(BTreeMap<String, Vec<String>>),
+        Text(String),
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, Vec<String>>, D::Error> {
+        match Form::deserialize(d)? {
+            Form::Table(t) => Ok(t),
+            Form::Text(s) => super::parse_groups(&s).map_err(D::Error::custom),
+        }
     }
 }
 
@@ -228,13 +348,27 @@ mod tests {
     }
 
     #[test]
+    fn groups_parse() {
+        let g = parse_groups("alice=eng,ops; bob=eng;carol=").unwrap();
+        assert_eq!(g["alice"], ["eng", "ops"]);
+        assert_eq!(g["bob"], ["eng"]);
+        assert!(g["carol"].is_empty());
+        assert!(parse_groups("").unwrap().is_empty());
+        assert!(parse_groups("alice").is_err());
+        assert_eq!(parse_groups("a=x;a=y").unwrap_err().must, "name each user once");
+    }
+
+    #[test]
     fn validation_names_the_key() {
         let ok = NamenodeConfig::new("/tmp/x".into(), "127.0.0.1:0".parse().unwrap());
         assert_eq!(ok.validate(), Ok(()));
         let key_of = |c: NamenodeConfig| c.validate().map_err(|e| e.key);
         assert_eq!(key_of(NamenodeConfig::default()), Err("data-dir"));
         type Break = fn(&mut NamenodeConfig);
-        let cases: [(&str, Break); 13] = [
+        let cases: [(&str, Break); 16] = [
+            ("superuser", |c| c.superuser = Some("a b".into())),
+            ("supergroup", |c| c.supergroup = String::new()),
+            ("groups", |c| c.groups = parse_groups("alice=e:ng").unwrap()),
             ("table-vnodes", |c| c.table_vnodes = 0),
             ("id", |c| c.id = 0),
             ("peers", |c| c.peers = parse_peers("2=a:1").unwrap()),

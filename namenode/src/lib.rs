@@ -33,7 +33,7 @@ pub mod service;
 pub mod state;
 pub mod walk;
 
-pub use config::{NamenodeConfig, parse_peers};
+pub use config::{GroupMapping, NamenodeConfig, parse_groups, parse_peers};
 pub use error::NamenodeError;
 pub use server::Namenode;
 pub use service::ServiceError;

@@ -123,6 +123,7 @@ impl Namenode {
             partition,
             connector,
             ring_alloc: tokio::sync::Mutex::new(()),
+            users: crate::service::users::Users::new(&config),
             config,
         });
         let (stop, stop_rx) = watch::channel(false);

@@ -51,6 +51,11 @@ impl Walk {
         self.done
     }
 
+    /// The walk's root.
+    pub fn root(&self) -> &BPath {
+        &self.root
+    }
+
     /// The last entry visited.
     pub fn cursor(&self) -> Option<&BPath> {
         self.cursor.as_ref()
@@ -64,7 +69,19 @@ impl Walk {
         &mut self,
         ns: &Namespace,
         budget: usize,
+        visit: impl FnMut(&BPath, &FileMeta),
+    ) -> Result<usize, NamespaceError> {
+        self.step_checked(ns, budget, visit, |_, _| Ok(()))
+    }
+
+    /// [`Self::step`], calling `enter` on each directory below the root before its children are
+    /// visited (a permission check): an error stops the walk there and is returned.
+    pub fn step_checked(
+        &mut self,
+        ns: &Namespace,
+        budget: usize,
         mut visit: impl FnMut(&BPath, &FileMeta),
+        mut enter: impl FnMut(&BPath, InodeId) -> Result<(), NamespaceError>,
     ) -> Result<usize, NamespaceError> {
         if self.done {
             return Ok(0);
@@ -119,6 +136,7 @@ impl Walk {
                     self.cursor = Some(path);
                 }
                 InodeKind::Dir { .. } => {
+                    enter(&path, *child)?;
                     spent += 1;
                     dirs += 1;
                     self.cursor = Some(path.clone());

@@ -27,6 +27,7 @@ pub fn to_status(kind: ErrorKind, message: impl Into<String>, leader: Option<&st
         ErrorKind::Corrupt => Code::DataLoss,
         ErrorKind::Conflict => Code::Aborted,
         ErrorKind::Internal => Code::Internal,
+        ErrorKind::PermissionDenied => Code::PermissionDenied,
     };
     let mut status = Status::new(code, message);
     if let Ok(v) = kind.as_str().parse() {
@@ -66,6 +67,7 @@ impl From<Status> for RemoteError {
             Code::ResourceExhausted => ErrorKind::Capacity,
             Code::DataLoss => ErrorKind::Corrupt,
             Code::Aborted | Code::FailedPrecondition => ErrorKind::Conflict,
+            Code::PermissionDenied => ErrorKind::PermissionDenied,
             _ => ErrorKind::Internal,
         });
         let leader = s
@@ -113,6 +115,13 @@ mod tests {
         let e = RemoteError::from(to_status(ErrorKind::NotFound, "no such file: /x", None));
         assert_eq!(e.kind, ErrorKind::NotFound);
         assert_eq!(e.leader, None);
+
+        let denied = "Permission denied: user=alice, access=WRITE, inode=\"/data\":root:supergroup:drwxr-xr-x";
+        let s = to_status(ErrorKind::PermissionDenied, denied, None);
+        assert_eq!(s.code(), Code::PermissionDenied);
+        let e = RemoteError::from(s);
+        assert_eq!(e.kind, ErrorKind::PermissionDenied);
+        assert_eq!(e.to_string(), denied);
     }
 
     #[test]

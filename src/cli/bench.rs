@@ -6,7 +6,7 @@ mod block_report;
 mod table;
 
 use anyhow::{Result, bail, ensure};
-use basalt_client::{Client, ClientConfig, CreateOptions};
+use basalt_client::{Client, CreateOptions};
 use clap::Subcommand;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -235,7 +235,7 @@ async fn dfsio(
 
     let phases = [("read (short-circuit)", true), ("read (remote, over TCP)", false)];
     for (label, short_circuit) in (0..read_rounds.max(1)).flat_map(|_| phases) {
-        let mut config = ClientConfig::new(namenode);
+        let mut config = super::client_config(namenode);
         config.short_circuit = short_circuit;
         let reader = Client::connect(config)?;
         let start = Instant::now();

@@ -112,7 +112,12 @@ pub fn from_toml<T: Serialize + DeserializeOwned + Default>(role: &str, text: &s
     let mut settings = as_map(&T::default())?;
     let mut seen = std::collections::BTreeMap::new();
     for (written, item) in doc.iter() {
-        let Some(value) = item.as_value() else {
+        // A section is taken only for a setting that is a table (the namenode's `[groups]`).
+        let table_value = item
+            .as_table()
+            .filter(|_| matches!(settings.get(written), Some(Value::Object(_))));
+        let section = table_value.map(|t| toml_edit::Value::InlineTable(t.clone().into_inline_table()));
+        let Some(value) = item.as_value().or(section.as_ref()) else {
             bail!("`{written}`: sections are not supported; write `key = value` lines");
         };
         let old = legacy.iter().find(|l| l.old == written);
@@ -126,7 +131,9 @@ pub fn from_toml<T: Serialize + DeserializeOwned + Default>(role: &str, text: &s
         if let Some(first) = seen.insert(key, written) {
             bail!("`{written}` and `{first}` are the same setting");
         }
-        let mut json = json_of(value).with_context(|| format!("`{written}`"))?;
+        let is_table = matches!(settings.get(key), Some(Value::Object(_)));
+        let mut json =
+            if is_table { table_json_of(value) } else { json_of(value) }.with_context(|| format!("`{written}`"))?;
         if let Some(l) = old {
             json = match json {
                 Value::Number(n) => Value::String(legacy_value(&n.to_string(), l.unit)),
@@ -186,6 +193,7 @@ fn with_defaults(cmd: clap::Command, defaults: &Map<String, Value>) -> clap::Com
                 Value::String(s) if s.is_empty() => return None,
                 Value::String(s) => s.clone(),
                 Value::Array(items) if items.is_empty() => "none".into(),
+                Value::Object(map) if map.is_empty() => "none".into(),
                 v => toml_of(v).ok()?,
             };
             Some((a.get_id().clone(), text))
@@ -210,6 +218,19 @@ fn as_map<T: Serialize>(config: &T) -> Result<Map<String, Value>> {
     match serde_json::to_value(config)? {
         Value::Object(map) => Ok(map),
         _ => bail!("a config is a struct"),
+    }
+}
+
+/// A TOML value of a setting that is a table (the namenode's `groups`) as JSON: an inline table of
+/// values; anything else as [`json_of`] reads it.
+fn table_json_of(v: &toml_edit::Value) -> Result<Value> {
+    match v {
+        toml_edit::Value::InlineTable(t) => Ok(Value::Object(
+            t.iter()
+                .map(|(k, v)| Ok((k.to_string(), json_of(v)?)))
+                .collect::<Result<_>>()?,
+        )),
+        other => json_of(other),
     }
 }
 
@@ -240,7 +261,14 @@ fn toml_of(v: &Value) -> Result<String> {
             let items: Vec<String> = items.iter().map(toml_of).collect::<Result<_>>()?;
             format!("[{}]", items.join(", "))
         }
-        Value::Null | Value::Object(_) => bail!("no TOML form for {v}"),
+        Value::Object(map) => {
+            let items: Vec<String> = map
+                .iter()
+                .map(|(k, v)| Ok(format!("{} = {}", quote(k), toml_of(v)?)))
+                .collect::<Result<_>>()?;
+            format!("{{ {} }}", items.join(", "))
+        }
+        Value::Null => bail!("no TOML form for {v}"),
     })
 }
 

@@ -1,6 +1,7 @@
 //! Output formatting shared by the commands: permissions, dates, sizes.
 
-/// `drwxr-xr-x` style permission string.
+/// `drwxr-xr-x` style permission string, as `hadoop fs -ls` prints it (the sticky bit is `t` in the
+/// last place, `T` when others may not search).
 pub fn mode_string(is_dir: bool, mode: u32) -> String {
     let mut s = String::with_capacity(10);
     s.push(if is_dir { 'd' } else { '-' });
@@ -8,7 +9,13 @@ pub fn mode_string(is_dir: bool, mode: u32) -> String {
         let bits = (mode >> shift) & 7;
         s.push(if bits & 4 != 0 { 'r' } else { '-' });
         s.push(if bits & 2 != 0 { 'w' } else { '-' });
-        s.push(if bits & 1 != 0 { 'x' } else { '-' });
+        let x = bits & 1 != 0;
+        s.push(match (shift == 0 && mode & 0o1000 != 0, x) {
+            (true, true) => 't',
+            (true, false) => 'T',
+            (false, true) => 'x',
+            (false, false) => '-',
+        });
     }
     s
 }
@@ -48,6 +55,8 @@ mod tests {
     fn formats() {
         assert_eq!(mode_string(true, 0o755), "drwxr-xr-x");
         assert_eq!(mode_string(false, 0o644), "-rw-r--r--");
+        assert_eq!(mode_string(true, 0o1777), "drwxrwxrwt");
+        assert_eq!(mode_string(true, 0o1770), "drwxrwx--T");
         assert_eq!(date_time(0), "1970-01-01 00:00");
         assert_eq!(date_time(1_795_996_800_000), "2026-11-30 00:00");
         assert_eq!(size(2048, true), "2.0 KiB");

@@ -1,5 +1,7 @@
 //! `basalt fs`: the HDFS shell verbs.
 
+mod perms;
+
 use super::format::{date_time, mode_string, size};
 use anyhow::{Context, Result, bail};
 use basalt_client::{Client, CreateOptions, FileStatus};
@@ -98,6 +100,35 @@ pub enum FsCommand {
     },
     /// Change a file's replication factor.
     Setrep { replication: u32, path: String },
+    /// Change modes: octal (755, 1777: sticky) or symbolic (u+x,go-w,a=r,+t), as `hadoop fs -chmod`.
+    /// The owner or the superuser only.
+    Chmod {
+        /// Also everything below each directory.
+        #[arg(short = 'R')]
+        recursive: bool,
+        mode: String,
+        #[arg(required = true)]
+        paths: Vec<String>,
+    },
+    /// Change the owner (the superuser only) and optionally the group: OWNER[:GROUP].
+    Chown {
+        /// Also everything below each directory.
+        #[arg(short = 'R')]
+        recursive: bool,
+        #[arg(value_name = "OWNER[:GROUP]")]
+        owner: String,
+        #[arg(required = true)]
+        paths: Vec<String>,
+    },
+    /// Change the group: the owner (to one of its groups) or the superuser.
+    Chgrp {
+        /// Also everything below each directory.
+        #[arg(short = 'R')]
+        recursive: bool,
+        group: String,
+        #[arg(required = true)]
+        paths: Vec<String>,
+    },
     /// Check block health below a path; exits with 1 when a block has no live replica or a corrupt one.
     Fsck {
         #[arg(default_value = "/")]
@@ -172,6 +203,20 @@ pub async fn run(namenode: &str, cmd: FsCommand) -> Result<ExitCode> {
                 .with_context(|| format!("setrep {path}"))?;
             println!("Replication {replication} set: {path}");
         }
+        FsCommand::Chmod { recursive, mode, paths } => perms::chmod(&client, &mode, &paths, recursive).await?,
+        FsCommand::Chown {
+            recursive,
+            owner,
+            paths,
+        } => {
+            let (o, g) = perms::parse_owner(&owner)?;
+            perms::chown(&client, o.as_deref(), g.as_deref(), &paths, recursive).await?;
+        }
+        FsCommand::Chgrp {
+            recursive,
+            group,
+            paths,
+        } => perms::chown(&client, None, Some(&group), &paths, recursive).await?,
     }
     Ok(ExitCode::SUCCESS)
 }

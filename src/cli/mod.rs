@@ -27,6 +27,10 @@ pub struct Cli {
     /// Namenode (metadata member) addresses, comma-separated; for a datanode, replaces its config file's.
     #[arg(long, global = true, env = "BASALT_NAMENODE")]
     pub namenode: Option<String>,
+    /// The user to call the cluster as (as HADOOP_USER_NAME): default the OS user. Identity, not
+    /// authentication, as in unsecured HDFS.
+    #[arg(long, global = true, env = "BASALT_USER", value_name = "USER")]
+    pub user: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -98,6 +102,9 @@ impl Command {
 pub async fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<ExitCode> {
     let given = matches.subcommand().map_or(matches, |(_, m)| m);
     let namenode = cli.namenode.as_deref().unwrap_or(basalt_common::DEFAULT_NAMENODE_ADDR);
+    if let Some(user) = cli.user.filter(|u| !u.is_empty()) {
+        let _ = CALLER.set(user);
+    }
     match cli.command {
         Command::Fs { cmd } => fs::run(namenode, cmd).await,
         Command::Cluster { cmd } => cluster::run(namenode, cmd).await,
@@ -127,11 +134,21 @@ pub fn init_logging() {
         .try_init();
 }
 
-/// A client for the given namenode addresses.
+/// The user of `--user`, set once when the command line is read (before any client is made).
+static CALLER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// The settings of a command's client: `--user` (or `BASALT_USER`) when given, else the OS user.
+pub fn client_config(namenode: &str) -> basalt_client::ClientConfig {
+    let mut config = basalt_client::ClientConfig::new(namenode);
+    if let Some(user) = CALLER.get() {
+        config.user = user.clone();
+    }
+    config
+}
+
+/// A client for the given namenode addresses, calling as [`client_config`]'s user.
 pub fn client(namenode: &str) -> anyhow::Result<basalt_client::Client> {
-    Ok(basalt_client::Client::connect(basalt_client::ClientConfig::new(
-        namenode,
-    ))?)
+    Ok(basalt_client::Client::connect(client_config(namenode))?)
 }
 
 /// Ctrl-C (SIGINT) and SIGTERM, registered when created so a signal that arrives early is not lost

@@ -97,6 +97,22 @@ pub struct NamenodeArgs {
     /// An executor without a heartbeat for this long is lost; its tasks run again elsewhere.
     #[arg(long, env = "BASALT_NAMENODE_EXECUTOR_TIMEOUT", value_parser = duration, value_name = "DURATION")]
     pub executor_timeout: Option<Duration>,
+    /// Check HDFS permissions (dfs.permissions.enabled); false lets every caller do everything.
+    #[arg(long, env = "BASALT_NAMENODE_PERMISSIONS", value_name = "BOOL")]
+    pub permissions: Option<bool>,
+    /// The superuser, who passes every permission check [default: the OS user running the namenode].
+    #[arg(long, env = "BASALT_NAMENODE_SUPERUSER", value_name = "USER")]
+    pub superuser: Option<String>,
+    /// Members of this group are superusers too.
+    #[arg(long, env = "BASALT_NAMENODE_SUPERGROUP", value_name = "GROUP")]
+    pub supergroup: Option<String>,
+    /// Where callers' groups come from: os (primary group and /etc/group memberships; --groups wins
+    /// for the users it lists) or static (--groups only).
+    #[arg(long, env = "BASALT_NAMENODE_GROUP_MAPPING", value_name = "os|static")]
+    pub group_mapping: Option<basalt_namenode::GroupMapping>,
+    /// Static groups of users: `alice=eng,ops;bob=eng` (in a config file: a [groups] section).
+    #[arg(long, env = "BASALT_NAMENODE_GROUPS", value_parser = groups, value_name = "USER=GROUP,..;..")]
+    pub groups: Option<BTreeMap<String, Vec<String>>>,
 }
 
 #[derive(Args, Debug)]
@@ -262,6 +278,10 @@ fn peers(s: &str) -> Result<BTreeMap<u64, String>, String> {
     basalt_namenode::parse_peers(s).map_err(|e| e.to_string())
 }
 
+fn groups(s: &str) -> Result<BTreeMap<String, Vec<String>>, String> {
+    basalt_namenode::parse_groups(s).map_err(|e| e.to_string())
+}
+
 /// `*field = value` when the flag (or its variable) was given.
 fn set<T>(field: &mut T, value: Option<T>) {
     if let Some(v) = value {
@@ -348,6 +368,11 @@ impl NamenodeArgs {
         set(&mut c.http_listen, self.http.map(Some));
         set(&mut c.locality_wait, self.locality_wait);
         set(&mut c.executor_timeout, self.executor_timeout);
+        set(&mut c.permissions, self.permissions);
+        set(&mut c.superuser, self.superuser.map(Some));
+        set(&mut c.supergroup, self.supergroup);
+        set(&mut c.group_mapping, self.group_mapping);
+        set(&mut c.groups, self.groups);
         Ok(c)
     }
 }

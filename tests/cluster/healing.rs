@@ -129,7 +129,8 @@ async fn fsck_pages_cover_the_tree_once_in_path_order() {
             start_after,
             limit: 2,
         };
-        let page = nn.fsck(req).await.unwrap().into_inner();
+        let caller = basalt_client::CallerId::new(&basalt_client::default_user());
+        let page = nn.fsck(caller.request(req)).await.unwrap().into_inner();
         assert!(page.files.len() <= 2);
         assert_eq!(page.total_files, page.files.len() as u64);
         pages += 1;

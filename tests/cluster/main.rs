@@ -12,6 +12,8 @@ mod jobs;
 mod jobs_faults;
 mod linearizability;
 mod local;
+mod permission_cases;
+mod permissions;
 mod restart;
 mod shell;
 mod table_store;

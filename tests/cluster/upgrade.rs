@@ -80,6 +80,26 @@ async fn check_fixture(format: &str) {
     assert_eq!(columns(&now), columns(&before), "{format}: the listing changed");
     let fsck = stdout(&ok(c.cli(&["fs", "fsck", "/fixture"])));
     assert!(fsck.contains("missing 0") && fsck.contains("corrupt 0"), "{fsck}");
+    // Job records (`v5` on): id, name, state and output as the old build listed them.
+    let jobs = fixture.join("jobs-before.txt");
+    if jobs.exists() {
+        let job_columns = |s: &str| -> Vec<String> {
+            s.lines()
+                .skip(1)
+                .map(|l| {
+                    let f: Vec<&str> = l.split_whitespace().collect();
+                    format!("{} {} {} {}", f[0], f[1], f[2], f[f.len() - 1])
+                })
+                .collect()
+        };
+        let before = std::fs::read_to_string(&jobs).unwrap();
+        let now = stdout(&ok(c.cli(&["job", "list"])));
+        assert_eq!(
+            job_columns(&now),
+            job_columns(&before),
+            "{format}: the job records changed"
+        );
+    }
 
     // New writes on top of the old data, then a restart: the log now holds both formats.
     let client = c.client();
@@ -184,9 +204,14 @@ async fn data_dirs_of_format_3_open_with_this_build() {
 }
 
 /// State version 4 (tables: the catalog and ring in the metadata state, the datanode's table store),
-/// what builds before the jobs sub-machine wrote. This build writes state version 5 (job records) in
-/// the same encoding; before a later format change, write a `v5` fixture with this build.
+/// what builds before the jobs sub-machine wrote.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn data_dirs_of_format_4_open_with_this_build() {
     check_fixture("v4").await;
+}
+
+/// State version 5 (the jobs sub-machine: a killed job record), what builds before permissions wrote.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_dirs_of_format_5_open_with_this_build() {
+    check_fixture("v5").await;
 }

@@ -18,12 +18,6 @@ BLOCK_SIZE = int(os.environ.get("BASALT_BLOCK_SIZE", "1048576"))
 SUPERUSER = os.environ.get("BASALT_SUPERUSER", "root")
 
 
-# Tests of chmod/chown/touch and permission checks: on once the client library has them.
-needs_permissions = pytest.mark.skipif(
-    os.environ.get("BASALT_WEBHDFS_PERMISSIONS") != "1", reason="needs the permissions of the client library"
-)
-
-
 def cli(*args, user=None, input=None, check=True):
     """Runs `basalt ARGS...` against the cluster; returns the completed process (stdout as bytes)."""
     env = dict(os.environ, BASALT_NAMENODE=NAMENODE, BASALT_CONNECT_TIMEOUT_MS="1500")

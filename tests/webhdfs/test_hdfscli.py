@@ -2,7 +2,7 @@
 import pytest
 from hdfs import HdfsError, InsecureClient
 
-from conftest import needs_permissions, BLOCK_SIZE, SUPERUSER, URL, cli, cli_get, cli_stat, data
+from conftest import BLOCK_SIZE, SUPERUSER, URL, cli, cli_get, cli_stat, data
 
 
 @pytest.fixture
@@ -86,7 +86,6 @@ def test_status_list_and_summary_match_the_cli(client, base):
     assert summary["quota"] == -1 and summary["spaceQuota"] == -1
 
 
-@needs_permissions
 def test_rename_delete_mkdir_and_setrep(client, base):
     client.write(f"{base}/a", data=b"a")
     client.rename(f"{base}/a", f"{base}/b")
@@ -110,7 +109,6 @@ def test_rename_delete_mkdir_and_setrep(client, base):
     assert cli("fs", "stat", f"{base}/dir", check=False).returncode != 0
 
 
-@needs_permissions
 def test_set_permission_owner_and_times(client, base):
     path = f"{base}/p"
     client.write(path, data=b"p", permission="600")
@@ -155,7 +153,6 @@ def test_errors_are_hdfs_errors_with_hadoops_exception(client, base):
     assert cli_get(f"{base}/once") == b"2"
 
 
-@needs_permissions
 def test_permission_denied_is_an_access_control_exception(client, base):
     client.makedirs(f"{base}/private", permission="700")
     client.write(f"{base}/private/f", data=b"secret")

@@ -1,31 +1,21 @@
 //! The calls of the permissions work (caller identity, chmod, chown, touch) that WebHDFS makes, in one
-//! place. Until the client has them, the caller is the gateway's own user and the set operations are
-//! refused.
+//! place: the client library's own (`as_user`, `set_permission`, `set_owner`, `set_times`).
 
-use basalt_client::{Client, ClientError, Result};
+use basalt_client::{Client, Result};
 
 /// The client acting as `user` (its namenode calls carry that user).
-pub fn as_user(client: &Client, _user: &str) -> Client {
-    client.clone()
+pub fn as_user(client: &Client, user: &str) -> Client {
+    client.as_user(user)
 }
 
-fn unsupported(op: &str) -> ClientError {
-    ClientError::InvalidArgument(format!("{op} is not supported yet"))
+pub async fn set_permission(client: &Client, path: &str, mode: u32) -> Result<()> {
+    client.set_permission(path, mode).await
 }
 
-pub async fn set_permission(_client: &Client, _path: &str, _mode: u32) -> Result<()> {
-    Err(unsupported("SETPERMISSION"))
+pub async fn set_owner(client: &Client, path: &str, owner: Option<&str>, group: Option<&str>) -> Result<()> {
+    client.set_owner(path, owner, group).await
 }
 
-pub async fn set_owner(_client: &Client, _path: &str, _owner: Option<&str>, _group: Option<&str>) -> Result<()> {
-    Err(unsupported("SETOWNER"))
-}
-
-pub async fn set_times(_client: &Client, _path: &str, _mtime_ms: Option<u64>, _atime_ms: Option<u64>) -> Result<()> {
-    Err(unsupported("SETTIMES"))
-}
-
-/// When the file was last read (Hadoop's accessTime).
-pub fn atime_ms(s: &basalt_client::FileStatus) -> u64 {
-    s.mtime_ms
+pub async fn set_times(client: &Client, path: &str, mtime_ms: Option<u64>, atime_ms: Option<u64>) -> Result<()> {
+    client.set_times(path, mtime_ms, atime_ms).await
 }

@@ -127,7 +127,7 @@ pub fn of_kind(kind: ErrorKind) -> Exception {
         ErrorKind::NotFound => NOT_FOUND,
         ErrorKind::AlreadyExists => ALREADY_EXISTS,
         ErrorKind::Invalid => ILLEGAL_ARGUMENT,
-        // PERM: ErrorKind::PermissionDenied => ACCESS_CONTROL,
+        ErrorKind::PermissionDenied => ACCESS_CONTROL,
         ErrorKind::Conflict => BEING_CREATED,
         ErrorKind::NotLeader
         | ErrorKind::Unavailable
@@ -212,7 +212,7 @@ mod tests {
         for (kind, name, code) in [
             (ErrorKind::NotFound, "FileNotFoundException", 404),
             (ErrorKind::AlreadyExists, "FileAlreadyExistsException", 400),
-            // PERM: (ErrorKind::PermissionDenied, "AccessControlException", 403),
+            (ErrorKind::PermissionDenied, "AccessControlException", 403),
             (ErrorKind::Unavailable, "IOException", 500),
         ] {
             let e = of_kind(kind);

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 /// One `FileStatus` object. `path_suffix` is the entry's name in a listing, "" for GETFILESTATUS.
 pub fn file_status(s: &FileStatus, path_suffix: &str) -> Value {
     json!({
-        "accessTime": crate::compat::atime_ms(s),
+        "accessTime": s.atime_ms,
         "blockSize": s.block_size,
         "childrenNum": s.children_num,
         "fileId": s.inode_id,
@@ -103,6 +103,7 @@ mod tests {
             replication: if is_dir { 0 } else { 3 },
             block_size: if is_dir { 0 } else { 134217728 },
             mtime_ms: 1320171722771,
+            atime_ms: 1320171722771,
             owner: "webuser".into(),
             group: "supergroup".into(),
             mode: if is_dir { 0o1777 } else { 0o644 },

@@ -29,8 +29,8 @@ pub struct NamenodeGateway {
     pub client: Client,
     /// The namenode's gRPC address, `namenoderpcaddress` in redirects.
     pub rpc_addr: String,
-    /// Whether a user may act as another (`doas`): the superuser's test.
-    pub may_impersonate: Box<dyn Fn(&str) -> bool + Send + Sync>,
+    /// Whether a user may act as another (`doas`): the namenode's superuser test.
+    pub may_impersonate: Box<dyn Fn(String) -> futures::future::BoxFuture<'static, bool> + Send + Sync>,
 }
 
 pub(crate) async fn handle(State(gw): State<Arc<NamenodeGateway>>, req: Request) -> Response {
@@ -49,7 +49,11 @@ const NOT_FORWARDED: [&str; 5] = ["op", "user.name", "doas", "noredirect", "name
 
 impl NamenodeGateway {
     async fn serve(&self, r: WebRequest) -> Result<Response> {
-        let user = r.effective_user(|u| (self.may_impersonate)(u))?.to_string();
+        let superuser = match &r.doas {
+            Some(_) => (self.may_impersonate)(r.user.clone()).await,
+            None => false,
+        };
+        let user = r.effective_user(|_| superuser)?.to_string();
         let client = compat::as_user(&self.client, &user);
         let path = r.path.as_str();
         let p = &r.params;

@@ -17,6 +17,7 @@ fn status(block_size: u64) -> FileStatus {
         replication: 3,
         block_size,
         mtime_ms: 0,
+        atime_ms: 0,
         owner: "u".into(),
         group: "g".into(),
         mode: 0o644,
@@ -54,14 +55,14 @@ fn packet(seqno: u64) -> pb::WritePacket {
 
 #[tokio::test]
 async fn chunk_and_packet_sizes_follow_the_block_size() {
-    let w = WriterCore::new(inner(), status(128 << 20));
+    let w = WriterCore::new(inner(), CallerId::new("u"), status(128 << 20));
     assert_eq!((w.chunk_size, w.packet_size), (DEFAULT_CHUNK_SIZE, PACKET_BYTES));
     // A block smaller than a chunk is one chunk; packets are whole chunks.
-    let w = WriterCore::new(inner(), status(1000));
+    let w = WriterCore::new(inner(), CallerId::new("u"), status(1000));
     assert_eq!(w.chunk_size, 1000);
     assert_eq!(w.packet_size % 1000, 0);
     assert!(w.packet_size <= PACKET_BYTES);
-    let w = WriterCore::new(inner(), status(1));
+    let w = WriterCore::new(inner(), CallerId::new("u"), status(1));
     assert_eq!((w.chunk_size, w.packet_size), (1, PACKET_BYTES));
 }
 
@@ -84,7 +85,7 @@ async fn random_writes_cut_into_whole_packets_that_never_cross_a_block() {
     for seed in 0..30 {
         let mut rng = fastrand::Rng::with_seed(seed);
         let block_size = [1000, 64 << 10, 300_000, 3 << 20][rng.usize(..4)];
-        let mut w = WriterCore::new(inner(), status(block_size));
+        let mut w = WriterCore::new(inner(), CallerId::new("u"), status(block_size));
         let total = rng.usize(..8 << 20);
         let mut packets = Vec::new();
         let mut data = vec![0u8; total];
@@ -180,14 +181,14 @@ async fn the_ack_task_reason_wins_over_the_count() {
 
 #[tokio::test]
 async fn a_failed_or_closed_writer_refuses_more_data() {
-    let mut w = WriterCore::new(inner(), status(1 << 20));
+    let mut w = WriterCore::new(inner(), CallerId::new("u"), status(1 << 20));
     assert!(w.check_open().is_ok());
     assert!(w.fail_on_err(Ok(())).is_ok());
     assert!(w.check_open().is_ok(), "success keeps it open");
     let err = w.fail_on_err(Err(ClientError::WriterClosed)).unwrap_err();
     assert!(matches!(err, ClientError::WriterClosed));
     assert!(matches!(w.check_open(), Err(ClientError::WriterClosed)));
-    let mut w = WriterCore::new(inner(), status(1 << 20));
+    let mut w = WriterCore::new(inner(), CallerId::new("u"), status(1 << 20));
     w.state = State::Closed;
     assert!(matches!(w.check_open(), Err(ClientError::WriterClosed)));
 }

@@ -39,11 +39,14 @@ fn webhdfs(core: &Arc<Core>) -> Result<Router, NamenodeError> {
     config.connector = core.connector.clone();
     let client =
         basalt_client::Client::connect(config).map_err(|source| NamenodeError::WebHdfsClient { members, source })?;
-    let superuser = os_user();
+    let users = core.clone();
     Ok(basalt_webhdfs::namenode_routes(basalt_webhdfs::NamenodeGateway {
         client,
         rpc_addr: core.advertise.clone(),
-        may_impersonate: Box::new(move |user| user == superuser),
+        may_impersonate: Box::new(move |user| {
+            let core = users.clone();
+            Box::pin(async move { core.users.caller(user).await.is_ok_and(|c| c.superuser) })
+        }),
     }))
 }
 
@@ -58,17 +61,4 @@ pub(crate) async fn start(
     basalt_proto::http::serve(addr, router, stop)
         .await
         .map_err(|source| NamenodeError::Bind { addr, source })
-}
-
-/// The user this process runs as (the superuser of its namespace).
-fn os_user() -> String {
-    // SAFETY: getpwuid returns a pointer to static storage or null; it is read at once, before any
-    // other passwd lookup of this thread.
-    unsafe {
-        let pw = libc::getpwuid(libc::geteuid());
-        if pw.is_null() || (*pw).pw_name.is_null() {
-            return String::new();
-        }
-        std::ffi::CStr::from_ptr((*pw).pw_name).to_string_lossy().into_owned()
-    }
 }

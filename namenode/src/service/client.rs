@@ -1,9 +1,15 @@
 //! The client protocol: namespace operations and block allocation for writers.
+//!
+//! Every namespace call names its caller (`basalt-user` metadata, [`basalt_proto::caller`]); one
+//! without it is refused (Invalid, naming the header) rather than run as some default user. Writes
+//! carry the caller, resolved here on the leader ([`super::users`]), into the log, where the namespace
+//! checks its permissions; reads are checked here, on the member that serves them. Calls bound to a
+//! writer's lease (add block, pipeline, complete, renew) and the table and status calls need no caller.
 
 use super::convert::{block_from_pb, block_to_pb, datanode_to_pb, perm_from_pb, status_to_pb};
 use super::error::FsOutputExt;
 use super::{Core, ServiceError, now_ms};
-use crate::state::namespace::{BlockMeta, FileStatus, FsCommand, NamespaceError};
+use crate::state::namespace::{BlockMeta, Caller, FileStatus, FsCommand, NamespaceError};
 use crate::walk::Walk;
 use basalt_common::placement::{self, PlacementError};
 use basalt_common::{BPath, BlockId, DatanodeId};
@@ -20,6 +26,13 @@ pub struct ClientService {
 impl ClientService {
     pub fn new(core: Arc<Core>) -> Self {
         ClientService { core }
+    }
+
+    /// The caller a namespace request names, resolved (groups, superuser).
+    async fn caller<T>(&self, req: &Request<T>, op: &'static str) -> Result<Caller, ServiceError> {
+        let user =
+            basalt_proto::caller::user_of(req.metadata()).map_err(|source| ServiceError::NoCaller { op, source })?;
+        self.core.users.caller(user).await
     }
 
     /// The status of a file just created or reopened (gone again if deleted meanwhile).
@@ -47,6 +60,7 @@ fn origin_host<T>(req: &Request<T>, named: &str) -> String {
 #[tonic::async_trait]
 impl ClientProtocol for ClientService {
     async fn mkdirs(&self, req: Request<pb::MkdirsRequest>) -> Result<Response<pb::MkdirsResponse>, Status> {
+        let caller = self.caller(&req, "mkdirs").await?;
         let r = req.into_inner();
         let cmd = FsCommand::Mkdirs {
             path: path(&r.path)?,
@@ -54,11 +68,12 @@ impl ClientProtocol for ClientService {
             perm: perm_from_pb(r.perm.as_ref(), true),
             mtime_ms: now_ms(),
         };
-        self.core.write(&r.client_name, r.request_id, cmd).await?;
+        self.core.write_as(caller, &r.client_name, r.request_id, cmd).await?;
         Ok(Response::new(pb::MkdirsResponse {}))
     }
 
     async fn create(&self, req: Request<pb::CreateRequest>) -> Result<Response<pb::CreateResponse>, Status> {
+        let caller = self.caller(&req, "create").await?;
         let r = req.into_inner();
         if r.client_name.is_empty() {
             return Err(ServiceError::MissingArgument {
@@ -86,7 +101,11 @@ impl ClientProtocol for ClientService {
             mtime_ms: now_ms(),
         };
         let p = path(&r.path)?;
-        let (inode, replaced_blocks) = self.core.write(&r.client_name, r.request_id, cmd).await?.created()?;
+        let (inode, replaced_blocks) = self
+            .core
+            .write_as(caller, &r.client_name, r.request_id, cmd)
+            .await?
+            .created()?;
         self.core.free_blocks(&replaced_blocks);
         self.core.renew_lease(&r.client_name);
         let status = self.created_status(&p, inode)?;
@@ -212,6 +231,7 @@ impl ClientProtocol for ClientService {
     }
 
     async fn append(&self, req: Request<pb::AppendRequest>) -> Result<Response<pb::AppendResponse>, Status> {
+        let caller = self.caller(&req, "append").await?;
         let r = req.into_inner();
         if r.client_name.is_empty() {
             return Err(ServiceError::MissingArgument {
@@ -225,7 +245,11 @@ impl ClientProtocol for ClientService {
             mtime_ms: now_ms(),
         };
         let p = path(&r.path)?;
-        let (inode, _) = self.core.write(&r.client_name, r.request_id, cmd).await?.created()?;
+        let (inode, _) = self
+            .core
+            .write_as(caller, &r.client_name, r.request_id, cmd)
+            .await?
+            .created()?;
         self.core.renew_lease(&r.client_name);
         let status = self.created_status(&p, inode)?;
         Ok(Response::new(pb::AppendResponse {
@@ -238,10 +262,16 @@ impl ClientProtocol for ClientService {
         req: Request<pb::GetBlockLocationsRequest>,
     ) -> Result<Response<pb::GetBlockLocationsResponse>, Status> {
         let reader_host = origin_host(&req, &req.get_ref().reader_host);
+        let caller = self.caller(&req, "open").await?;
         let r = req.into_inner();
         let p = path(&r.path)?;
         self.core.read_barrier().await?;
-        let (status, blocks) = self.core.state().namespace.blocks(&p).map_err(ServiceError::from)?;
+        let (status, blocks) = self
+            .core
+            .state()
+            .namespace
+            .blocks_as(&caller, &p)
+            .map_err(ServiceError::from)?;
         let end = if r.length == 0 {
             u64::MAX
         } else {
@@ -284,9 +314,15 @@ impl ClientProtocol for ClientService {
         &self,
         req: Request<pb::GetFileInfoRequest>,
     ) -> Result<Response<pb::GetFileInfoResponse>, Status> {
+        let caller = self.caller(&req, "stat").await?;
         let p = path(&req.get_ref().path)?;
         self.core.read_barrier().await?;
-        let st = self.core.state().namespace.stat(&p).map_err(ServiceError::from)?;
+        let st = self
+            .core
+            .state()
+            .namespace
+            .stat_as(&caller, &p)
+            .map_err(ServiceError::from)?;
         Ok(Response::new(pb::GetFileInfoResponse {
             status: Some(status_to_pb(&st)),
         }))
@@ -296,6 +332,7 @@ impl ClientProtocol for ClientService {
         &self,
         req: Request<pb::ListStatusRequest>,
     ) -> Result<Response<pb::ListStatusResponse>, Status> {
+        let caller = self.caller(&req, "list").await?;
         let r = req.into_inner();
         let p = path(&r.path)?;
         self.core.read_barrier().await?;
@@ -304,7 +341,7 @@ impl ClientProtocol for ClientService {
             .core
             .state()
             .namespace
-            .list(&p, &r.start_after, limit)
+            .list_as(&caller, &p, &r.start_after, limit)
             .map_err(ServiceError::from)?;
         Ok(Response::new(pb::ListStatusResponse {
             entries: entries.iter().map(status_to_pb).collect(),
@@ -313,24 +350,30 @@ impl ClientProtocol for ClientService {
     }
 
     async fn rename(&self, req: Request<pb::RenameRequest>) -> Result<Response<pb::RenameResponse>, Status> {
+        let caller = self.caller(&req, "rename").await?;
         let r = req.into_inner();
         let cmd = FsCommand::Rename {
             src: path(&r.src)?,
             dst: path(&r.dst)?,
             mtime_ms: now_ms(),
         };
-        self.core.write(&r.client_name, r.request_id, cmd).await?;
+        self.core.write_as(caller, &r.client_name, r.request_id, cmd).await?;
         Ok(Response::new(pb::RenameResponse {}))
     }
 
     async fn delete(&self, req: Request<pb::DeleteRequest>) -> Result<Response<pb::DeleteResponse>, Status> {
+        let caller = self.caller(&req, "delete").await?;
         let r = req.into_inner();
         let cmd = FsCommand::Delete {
             path: path(&r.path)?,
             recursive: r.recursive,
             mtime_ms: now_ms(),
         };
-        let freed = self.core.write(&r.client_name, r.request_id, cmd).await?.freed()?;
+        let freed = self
+            .core
+            .write_as(caller, &r.client_name, r.request_id, cmd)
+            .await?
+            .freed()?;
         self.core.free_blocks(&freed);
         Ok(Response::new(pb::DeleteResponse { deleted: true }))
     }
@@ -339,23 +382,71 @@ impl ClientProtocol for ClientService {
         &self,
         req: Request<pb::SetReplicationRequest>,
     ) -> Result<Response<pb::SetReplicationResponse>, Status> {
+        let caller = self.caller(&req, "set replication").await?;
         let r = req.into_inner();
         let cmd = FsCommand::SetReplication {
             path: path(&r.path)?,
             replication: r.replication,
         };
-        self.core.write(&r.client_name, r.request_id, cmd).await?;
+        self.core.write_as(caller, &r.client_name, r.request_id, cmd).await?;
         Ok(Response::new(pb::SetReplicationResponse {}))
+    }
+
+    async fn set_permission(
+        &self,
+        req: Request<pb::SetPermissionRequest>,
+    ) -> Result<Response<pb::SetPermissionResponse>, Status> {
+        let caller = self.caller(&req, "set permission").await?;
+        let r = req.into_inner();
+        let cmd = FsCommand::SetPermission {
+            path: path(&r.path)?,
+            mode: r.mode & crate::state::namespace::types::MODE_MASK,
+        };
+        self.core.write_as(caller, &r.client_name, r.request_id, cmd).await?;
+        Ok(Response::new(pb::SetPermissionResponse {}))
+    }
+
+    async fn set_owner(&self, req: Request<pb::SetOwnerRequest>) -> Result<Response<pb::SetOwnerResponse>, Status> {
+        let caller = self.caller(&req, "set owner").await?;
+        let r = req.into_inner();
+        if r.owner.is_empty() && r.group.is_empty() {
+            return Err(ServiceError::MissingArgument {
+                op: "set owner",
+                what: "an owner or a group",
+            }
+            .into());
+        }
+        let some = |s: String| (!s.is_empty()).then_some(s);
+        let cmd = FsCommand::SetOwner {
+            path: path(&r.path)?,
+            owner: some(r.owner),
+            group: some(r.group),
+        };
+        self.core.write_as(caller, &r.client_name, r.request_id, cmd).await?;
+        Ok(Response::new(pb::SetOwnerResponse {}))
+    }
+
+    async fn set_times(&self, req: Request<pb::SetTimesRequest>) -> Result<Response<pb::SetTimesResponse>, Status> {
+        let caller = self.caller(&req, "set times").await?;
+        let r = req.into_inner();
+        let cmd = FsCommand::SetTimes {
+            path: path(&r.path)?,
+            mtime_ms: r.mtime_ms,
+            atime_ms: r.atime_ms,
+        };
+        self.core.write_as(caller, &r.client_name, r.request_id, cmd).await?;
+        Ok(Response::new(pb::SetTimesResponse {}))
     }
 
     async fn get_content_summary(
         &self,
         req: Request<pb::ContentSummaryRequest>,
     ) -> Result<Response<pb::ContentSummaryResponse>, Status> {
+        let caller = self.caller(&req, "content summary").await?;
         let p = path(&req.get_ref().path)?;
         self.core.read_barrier().await?;
         let core = self.core.clone();
-        let summary = tokio::task::spawn_blocking(move || content_summary(&core, p))
+        let summary = tokio::task::spawn_blocking(move || content_summary(&core, &caller, p))
             .await
             .map_err(ServiceError::task)??;
         Ok(Response::new(summary))
@@ -403,6 +494,7 @@ impl ClientProtocol for ClientService {
     }
 
     async fn fsck(&self, req: Request<pb::FsckRequest>) -> Result<Response<pb::FsckResponse>, Status> {
+        let caller = self.caller(&req, "fsck").await?;
         let r = req.into_inner();
         let root = path(if r.path.is_empty() { "/" } else { &r.path })?;
         let walk = match r.start_after.as_str() {
@@ -412,7 +504,7 @@ impl ClientProtocol for ClientService {
         let limit = if r.limit == 0 { usize::MAX } else { r.limit as usize };
         self.core.read_barrier().await?;
         let core = self.core.clone();
-        let page = tokio::task::spawn_blocking(move || fsck_page(&core, walk, limit))
+        let page = tokio::task::spawn_blocking(move || fsck_page(&core, &caller, walk, limit))
             .await
             .map_err(ServiceError::task)??;
         Ok(Response::new(page))
@@ -424,21 +516,28 @@ impl ClientProtocol for ClientService {
 const FSCK_SLICE: usize = 4096;
 
 /// Totals at or below `root`, counted a slice at a time (like HDFS, which yields its lock every few
-/// thousand entries: a large tree is not summed at one instant). Blocking.
-fn content_summary(core: &Core, root: BPath) -> Result<pb::ContentSummaryResponse, ServiceError> {
-    let mut sum = pb::ContentSummaryResponse {
-        directory_count: u64::from(core.state().namespace.stat(&root)?.is_dir),
-        ..Default::default()
+/// thousand entries: a large tree is not summed at one instant). `caller` needs `r-x` on every
+/// directory of the subtree, checked as the walk enters it. Blocking.
+fn content_summary(core: &Core, caller: &Caller, root: BPath) -> Result<pb::ContentSummaryResponse, ServiceError> {
+    let mut sum = {
+        let state = core.state();
+        state.namespace.check_walk_root(caller, &root)?;
+        pb::ContentSummaryResponse {
+            directory_count: u64::from(state.namespace.stat(&root)?.is_dir),
+            ..Default::default()
+        }
     };
     let mut walk = Walk::new(root);
     while !walk.is_done() {
         let state = core.state();
-        let dirs = walk.step(&state.namespace, FSCK_SLICE, |_, f| {
+        let ns = &state.namespace;
+        let visit = |_: &BPath, f: &crate::state::namespace::FileMeta| {
             let len = f.length();
             sum.file_count += 1;
             sum.length += len;
             sum.space_consumed += len * u64::from(f.replication);
-        })?;
+        };
+        let dirs = walk.step_checked(ns, FSCK_SLICE, visit, |p, id| ns.check_enter(caller, p, id))?;
         sum.directory_count += dirs as u64;
     }
     Ok(sum)
@@ -456,14 +555,23 @@ struct FsckFacts {
 
 /// One page of fsck (up to `limit` files after the walk's cursor), a slice at a time: the files of a
 /// slice under the state lock, then their replicas under the block-manager lock. Blocking.
-fn fsck_page(core: &Core, mut walk: Walk, limit: usize) -> Result<pb::FsckResponse, ServiceError> {
+/// `caller` needs `r-x` on every directory it lists files of, checked as the walk enters it.
+fn fsck_page(core: &Core, caller: &Caller, mut walk: Walk, limit: usize) -> Result<pb::FsckResponse, ServiceError> {
     let mut resp = pb::FsckResponse::default();
+    {
+        let state = core.state();
+        state.namespace.check_walk_root(caller, walk.root())?;
+        if let Some(cursor) = walk.cursor() {
+            state.namespace.check_walk_resume(caller, walk.root(), cursor)?;
+        }
+    }
     while !walk.is_done() && resp.files.len() < limit {
         let mut files = Vec::new();
         {
             let state = core.state();
+            let ns = &state.namespace;
             let budget = FSCK_SLICE.min(limit - resp.files.len());
-            walk.step(&state.namespace, budget, |p, f| {
+            let visit = |p: &BPath, f: &crate::state::namespace::FileMeta| {
                 files.push(FsckFacts {
                     path: p.clone(),
                     replication: f.replication,
@@ -471,7 +579,8 @@ fn fsck_page(core: &Core, mut walk: Walk, limit: usize) -> Result<pb::FsckRespon
                     open: f.lease.is_some(),
                     writing: f.writing_block().map(|b| b.id),
                 })
-            })?;
+            };
+            walk.step_checked(ns, budget, visit, |p, id| ns.check_enter(caller, p, id))?;
         }
         let bm = core.blocks();
         let now = Instant::now();

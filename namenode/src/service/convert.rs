@@ -13,6 +13,7 @@ pub fn status_to_pb(s: &FileStatus) -> pb::FileStatus {
         replication: s.replication,
         block_size: s.block_size,
         mtime_ms: s.mtime_ms,
+        atime_ms: s.atime_ms,
         owner: s.perm.owner.clone(),
         group: s.perm.group.clone(),
         mode: s.perm.mode,

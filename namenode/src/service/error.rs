@@ -56,6 +56,13 @@ pub enum ServiceError {
     MissingArgument { op: &'static str, what: &'static str },
     #[error("unknown datanode {id} in the pipeline")]
     UnknownPipelineNode { id: DatanodeId },
+    /// A namespace call that does not say who makes it (`basalt-user` metadata): refused rather than
+    /// guessed, since every permission check needs the caller.
+    #[error("{op}: {source}")]
+    NoCaller {
+        op: &'static str,
+        source: basalt_proto::caller::CallerError,
+    },
     #[error(transparent)]
     Refused(#[from] StateError),
     #[error(transparent)]
@@ -149,6 +156,7 @@ impl ServiceError {
             ServiceError::InvalidPath(_) => ErrorKind::Invalid,
             ServiceError::MissingArgument { .. } => ErrorKind::Invalid,
             ServiceError::UnknownPipelineNode { .. } => ErrorKind::Invalid,
+            ServiceError::NoCaller { .. } => ErrorKind::Invalid,
             ServiceError::Refused(e) => e.kind(),
             ServiceError::Namespace(e) => e.kind(),
             ServiceError::Placement(_) => ErrorKind::Capacity,

@@ -20,6 +20,7 @@ pub mod error;
 pub mod proposer;
 pub mod read_index;
 mod tables;
+pub mod users;
 
 pub use admin::AdminService;
 pub use client::ClientService;
@@ -61,6 +62,8 @@ pub struct Core {
     pub connector: basalt_proto::link::Connector,
     /// Held while the leader chooses and records a datanode's ring tokens (one at a time).
     pub ring_alloc: tokio::sync::Mutex<()>,
+    /// Permission settings: who is a superuser, and the callers' groups.
+    pub users: users::Users,
 }
 
 pub fn now_ms() -> u64 {
@@ -136,7 +139,24 @@ impl Core {
             Gate::SafeMode => self.check_writable()?,
             Gate::Leader => self.require_leader()?,
         }
-        self.propose_command(client, request_id, command, C::output).await
+        self.propose_command(client, request_id, None, command, C::output).await
+    }
+
+    /// [`Self::write`] made by `caller`, whose permissions the state machine checks.
+    pub async fn write_as<C: SubCommand>(
+        &self,
+        caller: crate::state::namespace::Caller,
+        client: &str,
+        request_id: u64,
+        command: C,
+    ) -> Result<C::Output, ServiceError> {
+        let command: crate::state::Command = command.into();
+        match command.gate() {
+            Gate::SafeMode => self.check_writable()?,
+            Gate::Leader => self.require_leader()?,
+        }
+        self.propose_command(client, request_id, Some(caller), command, C::output)
+            .await
     }
 
     /// Proposes without the gate: the namenode's own follow-up work (lease recovery, decommission
@@ -147,7 +167,7 @@ impl Core {
         request_id: u64,
         command: C,
     ) -> Result<C::Output, ServiceError> {
-        self.propose_command(client, request_id, command.into(), C::output)
+        self.propose_command(client, request_id, None, command.into(), C::output)
             .await
     }
 
@@ -155,11 +175,13 @@ impl Core {
         &self,
         client: &str,
         request_id: u64,
+        caller: Option<crate::state::namespace::Caller>,
         command: crate::state::Command,
         output: fn(crate::state::Output) -> Option<O>,
     ) -> Result<O, ServiceError> {
         let name = command.name();
-        let resp = self.proposer.propose(Request::new(client, request_id, command)).await?;
+        let req = Request::new(client, request_id, command).with_caller(caller);
+        let resp = self.proposer.propose(req).await?;
         output(resp.0?).ok_or(ServiceError::WrongSubMachine { command: name })
     }
 

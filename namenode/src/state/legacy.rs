@@ -326,6 +326,7 @@ impl From<V2Batch> for Batch {
                     client: r.client,
                     request_id: r.request_id,
                     command: r.command.into(),
+                    caller: None,
                 })
                 .collect(),
         }

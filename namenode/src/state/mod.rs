@@ -55,7 +55,13 @@ use serde::{Deserialize, Serialize};
 /// | 3 | the sub-machines (file namespace, cluster) |
 /// | 4 | the catalog's schema changes, the cluster's ring tokens (`SetTokens`) |
 /// | 5 | the jobs sub-machine's commands (job records) |
-pub const STATE_VERSION: u16 = 5;
+/// | 6 | permissions: requests carry their caller ([`Request::caller`], checked by the namespace), the
+/// |   | namespace's `SetPermission`, `SetOwner` and `SetTimes` |
+pub const STATE_VERSION: u16 = 6;
+
+/// The state version from which a request may carry its caller: an older member would skip the field
+/// and apply the request unchecked, so such requests need it.
+pub const CALLER_VERSION: u16 = 6;
 
 /// The whole replicated state machine (the Raft state machine's data).
 ///
@@ -92,6 +98,11 @@ pub struct Request {
     pub client: String,
     pub request_id: u64,
     pub command: Command,
+    /// Who made the request, as the leader resolved it (user, groups, superuser) when it proposed it:
+    /// the namespace checks permissions against it. `None`: the namenode's own work (lease recovery,
+    /// registrations) or a request older than [`CALLER_VERSION`], applied unchecked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller: Option<namespace::Caller>,
 }
 
 impl Request {
@@ -102,7 +113,17 @@ impl Request {
             client: client.into(),
             request_id,
             command,
+            caller: None,
         }
+    }
+
+    /// This request made by `caller` (which raises its version to [`CALLER_VERSION`]).
+    pub fn with_caller(mut self, caller: Option<namespace::Caller>) -> Self {
+        if caller.is_some() {
+            self.version = self.version.max(CALLER_VERSION);
+        }
+        self.caller = caller;
+        self
     }
 }
 
@@ -144,7 +165,7 @@ impl Command {
     /// The state version that introduced this command (what a member must apply to take it).
     pub fn version(&self) -> u16 {
         match self {
-            Command::Fs(_) => 3,
+            Command::Fs(c) => c.version(),
             Command::Cluster(c) => c.version(),
             Command::Catalog(_) => 4,
             Command::Jobs(_) => 5,
@@ -253,7 +274,7 @@ impl MetaState {
         {
             return prev.clone();
         }
-        let resp = Response(self.apply_command(&req.client, &req.command));
+        let resp = Response(self.apply_command(&req.client, req.caller.as_ref(), &req.command));
         if req.request_id != 0 {
             self.dedup
                 .insert(&req.client, req.request_id, resp.clone(), self.clock_ms);
@@ -261,9 +282,14 @@ impl MetaState {
         resp
     }
 
-    fn apply_command(&mut self, client: &str, cmd: &Command) -> Result<Output, StateError> {
+    fn apply_command(
+        &mut self,
+        client: &str,
+        caller: Option<&namespace::Caller>,
+        cmd: &Command,
+    ) -> Result<Output, StateError> {
         Ok(match cmd {
-            Command::Fs(c) => Output::Fs(self.namespace.apply(client, c)?),
+            Command::Fs(c) => Output::Fs(self.namespace.apply_as(client, caller, c)?),
             Command::Cluster(c) => Output::Cluster(self.cluster.apply(c)?),
             Command::Catalog(c) => Output::Catalog(self.catalog.apply(c, self.clock_ms)?),
             Command::Jobs(c) => Output::Jobs(self.jobs.apply(c, self.clock_ms)?),

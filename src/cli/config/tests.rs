@@ -301,7 +301,16 @@ fn deploy_templates_hold_the_defaults() {
         "namenode",
         include_str!("../../../deploy/config/namenode.toml"),
         NAMENODE_LEGACY,
-        &["listen", "data-dir", "advertise", "peers", "join", "http"],
+        &[
+            "listen",
+            "data-dir",
+            "advertise",
+            "peers",
+            "join",
+            "http",
+            "superuser",
+            "groups",
+        ],
     );
     check_template::<DatanodeConfig>(
         "datanode",
@@ -355,4 +364,26 @@ fn every_setting_is_a_flag_with_a_variable() {
             assert_eq!(arg.get_env(), Some(std::ffi::OsStr::new(&env)), "--{key}");
         }
     }
+}
+
+#[test]
+fn the_namenode_groups_table_reads_as_a_section_an_inline_table_or_a_flag_string() {
+    let section = "supergroup = \"admins\"\n\n[groups]\nalice = [\"eng\", \"ops\"]\nbob = [\"eng\"]\n";
+    let c: NamenodeConfig = from_toml("namenode", section, NAMENODE_LEGACY).unwrap();
+    assert_eq!(c.supergroup, "admins");
+    assert_eq!(c.groups["alice"], ["eng", "ops"]);
+    assert_eq!(c.groups["bob"], ["eng"]);
+    let inline: NamenodeConfig = from_toml(
+        "namenode",
+        "groups = { alice = [\"eng\", \"ops\"], bob = [\"eng\"] }",
+        NAMENODE_LEGACY,
+    )
+    .unwrap();
+    assert_eq!(inline.groups, c.groups);
+    // --print-config writes it back so that --config reads the same.
+    let text = to_toml("namenode", &c).unwrap();
+    let back: NamenodeConfig = from_toml("namenode", &text, NAMENODE_LEGACY).unwrap();
+    assert_eq!(back, c);
+    // A section for a setting that is not a table is still refused.
+    assert!(from_toml::<NamenodeConfig>("namenode", "[peers]\na = 1\n", NAMENODE_LEGACY).is_err());
 }

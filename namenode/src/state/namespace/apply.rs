@@ -1,6 +1,10 @@
 //! Applying commands to the namespace. Each handler validates first and mutates only once nothing can
-//! fail any more, so a rejected command leaves the namespace untouched.
+//! fail any more, so a rejected command leaves the namespace untouched. A command made by a caller
+//! ([`Caller`]) passes its permission checks ([`Namespace::authorize`], `permission.rs`) before
+//! anything else; a command with none (the namenode's own work, or a log entry older than state
+//! version 6) is applied as before permissions were checked.
 
+use super::permission::{Access, Caller};
 use super::types::{
     BLOCK_SIZE_UNIT, BlockMeta, BlockSize, FileMeta, Inode, InodeKind, Lease, MODE_MASK, Name, Perm, RECOVERY_HOLDER,
     StoredPerm,
@@ -14,15 +18,29 @@ const MAX_BLOCK_SIZE: u64 = 1 << 40;
 type Result<T> = std::result::Result<T, NamespaceError>;
 
 impl Namespace {
-    /// Applies one command on behalf of `client` (the lease holder of files it writes).
+    /// Applies one command on behalf of `client` (the lease holder of files it writes), without
+    /// permission checks (the namenode's own work, and tests).
     pub fn apply(&mut self, client: &str, cmd: &FsCommand) -> Result<FsOutput> {
+        self.apply_as(client, None, cmd)
+    }
+
+    /// Applies one command on behalf of `client`, made by `caller`: its permission checks first (a
+    /// denied command changes nothing); new inodes are owned by the caller and take their parent's
+    /// group. With no caller, no check applies and a new inode takes the command's owner and group.
+    pub fn apply_as(&mut self, client: &str, caller: Option<&Caller>, cmd: &FsCommand) -> Result<FsOutput> {
+        if let Some(caller) = caller {
+            self.authorize(caller, cmd)?;
+        }
         match cmd {
             FsCommand::Mkdirs {
                 path,
                 parents,
                 perm,
                 mtime_ms,
-            } => self.mkdirs(path, *parents, perm, *mtime_ms),
+            } => {
+                let perm = self.new_perm(caller, path, perm);
+                self.mkdirs(path, *parents, &perm, caller.is_some(), *mtime_ms)
+            }
             FsCommand::Create {
                 path,
                 overwrite,
@@ -31,16 +49,19 @@ impl Namespace {
                 block_size,
                 perm,
                 mtime_ms,
-            } => self.create(
-                path,
-                *overwrite,
-                *create_parent,
-                *replication,
-                *block_size,
-                perm,
-                client,
-                *mtime_ms,
-            ),
+            } => {
+                let perm = self.new_perm(caller, path, perm);
+                self.create(
+                    path,
+                    *overwrite,
+                    *create_parent,
+                    *replication,
+                    *block_size,
+                    &perm,
+                    client,
+                    *mtime_ms,
+                )
+            }
             FsCommand::AddBlock {
                 path,
                 previous,
@@ -58,6 +79,106 @@ impl Namespace {
                 mtime_ms,
             } => self.delete(path, *recursive, *mtime_ms),
             FsCommand::SetReplication { path, replication } => self.set_replication(path, *replication),
+            FsCommand::SetPermission { path, mode } => self.set_permission(path, *mode),
+            FsCommand::SetOwner { path, owner, group } => self.set_owner(path, owner.as_deref(), group.as_deref()),
+            FsCommand::SetTimes {
+                path,
+                mtime_ms,
+                atime_ms,
+            } => self.set_times(path, *mtime_ms, *atime_ms),
+        }
+    }
+
+    /// The permission checks of `cmd` made by `caller` (see `permission.rs` for the rules). Commands on
+    /// a file being written (blocks, pipeline, close) are bound to the lease, not checked.
+    fn authorize(&self, caller: &Caller, cmd: &FsCommand) -> Result<()> {
+        if caller.superuser {
+            return Ok(());
+        }
+        match cmd {
+            FsCommand::Mkdirs { path, .. } => {
+                if self.lookup(path).is_some() {
+                    self.check_traverse(caller, path).map(|_| ())
+                } else {
+                    self.check_ancestor(caller, path, Access::WRITE)
+                }
+            }
+            FsCommand::Create { path, overwrite, .. } => {
+                if *overwrite
+                    && let Some(id) = self.lookup(path)
+                    && !self.inode(id).is_dir()
+                {
+                    self.check_path(caller, path, Access::WRITE)?;
+                }
+                self.check_ancestor(caller, path, Access::WRITE)
+            }
+            FsCommand::Append { path, .. }
+            | FsCommand::SetReplication { path, .. }
+            | FsCommand::SetTimes { path, .. } => self.check_path(caller, path, Access::WRITE),
+            FsCommand::Rename { src, dst, .. } => {
+                self.check_parent(caller, src, Access::WRITE)?;
+                let dst = match self.lookup(dst) {
+                    Some(d) if self.inode(d).is_dir() && !src.is_root() => {
+                        dst.join(src.file_name().expect("not root"))?
+                    }
+                    _ => dst.clone(),
+                };
+                self.check_ancestor(caller, &dst, Access::WRITE)
+            }
+            FsCommand::Delete { path, recursive, .. } => {
+                self.check_parent(caller, path, Access::WRITE)?;
+                match self.lookup(path) {
+                    Some(id) if *recursive => self.check_subtree(caller, path, id, Access::ALL, true),
+                    _ => Ok(()),
+                }
+            }
+            FsCommand::SetPermission { path, .. } => {
+                self.check_traverse(caller, path)?;
+                match self.lookup(path) {
+                    Some(id) => self.check_owner(caller, path, id),
+                    None => Ok(()),
+                }
+            }
+            FsCommand::SetOwner { path, owner, group } => {
+                self.check_traverse(caller, path)?;
+                let Some(id) = self.lookup(path) else { return Ok(()) };
+                self.check_owner(caller, path, id)?;
+                if owner.as_ref().is_some_and(|o| *o != caller.user) {
+                    return Err(NamespaceError::NotSuperuser {
+                        user: caller.user.clone(),
+                    });
+                }
+                match group {
+                    Some(g) if !caller.in_group(g) => Err(NamespaceError::NotInGroup {
+                        user: caller.user.clone(),
+                        group: g.clone(),
+                    }),
+                    _ => Ok(()),
+                }
+            }
+            FsCommand::AddBlock { .. }
+            | FsCommand::UpdatePipeline { .. }
+            | FsCommand::Complete { .. }
+            | FsCommand::RecoverLease { .. }
+            | FsCommand::CommitRecovery { .. } => Ok(()),
+        }
+    }
+
+    /// The permission of an inode `caller` creates at `path`: owned by the caller, in the group of the
+    /// nearest existing ancestor (its parent-to-be), with the command's mode. Without a caller, the
+    /// command's permission as it is.
+    fn new_perm(&self, caller: Option<&Caller>, path: &BPath, perm: &Perm) -> Perm {
+        let Some(caller) = caller else {
+            return perm.clone();
+        };
+        let ids = self.existing_prefix(path);
+        let depth = path.components().count();
+        let n = if ids.len() == depth + 1 { depth } else { ids.len() };
+        let parent = self.inode(ids[n.saturating_sub(1)]);
+        Perm {
+            owner: caller.user.clone(),
+            group: self.symbols.name(parent.perm.group).to_string(),
+            mode: perm.mode & MODE_MASK,
         }
     }
 
@@ -133,7 +254,16 @@ impl Namespace {
         }
     }
 
-    fn mkdirs(&mut self, path: &BPath, parents: bool, perm: &Perm, mtime_ms: u64) -> Result<FsOutput> {
+    /// With `implicit_uwx` (a caller's mkdir), directories made on the way get `u+wx` added, as in HDFS,
+    /// so that their owner can go on below them.
+    fn mkdirs(
+        &mut self,
+        path: &BPath,
+        parents: bool,
+        perm: &Perm,
+        implicit_uwx: bool,
+        mtime_ms: u64,
+    ) -> Result<FsOutput> {
         if !parents {
             if self.lookup(path).is_some() {
                 return Err(NamespaceError::AlreadyExists { path: path.clone() });
@@ -170,14 +300,24 @@ impl Namespace {
             }
         }
         if let Some(start) = missing_from {
-            for comp in path.components().skip(start) {
+            let depth = path.components().count();
+            let on_the_way = Perm {
+                mode: perm.mode | 0o300,
+                ..perm.clone()
+            };
+            for (i, comp) in path.components().enumerate().skip(start) {
+                let p = if implicit_uwx && i + 1 < depth {
+                    &on_the_way
+                } else {
+                    perm
+                };
                 cur = self.insert_child(
                     cur,
                     comp,
                     InodeKind::Dir {
                         children: BTreeMap::new(),
                     },
-                    perm,
+                    p,
                     mtime_ms,
                 );
             }
@@ -231,6 +371,7 @@ impl Namespace {
                         mode: 0o755,
                         ..perm.clone()
                     },
+                    false,
                     mtime_ms,
                 )?;
                 self.parent_dir(path)?
@@ -489,6 +630,7 @@ impl Namespace {
             let inode = self.inodes.remove(&cur).expect("child exists");
             self.open.remove(&cur);
             self.names.remove(&cur);
+            self.atimes.remove(&cur);
             match inode.kind {
                 InodeKind::Dir { children } => stack.extend(children.into_values()),
                 InodeKind::File(f) => {
@@ -512,6 +654,47 @@ impl Namespace {
                 Ok(FsOutput::Done)
             }
         }
+    }
+}
+
+impl Namespace {
+    fn set_permission(&mut self, path: &BPath, mode: u32) -> Result<FsOutput> {
+        let id = self.resolve(path)?;
+        self.inodes.get_mut(&id).expect("resolved").perm.mode = (mode & MODE_MASK) as u16;
+        Ok(FsOutput::Done)
+    }
+
+    fn set_owner(&mut self, path: &BPath, owner: Option<&str>, group: Option<&str>) -> Result<FsOutput> {
+        for name in owner.iter().chain(group.iter()) {
+            if name.is_empty() || name.contains(':') || name.chars().any(char::is_control) {
+                return Err(NamespaceError::InvalidOwnerName { name: name.to_string() });
+            }
+        }
+        let id = self.resolve(path)?;
+        let owner = owner.map(|o| self.symbols.intern(o));
+        let group = group.map(|g| self.symbols.intern(g));
+        let perm = &mut self.inodes.get_mut(&id).expect("resolved").perm;
+        if let Some(o) = owner {
+            perm.owner = o;
+        }
+        if let Some(g) = group {
+            perm.group = g;
+        }
+        Ok(FsOutput::Done)
+    }
+
+    fn set_times(&mut self, path: &BPath, mtime_ms: Option<u64>, atime_ms: Option<u64>) -> Result<FsOutput> {
+        let id = self.resolve(path)?;
+        let inode = self.inodes.get_mut(&id).expect("resolved");
+        if let Some(m) = mtime_ms {
+            inode.mtime_ms = m;
+        }
+        if let Some(a) = atime_ms
+            && !inode.is_dir()
+        {
+            self.atimes.insert(id, a);
+        }
+        Ok(FsOutput::Done)
     }
 }
 

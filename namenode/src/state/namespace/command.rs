@@ -80,6 +80,24 @@ pub enum FsCommand {
         path: BPath,
         replication: u32,
     },
+    /// Sets the 12 low mode bits (state version 6).
+    SetPermission {
+        path: BPath,
+        mode: u32,
+    },
+    /// Changes the owner and/or the group (`None` keeps it; state version 6).
+    SetOwner {
+        path: BPath,
+        owner: Option<String>,
+        group: Option<String>,
+    },
+    /// Sets the modification and/or access time (`None` keeps it; state version 6). A directory keeps
+    /// no access time.
+    SetTimes {
+        path: BPath,
+        mtime_ms: Option<u64>,
+        atime_ms: Option<u64>,
+    },
 }
 
 impl FsCommand {
@@ -96,6 +114,17 @@ impl FsCommand {
             FsCommand::Rename { .. } => "rename",
             FsCommand::Delete { .. } => "delete",
             FsCommand::SetReplication { .. } => "set_replication",
+            FsCommand::SetPermission { .. } => "set_permission",
+            FsCommand::SetOwner { .. } => "set_owner",
+            FsCommand::SetTimes { .. } => "set_times",
+        }
+    }
+
+    /// The state version that introduced this command (`state::STATE_VERSION`).
+    pub fn version(&self) -> u16 {
+        match self {
+            FsCommand::SetPermission { .. } | FsCommand::SetOwner { .. } | FsCommand::SetTimes { .. } => 6,
+            _ => 3,
         }
     }
 }

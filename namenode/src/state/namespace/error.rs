@@ -53,6 +53,49 @@ pub enum NamespaceError {
     InvalidReplication { value: u32, max: u32 },
     #[error("invalid block size {value}: must be a positive multiple of {multiple} bytes, at most {max}")]
     InvalidBlockSize { value: u64, multiple: u64, max: u64 },
+    /// Hadoop's words: the inode whose bits failed, with its owner, group and mode (`drwxr-xr-x`).
+    #[error("{0}")]
+    PermissionDenied(Box<AccessDenied>),
+    #[error("{0}")]
+    StickyBit(Box<StickyDenied>),
+    #[error("Permission denied. user={user} is not the owner of inode={path}")]
+    NotOwner { user: String, path: BPath },
+    #[error("User {user} is not a super user (non-super user cannot change owner).")]
+    NotSuperuser { user: String },
+    #[error("User {user} does not belong to {group}")]
+    NotInGroup { user: String, group: String },
+    #[error("invalid owner or group name {name:?}: it must be non-empty and hold no ':' or control character")]
+    InvalidOwnerName { name: String },
+}
+
+/// Which bits an access lacked, on which inode (boxed in [`NamespaceError`] to keep errors small).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[error("Permission denied: user={user}, access={access}, inode=\"{path}\":{owner}:{group}:{mode}")]
+pub struct AccessDenied {
+    pub user: String,
+    pub access: String,
+    pub path: BPath,
+    pub owner: String,
+    pub group: String,
+    pub mode: String,
+}
+
+/// A delete or rename refused by a directory's sticky bit.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[error(
+    "Permission denied by sticky bit: user={user}, path=\"{path}\":{owner}:{group}:{mode}, \
+     parent=\"{parent}\":{parent_owner}:{parent_group}:{parent_mode}"
+)]
+pub struct StickyDenied {
+    pub user: String,
+    pub path: BPath,
+    pub owner: String,
+    pub group: String,
+    pub mode: String,
+    pub parent: BPath,
+    pub parent_owner: String,
+    pub parent_group: String,
+    pub parent_mode: String,
 }
 
 impl From<PathError> for NamespaceError {
@@ -73,7 +116,13 @@ impl NamespaceError {
             | NamespaceError::RenameIntoSelf { .. }
             | NamespaceError::RootOperation { .. }
             | NamespaceError::InvalidReplication { .. }
-            | NamespaceError::InvalidBlockSize { .. } => ErrorKind::Invalid,
+            | NamespaceError::InvalidBlockSize { .. }
+            | NamespaceError::InvalidOwnerName { .. } => ErrorKind::Invalid,
+            NamespaceError::PermissionDenied(_)
+            | NamespaceError::StickyBit(_)
+            | NamespaceError::NotOwner { .. }
+            | NamespaceError::NotSuperuser { .. }
+            | NamespaceError::NotInGroup { .. } => ErrorKind::PermissionDenied,
             NamespaceError::LeaseMismatch { .. }
             | NamespaceError::NotUnderConstruction { .. }
             | NamespaceError::BlockMismatch { .. }

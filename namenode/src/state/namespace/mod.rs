@@ -5,6 +5,7 @@
 mod apply;
 pub mod command;
 pub mod error;
+pub mod permission;
 mod query;
 pub mod symbols;
 pub mod types;
@@ -14,6 +15,7 @@ mod tests;
 
 pub use command::{FsCommand, FsOutput};
 pub use error::NamespaceError;
+pub use permission::{Access, Caller};
 pub use types::{
     BlockMeta, ContentSummary, FileMeta, FileStatus, Inode, InodeKind, Lease, Name, OpenFile, Perm, RECOVERY_HOLDER,
     StoredPerm,
@@ -48,6 +50,11 @@ pub struct Namespace {
     names: HashMap<InodeId, Name>,
     /// Owner and group names.
     symbols: Symbols,
+    /// Access times set explicitly ([`FsCommand::SetTimes`]), by file; any other file's access time is
+    /// its modification time. A side table because few files have one and every inode would pay for a
+    /// field (the inode size is held by a test).
+    #[serde(default)]
+    atimes: HashMap<InodeId, u64>,
 }
 
 impl Default for Namespace {
@@ -68,6 +75,7 @@ impl Namespace {
             open: BTreeSet::new(),
             names: HashMap::new(),
             symbols: Symbols::default(),
+            atimes: HashMap::new(),
         };
         let root = Inode {
             parent: ROOT,

@@ -185,6 +185,10 @@ pub struct FileStatus {
     pub replication: u32,
     pub block_size: u64,
     pub mtime_ms: u64,
+    /// Access time: a file's is its modification time unless set ([`super::FsCommand::SetTimes`]);
+    /// a directory's is 0 (as HDFS reports).
+    #[serde(default)]
+    pub atime_ms: u64,
     pub perm: Perm,
     pub under_construction: bool,
     pub block_count: u64,
