@@ -44,6 +44,15 @@ run "$BIN" fs stat /demo/data/big.bin
 run "$BIN" fs du -h /demo
 run "$BIN" fs fsck /demo
 run "$BIN" admin raft snapshot
+# WebHDFS, the REST API of HDFS clients (hdfs, fsspec, curl), on the namenode's HTTP port: a listing,
+# then a file up and down through the namenode's 307 to a datanode.
+WEB="http://$HTTP/webhdfs/v1"
+ME=$(id -un)
+run curl -sS "$WEB/demo?op=LISTSTATUS&user.name=$ME"
+echo
+say "curl -i -L -T hello.txt '$WEB/demo/web.txt?op=CREATE&user.name=$ME'"
+curl -sS -i -L -T "$WORK/hello.txt" "$WEB/demo/web.txt?op=CREATE&user.name=$ME" | grep -E '^(HTTP|Location)'
+run curl -sS -L "$WEB/demo/web.txt?op=OPEN&user.name=$ME"
 # Each datanode got 16 ring tokens when it registered; ownership is balanced (about a third each).
 run "$BIN" table ring --summary
 "$BIN" table ring | sed -n '6,12p'

@@ -93,6 +93,10 @@ pub struct FileStatus {
     pub mode: u32,
     pub under_construction: bool,
     pub block_count: u64,
+    /// The namenode's id of the inode (WebHDFS's fileId).
+    pub inode_id: u64,
+    /// Entries of a directory; 0 for a file.
+    pub children_num: u64,
 }
 
 impl From<pb::FileStatus> for FileStatus {
@@ -110,6 +114,8 @@ impl From<pb::FileStatus> for FileStatus {
             mode: s.mode,
             under_construction: s.under_construction,
             block_count: s.block_count,
+            inode_id: s.inode_id,
+            children_num: s.children_num,
         }
     }
 }

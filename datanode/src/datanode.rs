@@ -147,7 +147,14 @@ impl Datanode {
             None => None,
         };
         let http = match config.http_listen {
-            Some(at) => Some(crate::http::start(at, crate::http::router(ctx.clone()), shutdown_rx.clone()).await?),
+            Some(at) => Some(
+                crate::http::start(
+                    at,
+                    crate::http::router(ctx.clone(), &config.namenodes)?,
+                    shutdown_rx.clone(),
+                )
+                .await?,
+            ),
             None => None,
         };
         let scanner = tokio::spawn(crate::scanner::run_scanner(

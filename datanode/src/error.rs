@@ -23,6 +23,11 @@ pub enum DatanodeError {
     DirLocked { path: PathBuf },
     #[error(transparent)]
     CqlUsers(#[from] crate::tables::cql_server::auth::UsersFileError),
+    #[error("cannot connect the WebHDFS gateway's client to {namenodes}: {source}")]
+    WebHdfsClient {
+        namenodes: String,
+        source: basalt_client::ClientError,
+    },
     #[error("cannot bind {addr}: {source}")]
     Bind {
         addr: std::net::SocketAddr,
@@ -154,6 +159,7 @@ impl DatanodeError {
             DatanodeError::IdentityCorrupt { .. } => ErrorKind::Corrupt,
             DatanodeError::DirLocked { .. } => ErrorKind::Conflict,
             DatanodeError::Bind { .. } => ErrorKind::Unavailable,
+            DatanodeError::WebHdfsClient { .. } => ErrorKind::Invalid,
             DatanodeError::CqlUsers(_) => ErrorKind::Invalid,
             DatanodeError::BlockNotFound { .. } => ErrorKind::NotFound,
             DatanodeError::StaleGenStamp { .. } => ErrorKind::NotFound,

@@ -23,6 +23,11 @@ pub enum NamenodeError {
     RaftConfig(#[from] openraft::ConfigError),
     #[error("metadata log failed: {0}")]
     Raft(#[from] openraft::error::Fatal<u64>),
+    #[error("cannot connect the WebHDFS gateway's client to {members}: {source}")]
+    WebHdfsClient {
+        members: String,
+        source: basalt_client::ClientError,
+    },
     #[error("cannot bootstrap the metadata group: {0}")]
     Bootstrap(openraft::error::RaftError<u64, openraft::error::InitializeError<u64, openraft::BasicNode>>),
 }

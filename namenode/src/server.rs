@@ -174,7 +174,7 @@ impl Namenode {
         );
         let http = match core.config.http_listen {
             Some(at) => {
-                Some(crate::http::start(at, crate::http::router(core.clone(), sched.clone()), stop_rx.clone()).await?)
+                Some(crate::http::start(at, crate::http::router(core.clone(), sched.clone())?, stop_rx.clone()).await?)
             }
             None => None,
         };

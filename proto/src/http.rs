@@ -23,7 +23,9 @@ pub async fn serve(
     let listener = TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
     let task = tokio::spawn(async move {
-        let served = axum::serve(listener, router)
+        // With the peer's address (axum's `ConnectInfo`): WebHDFS sends a caller to a datanode on
+        // its own host.
+        let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {
                 let _ = stop.wait_for(|s| *s).await;
             })

@@ -136,6 +136,9 @@ pub struct Opts {
     pub racks: &'static [&'static str],
     /// Datanodes serve CQL (`--cql 127.0.0.1:0`; [`Proc::cql`] is the address).
     pub cql: bool,
+    /// The namenode and the datanodes serve HTTP (`--http 127.0.0.1:0`; [`Proc::http`] is the
+    /// address).
+    pub http: bool,
     /// More flags for every datanode.
     pub datanode_args: &'static [&'static str],
     /// More flags for the namenode.
@@ -155,6 +158,7 @@ impl Default for Opts {
             ack_timeout_secs: 60.0,
             racks: &[],
             cql: false,
+            http: false,
             datanode_args: &[],
             namenode_args: &[],
         }
@@ -214,6 +218,7 @@ impl TestCluster {
             &opts.orphan_grace_secs.to_string(),
         ]
         .iter()
+        .chain(if opts.http { &["--http", "127.0.0.1:0"][..] } else { &[] })
         .chain(opts.namenode_args)
         .map(|s| s.to_string())
         .collect();
@@ -297,6 +302,9 @@ impl TestCluster {
         }
         if self.opts.cql {
             extra.extend(["--cql", "127.0.0.1:0"]);
+        }
+        if self.opts.http {
+            extra.extend(["--http", "127.0.0.1:0"]);
         }
         extra.extend(self.opts.datanode_args);
         spawn_datanode(self.dir.path(), &self.nn.addr, i, &extra)

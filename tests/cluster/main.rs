@@ -21,3 +21,4 @@ mod table_store;
 mod tables;
 mod upgrade;
 mod web;
+mod webhdfs_clients;

@@ -23,6 +23,8 @@ fn status(block_size: u64) -> FileStatus {
         mode: 0o644,
         under_construction: true,
         block_count: 0,
+        inode_id: 0,
+        children_num: 0,
     }
 }
 

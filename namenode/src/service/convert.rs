@@ -20,6 +20,7 @@ pub fn status_to_pb(s: &FileStatus) -> pb::FileStatus {
         inode_id: s.inode.0,
         under_construction: s.under_construction,
         block_count: s.block_count,
+        children_num: s.children,
     }
 }
 

@@ -13,7 +13,7 @@ impl Namespace {
     pub(crate) fn status_of(&self, path: BPath, id: InodeId) -> FileStatus {
         let inode = self.inode(id);
         match &inode.kind {
-            InodeKind::Dir { .. } => FileStatus {
+            InodeKind::Dir { children } => FileStatus {
                 path,
                 inode: id,
                 is_dir: true,
@@ -25,6 +25,7 @@ impl Namespace {
                 perm: self.perm_of(&inode.perm),
                 under_construction: false,
                 block_count: 0,
+                children: children.len() as u64,
             },
             InodeKind::File(f) => FileStatus {
                 path,
@@ -38,6 +39,7 @@ impl Namespace {
                 perm: self.perm_of(&inode.perm),
                 under_construction: f.lease.is_some(),
                 block_count: f.blocks.len() as u64,
+                children: 0,
             },
         }
     }

@@ -192,6 +192,9 @@ pub struct FileStatus {
     pub perm: Perm,
     pub under_construction: bool,
     pub block_count: u64,
+    /// Entries of a directory; 0 for a file.
+    #[serde(default)]
+    pub children: u64,
 }
 
 /// Totals below a path, as `du` reports them.
