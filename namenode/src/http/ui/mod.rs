@@ -196,7 +196,7 @@ async fn files(State(ui): State<Ui>, Query(q): Query<FilesQuery>) -> Response {
     let title = format!("Files: {path}");
     let info = ui
         .client
-        .get_file_info(tonic::Request::new(pb::GetFileInfoRequest { path: path.clone() }))
+        .get_file_info(ui_request(pb::GetFileInfoRequest { path: path.clone() }))
         .await;
     let st = match info {
         Ok(r) => r.into_inner().status.unwrap_or_default(),
@@ -216,7 +216,7 @@ async fn files(State(ui): State<Ui>, Query(q): Query<FilesQuery>) -> Response {
 async fn directory(ui: &Ui, path: &str, after: String) -> Result<String, tonic::Status> {
     let list = ui
         .client
-        .list_status(tonic::Request::new(pb::ListStatusRequest {
+        .list_status(ui_request(pb::ListStatusRequest {
             path: path.to_string(),
             start_after: after,
             limit: LIST_LIMIT,
@@ -278,7 +278,7 @@ async fn directory(ui: &Ui, path: &str, after: String) -> Result<String, tonic::
 async fn file(ui: &Ui, path: &str, st: &pb::FileStatus) -> Result<String, tonic::Status> {
     let located = ui
         .client
-        .get_block_locations(tonic::Request::new(pb::GetBlockLocationsRequest {
+        .get_block_locations(ui_request(pb::GetBlockLocationsRequest {
             path: path.to_string(),
             ..Default::default()
         }))
@@ -352,7 +352,7 @@ async fn healing(State(ui): State<Ui>) -> Html<String> {
     body.push_str("<p class=\"muted\">Under-replicated and missing as of the replication monitor's last pass.</p>");
     let fsck = ui
         .client
-        .fsck(tonic::Request::new(pb::FsckRequest {
+        .fsck(ui_request(pb::FsckRequest {
             path: "/".into(),
             start_after: String::new(),
             limit: FSCK_LIMIT,
@@ -458,4 +458,15 @@ async fn jobs(State(ui): State<Ui>) -> Response {
         body.push_str("<p class=\"muted\">No jobs yet (basalt job submit …).</p>");
     }
     Html(layout("/ui/jobs", "Jobs", &body)).into_response()
+}
+
+/// The user the pages browse as: Hadoop's static web user (`hadoop.http.staticuser.user`,
+/// `dr.who`), so a page shows what any user may see and nothing more.
+const UI_USER: &str = "dr.who";
+
+/// A service request made by a page, carrying the web user as its caller.
+fn ui_request<T>(message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    basalt_proto::caller::set_user(request.metadata_mut(), &basalt_proto::caller::user_value(UI_USER));
+    request
 }
