@@ -14,6 +14,7 @@ pub mod checksum;
 pub mod config;
 pub mod error;
 pub mod ids;
+pub mod mode;
 pub mod path;
 pub mod placement;
 pub mod units;

@@ -7,9 +7,11 @@
 //! [`format_bytes`] rounds, for people. [`serde_size`] and [`serde_duration`] use the exact forms as
 //! `#[serde(with = ...)]` helpers of the role configs.
 
+mod date;
 mod duration;
 mod size;
 
+pub use date::{civil_from_days, format_utc};
 pub use duration::{format_duration, parse_duration};
 pub use size::{format_bytes, format_bytes_exact, parse_bytes};
 

@@ -4,21 +4,7 @@
 //! (`make test` and CI run it first; `BASALT_PYENV` names another one).
 
 use crate::harness::{Opts, TestCluster};
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Instant;
-
-fn pyenv() -> PathBuf {
-    let dir = std::env::var_os("BASALT_PYENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/basalt/pyenv"));
-    assert!(
-        dir.join("bin/python").exists(),
-        "no virtualenv with cassandra-driver and cqlsh at {}: run scripts/deps.sh (make test does)",
-        dir.display()
-    );
-    dir
-}
+use std::path::Path;
 
 /// Runs pytest on `files` of tests/cql against the cluster's CQL servers.
 async fn pytest(c: &TestCluster, files: &[&str], env: &[(&str, String)]) {
@@ -28,38 +14,10 @@ async fn pytest(c: &TestCluster, files: &[&str], env: &[(&str, String)]) {
         .flatten()
         .map(|d| d.cql.clone().expect("datanode started with --cql"))
         .collect();
-    let python = pyenv().join("bin/python");
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cql");
-    let mut cmd = Command::new(python);
-    cmd.args([
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "--durations=5",
-        "-o",
-        "console_output_style=classic",
-    ])
-    .args(files)
-    .current_dir(&dir)
-    .env("BASALT_CQL_HOSTS", hosts.join(","))
-    .env("PYTHONDONTWRITEBYTECODE", "1");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let started = Instant::now();
-    let out = tokio::task::spawn_blocking(move || cmd.output().expect("run pytest"))
-        .await
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    eprintln!("pytest {files:?} ({:.1?}):\n{stdout}", started.elapsed());
-    assert!(
-        out.status.success(),
-        "pytest {files:?} failed:\n{stdout}\n{}\ncluster logs:\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        c.logs()
-    );
+    let mut env = env.to_vec();
+    env.push(("BASALT_CQL_HOSTS", hosts.join(",")));
+    let files: Vec<String> = files.iter().map(|f| f.to_string()).collect();
+    crate::pytest::run(c, "cql", &files, &env, "").await;
 }
 
 fn opts() -> Opts {
@@ -142,7 +100,7 @@ async fn a_datanode_joining_is_announced_to_the_driver() {
     use std::io::BufRead;
     let mut c = TestCluster::start(opts()).await;
     let hosts: Vec<String> = c.dns.iter().flatten().map(|d| d.cql.clone().expect("--cql")).collect();
-    let mut child = std::process::Command::new(pyenv().join("bin/python"))
+    let mut child = std::process::Command::new(crate::pytest::python())
         .args(["-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "test_topology.py"])
         .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cql"))
         .env("BASALT_CQL_HOSTS", hosts.join(","))

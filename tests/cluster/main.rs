@@ -15,6 +15,7 @@ mod local;
 mod metrics;
 mod permission_cases;
 mod permissions;
+mod pytest;
 mod restart;
 mod shell;
 mod table_store;

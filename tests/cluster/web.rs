@@ -6,25 +6,15 @@
 
 use crate::harness::{BIN, Opts, TestCluster, bytes, ok, stdout};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Instant;
 
-fn pyenv() -> PathBuf {
-    let dir = std::env::var_os("BASALT_PYENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/basalt/pyenv"));
-    assert!(
-        dir.join("bin/python").exists(),
-        "no virtualenv with selenium at {}: run scripts/deps.sh (make test does)",
-        dir.display()
-    );
+/// Chromium and its driver from Debian's packages, which `scripts/deps.sh` installs.
+fn require_chromium() {
     for f in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
         assert!(
             Path::new(f).exists(),
             "{f} is missing: run scripts/deps.sh (as root: apt-get)"
         );
     }
-    dir
 }
 
 /// `<target dir>/web-artifacts`: beside the binary's `debug/` folder.
@@ -36,7 +26,8 @@ fn artifacts() -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_web_ui_in_a_real_browser() {
-    let venv = pyenv();
+    crate::pytest::pyenv();
+    require_chromium();
     let mut c = TestCluster::start(Opts {
         namenode_args: &["--http", "127.0.0.1:0"],
         datanode_args: &["--http", "127.0.0.1:0"],
@@ -81,44 +72,19 @@ async fn the_web_ui_in_a_real_browser() {
     let victim_pid = victim.pid();
     let ui = format!("http://{}", c.nn.http.clone().expect("namenode http"));
     let dir = artifacts();
-    let mut cmd = Command::new(venv.join("bin/python"));
-    cmd.args([
-        "-m",
-        "pytest",
-        "-q",
-        "-s",
-        "-p",
-        "no:cacheprovider",
-        "-o",
-        "console_output_style=classic",
-        "test_ui.py",
-    ])
-    .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/web"))
-    .env("BASALT_UI", &ui)
-    .env("BASALT_NAMENODE", c.nn_addr())
-    .env("BASALT_BIN", BIN)
-    .env("BASALT_DATANODES", serde_json::to_string(&dns).unwrap())
-    .env("BASALT_WEB_ARTIFACTS", &dir)
-    .env("BASALT_VICTIM_PID", victim_pid.to_string())
-    .env("BASALT_VICTIM_ID", victim_id.to_string())
-    .env("PYTHONDONTWRITEBYTECODE", "1")
-    // Selenium must not look for a driver on the network: the paths are given.
-    .env("SE_AVOID_STATS", "true")
-    .env("SE_OFFLINE", "true");
-    let started = Instant::now();
-    let out = tokio::task::spawn_blocking(move || cmd.output().expect("run pytest"))
-        .await
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    eprintln!(
-        "pytest tests/web ({:.1?}), screenshots in {}:\n{stdout}",
-        started.elapsed(),
-        dir.display()
-    );
-    assert!(
-        out.status.success(),
-        "pytest tests/web failed:\n{stdout}\n{}\ncluster logs:\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        c.logs()
-    );
+    let env = [
+        ("BASALT_UI", ui),
+        ("BASALT_NAMENODE", c.nn_addr()),
+        ("BASALT_BIN", BIN.to_string()),
+        ("BASALT_DATANODES", serde_json::to_string(&dns).unwrap()),
+        ("BASALT_WEB_ARTIFACTS", dir.display().to_string()),
+        ("BASALT_VICTIM_PID", victim_pid.to_string()),
+        ("BASALT_VICTIM_ID", victim_id.to_string()),
+        // Selenium must not look for a driver on the network: the paths are given.
+        ("SE_AVOID_STATS", "true".to_string()),
+        ("SE_OFFLINE", "true".to_string()),
+    ];
+    let args = ["-s".to_string(), "test_ui.py".to_string()];
+    let note = format!(", screenshots in {}", dir.display());
+    crate::pytest::run(&c, "web", &args, &env, &note).await;
 }

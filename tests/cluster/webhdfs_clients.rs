@@ -7,24 +7,10 @@
 use crate::harness::{BIN, DEADLINE, Opts, TestCluster, stdout, wait_until};
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
 
 /// The cluster's block size: 3 blocks are a few MiB.
 const BLOCK: u64 = 1 << 20;
-
-fn pyenv() -> PathBuf {
-    let dir = std::env::var_os("BASALT_PYENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/basalt/pyenv"));
-    assert!(
-        dir.join("bin/python").exists(),
-        "no virtualenv with hdfs and fsspec at {}: run scripts/deps.sh (make test does)",
-        dir.display()
-    );
-    dir
-}
 
 fn opts() -> Opts {
     Opts {
@@ -48,29 +34,15 @@ fn nn_http(c: &TestCluster) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn hdfscli_and_fsspec() {
     let c = TestCluster::start(opts()).await;
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/webhdfs");
-    let mut cmd = Command::new(pyenv().join("bin/python"));
-    cmd.args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "--durations=5"])
-        .args(std::env::var("BASALT_WEBHDFS_TESTS").ok().as_slice())
-        .current_dir(&dir)
-        .env("BASALT_WEBHDFS", format!("http://{}", nn_http(&c)))
-        .env("BASALT_NAMENODE", c.nn_addr())
-        .env("BASALT_BIN", BIN)
-        .env("BASALT_BLOCK_SIZE", BLOCK.to_string())
-        .env("BASALT_SUPERUSER", os_user())
-        .env("PYTHONDONTWRITEBYTECODE", "1");
-    let started = Instant::now();
-    let out = tokio::task::spawn_blocking(move || cmd.output().expect("run pytest"))
-        .await
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    eprintln!("pytest tests/webhdfs ({:.1?}):\n{text}", started.elapsed());
-    assert!(
-        out.status.success(),
-        "pytest tests/webhdfs failed:\n{text}\n{}\ncluster logs:\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        c.logs()
-    );
+    let env = [
+        ("BASALT_WEBHDFS", format!("http://{}", nn_http(&c))),
+        ("BASALT_NAMENODE", c.nn_addr()),
+        ("BASALT_BIN", BIN.to_string()),
+        ("BASALT_BLOCK_SIZE", BLOCK.to_string()),
+        ("BASALT_SUPERUSER", os_user()),
+    ];
+    let only: Vec<String> = std::env::var("BASALT_WEBHDFS_TESTS").ok().into_iter().collect();
+    crate::pytest::run(&c, "webhdfs", &only, &env, "").await;
 }
 
 /// One HTTP/1.1 exchange over a fresh connection: (status, head, body).

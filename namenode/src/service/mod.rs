@@ -136,12 +136,7 @@ impl Core {
         request_id: u64,
         command: C,
     ) -> Result<C::Output, ServiceError> {
-        let command: crate::state::Command = command.into();
-        match command.gate() {
-            Gate::SafeMode => self.check_writable()?,
-            Gate::Leader => self.require_leader()?,
-        }
-        self.propose_command(client, request_id, None, command, C::output).await
+        self.gated_write(None, client, request_id, command).await
     }
 
     /// [`Self::write`] made by `caller`, whose permissions the state machine checks.
@@ -152,12 +147,22 @@ impl Core {
         request_id: u64,
         command: C,
     ) -> Result<C::Output, ServiceError> {
+        self.gated_write(Some(caller), client, request_id, command).await
+    }
+
+    async fn gated_write<C: SubCommand>(
+        &self,
+        caller: Option<crate::state::namespace::Caller>,
+        client: &str,
+        request_id: u64,
+        command: C,
+    ) -> Result<C::Output, ServiceError> {
         let command: crate::state::Command = command.into();
         match command.gate() {
             Gate::SafeMode => self.check_writable()?,
             Gate::Leader => self.require_leader()?,
         }
-        self.propose_command(client, request_id, Some(caller), command, C::output)
+        self.propose_command(client, request_id, caller, command, C::output)
             .await
     }
 

@@ -144,21 +144,9 @@ pub fn bytes(n: u64) -> String {
     basalt_common::units::format_bytes(n)
 }
 
-/// `rwxr-xr-x` with a leading `d` for directories (the sticky bit as `t`).
+/// `drwxr-xr-x`, as `hadoop fs -ls` shows it.
 pub fn mode(mode: u32, dir: bool) -> String {
-    let mut s = String::from(if dir { "d" } else { "-" });
-    for shift in [6, 3, 0] {
-        let bits = (mode >> shift) & 7;
-        s.push(if bits & 4 != 0 { 'r' } else { '-' });
-        s.push(if bits & 2 != 0 { 'w' } else { '-' });
-        s.push(if bits & 1 != 0 { 'x' } else { '-' });
-    }
-    if mode & 0o1000 != 0 {
-        let last = if s.ends_with('x') { 't' } else { 'T' };
-        s.pop();
-        s.push(last);
-    }
-    s
+    basalt_common::mode::mode_string(dir, mode)
 }
 
 /// Milliseconds since the epoch as `YYYY-MM-DD HH:MM:SS` UTC ("-" for 0).
@@ -166,34 +154,13 @@ pub fn time(ms: u64) -> String {
     if ms == 0 {
         return "-".into();
     }
-    let secs = ms / 1000;
-    let (days, rest) = (secs / 86_400, secs % 86_400);
-    let (y, m, d) = civil(days as i64);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
+    basalt_common::units::format_utc(ms, true)
 }
 
 /// Milliseconds since the epoch as `HH:MM:SS` UTC.
 pub fn clock(ms: u64) -> String {
     let s = ms / 1000 % 86_400;
     format!("{:02}:{:02}:{:02}", s / 3600, s % 3600 / 60, s % 60)
-}
-
-/// Days since 1970-01-01 as (year, month, day) of the proleptic Gregorian calendar.
-fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 /// A duration in milliseconds for people: `850ms`, `12s`, `3m 4s`, `2h 5m`, `3d 4h`.

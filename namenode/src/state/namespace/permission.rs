@@ -27,8 +27,7 @@ use super::{Namespace, NamespaceError, ROOT};
 use basalt_common::{BPath, InodeId};
 use serde::{Deserialize, Serialize};
 
-/// The sticky bit of a mode.
-pub const STICKY: u32 = 0o1000;
+pub use basalt_common::mode::{STICKY, mode_string};
 
 /// Who a request is made by, as the leader resolved it when it proposed the request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,26 +86,6 @@ impl Access {
             _ => "ALL",
         }
     }
-}
-
-/// `drwxr-xr-x` as Hadoop prints an inode's kind and mode (`t`/`T` in the last place for the sticky
-/// bit; setuid and setgid are not shown, HDFS gives them no meaning).
-pub fn mode_string(is_dir: bool, mode: u32) -> String {
-    let mut s = String::with_capacity(10);
-    s.push(if is_dir { 'd' } else { '-' });
-    for shift in [6, 3, 0] {
-        let bits = (mode >> shift) & 7;
-        s.push(if bits & 4 != 0 { 'r' } else { '-' });
-        s.push(if bits & 2 != 0 { 'w' } else { '-' });
-        let x = bits & 1 != 0;
-        s.push(match (shift, mode & STICKY != 0, x) {
-            (0, true, true) => 't',
-            (0, true, false) => 'T',
-            (_, _, true) => 'x',
-            _ => '-',
-        });
-    }
-    s
 }
 
 /// The first `n` components of `path` (`/` for 0).
